@@ -1,0 +1,93 @@
+/**
+ * The whole catalog: load every component module, render, validate, and compute the files the
+ * repository should hold (templates and the README's generated tables). Pure planning; writing
+ * is the CLI's job.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ComponentModule } from "./component.ts";
+import type { Catalog, CatalogConfig } from "./config.ts";
+import { GenerationFailed, type Problem } from "./problems.ts";
+import { updateReadme } from "./readme.ts";
+import { renderComponent, type RenderedTemplate } from "./template.ts";
+import { catalogProblems, LIMITS, templateProblems } from "./validate.ts";
+
+/** Where and how to generate. */
+export interface GenerateOptions {
+  /** Repository root (absolute). */
+  root: string;
+  /** Override the configuration (default: `<root>/gitops.config.ts`). */
+  config?: CatalogConfig;
+  /** Override the version (default: `<root>/package.json`). */
+  version?: string;
+  /** Override GitLab's components-per-project limit (benchmarks of larger synthetic catalogs). */
+  componentLimit?: number;
+}
+
+/** The generated catalog: every file's wanted content, and the component names. */
+export interface GeneratedCatalog {
+  templates: RenderedTemplate[];
+  /** Repository-relative path → content, for every file the generator owns. */
+  files: Map<string, string>;
+}
+
+/** Reads the catalog version from `package.json`. */
+export function readVersion(root: string): string {
+  return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
+}
+
+async function loadConfig(root: string): Promise<CatalogConfig> {
+  const file = path.join(root, "gitops.config.ts");
+  if (!existsSync(file)) throw new Error(`no gitops.config.ts in ${root}: create it with defineConfig({...}) (see the repository's own)`);
+  return ((await import(pathToFileURL(file).href)) as { default: CatalogConfig }).default;
+}
+
+/** The component modules under `<root>/components/<name>/component.ts`, in name order. */
+export async function loadComponentModules(root: string): Promise<ComponentModule[]> {
+  const dir = path.join(root, "components");
+  const names = readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(dir, d.name, "component.ts")))
+    .map((d) => d.name)
+    .sort();
+  return Promise.all(names.map(async (name) => ((await import(pathToFileURL(path.join(dir, name, "component.ts")).href)) as { default: ComponentModule }).default));
+}
+
+/** Renders and validates the catalog; throws {@link GenerationFailed} with every problem found. */
+export async function generateCatalog(options: GenerateOptions): Promise<GeneratedCatalog> {
+  const { root } = options;
+  const catalog: Catalog = { version: options.version ?? readVersion(root), config: options.config ?? (await loadConfig(root)) };
+  const modules = await loadComponentModules(root);
+  const problems: Problem[] = [];
+  const bundles = new Map<string, Promise<string>>();
+  const templates: RenderedTemplate[] = [];
+  for (const module of modules) {
+    try {
+      templates.push(await renderComponent(module.build(catalog), { root, version: catalog.version, bundles }));
+    } catch (error) {
+      const where = path.relative(root, new URL(module.source).pathname);
+      problems.push({ path: [where], message: `cannot render: ${(error as Error).message}`, fix: "fix the component module (the message says what failed)" });
+    }
+  }
+  problems.push(...catalogProblems(templates, options.componentLimit ?? LIMITS.components));
+  for (const t of templates) problems.push(...templateProblems(t));
+  if (problems.length > 0) throw new GenerationFailed(problems);
+  const files = new Map<string, string>();
+  for (const t of templates) files.set(t.file, t.text);
+  const readmePath = path.join(root, "README.md");
+  if (existsSync(readmePath)) files.set("README.md", updateReadme(readFileSync(readmePath, "utf8"), templates, catalog));
+  return { templates, files };
+}
+
+/** Template files present under `templates/` that the catalog no longer generates. */
+export function orphanTemplates(root: string, wanted: Map<string, string>): string[] {
+  const dir = path.join(root, "templates");
+  if (!existsSync(dir)) return [];
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      for (const file of readdirSync(path.join(dir, entry.name))) found.push(`templates/${entry.name}/${file}`);
+    } else found.push(`templates/${entry.name}`);
+  }
+  return found.filter((file) => !wanted.has(file)).sort();
+}

@@ -1,0 +1,87 @@
+/**
+ * `npm run generate [-- --check] [--root <dir>]`
+ *
+ * Writes `templates/<name>/template.yml` for every component and the README's generated tables.
+ * With `--check` it writes nothing, prints a diff of whatever is stale and exits 1.
+ * Exit codes: 0 ok, 1 stale or invalid, 2 usage error.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { generateCatalog, orphanTemplates } from "./catalog.ts";
+import { unifiedDiff } from "./diff.ts";
+import { GenerationFailed } from "./problems.ts";
+
+const USAGE = "usage: npm run generate [-- --check] [--root <dir>]";
+
+/** Exit codes. */
+export const EXIT = { ok: 0, staleOrInvalid: 1, usage: 2 } as const;
+
+function read(file: string): string | undefined {
+  return existsSync(file) ? readFileSync(file, "utf8") : undefined;
+}
+
+/** Runs the CLI; returns the exit code. Output goes through `out` / `err`. */
+export async function main(argv: string[], out = (s: string) => process.stdout.write(s), err = (s: string) => process.stderr.write(s)): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: { check: { type: "boolean", default: false }, root: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true });
+  } catch (error) {
+    err(`${(error as Error).message}\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (args.values.help) {
+    out(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const root = path.resolve(args.values.root ?? process.cwd());
+  if (!existsSync(path.join(root, "package.json")) || !existsSync(path.join(root, "components"))) {
+    err(`--root ${root} is not a catalog: it needs package.json and components/.\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  let generated;
+  try {
+    generated = await generateCatalog({ root });
+  } catch (error) {
+    if (error instanceof GenerationFailed) {
+      err(`generate: ${error.message}\n`);
+      return EXIT.staleOrInvalid;
+    }
+    throw error;
+  }
+  const stale = [...generated.files].filter(([file, content]) => read(path.join(root, file)) !== content);
+  const orphans = orphanTemplates(root, generated.files);
+  if (args.values.check) {
+    if (stale.length === 0 && orphans.length === 0) {
+      out(`generate --check: ${generated.templates.length} templates and README.md are up to date\n`);
+      return EXIT.ok;
+    }
+    for (const [file, content] of stale) out(unifiedDiff(file, read(path.join(root, file)), content));
+    for (const file of orphans) out(unifiedDiff(file, read(path.join(root, file)), undefined));
+    err(`generate --check: ${stale.length + orphans.length} file(s) stale: ${[...stale.map(([f]) => f), ...orphans].join(", ")}. Fix: run \`npm run generate\` and commit the result.\n`);
+    return EXIT.staleOrInvalid;
+  }
+  for (const [file, content] of stale) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), content);
+  }
+  for (const file of orphans) {
+    rmSync(path.join(root, file));
+    const dir = path.dirname(path.join(root, file));
+    if (dir !== path.join(root, "templates") && readdirSync(dir).length === 0) rmdirSync(dir);
+  }
+  out(`generate: ${generated.templates.length} templates; ${stale.length} file(s) written, ${orphans.length} removed\n`);
+  return EXIT.ok;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("generator/cli.ts")) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`generate: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * `spec:inputs` — typed input declarations and the references that render `$[[ inputs.<name> ]]`.
+ *
+ * A component declares its inputs once; its jobs receive an object of references keyed by exactly
+ * those names, so `inputs.nope` is a TypeScript error, not a runtime surprise.
+ */
+
+/** The four input types GitLab knows (`spec:inputs:type`). */
+export type InputType = "string" | "number" | "boolean" | "array";
+
+/** The TypeScript value an input of each type holds once interpolated. */
+export interface InputValueOf {
+  string: string;
+  number: number;
+  boolean: boolean;
+  array: unknown[];
+}
+
+/** One `spec:inputs` entry, spelled as GitLab spells it. */
+export interface InputSpec<T extends InputType = InputType> {
+  /** `string` when omitted (GitLab's default); always written out in the template. */
+  type?: T;
+  /** Shown in the catalog; at most 1,024 characters. */
+  description: string;
+  /** Makes the input optional. `""` means optional with no value. */
+  default?: InputValueOf[T];
+  /** The closed set of allowed values (at most 50; not for booleans). */
+  options?: readonly InputValueOf[T][];
+  /** RE2 pattern without delimiters, checked before variable expansion (strings only). */
+  regex?: string;
+  /**
+   * A value used only by the generator's validation pass ("interpolate with sample values").
+   * @default derived from the type, options and default
+   */
+  example?: InputValueOf[T];
+}
+
+/** A declared set of inputs: input name → spec. */
+export type InputSpecs = Record<string, InputSpec>;
+
+const REF = Symbol.for("gitops-components.input-ref");
+
+/**
+ * A reference to a declared input. Used as a whole value it renders `$[[ inputs.<name> ]]`, which
+ * GitLab replaces with the typed value; inside a template string it becomes that text.
+ */
+export interface InputRef<Name extends string = string, Value = unknown> {
+  readonly [REF]: true;
+  /** The input's name as declared. */
+  readonly name: Name;
+  /** Phantom: the value type, so a boolean input fits `allow_failure` but not `script`. */
+  readonly __value?: Value;
+  toString(): string;
+}
+
+/** The value type an input of spec `S` interpolates to: one of its options, else its type. */
+export type ValueOfSpec<S> = S extends { options: readonly (infer O)[] } ? O : S extends { type: infer T extends InputType } ? InputValueOf[T] : string;
+
+/** The references a component's job builder receives: one per declared input, nothing else. */
+export type InputRefs<I extends InputSpecs> = { readonly [K in keyof I & string]: InputRef<K, ValueOfSpec<I[K]>> };
+
+/** `$[[ inputs.<name> ]]` for an input name. */
+export function placeholder(name: string): string {
+  return `$[[ inputs.${name} ]]`;
+}
+
+/** Is `value` an input reference? */
+export function isInputRef(value: unknown): value is InputRef {
+  return typeof value === "object" && value !== null && (value as { [REF]?: unknown })[REF] === true;
+}
+
+/** Builds the reference object for every declared input (and only those). */
+export function inputRefs<I extends InputSpecs>(specs: I): InputRefs<I> {
+  const refs: Record<string, InputRef> = {};
+  for (const name of Object.keys(specs)) {
+    refs[name] = Object.freeze({ [REF]: true as const, name, toString: () => placeholder(name) });
+  }
+  return Object.freeze(refs) as InputRefs<I>;
+}
+
+/** Declares inputs with their literal types kept (so `type: "boolean"` stays `"boolean"`). */
+export function defineInputs<const I extends InputSpecs>(specs: I): I {
+  return specs;
+}
+
+/** The type an input declares, with GitLab's default. */
+export function inputType(spec: InputSpec): InputType {
+  return spec.type ?? "string";
+}

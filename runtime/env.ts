@@ -1,0 +1,56 @@
+/**
+ * Reading the job's environment. Component inputs reach scripts only as job variables; these
+ * helpers read them with the input's name in every error.
+ */
+import { InputError } from "./errors.ts";
+import { registerSecret } from "./log.ts";
+
+type Env = Record<string, string | undefined>;
+
+/** A required variable that carries an input (`variable` holds input `input`). */
+export function requireInput(env: Env, variable: string, input: string, fix: string): string {
+  const value = env[variable];
+  if (value === undefined || value === "") throw new InputError(input, value, `is empty (job variable ${variable})`, fix);
+  return value;
+}
+
+/** An optional string input ("" when unset). */
+export function optionalInput(env: Env, variable: string): string {
+  return env[variable] ?? "";
+}
+
+/** A boolean input: "true" or "false" (GitLab interpolates booleans as those words). */
+export function booleanInput(env: Env, variable: string, input: string, fallback: boolean): boolean {
+  const value = env[variable];
+  if (value === undefined || value === "") return fallback;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new InputError(input, value, "must be true or false", `set ${input}: true or ${input}: false`);
+}
+
+/** A positive integer input. */
+export function integerInput(env: Env, variable: string, input: string, fallback: number): number {
+  const value = env[variable];
+  if (value === undefined || value === "") return fallback;
+  if (!/^\d+$/.test(value)) throw new InputError(input, value, "must be a whole number", `set ${input} to a number such as ${fallback}`);
+  return Number(value);
+}
+
+/**
+ * A secret read from the CI/CD variable whose *name* an input holds (`token_variable`). The value
+ * is registered for redaction before anything else can print it.
+ */
+export function secretFromVariable(env: Env, variableNameVariable: string, input: string): { name: string; value: string } {
+  const name = requireInput(env, variableNameVariable, input, `set ${input} to the name of the CI/CD variable that holds the token`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError(input, name, "is not a CI/CD variable name", `set ${input} to a name such as GITOPS_STAGING_TOKEN (letters, digits, _)`);
+  const value = env[name];
+  registerSecret(value);
+  if (value === undefined || value === "")
+    throw new InputError(
+      input,
+      name,
+      `the CI/CD variable ${name} is missing or empty`,
+      `create ${name} under Settings > CI/CD > Variables as a protected, masked variable holding the project access token. Protected variables exist only in pipelines of protected branches and tags, so also check that this pipeline's ref is protected`,
+    );
+  return { name, value };
+}

@@ -1,0 +1,41 @@
+/**
+ * Running tools with argument arrays — never a shell string — and capturing what they print.
+ */
+import { spawn } from "node:child_process";
+import { redact } from "./log.ts";
+
+/** What a finished command left. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** How to run a command. */
+export interface RunOptions {
+  cwd?: string;
+  /** The full environment of the child (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Bytes for the child's stdin. */
+  input?: string;
+}
+
+/** Runs `command` with `args` and resolves with its exit code and output (never rejects on a non-zero exit). */
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** A one-line description of a failed command for messages (secrets redacted). */
+export function describeFailure(command: string, args: readonly string[], result: CommandResult): string {
+  const output = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-6).join("\n  ");
+  return redact(`${command} ${args.join(" ")} exited ${result.code}${output ? `:\n  ${output}` : ""}`);
+}
