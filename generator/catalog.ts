@@ -23,6 +23,8 @@ export interface GenerateOptions {
   version?: string;
   /** Override GitLab's components-per-project limit (benchmarks of larger synthetic catalogs). */
   componentLimit?: number;
+  /** Generate only these components (development); the README is then left alone. */
+  only?: string[];
 }
 
 /** The generated catalog: every file's wanted content, and the component names. */
@@ -57,7 +59,10 @@ export async function loadComponentModules(root: string): Promise<ComponentModul
 export async function generateCatalog(options: GenerateOptions): Promise<GeneratedCatalog> {
   const { root } = options;
   const catalog: Catalog = { version: options.version ?? readVersion(root), config: options.config ?? (await loadConfig(root)) };
-  const modules = await loadComponentModules(root);
+  const all = await loadComponentModules(root);
+  const unknown = (options.only ?? []).filter((name) => !all.some((m) => m.name === name));
+  if (unknown.length > 0) throw new GenerationFailed([{ path: ["catalog"], message: `no component named ${unknown.join(", ")}`, fix: `choose from ${all.map((m) => m.name).join(", ")}` }]);
+  const modules = options.only ? all.filter((m) => options.only?.includes(m.name)) : all;
   const problems: Problem[] = [];
   const bundles = new Map<string, Promise<string>>();
   const templates: RenderedTemplate[] = [];
@@ -69,13 +74,13 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
       problems.push({ path: [where], message: `cannot render: ${(error as Error).message}`, fix: "fix the component module (the message says what failed)" });
     }
   }
-  problems.push(...catalogProblems(templates, options.componentLimit ?? LIMITS.components));
+  if (!options.only) problems.push(...catalogProblems(templates, options.componentLimit ?? LIMITS.components));
   for (const t of templates) problems.push(...templateProblems(t));
   if (problems.length > 0) throw new GenerationFailed(problems);
   const files = new Map<string, string>();
   for (const t of templates) files.set(t.file, t.text);
   const readmePath = path.join(root, "README.md");
-  if (existsSync(readmePath)) files.set("README.md", updateReadme(readFileSync(readmePath, "utf8"), templates, catalog));
+  if (existsSync(readmePath) && !options.only) files.set("README.md", updateReadme(readFileSync(readmePath, "utf8"), templates, catalog));
   return { templates, files };
 }
 

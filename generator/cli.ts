@@ -12,7 +12,7 @@ import { generateCatalog, orphanTemplates } from "./catalog.ts";
 import { unifiedDiff } from "./diff.ts";
 import { GenerationFailed } from "./problems.ts";
 
-const USAGE = "usage: npm run generate [-- --check] [--root <dir>]";
+const USAGE = "usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]]";
 
 /** Exit codes. */
 export const EXIT = { ok: 0, staleOrInvalid: 1, usage: 2 } as const;
@@ -25,7 +25,7 @@ function read(file: string): string | undefined {
 export async function main(argv: string[], out = (s: string) => process.stdout.write(s), err = (s: string) => process.stderr.write(s)): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { check: { type: "boolean", default: false }, root: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true });
+    args = parseArgs({ args: argv, options: { check: { type: "boolean", default: false }, root: { type: "string" }, only: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true });
   } catch (error) {
     err(`${(error as Error).message}\n${USAGE}\n`);
     return EXIT.usage;
@@ -41,7 +41,7 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
   }
   let generated;
   try {
-    generated = await generateCatalog({ root });
+    generated = await generateCatalog({ root, only: args.values.only?.split(",").filter(Boolean) });
   } catch (error) {
     if (error instanceof GenerationFailed) {
       err(`generate: ${error.message}\n`);
@@ -50,7 +50,7 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
     throw error;
   }
   const stale = [...generated.files].filter(([file, content]) => read(path.join(root, file)) !== content);
-  const orphans = orphanTemplates(root, generated.files);
+  const orphans = args.values.only ? [] : orphanTemplates(root, generated.files);
   if (args.values.check) {
     if (stale.length === 0 && orphans.length === 0) {
       out(`generate --check: ${generated.templates.length} templates and README.md are up to date\n`);

@@ -25,7 +25,7 @@ export interface GitServer {
   /** The directory holding `<group>/<project>.git`. */
   root: string;
   /** Creates (or returns) a bare repository `path` (`group/project`) and returns its clone URL. */
-  createRepo(repoPath: string, options?: { protect?: ProtectedBranch[] }): string;
+  createRepo(repoPath: string, options?: { protect?: ProtectedBranch[]; private?: boolean }): string;
   /** Adds a token: requests authenticated with it act as `user`. */
   addToken(token: string, user: string): void;
   /** The commit a branch points at on the server, or undefined. */
@@ -87,6 +87,7 @@ export async function startGitServer(): Promise<GitServer> {
   const tokens = new Map<string, string>();
   const requests: GitServer["requests"] = [];
   let down = false;
+  const privateRepos = new Set<string>();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -108,8 +109,10 @@ export async function startGitServer(): Promise<GitServer> {
       res.end("server is down\n");
       return;
     }
-    // Pushing needs an authenticated user (GitLab never accepts anonymous pushes).
-    if (service === "git-receive-pack" && !user) {
+    // Pushing needs an authenticated user (GitLab never accepts anonymous pushes); so does
+    // anything in a private repository.
+    const repo = [...privateRepos].find((r) => url.pathname.startsWith(`/${r}.git/`));
+    if ((service === "git-receive-pack" || repo) && !user) {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="GitLab"' });
       res.end("HTTP Basic: Access denied\n");
       return;
@@ -181,6 +184,8 @@ export async function startGitServer(): Promise<GitServer> {
         writeFileSync(path.join(dir, "hooks", "pre-receive"), HOOK);
         chmodSync(path.join(dir, "hooks", "pre-receive"), 0o755);
       }
+      if (options.private) privateRepos.add(repoPath);
+      else privateRepos.delete(repoPath);
       writeFileSync(path.join(dir, "protected-branches"), (options.protect ?? []).map((p) => `${p.pattern} ${p.user}\n`).join(""));
       return `${url}/${repoPath}.git`;
     },
