@@ -82,8 +82,11 @@ export interface Job {
   retry?: Value<number> | { max?: number; when?: string[]; exit_codes?: number[] };
   tags?: ListValue<string>;
   before_script?: string[];
-  /** Shell lines, or a TypeScript entry bundled and embedded by the generator. */
-  script?: string[] | NodeScript;
+  /**
+   * Shell lines, a TypeScript entry bundled and embedded by the generator, or an `array` input
+   * holding the consumer's own commands (the `test` component).
+   */
+  script?: ListValue<string> | NodeScript;
   after_script?: string[];
   coverage?: Value<string>;
   artifacts?: Artifacts;
