@@ -39,7 +39,8 @@ export function readVersion(root: string): string {
   return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
 }
 
-async function loadConfig(root: string): Promise<CatalogConfig> {
+/** Loads `<root>/gitops.config.ts`. */
+export async function loadConfig(root: string): Promise<CatalogConfig> {
   const file = path.join(root, "gitops.config.ts");
   if (!existsSync(file)) throw new Error(`no gitops.config.ts in ${root}: create it with defineConfig({...}) (see the repository's own)`);
   return ((await import(pathToFileURL(file).href)) as { default: CatalogConfig }).default;

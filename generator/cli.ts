@@ -22,7 +22,7 @@ function read(file: string): string | undefined {
 }
 
 /** Runs the CLI; returns the exit code. Output goes through `out` / `err`. */
-export async function main(argv: string[], out = (s: string) => process.stdout.write(s), err = (s: string) => process.stderr.write(s)): Promise<number> {
+export async function main(argv: string[], out: (s: string) => unknown = (s) => process.stdout.write(s), err: (s: string) => unknown = (s) => process.stderr.write(s)): Promise<number> {
   let args;
   try {
     args = parseArgs({ args: argv, options: { check: { type: "boolean", default: false }, root: { type: "string" }, only: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true });

@@ -3,8 +3,11 @@
  * compiled once with ajv. Where the schema is stricter than GitLab, the fix is listed below,
  * explained and applied at load time — never a blanket off switch.
  */
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { keywordPath, type Problem } from "./problems.ts";
 
@@ -27,15 +30,46 @@ function applySchemaFixes(schema: Schema): Schema {
 
 let compiled: ValidateFunction | undefined;
 
-/** The compiled validator for a whole `.gitlab-ci.yml` document (header or body). */
+/** Bump when `applySchemaFixes` or the ajv options change, so cached validators are rebuilt. */
+const VALIDATOR_REVISION = "1";
+
+/**
+ * The compiled validator for a whole `.gitlab-ci.yml` document (header or body).
+ *
+ * Compiling GitLab's schema takes ajv about 0.4 s, most of a generator run; so the compiled
+ * validator's code (ajv "standalone" output) is cached under `node_modules/.cache`, keyed by the
+ * schema's hash, ajv's version and {@link VALIDATOR_REVISION}. The cache only saves time: a missing
+ * or foreign cache file is simply rebuilt.
+ */
 export function ciValidator(): ValidateFunction {
   if (compiled) return compiled;
+  const schemaText = readFileSync(new URL("./schema/gitlab-ci.json", import.meta.url), "utf8");
+  const ajvVersion = (require("ajv/package.json") as { version: string }).version;
+  const key = createHash("sha256").update(`${schemaText}\0${ajvVersion}\0${VALIDATOR_REVISION}`).digest("hex").slice(0, 16);
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+  const cacheFile = path.join(root, "node_modules", ".cache", "gitops-components", `ci-schema-${key}.cjs`);
+  if (existsSync(cacheFile)) {
+    try {
+      compiled = require(cacheFile) as ValidateFunction;
+      return compiled;
+    } catch {
+      // A broken cache file is rebuilt below.
+    }
+  }
   const Ajv = require("ajv") as typeof import("ajv").default;
   const addFormats = require("ajv-formats") as typeof import("ajv-formats").default;
-  const schema = applySchemaFixes(JSON.parse(readFileSync(new URL("./schema/gitlab-ci.json", import.meta.url), "utf8")) as Schema);
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+  const standalone = require("ajv/dist/standalone") as typeof import("ajv/dist/standalone").default;
+  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, code: { source: true } });
   addFormats(ajv);
-  compiled = ajv.compile(schema);
+  compiled = ajv.compile(applySchemaFixes(JSON.parse(schemaText) as Schema));
+  try {
+    mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const temporary = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(temporary, standalone(ajv, compiled));
+    renameSync(temporary, cacheFile);
+  } catch {
+    // No writable cache (read-only checkout): every run compiles, which is only slower.
+  }
   return compiled;
 }
 
@@ -61,11 +95,15 @@ function valueAt(doc: unknown, path: (string | number)[]): unknown {
 function relevant(errors: ErrorObject[]): ErrorObject[] {
   const specific = errors.filter((e) => !["oneOf", "anyOf", "if", "not"].includes(e.keyword));
   const chosen = specific.length > 0 ? specific : errors;
-  // An error with a deeper error beneath it is a failed alternative (`type: null`), not the cause.
-  const deepest = chosen.filter((e) => !chosen.some((o) => o !== e && o.instancePath.startsWith(`${e.instancePath}/`)));
+  // A type error with a deeper error beneath it is a failed alternative (`type: null`), not the cause.
+  const deepest = chosen.filter((e) => e.keyword !== "type" || !chosen.some((o) => o !== e && o.instancePath.startsWith(`${e.instancePath}/`)));
+  // Alternatives of one value (`must be boolean`, `must be object`) read best as one line.
+  const types = new Map<string, string[]>();
+  for (const e of deepest) if (e.keyword === "type") types.set(e.instancePath, [...(types.get(e.instancePath) ?? []), String((e.params as { type: string }).type)]);
+  const merged = deepest.map((e) => (e.keyword === "type" ? { ...e, message: `must be ${[...new Set(types.get(e.instancePath))].join(" or ").replace(/,/g, " or ")}` } : e));
   const seen = new Set<string>();
-  return deepest.filter((e) => {
-    const key = `${e.instancePath}|${e.message}|${JSON.stringify(e.params)}`;
+  return merged.filter((e) => {
+    const key = e.keyword === "type" ? `${e.instancePath}|type` : `${e.instancePath}|${e.message}|${JSON.stringify(e.params)}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -73,28 +111,32 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
 }
 
 function describe(e: ErrorObject): string {
-  if (e.keyword === "additionalProperties") return `unknown keyword "${(e.params as { additionalProperty: string }).additionalProperty}" (GitLab's CI schema: must NOT have additional properties)`;
+  if (e.keyword === "additionalProperties") return "unknown keyword (GitLab's CI schema: must NOT have additional properties)";
   if (e.keyword === "enum") return `GitLab's CI schema: ${e.message} ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
   return `GitLab's CI schema: ${e.message}`;
 }
 
+/** The fix for a schema problem: GitLab's documentation, or the escape hatch for missing keywords. */
+export const SCHEMA_FIX = "write the keyword and value as GitLab documents them (https://docs.gitlab.com/ci/yaml/); for a keyword the typed model lacks, use the job's `keywords` escape hatch";
+
 /**
- * Validates one document against GitLab's schema. `where` prefixes each problem's path;
- * `jobPath` maps a top-level key of the document to its place in messages (a job name).
+ * Validates one document against GitLab's schema. `where` prefixes each problem's path (the
+ * component); the document's top-level key (a job name, or `spec`) comes next, then the keyword path.
  */
 export function schemaProblems(doc: unknown, where: string[], context: string): Problem[] {
   const validate = ciValidator();
   if (validate(doc)) return [];
   return relevant(validate.errors ?? []).map((e) => {
     const path = segments(e.instancePath);
-    const [top, ...rest] = path;
+    const extra = e.keyword === "additionalProperties" ? [(e.params as { additionalProperty: string }).additionalProperty] : [];
+    const [top, ...rest] = [...path, ...extra];
     const problemPath = top === undefined ? [...where] : [...where, String(top), ...(rest.length ? [keywordPath(rest)] : [])];
     const value = e.keyword === "additionalProperties" ? undefined : valueAt(doc, path);
     return {
       path: problemPath,
       message: `${describe(e)} (${context})`,
       value,
-      fix: "write the keyword and value as GitLab documents them (https://docs.gitlab.com/ci/yaml/); for a keyword the typed model lacks, use the job's `keywords` escape hatch",
+      fix: SCHEMA_FIX,
     };
   });
 }

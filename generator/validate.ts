@@ -6,7 +6,7 @@
 import { inputType, type InputSpec, type InputValueOf } from "./inputs.ts";
 import { interpolate, referencedInputs, walkStrings } from "./interpolate.ts";
 import { keywordPath, type Problem } from "./problems.ts";
-import { schemaProblems } from "./schema.ts";
+import { SCHEMA_FIX, schemaProblems } from "./schema.ts";
 import type { RenderedTemplate } from "./template.ts";
 
 /** GitLab's documented limits. */
@@ -59,31 +59,31 @@ function inputProblems(t: RenderedTemplate): Problem[] {
   const problems: Problem[] = [];
   const name = t.component.name;
   for (const [input, spec] of Object.entries(t.component.inputs)) {
-    const at = [name, "spec", `inputs.${input}`];
+    const at = (key?: string) => [name, "spec", key ? `inputs.${input}.${key}` : `inputs.${input}`];
     const type = inputType(spec);
     const options = spec.options as readonly unknown[] | undefined;
-    if (!INPUT_NAME.test(input)) problems.push({ path: at, message: "input names are snake_case", value: input, fix: `rename it, for example to ${JSON.stringify(input.replace(/[^A-Za-z0-9]+/g, "_").toLowerCase())}` });
-    if (!spec.description?.trim()) problems.push({ path: [...at, "description"], message: "every input needs a description (the catalog shows it)", value: spec.description, fix: "say what the input does and what its default means" });
+    if (!INPUT_NAME.test(input)) problems.push({ path: at(), message: "input names are snake_case", value: input, fix: `rename it, for example to ${JSON.stringify(input.replace(/[^A-Za-z0-9]+/g, "_").toLowerCase())}` });
+    if (!spec.description?.trim()) problems.push({ path: at("description"), message: "every input needs a description (the catalog shows it)", value: spec.description, fix: "say what the input does and what its default means" });
     else if (spec.description.length > LIMITS.descriptionLength)
-      problems.push({ path: [...at, "description"], message: `a description is at most ${LIMITS.descriptionLength} characters; this one has ${spec.description.length}`, fix: "shorten it and move detail to the README" });
+      problems.push({ path: at("description"), message: `a description is at most ${LIMITS.descriptionLength} characters; this one has ${spec.description.length}`, fix: "shorten it and move detail to the README" });
     if (options) {
-      if (type === "boolean") problems.push({ path: [...at, "options"], message: "GitLab does not allow options on a boolean input", value: options, fix: "remove options; a boolean already has two values" });
-      if (options.length > LIMITS.options) problems.push({ path: [...at, "options"], message: `at most ${LIMITS.options} options are allowed; this input has ${options.length}`, fix: "use a regex instead of listing every value" });
-      for (const option of options) if (!typeMatches(type, option)) problems.push({ path: [...at, "options"], message: `an option is not a ${type}`, value: option, fix: `make every option a ${type}` });
+      if (type === "boolean") problems.push({ path: at("options"), message: "GitLab does not allow options on a boolean input", value: options, fix: "remove options; a boolean already has two values" });
+      if (options.length > LIMITS.options) problems.push({ path: at("options"), message: `at most ${LIMITS.options} options are allowed; this input has ${options.length}`, fix: "use a regex instead of listing every value" });
+      for (const option of options) if (!typeMatches(type, option)) problems.push({ path: at("options"), message: `an option is not a ${type}`, value: option, fix: `make every option a ${type}` });
     }
     let pattern: RegExp | undefined;
     if (spec.regex !== undefined) {
-      if (type !== "string") problems.push({ path: [...at, "regex"], message: `regex applies only to string inputs, and this one is ${type}`, value: spec.regex, fix: "remove the regex or make the input a string" });
+      if (type !== "string") problems.push({ path: at("regex"), message: `regex applies only to string inputs, and this one is ${type}`, value: spec.regex, fix: "remove the regex or make the input a string" });
       pattern = compileRegex(spec.regex);
-      if (!pattern) problems.push({ path: [...at, "regex"], message: "the regex does not compile", value: spec.regex, fix: "write an RE2 pattern without /…/ delimiters" });
+      if (!pattern) problems.push({ path: at("regex"), message: "the regex does not compile", value: spec.regex, fix: "write an RE2 pattern without /…/ delimiters" });
     }
     const check = (key: "default" | "example", value: unknown) => {
       if (value === undefined) return;
-      if (!typeMatches(type, value)) problems.push({ path: [...at, key], message: `the ${key} is not a ${type}`, value, fix: `give a ${type} ${key}, or change the input's type` });
+      if (!typeMatches(type, value)) problems.push({ path: at(key), message: `the ${key} is not a ${type}`, value, fix: `give a ${type} ${key}, or change the input's type` });
       else if (options && !options.some((o) => JSON.stringify(o) === JSON.stringify(value)))
-        problems.push({ path: [...at, key], message: `the ${key} is not one of the options ${JSON.stringify(options)}`, value, fix: `make the ${key} one of the options, or add it to them` });
+        problems.push({ path: at(key), message: `the ${key} is not one of the options ${JSON.stringify(options)}`, value, fix: `make the ${key} one of the options, or add it to them` });
       else if (pattern && typeof value === "string" && !(key === "default" && value === "") && !pattern.test(value))
-        problems.push({ path: [...at, key], message: `the ${key} does not match the regex ${spec.regex}`, value, fix: `change the ${key} or the regex so they agree` });
+        problems.push({ path: at(key), message: `the ${key} does not match the regex ${spec.regex}`, value, fix: `change the ${key} or the regex so they agree` });
     };
     check("default", spec.default);
     check("example", spec.example);
@@ -156,11 +156,30 @@ function referenceProblems(name: string, rawNames: string[], body: Record<string
   return problems;
 }
 
-/** Interpolates with `values` and validates the body against the schema and for references. */
+/** The raw (uninterpolated) value at a problem's keyword path, e.g. `environment.on_stop` of a job. */
+function rawValueAt(job: unknown, keyword: string | undefined): unknown {
+  if (keyword === undefined) return undefined;
+  let at = job;
+  for (const part of keyword.split(/\.|\[(\d+)\]/).filter(Boolean)) at = (at as Record<string, unknown> | undefined)?.[part];
+  return at;
+}
+
+/**
+ * Interpolates with `values` and validates the body against the schema and for references. A
+ * schema problem in a value that came from an input names that input, since that is what to fix.
+ */
 function interpolatedProblems(t: RenderedTemplate, values: Record<string, unknown>, context: string): Problem[] {
   const body = interpolate(t.body, values) as Record<string, Record<string, unknown>>;
+  const rawJobs = Object.values(t.body);
+  const jobNames = Object.keys(body);
   const rawNames = t.component.jobs.map((j) => String(interpolate(String(j.name), values)));
-  return [...schemaProblems(body, [t.component.name], context), ...referenceProblems(t.component.name, rawNames, body, context)];
+  const schema = schemaProblems(body, [t.component.name], context).map((p) => {
+    const raw = rawValueAt(rawJobs[jobNames.indexOf(p.path[1] ?? "")], p.path[2]);
+    const inputs = typeof raw === "string" ? referencedInputs(raw) : [];
+    if (inputs.length === 0 || p.fix !== SCHEMA_FIX) return p;
+    return { ...p, fix: `the value comes from input ${inputs.map((i) => `"${i}"`).join(", ")}: give it a default and options that are valid here (${inputs.map((i) => `${i} = ${JSON.stringify(values[i])}`).join(", ")} is not)` };
+  });
+  return [...schema, ...referenceProblems(t.component.name, rawNames, body, context)];
 }
 
 /** Every problem of one rendered template. */
@@ -170,8 +189,11 @@ export function templateProblems(t: RenderedTemplate): Problem[] {
   if (!COMPONENT_NAME.test(name)) problems.push({ path: [name], message: "a component name may hold only letters, digits, - and _ (GitLab's templates/<name>/template.yml rule)", value: name, fix: "rename the component" });
   for (const { job, keyword } of t.hatchCollisions)
     problems.push({ path: [name, job, `keywords.${keyword}`], message: `"${keyword}" is a typed job field or not a job keyword; the escape hatch is only for keywords the model lacks`, fix: `set it through the typed field, or under keywords: if GitLab has a keyword the model lacks` });
-  problems.push(...schemaProblems(t.header, [name], "header"));
-  problems.push(...inputProblems(t));
+  const declared = inputProblems(t);
+  const covered = new Set(declared.map((p) => p.path.join("/")));
+  // The semantic check says the same thing with a better fix; keep GitLab's wording only for the rest.
+  problems.push(...schemaProblems(t.header, [name], "header").filter((p) => !covered.has(p.path.join("/"))));
+  problems.push(...declared);
   problems.push(...placeholderProblems(t));
   const specs = Object.entries(t.component.inputs);
   const defaults = Object.fromEntries(specs.map(([input, spec]) => [input, spec.default !== undefined ? spec.default : sampleValue(spec)]));

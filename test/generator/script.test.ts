@@ -1,0 +1,42 @@
+/**
+ * Job scripts: bundled into one self-contained ES module (only `node:` built-ins external),
+ * embedded as a quoted heredoc, and run as embedded.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { bundleScript, embedScript, HEREDOC_DELIMITER } from "../../generator/script.ts";
+import { runTemplateJob } from "../support/templates.ts";
+
+const BASIC = path.join(import.meta.dirname, "..", "fixtures", "basic");
+
+describe("script bundling and embedding", () => {
+  it("bundles an entry with everything it imports into one module", async () => {
+    const code = await bundleScript(BASIC, "components/hello/hello.ts");
+    expect(code).toContain("function greeting(who)");
+    expect(code).not.toMatch(/^\s*import\s.*from\s+["'](?!node:)/m);
+  });
+
+  it("keeps the script in a quoted heredoc so the shell expands nothing in it", () => {
+    const [entry] = embedScript("demo", 'console.log(`${process.env.HOME} $HOME $(date)`);\n');
+    expect(entry).toContain(`cat > "$gitops_script_dir/demo.mjs" <<'${HEREDOC_DELIMITER}'\n`);
+    expect(entry).toContain('node "$gitops_script_dir/demo.mjs"');
+  });
+
+  it('refuses a script containing "$[[", which GitLab would treat as an input', () => {
+    expect(() => embedScript("demo", 'const marker = "$[[ inputs.x ]]";\n')).toThrow(
+      'the bundled script demo contains "$[[", which GitLab would treat as an input placeholder. Fix: build that text at run time (for example "$" + "[[") instead of writing it literally.',
+    );
+  });
+
+  it("refuses a script containing the heredoc delimiter on a line of its own", () => {
+    expect(() => embedScript("demo", `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n`)).toThrow(`contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+  });
+
+  it("runs the script as embedded in the template, with inputs only through variables", async () => {
+    const template = readFileSync(path.join(BASIC, "templates", "hello", "template.yml"), "utf8");
+    expect(template).not.toMatch(/script:[\s\S]*\$\[\[[\s\S]*GITOPS_COMPONENTS_SCRIPT_EOF/);
+    const run = await runTemplateJob({ component: "hello", root: BASIC, inputs: { who: "ann; rm -rf /" } });
+    expect(run).toMatchObject({ code: 0, stdout: "hello, ann; rm -rf /\n" });
+  });
+});
