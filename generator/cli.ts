@@ -12,7 +12,7 @@ import { generateCatalog, orphanTemplates } from "./catalog.ts";
 import { unifiedDiff } from "./diff.ts";
 import { GenerationFailed } from "./problems.ts";
 
-const USAGE = "usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]]";
+const USAGE = "usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]] [--max-components <n>]";
 
 /** Exit codes. */
 export const EXIT = { ok: 0, staleOrInvalid: 1, usage: 2 } as const;
@@ -25,7 +25,7 @@ function read(file: string): string | undefined {
 export async function main(argv: string[], out: (s: string) => unknown = (s) => process.stdout.write(s), err: (s: string) => unknown = (s) => process.stderr.write(s)): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { check: { type: "boolean", default: false }, root: { type: "string" }, only: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true });
+    args = parseArgs({ args: argv, options: { check: { type: "boolean", default: false }, root: { type: "string" }, only: { type: "string" }, "max-components": { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true });
   } catch (error) {
     err(`${(error as Error).message}\n${USAGE}\n`);
     return EXIT.usage;
@@ -35,13 +35,18 @@ export async function main(argv: string[], out: (s: string) => unknown = (s) => 
     return EXIT.ok;
   }
   const root = path.resolve(args.values.root ?? process.cwd());
+  const limit = args.values["max-components"];
+  if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) {
+    err(`--max-components ${JSON.stringify(limit)} is not a positive whole number (GitLab's limit is 30).\n${USAGE}\n`);
+    return EXIT.usage;
+  }
   if (!existsSync(path.join(root, "package.json")) || !existsSync(path.join(root, "components"))) {
     err(`--root ${root} is not a catalog: it needs package.json and components/.\n${USAGE}\n`);
     return EXIT.usage;
   }
   let generated;
   try {
-    generated = await generateCatalog({ root, only: args.values.only?.split(",").filter(Boolean) });
+    generated = await generateCatalog({ root, only: args.values.only?.split(",").filter(Boolean), componentLimit: limit === undefined ? undefined : Number(limit) });
   } catch (error) {
     if (error instanceof GenerationFailed) {
       err(`generate: ${error.message}\n`);

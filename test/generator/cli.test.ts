@@ -87,6 +87,6 @@ describe("generate CLI", () => {
     const result = await cli(...argv);
     expect(result.code).toBe(2);
     expect(result.err).toContain(message);
-    expect(result.err).toContain("usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]]");
+    expect(result.err).toContain("usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]] [--max-components <n>]");
   });
 });
