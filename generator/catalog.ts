@@ -10,6 +10,7 @@ import type { ComponentModule } from "./component.ts";
 import type { Catalog, CatalogConfig } from "./config.ts";
 import { GenerationFailed, type Problem } from "./problems.ts";
 import { updateReadme } from "./readme.ts";
+import { pipelineProblems, renderPipeline, type PipelineModule, type RenderedPipeline } from "./pipeline.ts";
 import { renderComponent, type RenderedTemplate } from "./template.ts";
 import { catalogProblems, LIMITS, templateProblems } from "./validate.ts";
 
@@ -77,12 +78,33 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   }
   if (!options.only) problems.push(...catalogProblems(templates, options.componentLimit ?? LIMITS.components));
   for (const t of templates) problems.push(...templateProblems(t));
+  const pipeline = options.only ? undefined : await renderOwnPipeline(root, catalog, templates, problems);
   if (problems.length > 0) throw new GenerationFailed(problems);
   const files = new Map<string, string>();
   for (const t of templates) files.set(t.file, t.text);
+  if (pipeline) files.set(pipeline.file, pipeline.text);
   const readmePath = path.join(root, "README.md");
   if (existsSync(readmePath) && !options.only) files.set("README.md", updateReadme(readFileSync(readmePath, "utf8"), templates, catalog));
   return { templates, files };
+}
+
+/** The library's own pipeline file, generated from `ci/pipeline.ts`. */
+export const OWN_PIPELINE = { source: "ci/pipeline.ts", file: ".gitlab-ci.yml" } as const;
+
+/** Renders and validates `<root>/ci/pipeline.ts` when the catalog has one; its problems join `problems`. */
+async function renderOwnPipeline(root: string, catalog: Catalog, templates: RenderedTemplate[], problems: Problem[]): Promise<RenderedPipeline | undefined> {
+  const source = path.join(root, OWN_PIPELINE.source);
+  if (!existsSync(source)) return undefined;
+  const components = templates.map((t) => t.component);
+  try {
+    const module = ((await import(pathToFileURL(source).href)) as { default: PipelineModule }).default;
+    const rendered = renderPipeline(module.build(catalog, components), { root, source: module.source, version: catalog.version, file: OWN_PIPELINE.file });
+    problems.push(...pipelineProblems(rendered, components));
+    return rendered;
+  } catch (error) {
+    problems.push({ path: [OWN_PIPELINE.source], message: `cannot render: ${(error as Error).message}`, fix: "fix the pipeline module (the message says what failed)" });
+    return undefined;
+  }
 }
 
 /** Template files present under `templates/` that the catalog no longer generates. */

@@ -65,8 +65,8 @@ function plain(value: unknown, scripts: Map<NodeScript, string[]>): unknown {
   return value;
 }
 
-/** A job's keywords in the canonical order; escape-hatch keywords after, by name. */
-function orderJob(job: Job, scripts: Map<NodeScript, string[]>, collisions: string[]): Record<string, unknown> {
+/** A job's keywords in the canonical order; escape-hatch keywords after, by name. Collisions are pushed onto `collisions`. */
+export function orderJob(job: Job, scripts: Map<NodeScript, string[]>, collisions: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of JOB_KEY_ORDER) if (job[key] !== undefined) out[key] = plain(job[key], scripts);
   const modelled = new Set<string>([...JOB_KEY_ORDER, "keywords"]);
