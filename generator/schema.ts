@@ -21,17 +21,25 @@ type Schema = { definitions: Record<string, { patternProperties?: Record<string,
  *    input without `type` every `if` passes vacuously, so a default would have to be a string, a
  *    number, a boolean and an array at once; GitLab accepts it (type defaults to string). Each
  *    `if` gets `required: ["type"]`. (We always write `type`, but templates from elsewhere may not.)
+ * 2. `environment:url` must match `^(https?://.+|\$[A-Za-z]+)` and `format: uri`, so an empty URL
+ *    is refused; GitLab accepts it (`Environment#nullify_external_url` turns a blank URL into none),
+ *    which lets an optional `environment_url` input default to "". Only `""` is added.
+ * 3. The same `url` pattern admits a variable (`\$[A-Za-z]+`), but `format: uri` then refuses it;
+ *    GitLab documents `url: $DYNAMIC_ENVIRONMENT_URL` read from the job's dotenv report (S-ENV §
+ *    Set a dynamic environment URL). A value that is exactly one variable reference is added.
  */
 function applySchemaFixes(schema: Schema): Schema {
   const inputs = schema.definitions.configInputs?.patternProperties?.[".*"]?.oneOf?.[0] as { allOf?: Array<{ allOf?: Array<{ if?: { required?: string[] } }> }> } | undefined;
   for (const part of inputs?.allOf ?? []) for (const rule of part.allOf ?? []) if (rule.if) rule.if.required = ["type"];
+  const environment = (schema.definitions as Record<string, { properties?: Record<string, { oneOf?: Array<{ properties?: Record<string, unknown> }> }> }>).job_template?.properties?.environment?.oneOf?.[1];
+  if (environment?.properties?.url) environment.properties.url = { anyOf: [{ const: "" }, { type: "string", pattern: "^\\$(\\{[A-Za-z_][A-Za-z0-9_]*\\}|[A-Za-z_][A-Za-z0-9_]*)$" }, environment.properties.url] };
   return schema;
 }
 
 let compiled: ValidateFunction | undefined;
 
 /** Bump when `applySchemaFixes` or the ajv options change, so cached validators are rebuilt. */
-const VALIDATOR_REVISION = "1";
+const VALIDATOR_REVISION = "3";
 
 /**
  * The compiled validator for a whole `.gitlab-ci.yml` document (header or body).

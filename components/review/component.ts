@@ -1,0 +1,125 @@
+/**
+ * `review`: a review app per merge request, applied straight to the review cluster through the
+ * GitLab agent's CI access (merge-request pipelines never see protected variables, so there is no
+ * environment branch for it), and removed when the merge request is merged or closed, by hand, or
+ * when `auto_stop_in` passes.
+ */
+import { defineComponent } from "../../generator/component.ts";
+import { job } from "../../generator/job.ts";
+import { nodeScript } from "../../generator/script.ts";
+import { commonInputs, rulesInput } from "../common.ts";
+import { DOTENV_FILE, OUTPUTS, VARIABLES } from "./contract.ts";
+import { PREFIX_MAX } from "./names.ts";
+
+/** The environment of one merge request's review app (GitLab's slug of the source branch). */
+const ENVIRONMENT = "review/$CI_COMMIT_REF_SLUG";
+
+export default defineComponent(import.meta.url, {
+  name: "review",
+  description:
+    "Deploys a review app per merge request: renders the application's kustomize directory into its own namespace with the new image and a <slug>.<domain> host, validates every object, applies it server-side through the GitLab agent's kube context and waits for the rollout; a stop job deletes the namespace when the merge request is merged or closed.",
+  inputs: (catalog) => {
+    const { stage, image } = commonInputs(catalog, { stage: "review", job_name: "review" });
+    return {
+      stage,
+      job_prefix: {
+        type: "string",
+        description: "The jobs are named <job_prefix>-deploy and <job_prefix>-stop. Change it to include the component more than once in a pipeline.",
+        default: "review",
+        regex: "^[A-Za-z0-9_. /:-]+$",
+      },
+      image,
+      agent: {
+        type: "string",
+        description: "The GitLab agent for the review cluster, as its kube context: path/to/agent-project:agent-name. Its config.yaml must authorize this project under ci_access (restrict it to environments review/*).",
+        default: catalog.config.reviewAgent,
+        regex: "^[^\\s:]+:[^\\s:]+$",
+      },
+      manifests: {
+        type: "string",
+        description: "The application's kustomize directory for review apps, relative to the repository root. Its files are never changed; it must not declare a Namespace.",
+      },
+      image_name: {
+        type: "string",
+        description: "The image name (without tag or digest) the manifests use; containers with this image run new_image instead.",
+        default: "$CI_REGISTRY_IMAGE",
+      },
+      new_image: {
+        type: "string",
+        description: "The image to deploy (registry/path[:tag][@digest]). The default is the build component's output.",
+        default: "$GITOPS_IMAGE",
+      },
+      domain: {
+        type: "string",
+        description: "The review cluster's wildcard domain: the review app is served at https://<branch slug>.<domain>.",
+        regex: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$",
+      },
+      namespace_prefix: {
+        type: "string",
+        description: `Starts every review namespace: <prefix><merge request IID>-<branch slug>-<hash>, at most 63 characters. Lowercase letters, digits and -, at most ${PREFIX_MAX} characters.`,
+        default: "review-",
+        regex: `^[a-z][-a-z0-9]{0,${PREFIX_MAX - 1}}$`,
+      },
+      auto_stop_in: {
+        type: "string",
+        description: "How long a review app lives without a new deployment before GitLab stops it (environment:auto_stop_in), such as 1 week, 3 days or never.",
+        default: "1 week",
+      },
+      rollout_timeout: {
+        type: "string",
+        description: "How long the deploy job waits for every Deployment to roll out (and the stop job for the namespace to go): a kubectl duration such as 90s, 5m or 1h.",
+        default: "5m",
+        regex: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
+      },
+      rules: rulesInput("When the deploy and stop jobs exist: merge-request pipelines. The stop job uses the same rules and is manual (a rule's own when overrides that).", [
+        { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' },
+      ]),
+    };
+  },
+  jobs: (inputs) => {
+    const variables = {
+      [VARIABLES.agent]: inputs.agent,
+      [VARIABLES.namespace_prefix]: inputs.namespace_prefix,
+      [VARIABLES.rollout_timeout]: inputs.rollout_timeout,
+    };
+    return [
+      job(`${inputs.job_prefix}-deploy`, {
+        stage: inputs.stage,
+        image: inputs.image,
+        variables: {
+          ...variables,
+          [VARIABLES.manifests]: inputs.manifests,
+          [VARIABLES.image_name]: inputs.image_name,
+          [VARIABLES.new_image]: inputs.new_image,
+          [VARIABLES.domain]: inputs.domain,
+        },
+        rules: inputs.rules,
+        environment: {
+          name: ENVIRONMENT,
+          url: `$${OUTPUTS.url}`,
+          on_stop: `${inputs.job_prefix}-stop`,
+          auto_stop_in: inputs.auto_stop_in,
+          deployment_tier: "development",
+          kubernetes: { agent: inputs.agent },
+        },
+        // One deploy or stop at a time per review app; GitLab also runs on_stop from the UI only
+        // when deploy and stop share a resource group.
+        resource_group: ENVIRONMENT,
+        script: nodeScript("components/review/deploy.ts"),
+        artifacts: { reports: { dotenv: DOTENV_FILE } },
+      }),
+      job(`${inputs.job_prefix}-stop`, {
+        stage: inputs.stage,
+        image: inputs.image,
+        // The branch may be gone when the merge request is merged: check nothing out.
+        variables: { GIT_STRATEGY: "empty", ...variables },
+        rules: inputs.rules,
+        when: "manual",
+        allow_failure: true,
+        environment: { name: ENVIRONMENT, action: "stop", kubernetes: { agent: inputs.agent } },
+        resource_group: ENVIRONMENT,
+        script: nodeScript("components/review/stop.ts"),
+      }),
+    ];
+  },
+});

@@ -1,0 +1,72 @@
+/**
+ * The review deploy job: render the merge request's review app, validate every object, apply it
+ * server-side to the review cluster through the agent's context, wait for each Deployment's
+ * rollout, and report the URL and namespace (dotenv).
+ */
+import path from "node:path";
+import { writeDotenv } from "../../runtime/dotenv.ts";
+import { optionalInput, requireInput } from "../../runtime/env.ts";
+import { InputError, JobError, runJob } from "../../runtime/errors.ts";
+import { info, section } from "../../runtime/log.ts";
+import { formatImageReference, parseImageReference } from "../update-manifests/image-reference.ts";
+import { DOTENV_FILE, FIELD_MANAGER, LABELS, MANAGED_BY, OUTPUTS, VARIABLES } from "./contract.ts";
+import { Kubectl } from "./kubectl.ts";
+import { reviewNames } from "./names.ts";
+import { checkManifestsDirectory, containerImages, renderReviewApp, toApplyStream } from "./render.ts";
+import { waitForRollouts } from "./rollout.ts";
+import { readAgent, readDomain, readNamespacePrefix, readTarget, readTimeout } from "./settings.ts";
+import { describeObject, validateObjects } from "./validate-objects.ts";
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const projectDir = env.CI_PROJECT_DIR || process.cwd();
+  const target = readTarget(env);
+  const agent = readAgent(env);
+  const prefix = readNamespacePrefix(env);
+  const domain = readDomain(env);
+  const timeout = readTimeout(env);
+  const manifestsInput = requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the application's kustomize directory, relative to the repository root");
+  const manifests = path.resolve(projectDir, manifestsInput);
+  checkManifestsDirectory(manifests, manifestsInput);
+  const imageName = requireInput(env, VARIABLES.image_name, "image_name", "set image_name to the image name your manifests use (without tag or digest)");
+  if (!parseImageReference(imageName) || /[:@]/.test(imageName.slice(imageName.lastIndexOf("/") + 1)))
+    throw new InputError("image_name", imageName, "is not an image name without tag or digest", "set image_name to the repository part only, such as registry.example.com/group/app");
+  const newImageText = optionalInput(env, VARIABLES.new_image);
+  if (newImageText === "")
+    throw new InputError("new_image", newImageText, "is empty", "run the build component earlier in the pipeline (it outputs GITOPS_IMAGE), or set new_image to the image to deploy");
+  const newImage = parseImageReference(newImageText);
+  if (!newImage) throw new InputError("new_image", newImageText, "is not an image reference", "set new_image to registry/path[:tag][@sha256:digest]");
+
+  const names = reviewNames(target, { prefix, domain });
+  const labels: Record<string, string> = { [LABELS.managedBy]: MANAGED_BY, [LABELS.review]: names.slug };
+  if (target.mergeRequestIid) labels[LABELS.mergeRequest] = target.mergeRequestIid;
+  info(`Review app for ${target.refName}${target.mergeRequestIid ? ` (merge request !${target.mergeRequestIid})` : ""}`);
+  info(`  namespace ${names.namespace}`);
+  info(`  url       ${names.url}`);
+  info(`  image     ${formatImageReference(newImage)}`);
+
+  const objects = await section(`Render ${manifestsInput}`, () => renderReviewApp({ manifests, label: manifestsInput, namespace: names.namespace, host: names.host, imageName, newImage, labels }), { collapsed: true });
+  const problems = validateObjects(objects, names.namespace);
+  for (const extra of objects.slice(1).filter((o) => o.kind === "Namespace"))
+    problems.push(`${describeObject(extra)}: the manifests declare a Namespace; review apps create their own, so leave Namespace objects out of the review manifests`);
+  const wanted = formatImageReference(newImage);
+  if (!containerImages(objects).includes(wanted))
+    problems.push(`no container runs ${wanted}: no container image in ${manifestsInput} is named ${imageName} (found: ${[...new Set(containerImages(objects))].join(", ") || "none"})`);
+  if (problems.length > 0)
+    throw new JobError(`the rendered review app is not valid (nothing was applied):\n  - ${problems.join("\n  - ")}`, "fix the manifests or the inputs named above, then rerun the job");
+  info(`Rendered and validated ${objects.length} objects: ${objects.map(describeObject).join(", ")}`);
+
+  const kubectl = new Kubectl(agent);
+  await section(`Apply to ${names.namespace} (server-side, field manager ${FIELD_MANAGER})`, async () => {
+    // The merge request's manifests are the truth for its own namespace: take over fields another
+    // manager (a debugging `kubectl edit`, say) changed, instead of failing every later deploy.
+    const out = await kubectl.run(["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"], toApplyStream(objects));
+    info(out.trimEnd());
+  });
+  const deployments = objects.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name);
+  await section(`Wait for ${deployments.length} deployment(s) to roll out (timeout ${timeout})`, () => waitForRollouts(kubectl, names.namespace, deployments, timeout));
+  writeDotenv(path.join(projectDir, DOTENV_FILE), { [OUTPUTS.url]: names.url, [OUTPUTS.namespace]: names.namespace });
+  info(`Review app ready: ${names.url}`);
+}
+
+await runJob(main);

@@ -1,0 +1,65 @@
+/**
+ * The review template's contract as GitLab reads it: job names, rules, environments, the stop job's
+ * prerequisites, and the embedded scripts.
+ */
+import { describe, expect, it } from "vitest";
+import { includeTemplate, loadTemplate } from "../support/templates.ts";
+
+const REQUIRED = { manifests: "deploy/review", domain: "review.example.com" };
+const MR_RULE = [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }];
+
+describe("review template", () => {
+  it("has a deploy and a stop job named after job_prefix, and on_stop names the stop job", () => {
+    expect(Object.keys(includeTemplate("review", REQUIRED))).toEqual(["review-deploy", "review-stop"]);
+    const jobs = includeTemplate("review", { ...REQUIRED, job_prefix: "storybook" });
+    expect(Object.keys(jobs)).toEqual(["storybook-deploy", "storybook-stop"]);
+    expect((jobs["storybook-deploy"]?.environment as { on_stop: string }).on_stop).toBe("storybook-stop");
+  });
+
+  it("runs both jobs in merge-request pipelines only, with the same rules, compared to a literal", () => {
+    const jobs = includeTemplate("review", REQUIRED);
+    expect(jobs["review-deploy"]?.rules).toEqual(MR_RULE);
+    expect(jobs["review-stop"]?.rules).toEqual(MR_RULE);
+    expect(loadTemplate("review").text).toContain(`- if: $CI_PIPELINE_SOURCE == "merge_request_event"`);
+  });
+
+  it("deploys to environment review/<slug> with the URL from its dotenv, the stop job, auto-stop, development tier and the agent", () => {
+    const deploy = includeTemplate("review", { ...REQUIRED, agent: "platform/agents:review", auto_stop_in: "3 days" })["review-deploy"];
+    expect(deploy?.environment).toEqual({
+      name: "review/$CI_COMMIT_REF_SLUG",
+      url: "$GITOPS_REVIEW_URL",
+      on_stop: "review-stop",
+      auto_stop_in: "3 days",
+      deployment_tier: "development",
+      kubernetes: { agent: "platform/agents:review" },
+    });
+    expect(deploy?.artifacts).toEqual({ reports: { dotenv: "gitops-review.env" } });
+    expect(deploy?.stage).toBe("review");
+  });
+
+  it("makes the stop job manual, allowed to fail, check out nothing, and stop the same environment without a URL", () => {
+    const jobs = includeTemplate("review", REQUIRED);
+    const stop = jobs["review-stop"];
+    expect(stop?.when).toBe("manual");
+    expect(stop?.allow_failure).toBe(true);
+    expect((stop?.variables as Record<string, string>).GIT_STRATEGY).toBe("empty");
+    expect(stop?.environment).toEqual({ name: "review/$CI_COMMIT_REF_SLUG", action: "stop", kubernetes: { agent: "platform/gitops-agents:review" } });
+    expect(stop?.stage).toBe(jobs["review-deploy"]?.stage);
+    expect(stop?.resource_group).toBe(jobs["review-deploy"]?.resource_group);
+  });
+
+  it("passes inputs to the scripts only through variables, and the scripts hold no input placeholder", () => {
+    const { body } = loadTemplate("review");
+    for (const job of Object.values(body)) {
+      const script = (job.script as string[]).join("\n");
+      expect(script).not.toContain("$[[");
+      expect(script).toContain("<<'GITOPS_COMPONENTS_SCRIPT_EOF'");
+    }
+  });
+
+  it("keeps each job's embedded script under 1 MiB, GitLab's limit for one job's compiled configuration", () => {
+    // GitLab 18.11 refuses a job whose compiled configuration exceeds 1 MiB (gitlab-org/gitlab!241962).
+    const { body } = loadTemplate("review");
+    for (const job of Object.values(body)) expect(Buffer.byteLength((job.script as string[]).join("\n"))).toBeLessThan(1024 * 1024);
+  });
+});
