@@ -1,0 +1,86 @@
+/**
+ * `update-manifests`: after build on the default branch, repoint the manifests on that branch at
+ * the new image (one commit, or a merge request), so the commit's own pipeline promotes it.
+ */
+import { defineComponent } from "../../generator/component.ts";
+import { job } from "../../generator/job.ts";
+import { nodeScript } from "../../generator/script.ts";
+import { BUMP_MARKER, commonInputs, DEFAULT_BRANCH_ONLY, rulesInput, SKIP_BUMP_COMMITS } from "../common.ts";
+import { IMAGE_PLACEHOLDER } from "./bump-message.ts";
+import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
+
+/**
+ * A bump merged through a merge request lands as a merge commit titled "Merge branch
+ * 'gitops/bump-…'"; its message still holds the bump's title, so the message is checked too.
+ */
+const SKIP_MERGED_BUMPS = { if: `$CI_COMMIT_MESSAGE =~ /${BUMP_MARKER.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}/`, when: "never" } as const;
+
+export default defineComponent(import.meta.url, {
+  name: "update-manifests",
+  description:
+    "Points the manifests on the default branch at the new image (kustomize images: entries and container image: fields, edited in place so the diff is the value only): one commit pushed plainly and re-applied if the branch moved, or a merge request. The bump commit's own pipeline does not build or bump again (no loops) but still promotes. Outputs GITOPS_MANIFESTS_SHA, GITOPS_MANIFESTS_CHANGED and GITOPS_MERGE_REQUEST_URL.",
+  inputs: (catalog) => ({
+    ...commonInputs(catalog, { stage: "deploy", job_name: "update-manifests" }),
+    manifests: {
+      type: "string",
+      description: "What to edit, relative to the repository root: a kustomization.yaml, a manifest, or a directory (every .yaml and .yml file under it).",
+      example: "deploy/kustomization.yaml",
+    },
+    image_name: {
+      type: "string",
+      description: "The image repository the manifests refer to, without tag or digest (container image: values with this repository, kustomize images: entries with this name or newName). CI/CD variables are expanded.",
+      default: "$CI_REGISTRY_IMAGE",
+    },
+    new_image: {
+      type: "string",
+      description: "The image to point at: repository@sha256:<digest> or repository:tag. The default is the digest reference the build job publishes.",
+      default: "$GITOPS_IMAGE",
+    },
+    mode: {
+      type: "string",
+      description: "commit: push one commit to the branch. merge_request: push a gitops/bump-<digest> branch and open a merge request (the token then needs the api scope).",
+      default: "commit",
+      options: ["commit", "merge_request"],
+    },
+    branch: { type: "string", description: "The branch that holds the manifests.", default: "$CI_DEFAULT_BRANCH" },
+    token_variable: {
+      type: "string",
+      description: "The name of the CI/CD variable holding a project access token (write_repository; api for merge_request mode) allowed to push to the branch. Never the token itself.",
+      default: "GITOPS_MANIFESTS_TOKEN",
+      regex: "^[A-Za-z_][A-Za-z0-9_]*$",
+    },
+    commit_message: {
+      type: "string",
+      description: `The bump commit's message (the merge request's title in merge_request mode). ${IMAGE_PLACEHOLDER} is replaced by the new image. Its first line must contain ${BUMP_MARKER}: the rules of build, test and update-manifests skip commits that carry it.`,
+      default: `chore(manifests): deploy ${IMAGE_PLACEHOLDER} ${BUMP_MARKER}`,
+    },
+    rules: rulesInput("When the job runs. Default: pipelines of the default branch, except for bump commits (and merges of bump merge requests).", [
+      SKIP_BUMP_COMMITS,
+      SKIP_MERGED_BUMPS,
+      { if: DEFAULT_BRANCH_ONLY },
+    ]),
+  }),
+  jobs: (inputs) => [
+    job(inputs.job_name, {
+      stage: inputs.stage,
+      image: inputs.image,
+      variables: {
+        // The job clones what it needs itself (one commit, the manifests' blobs only).
+        GIT_STRATEGY: "none",
+        [VARIABLES.manifests]: inputs.manifests,
+        [VARIABLES.imageName]: inputs.image_name,
+        [VARIABLES.newImage]: inputs.new_image,
+        [VARIABLES.mode]: inputs.mode,
+        [VARIABLES.branch]: inputs.branch,
+        [VARIABLES.tokenVariable]: inputs.token_variable,
+        [VARIABLES.commitMessage]: inputs.commit_message,
+        [VARIABLES.repositoryUrl]: "$CI_SERVER_URL/$CI_PROJECT_PATH.git",
+      },
+      rules: inputs.rules,
+      // Bumps of one branch queue instead of racing (the push still re-applies when the branch moved).
+      resource_group: "gitops-update-manifests",
+      script: nodeScript("components/update-manifests/update.ts"),
+      artifacts: { reports: { dotenv: MANIFESTS_DOTENV } },
+    }),
+  ],
+});

@@ -1,0 +1,248 @@
+/**
+ * The update-manifests job: repoint the manifests on the default branch at the new image, as one
+ * commit (pushed plainly, re-derived on a fresh tip when the branch moved meanwhile) or as a
+ * merge request. Outputs GITOPS_MANIFESTS_SHA, GITOPS_MANIFESTS_CHANGED and, for a merge request,
+ * GITOPS_MERGE_REQUEST_URL.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { writeDotenv } from "../../runtime/dotenv.ts";
+import { requireInput, secretFromVariable } from "../../runtime/env.ts";
+import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
+import { asInfrastructure, Git, GitCommandError } from "../../runtime/git.ts";
+import { info, section, warn } from "../../runtime/log.ts";
+import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
+import { openMergeRequest } from "./gitlab-merge-requests.ts";
+import { parseImageReference, type ImageReference } from "./image-reference.ts";
+import { normaliseManifestsPath, planBump, type BumpPlan } from "./manifest-files.ts";
+import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
+
+/** Push attempts before giving up when the branch keeps moving. */
+const MAX_ATTEMPTS = 5;
+/** The bump commit's author and committer. */
+const BOT = { name: "GitOps Bot", email: "gitops-bot@noreply" };
+
+type Mode = "commit" | "merge_request";
+
+interface Settings {
+  manifests: string;
+  imageName: string;
+  image: ImageReference;
+  imageText: string;
+  mode: Mode;
+  branch: string;
+  token: string;
+  repositoryUrl: string;
+  message: string;
+  /** `CI_COMMIT_SHA`: the commit whose pipeline built the image (absent outside a pipeline). */
+  sourceCommit?: string;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const imageName = requireInput(env, VARIABLES.imageName, "image_name", "set image_name to the image repository the manifests refer to, without tag or digest");
+  const parsedName = parseImageReference(imageName);
+  if (!parsedName || parsedName.repository !== imageName)
+    throw new InputError("image_name", imageName, "must be an image repository without tag or digest", `set image_name to ${parsedName?.repository ?? "a repository such as registry.example.com/group/app"}`);
+  const imageText = requireInput(
+    env,
+    VARIABLES.newImage,
+    "new_image",
+    "the default is $GITOPS_IMAGE, which the build job publishes: run build in an earlier stage of this pipeline, or set new_image to an image reference",
+  );
+  const image = parseImageReference(imageText);
+  if (!image) throw new InputError("new_image", imageText, "is not an image reference", "set new_image to repository:tag or repository@sha256:<digest>");
+  if (!image.tag && !image.digest)
+    throw new InputError("new_image", imageText, "has neither a tag nor a digest", "pin the image: repository@sha256:<digest> (what build publishes as GITOPS_IMAGE) or repository:tag");
+  const mode = requireInput(env, VARIABLES.mode, "mode", "set mode to commit or merge_request");
+  if (mode !== "commit" && mode !== "merge_request") throw new InputError("mode", mode, "must be commit or merge_request", "set mode: commit or mode: merge_request");
+  const branch = requireInput(env, VARIABLES.branch, "branch", "set branch to the branch that holds the manifests (default: $CI_DEFAULT_BRANCH)");
+  const repositoryUrl = requireInput(env, VARIABLES.repositoryUrl, "repository URL", "the job builds it from CI_SERVER_URL and CI_PROJECT_PATH; run the job in a GitLab pipeline");
+  const template = requireInput(env, VARIABLES.commitMessage, "commit_message", "set commit_message, for example \"chore(manifests): deploy {image} [gitops-bump]\"");
+  const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL });
+  const manifests = normaliseManifestsPath(requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
+  const token = secretFromVariable(env, VARIABLES.tokenVariable, "token_variable").value;
+  return { manifests, imageName, image, imageText, mode, branch, token, repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
+}
+
+/** Fetches the branch tip (one commit, no blobs outside the manifests) and checks it out; returns its SHA. */
+async function checkoutTip(git: Git, settings: Settings): Promise<string> {
+  const remoteRef = `refs/remotes/origin/${settings.branch}`;
+  const fetched = await git.exec(["fetch", "-q", "--no-tags", "--depth=1", "--filter=blob:none", "origin", `+refs/heads/${settings.branch}:${remoteRef}`]);
+  if (fetched.code !== 0) {
+    const error = new GitCommandError(["fetch", "origin", settings.branch], fetched);
+    if (error.failure === "missing-ref") throw new InputError("branch", settings.branch, "does not exist in the repository", "set branch to the branch that holds the manifests (default: the default branch)");
+    asInfrastructure(error);
+  }
+  const tip = (await git.resolve(remoteRef)) as string;
+  await git.run(["checkout", "-q", "-f", "--detach", tip]);
+  return tip;
+}
+
+/** Writes the plan's files and commits them on top of `base`; returns the commit. */
+async function commitPlan(git: Git, settings: Settings, plan: BumpPlan): Promise<string> {
+  for (const f of plan.files) writeFileSync(path.join(git.dir, f.file), f.text);
+  await git.run(["add", "--", ...plan.files.map((f) => f.file)]);
+  await git.run(["-c", `user.name=${BOT.name}`, "-c", `user.email=${BOT.email}`, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-F", "-"], settings.message);
+  return git.run(["rev-parse", "HEAD"]);
+}
+
+/** The branch's tip on the server now, or undefined if it is gone. */
+async function remoteTip(git: Git, branch: string): Promise<string | undefined> {
+  const out = await git.run(["ls-remote", "origin", `refs/heads/${branch}`]).catch(asInfrastructure);
+  return out.split(/\s/)[0] || undefined;
+}
+
+/**
+ * A bump already on the branch that a newer pipeline made: its GitOps-Source-Commit trailer names
+ * a commit that descends from this pipeline's. Bumping now would move the manifests back to an
+ * older image (an older pipeline whose job ran late), so the job stands down instead.
+ */
+async function newerBump(settings: Settings, tip: string, scratch: string): Promise<{ commit: string; source: string } | undefined> {
+  const ours = settings.sourceCommit;
+  if (!ours || tip === ours) return undefined;
+  // The commit graph only (no trees, no blobs), in its own repository: the checkout stays shallow.
+  const graph = new Git(path.join(scratch, "graph"), { token: settings.token });
+  if (!existsSync(path.join(graph.dir, ".git"))) {
+    await graph.init();
+    await graph.run(["remote", "add", "origin", settings.repositoryUrl]);
+  }
+  const ref = `refs/remotes/origin/${settings.branch}`;
+  await graph.run(["fetch", "-q", "--no-tags", "--filter=tree:0", "origin", `+refs/heads/${settings.branch}:${ref}`]).catch(asInfrastructure);
+  const graphTip = (await graph.resolve(ref)) as string;
+  if (!(await graph.resolve(ours)) || !(await graph.isAncestor(ours, graphTip))) {
+    warn(`this pipeline's commit ${ours.slice(0, 12)} is not on ${settings.branch}: cannot tell whether a newer bump exists`);
+    return undefined;
+  }
+  const log = await graph.run(["log", "--format=%H%x1f%(trailers:key=GitOps-Source-Commit,valueonly,separator=%x20)%x1f%(trailers:key=GitOps-Image,valueonly,separator=%x20)", `${ours}..${graphTip}`]);
+  for (const line of log.split("\n")) {
+    const [commit = "", source = "", image = ""] = line.trim().split("\x1f");
+    // Only bumps of the same image count: another image's bump (a second include) is no reason to stop.
+    if (!source || source === ours || parseImageReference(image)?.repository !== settings.image.repository) continue;
+    if ((await graph.resolve(source)) && (await graph.isAncestor(ours, source))) return { commit, source };
+  }
+  return undefined;
+}
+
+/** True (and says why) when a newer pipeline's bump is already on the branch. */
+async function standDown(settings: Settings, tip: string, scratch: string): Promise<boolean> {
+  const newer = await newerBump(settings, tip, scratch);
+  if (!newer) return false;
+  warn(
+    `${settings.branch} already carries bump ${newer.commit.slice(0, 12)} from a newer pipeline (of ${newer.source.slice(0, 12)}, which follows this pipeline's ${settings.sourceCommit?.slice(0, 12)}); ` +
+      `not moving the manifests back to ${settings.imageText}. To roll back on purpose, revert that commit`,
+  );
+  return true;
+}
+
+function logPlan(plan: BumpPlan, branch: string, base: string): void {
+  if (plan.files.length === 0) {
+    info(`${branch} (${base.slice(0, 12)}) already points at the image in ${plan.searched.join(", ")}: nothing to commit`);
+    return;
+  }
+  for (const f of plan.files) for (const c of f.changes) info(`${f.file}:${c.line} ${c.path}: ${c.from ?? "(absent)"} -> ${c.to ?? "(removed)"}`);
+}
+
+interface Outcome {
+  sha: string;
+  changed: boolean;
+  mergeRequestUrl?: string;
+}
+
+/** Commit mode: commit on the tip and push; when the branch moved meanwhile, start again from the new tip. */
+async function bumpByCommit(git: Git, settings: Settings, scratch: string): Promise<Outcome> {
+  const target = { imageName: settings.imageName, image: settings.image };
+  for (let attempt = 1; ; attempt++) {
+    const base = await section(`Fetch ${settings.branch}`, () => checkoutTip(git, settings), { collapsed: true });
+    const plan = planBump({ root: git.dir, manifests: settings.manifests, branch: settings.branch }, target);
+    logPlan(plan, settings.branch, base);
+    if (plan.files.length === 0) return { sha: base, changed: false };
+    if (await standDown(settings, base, scratch)) return { sha: base, changed: false };
+    const commit = await commitPlan(git, settings, plan);
+    const pushed = await git.exec(["push", "--porcelain", "origin", `${commit}:refs/heads/${settings.branch}`]);
+    if (pushed.code === 0) {
+      info(`pushed ${commit.slice(0, 12)} to ${settings.branch} (was ${base.slice(0, 12)})`);
+      return { sha: commit, changed: true };
+    }
+    const error = new GitCommandError(["push", "origin", `${commit}:refs/heads/${settings.branch}`], pushed);
+    if (error.failure === "auth" || error.failure === "unreachable") asInfrastructure(error);
+    // Only a branch that moved is a lost race; a refusal on an unmoved branch is protection or a hook.
+    const now = await remoteTip(git, settings.branch);
+    if (now === base) throw error;
+    if (attempt >= MAX_ATTEMPTS)
+      throw new JobError(
+        `${settings.branch} moved during each of ${MAX_ATTEMPTS} push attempts; the manifests were not updated`,
+        "retry the job; if this keeps happening, serialise writers to the branch",
+        EXIT_CODES.exhausted,
+      );
+    const wait = Math.round(250 * 2 ** (attempt - 1) * (0.5 + Math.random()));
+    warn(`${settings.branch} moved (${base.slice(0, 12)} -> ${now?.slice(0, 12) ?? "deleted"}) before the push landed; re-applying the edit on the new tip in ${wait} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
+    await sleep(wait);
+  }
+}
+
+/** Merge-request mode: push the bump to its own branch and open (or find) the merge request. */
+async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.ProcessEnv, scratch: string): Promise<Outcome> {
+  const apiUrl = requireInput(env, "CI_API_V4_URL", "CI_API_V4_URL", "run the job in a GitLab pipeline (GitLab sets CI_API_V4_URL)");
+  const project = requireInput(env, "CI_PROJECT_ID", "CI_PROJECT_ID", "run the job in a GitLab pipeline (GitLab sets CI_PROJECT_ID)");
+  const base = await section(`Fetch ${settings.branch}`, () => checkoutTip(git, settings), { collapsed: true });
+  const plan = planBump({ root: git.dir, manifests: settings.manifests, branch: settings.branch }, { imageName: settings.imageName, image: settings.image });
+  logPlan(plan, settings.branch, base);
+  if (plan.files.length === 0) return { sha: base, changed: false };
+  if (await standDown(settings, base, scratch)) return { sha: base, changed: false };
+  let commit = await commitPlan(git, settings, plan);
+  const sourceBranch = bumpBranchName(settings.image);
+  const pushed = await git.exec(["push", "--porcelain", "origin", `${commit}:refs/heads/${sourceBranch}`]);
+  if (pushed.code !== 0) {
+    const error = new GitCommandError(["push", "origin", `${commit}:refs/heads/${sourceBranch}`], pushed);
+    if (error.failure === "auth" || error.failure === "unreachable") asInfrastructure(error);
+    // A rerun finds its own branch: reuse it when it holds the same manifests.
+    const existing = await git.exec(["fetch", "-q", "--no-tags", "--depth=1", "--filter=blob:none", "origin", `+refs/heads/${sourceBranch}:refs/remotes/origin/${sourceBranch}`]);
+    if (existing.code !== 0) throw error;
+    const same = await git.exec(["diff", "--quiet", `refs/remotes/origin/${sourceBranch}`, commit, "--", ...plan.files.map((f) => f.file)]);
+    if (same.code !== 0)
+      throw new RefusedError(
+        `branch ${sourceBranch} already exists with other manifests than this bump`,
+        `merge or close its merge request and delete the branch, then retry the job`,
+      );
+    commit = (await git.resolve(`refs/remotes/origin/${sourceBranch}`)) as string;
+    info(`branch ${sourceBranch} already holds this bump (${commit.slice(0, 12)})`);
+  } else info(`pushed ${commit.slice(0, 12)} to ${sourceBranch}`);
+  const mr = await openMergeRequest({
+    apiUrl,
+    project,
+    token: settings.token,
+    sourceBranch,
+    targetBranch: settings.branch,
+    title: messageTitle(settings.message),
+    description: settings.message.split("\n").slice(1).join("\n").trim(),
+  });
+  info(`${mr.created ? "opened" : "found the open"} merge request !${mr.iid}: ${mr.webUrl}`);
+  return { sha: commit, changed: true, mergeRequestUrl: mr.webUrl };
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const settings = readSettings(env);
+  const scratch = mkdtempSync(path.join(tmpdir(), "gitops-manifests-"));
+  try {
+    const git = new Git(path.join(scratch, "work"), { token: settings.token });
+    await git.init();
+    await git.run(["remote", "add", "origin", settings.repositoryUrl]);
+    // Only the manifests are checked out: a large repository costs one commit and its trees.
+    if (settings.manifests !== ".") await git.run(["sparse-checkout", "set", "--no-cone", `/${settings.manifests.replace(/[*?[\]\\!#]/g, "\\$&")}`]);
+    const outcome = settings.mode === "commit" ? await bumpByCommit(git, settings, scratch) : await bumpByMergeRequest(git, settings, env, scratch);
+    // Artifact paths are relative to the job's working directory (the project directory on a runner;
+    // gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
+    writeDotenv(path.resolve(MANIFESTS_DOTENV), {
+      GITOPS_MANIFESTS_SHA: outcome.sha,
+      GITOPS_MANIFESTS_CHANGED: String(outcome.changed),
+      ...(outcome.mergeRequestUrl ? { GITOPS_MERGE_REQUEST_URL: outcome.mergeRequestUrl } : {}),
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+await runJob(main);
