@@ -30,3 +30,25 @@ export function rulesInput(description: string, rules: Rule[]) {
 
 /** Rules matching pipelines of the default branch only (not merge-request, tag or other branch pipelines). */
 export const DEFAULT_BRANCH_ONLY = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
+
+/**
+ * The marker update-manifests puts in the title of its bump commit. Build, test and the bump itself
+ * never run for a commit whose title carries it (no loops); promotion still does.
+ */
+export const BUMP_MARKER = "[gitops-bump]";
+
+/** `rules:` entry that skips a job in pipelines of a bump commit (its title carries {@link BUMP_MARKER}). */
+export const SKIP_BUMP_COMMITS: Rule = { if: `$CI_COMMIT_TITLE =~ /${BUMP_MARKER.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}/`, when: "never" };
+
+/**
+ * A job variable value carrying an `array` input. The placeholder sits inside a longer string on
+ * purpose: GitLab replaces a placeholder that is a whole value by the array itself (and a variable
+ * must be a string), but inside a string by the array's text, `["a", "b"]`. The value is
+ * `{"<input>":["a","b"]}`; scripts read it with `listInput` (runtime/env.ts).
+ */
+export function arrayVariable(input: { name: string; toString(): string }): string {
+  return `{"${input.name}":${String(input)}}`;
+}
+
+/** Rules for jobs of every change (build, test): merge-request and default-branch pipelines, never a bump commit's. */
+export const MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES: readonly Rule[] = [SKIP_BUMP_COMMITS, { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }, { if: DEFAULT_BRANCH_ONLY }];

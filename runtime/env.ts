@@ -54,3 +54,31 @@ export function secretFromVariable(env: Env, variableNameVariable: string, input
     );
   return { name, value };
 }
+
+/**
+ * An `array` input passed through a job variable (components/common.ts `arrayVariable`), as a list
+ * of strings. Accepts every form the value takes on the way: `{"<input>":[…]}` (the template's
+ * own), a bare JSON array, and a comma-separated list (how some tools stringify an array).
+ * GitLab writes the array as Ruby text, which is JSON except that it escapes `#{` as `\#{`.
+ */
+export function listInput(env: Env, variable: string, input: string): string[] {
+  const raw = (env[variable] ?? "").trim();
+  if (raw === "") return [];
+  if (raw.startsWith("{") || raw.startsWith("[")) {
+    let parsed: unknown;
+    for (const text of [raw, raw.replace(/\\#/g, "#")]) {
+      try {
+        parsed = JSON.parse(text);
+        break;
+      } catch {
+        // Try GitLab's Ruby spelling next.
+      }
+    }
+    if (parsed === undefined) throw new InputError(input, raw, `is not a list (job variable ${variable} is not valid JSON)`, `give ${input} as a YAML list of strings, for example [a, b]`);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) parsed = (parsed as Record<string, unknown>)[input];
+    if (!Array.isArray(parsed) || parsed.some((item) => typeof item === "object" && item !== null))
+      throw new InputError(input, raw, "must be a list of strings", `give ${input} as a YAML list of strings, for example [a, b]`);
+    return parsed.map((item) => String(item));
+  }
+  return raw.split(",").map((item) => item.trim());
+}

@@ -18,6 +18,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Bytes for the child's stdin. */
   input?: string;
+  /** Also copy the child's output to this job's log as it arrives (secrets redacted): for long steps such as an image build. */
+  echo?: boolean;
 }
 
 /** Runs `command` with `args` and resolves with its exit code and output (never rejects on a non-zero exit). */
@@ -26,9 +28,18 @@ export function run(command: string, args: readonly string[], options: RunOption
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.stdout.on("data", (d: Buffer) => {
+      out.push(d);
+      if (options.echo) process.stdout.write(redact(d.toString("utf8")));
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err.push(d);
+      if (options.echo) process.stdout.write(redact(d.toString("utf8")));
+    });
     child.on("error", reject);
+    // A child that exits without reading its stdin (most git commands) makes the write below fail
+    // with EPIPE; that is not a failure of the command, whose exit code tells the outcome.
+    child.stdin.on("error", () => {});
     child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
     child.stdin.end(options.input ?? "");
   });

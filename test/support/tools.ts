@@ -12,6 +12,7 @@ export const INSTALL: Record<string, string> = {
   skopeo: "apt-get install -y skopeo",
   "docker-registry": "apt-get install -y docker-registry",
   busybox: "apt-get install -y busybox-static",
+  htpasswd: "apt-get install -y apache2-utils",
   kubectl: "kubectl comes preinstalled on this machine kind (no Debian package installs a current one)",
 };
 

@@ -1,0 +1,209 @@
+/**
+ * The `build` job: build the image with buildah (no Docker engine), push every tag, and publish
+ * the digest the registry reported. A rerun for a commit whose image already carries that commit
+ * as its revision label reuses the image instead of building it again.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { writeDotenv } from "../../runtime/dotenv.ts";
+import { booleanInput, listInput, requireInput, secretFromVariable } from "../../runtime/env.ts";
+import { InfrastructureError, InputError, JobError, runJob } from "../../runtime/errors.ts";
+import { run } from "../../runtime/exec.ts";
+import { info, redact, section, warn } from "../../runtime/log.ts";
+import { parseImageName, RegistrySession, type ImageName } from "../../runtime/registry.ts";
+import { BUILD_DOTENV, REVISION_LABEL } from "./outputs.ts";
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
+/** Everything the job was asked to do, validated. */
+interface BuildRequest {
+  image: ImageName;
+  tags: string[];
+  buildArgs: string[];
+  context: string;
+  dockerfile: string;
+  tlsVerify: boolean;
+  revision: string;
+  source: string | undefined;
+  created: string;
+}
+
+/** Reads and checks the inputs (job variables) and predefined variables; every problem names its input. */
+function readRequest(env: NodeJS.ProcessEnv, projectDir: string): BuildRequest {
+  const image = parseImageName(env.GITOPS_IMAGE_NAME ?? "", "image_name");
+  const tags = listInput(env, "GITOPS_TAGS", "tags");
+  if (tags.length === 0) throw new InputError("tags", "[]", "is empty", "give at least one tag; the default is the commit SHA ([$CI_COMMIT_SHA])");
+  for (const tag of tags) if (!TAG.test(tag)) throw new InputError("tags", tag, "is not a valid image tag (letters, digits, _ . -, at most 128, not starting with . or -)", "fix or remove that tag");
+  const buildArgs = listInput(env, "GITOPS_BUILD_ARGS", "build_args");
+  for (const arg of buildArgs) if (!BUILD_ARG.test(arg)) throw new InputError("build_args", arg, "is not KEY=VALUE", "write each build argument as KEY=VALUE");
+  const context = path.resolve(projectDir, requireInput(env, "GITOPS_CONTEXT", "context", "set context to the build context directory, relative to the project (default .)"));
+  if (!existsSync(context) || !statSync(context).isDirectory()) throw new InputError("context", env.GITOPS_CONTEXT, `is not a directory in the project (${context})`, "set context to the directory holding the files the Dockerfile copies");
+  const dockerfile = path.resolve(context, requireInput(env, "GITOPS_DOCKERFILE", "dockerfile", "set dockerfile to the Dockerfile's path relative to context (default Dockerfile)"));
+  if (!existsSync(dockerfile)) throw new InputError("dockerfile", env.GITOPS_DOCKERFILE, `does not exist (looked for ${dockerfile}; dockerfile is relative to context)`, "set dockerfile to the Dockerfile's path relative to context");
+  const revision = env.CI_COMMIT_SHA ?? "";
+  if (!/^[0-9a-f]{7,64}$/.test(revision)) throw new JobError(`CI_COMMIT_SHA is ${JSON.stringify(revision)}, not a commit`, "run the job in a GitLab pipeline (GitLab sets CI_COMMIT_SHA)");
+  return {
+    image,
+    tags: [...new Set(tags)],
+    buildArgs,
+    context,
+    dockerfile,
+    tlsVerify: booleanInput(env, "GITOPS_TLS_VERIFY", "tls_verify", true),
+    revision,
+    source: env.CI_PROJECT_URL || undefined,
+    // The commit's time makes the label the same on every rerun of the commit.
+    created: env.CI_COMMIT_TIMESTAMP || new Date().toISOString(),
+  };
+}
+
+/** The registry's login name: the variable `registry_user_variable` names. */
+function username(env: NodeJS.ProcessEnv): { name: string; value: string } {
+  const name = requireInput(env, "GITOPS_REGISTRY_USER_VARIABLE", "registry_user_variable", "set registry_user_variable to the name of the CI/CD variable holding the registry user (default CI_REGISTRY_USER)");
+  const value = env[name] ?? "";
+  if (value === "")
+    throw new InputError(
+      "registry_user_variable",
+      name,
+      `the CI/CD variable ${name} is missing or empty`,
+      `GitLab sets CI_REGISTRY_USER when the project's container registry is enabled; for another registry create ${name} under Settings > CI/CD > Variables`,
+    );
+  return { name, value };
+}
+
+/** The registry password or token: the variable `registry_password_variable` names (registered for redaction first). */
+function registryPassword(env: NodeJS.ProcessEnv): { name: string; value: string } {
+  const name = env.GITOPS_REGISTRY_PASSWORD_VARIABLE ?? "";
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !env[name])
+    throw new InputError(
+      "registry_password_variable",
+      name,
+      `the CI/CD variable ${name} is missing or empty`,
+      `GitLab sets CI_REGISTRY_PASSWORD when the project's container registry is enabled; for another registry create ${name} under Settings > CI/CD > Variables as a masked variable`,
+    );
+  return secretFromVariable(env, "GITOPS_REGISTRY_PASSWORD_VARIABLE", "registry_password_variable");
+}
+
+/** Environment for buildah: chroot isolation and vfs storage unless the runner chose otherwise (no privileges, no fuse). */
+function buildahEnv(session: RegistrySession, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return session.env({ BUILDAH_ISOLATION: env.BUILDAH_ISOLATION || "chroot", STORAGE_DRIVER: env.STORAGE_DRIVER || "vfs" });
+}
+
+/** Builds the image from the Dockerfile, tagged locally with the first tag. */
+async function buildImage(request: BuildRequest, session: RegistrySession, env: NodeJS.ProcessEnv): Promise<string> {
+  const local = `${request.image.name}:${request.tags[0]}`;
+  const labels = [`${REVISION_LABEL}=${request.revision}`, `org.opencontainers.image.created=${request.created}`];
+  if (request.source) labels.push(`org.opencontainers.image.source=${request.source}`);
+  const args = [
+    "build",
+    ...session.flags,
+    "--isolation",
+    env.BUILDAH_ISOLATION || "chroot",
+    "--file",
+    request.dockerfile,
+    ...request.buildArgs.flatMap((arg) => ["--build-arg", arg]),
+    ...labels.flatMap((label) => ["--label", label]),
+    "--tag",
+    local,
+    request.context,
+  ];
+  const result = await section(`buildah build ${local}`, () => run("buildah", args, { env: buildahEnv(session, env), cwd: request.context, echo: true }));
+  if (result.code !== 0) {
+    const lines = (result.stderr.trim() || result.stdout.trim()).split("\n").filter((l) => /^Error:|error/i.test(l));
+    const cause = redact(lines.slice(-2).join("; ") || result.stderr.trim().split("\n").slice(-1).join(""));
+    // The base image may live on another registry than image_name: name the tool's words, not our registry.
+    if (/pinging container registry|unauthorized|authentication required|x509|dial tcp|manifest unknown/i.test(result.stderr))
+      throw new InfrastructureError(
+        `buildah could not pull the base image of ${path.relative(process.cwd(), request.dockerfile) || request.dockerfile}: ${cause}`,
+        `check the FROM image names and that their registry is reachable from the runner; the job logs in to ${request.image.registry} only, so a private base image must live there`,
+      );
+    throw new JobError(
+      `buildah could not build ${path.relative(process.cwd(), request.dockerfile) || request.dockerfile} (context ${path.relative(process.cwd(), request.context) || "."}): ${cause}`,
+      "fix the Dockerfile (dockerfile input) or the files it uses in context; buildah's full output is in the section above",
+    );
+  }
+  return local;
+}
+
+/** Pushes the local image to every tag and returns the digest the registry reported (the same for all tags). */
+async function pushTags(request: BuildRequest, local: string, session: RegistrySession, env: NodeJS.ProcessEnv): Promise<string> {
+  const scratch = mkdtempSync(path.join(tmpdir(), "gitops-digest-"));
+  try {
+    let digest: string | undefined;
+    for (const tag of request.tags) {
+      const destination = `${request.image.name}:${tag}`;
+      const digestFile = path.join(scratch, `${tag}.digest`);
+      const result = await run("buildah", ["push", ...session.flags, "--quiet", "--digestfile", digestFile, local, `docker://${destination}`], { env: buildahEnv(session, env) });
+      if (result.code !== 0) throw session.failure(`cannot push ${destination}`, result);
+      const reported = readFileSync(digestFile, "utf8").trim();
+      if (!/^sha256:[0-9a-f]{64}$/.test(reported)) throw new JobError(`the push of ${destination} reported the digest ${JSON.stringify(reported)}`, "check the registry; it must report a sha256 manifest digest");
+      if (digest !== undefined && reported !== digest) throw new JobError(`the registry reported ${reported} for ${destination} but ${digest} for ${request.tags[0]}`, "the registry changed the manifest of one tag; push to a registry that stores manifests as sent");
+      digest = reported;
+      info(`pushed ${destination} (${reported})`);
+    }
+    return digest as string;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The image already built for this commit, if the first tag holds one whose revision label is this
+ * commit. Missing tags are added (same digest), so a rerun ends with every tag in place.
+ */
+async function reusableImage(request: BuildRequest, session: RegistrySession): Promise<string | undefined> {
+  const [first, ...others] = request.tags as [string, ...string[]];
+  const existing = await session.inspect(first);
+  if (!existing) return undefined;
+  const revision = existing.labels[REVISION_LABEL];
+  if (revision !== request.revision) {
+    warn(`${request.image.name}:${first} exists but was built from ${revision ? `commit ${revision}` : "an unknown revision"}, not ${request.revision}; building it again`);
+    return undefined;
+  }
+  info(`reusing ${request.image.name}:${first} (${existing.digest}): it was already built from commit ${request.revision}; not building again`);
+  for (const tag of others) {
+    const current = await session.inspect(tag);
+    if (current?.digest === existing.digest) continue;
+    await session.tag(existing.digest, tag);
+    info(`tagged ${request.image.name}:${tag} (${existing.digest})`);
+  }
+  return existing.digest;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  // The runner starts the job in the project directory; paths in inputs and artifacts are relative to it.
+  const projectDir = process.cwd();
+  const request = readRequest(env, projectDir);
+  const password = registryPassword(env);
+  const user = username(env);
+  const session = new RegistrySession(request.image, request.tlsVerify);
+  try {
+    await session.login({ username: user.value, password: password.value, userVariable: user.name, passwordVariable: password.name });
+    info(`logged in to ${request.image.registry} as the user in ${user.name}`);
+    let digest = await reusableImage(request, session);
+    if (!digest) {
+      const local = await buildImage(request, session, env);
+      digest = await pushTags(request, local, session, env);
+    }
+    const outputs = { GITOPS_IMAGE: `${request.image.name}@${digest}`, GITOPS_IMAGE_DIGEST: digest, GITOPS_IMAGE_TAG: request.tags[0] as string };
+    writeDotenv(path.join(projectDir, BUILD_DOTENV), outputs);
+    info(`GITOPS_IMAGE=${outputs.GITOPS_IMAGE}`);
+  } finally {
+    session.dispose();
+  }
+}
+
+/** A missing buildah or skopeo means the job runs in the wrong image: say which input fixes it. */
+async function mainInToolsImage(): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    const missing = /spawn (\S+) ENOENT/.exec(String((e as Error).message));
+    if (missing) throw new JobError(`${missing[1]} is not installed in the job's image`, "set the image input to this catalog's tools image (its default), or to an image with node, buildah and skopeo");
+    throw e;
+  }
+}
+
+await runJob(mainInToolsImage);

@@ -1,0 +1,60 @@
+/**
+ * `build`: build and push the application image with buildah (daemonless: no Docker engine, no
+ * privileged runner) and publish the digest the registry reported.
+ */
+import { defineComponent } from "../../generator/component.ts";
+import { job } from "../../generator/job.ts";
+import { nodeScript } from "../../generator/script.ts";
+import { arrayVariable, commonInputs, rulesInput, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES } from "../common.ts";
+import { BUILD_DOTENV } from "./outputs.ts";
+
+export default defineComponent(import.meta.url, {
+  name: "build",
+  description:
+    "Builds the application image with buildah (no Docker engine) and pushes every tag; publishes the digest the registry reported as GITOPS_IMAGE (name@sha256:…), GITOPS_IMAGE_DIGEST and GITOPS_IMAGE_TAG. A rerun for a commit whose image already exists reuses it.",
+  inputs: (catalog) => ({
+    ...commonInputs(catalog, { stage: "build", job_name: "build" }),
+    context: { type: "string", description: "The build context directory, relative to the project directory.", default: "." },
+    dockerfile: { type: "string", description: "The Dockerfile, relative to `context`.", default: "Dockerfile" },
+    image_name: {
+      type: "string",
+      description: "The image repository to push to, without tag or digest. CI/CD variables are expanded; the default is the project's own container registry.",
+      default: "$CI_REGISTRY_IMAGE",
+    },
+    tags: {
+      type: "array",
+      description:
+        "The tags to push (each gets the same digest). CI/CD variables are expanded. The first tag is GITOPS_IMAGE_TAG and is the one a rerun checks for an image built from this commit. The default is the commit SHA.",
+      default: ["$CI_COMMIT_SHA"],
+    },
+    build_args: { type: "array", description: "Build arguments, each `KEY=VALUE` (`--build-arg`). CI/CD variables in values are expanded.", default: [] },
+    registry_user_variable: { type: "string", description: "The name of the CI/CD variable that holds the registry user.", default: "CI_REGISTRY_USER", regex: "^[A-Za-z_][A-Za-z0-9_]*$" },
+    registry_password_variable: {
+      type: "string",
+      description: "The name of the CI/CD variable that holds the registry password or token (never the secret itself).",
+      default: "CI_REGISTRY_PASSWORD",
+      regex: "^[A-Za-z_][A-Za-z0-9_]*$",
+    },
+    tls_verify: { type: "boolean", description: "Require HTTPS with a trusted certificate when talking to the registry. Set false only for a plain-HTTP or self-signed registry.", default: true },
+    rules: rulesInput("When the job runs. Default: merge-request and default-branch pipelines, except for update-manifests' own bump commits.", [...MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES]),
+  }),
+  jobs: (inputs) => [
+    job(inputs.job_name, {
+      stage: inputs.stage,
+      image: inputs.image,
+      variables: {
+        GITOPS_CONTEXT: inputs.context,
+        GITOPS_DOCKERFILE: inputs.dockerfile,
+        GITOPS_IMAGE_NAME: inputs.image_name,
+        GITOPS_TAGS: arrayVariable(inputs.tags),
+        GITOPS_BUILD_ARGS: arrayVariable(inputs.build_args),
+        GITOPS_REGISTRY_USER_VARIABLE: inputs.registry_user_variable,
+        GITOPS_REGISTRY_PASSWORD_VARIABLE: inputs.registry_password_variable,
+        GITOPS_TLS_VERIFY: inputs.tls_verify,
+      },
+      rules: inputs.rules,
+      script: nodeScript("components/build/build.ts"),
+      artifacts: { reports: { dotenv: BUILD_DOTENV } },
+    }),
+  ],
+});

@@ -1,0 +1,63 @@
+/**
+ * `test`: run the application's own test commands inside the image `build` just pushed, and hand
+ * GitLab their JUnit and Cobertura reports. The job runs in the application's image, which may
+ * have no Node, so its script is the consumer's command list itself (plain shell).
+ */
+import { defineComponent } from "../../generator/component.ts";
+import { job } from "../../generator/job.ts";
+import { rulesInput, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES } from "../common.ts";
+
+export default defineComponent(import.meta.url, {
+  name: "test",
+  description:
+    "Runs the application's test commands in the freshly built image (GITOPS_IMAGE from build) and publishes their JUnit report, Cobertura coverage report and coverage percentage.",
+  inputs: () => ({
+    stage: { type: "string", description: "The stage the job runs in. It must come after build's stage, so the job receives GITOPS_IMAGE.", default: "test" },
+    job_name: {
+      type: "string",
+      description: "The job's name. Change it to include the component more than once in a pipeline.",
+      default: "test",
+      regex: "^[A-Za-z0-9_. /:-]+$",
+    },
+    image: {
+      type: "string",
+      description: "The image the tests run in. The default is the image build pushed, by digest (GITOPS_IMAGE from build's dotenv report).",
+      default: "$GITOPS_IMAGE",
+    },
+    script: { type: "array", description: "The test commands, run by the image's shell in order; the job fails at the first that fails.", example: ["npm test"] },
+    junit: {
+      type: "string",
+      description: "The JUnit XML report the commands write, relative to the project directory. A missing file only warns.",
+      default: "junit.xml",
+    },
+    coverage_report: {
+      type: "string",
+      description: "The Cobertura XML coverage report the commands write, relative to the project directory (shown in merge request diffs). A missing file only warns.",
+      default: "coverage/cobertura-coverage.xml",
+    },
+    coverage_regex: {
+      type: "string",
+      description:
+        "The regular expression (between slashes, RE2 syntax) that finds the coverage percentage in the job log. The default matches the `Lines : 87.5%` line of Istanbul, nyc and Jest text summaries; a log without a match shows no coverage.",
+      default: "/Lines\\s*:\\s*(\\d+(?:\\.\\d+)?)%/",
+      regex: "^/.+/$",
+    },
+    rules: rulesInput("When the job runs. Default: merge-request and default-branch pipelines, except for update-manifests' own bump commits.", [...MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES]),
+  }),
+  jobs: (inputs) => [
+    job(inputs.job_name, {
+      stage: inputs.stage,
+      image: inputs.image,
+      rules: inputs.rules,
+      script: inputs.script,
+      coverage: inputs.coverage_regex,
+      artifacts: {
+        when: "always",
+        reports: {
+          junit: inputs.junit,
+          coverage_report: { coverage_format: "cobertura", path: inputs.coverage_report },
+        },
+      },
+    }),
+  ],
+});
