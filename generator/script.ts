@@ -105,12 +105,17 @@ export function embedScript(name: string, code: string): string[] {
     throw new ScriptEmbedError(`the bundled script ${name} contains the heredoc delimiter ${HEREDOC_DELIMITER} on a line of its own. Fix: rename that text in the script.`);
   }
   const body = code.endsWith("\n") ? code : `${code}\n`;
+  // The temporary directory is removed whatever the script's outcome (shell runners keep /tmp);
+  // the runner's `set -e` must not skip the clean-up, hence the explicit status.
   return [
     [
-      `gitops_script_dir="$(mktemp -d)"`,
+      `gitops_script_dir="$(mktemp -d "\${TMPDIR:-/tmp}/gitops-script.XXXXXX")"`,
       `cat > "$gitops_script_dir/${name}.mjs" <<'${HEREDOC_DELIMITER}'`,
       `${body}${HEREDOC_DELIMITER}`,
-      `node "$gitops_script_dir/${name}.mjs"`,
+      `gitops_status=0`,
+      `node "$gitops_script_dir/${name}.mjs" || gitops_status=$?`,
+      `rm -rf "$gitops_script_dir"`,
+      `if [ "$gitops_status" -ne 0 ]; then exit "$gitops_status"; fi`,
     ].join("\n"),
   ];
 }

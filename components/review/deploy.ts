@@ -19,7 +19,9 @@ import { describeObject, validateObjects } from "./validate-objects.ts";
 
 async function main(): Promise<void> {
   const env = process.env;
-  const projectDir = env.CI_PROJECT_DIR || process.cwd();
+  // The job runs in the project directory; paths are relative to it (gitlab-ci-local's
+  // CI_PROJECT_DIR names a path that does not exist on a shell executor, so it is not read).
+  const projectDir = process.cwd();
   const target = readTarget(env);
   const agent = readAgent(env);
   const prefix = readNamespacePrefix(env);

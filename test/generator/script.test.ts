@@ -2,7 +2,9 @@
  * Job scripts: bundled into one self-contained ES module (only `node:` built-ins external),
  * embedded as a quoted heredoc, and run as embedded.
  */
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bundleScript, embedScript, HEREDOC_DELIMITER } from "../../generator/script.ts";
@@ -31,6 +33,23 @@ describe("script bundling and embedding", () => {
 
   it("refuses a script containing the heredoc delimiter on a line of its own", () => {
     expect(() => embedScript("demo", `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n`)).toThrow(`contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+  });
+
+  it.each([
+    ["succeeds", "console.log('done');", 0],
+    ["fails", "console.error('broken'); process.exit(3);", 3],
+  ])("keeps the job's exit status and leaves no temporary file when the script %s", (_, code, status) => {
+    const scratch = mkdtempSync(path.join(tmpdir(), "gitops-embed-test-"));
+    try {
+      const [entry] = embedScript("demo", `${code}\n`);
+      // The runner's shell: each script entry under `set -eo pipefail`.
+      const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}\necho after`], { env: { ...process.env, TMPDIR: scratch }, encoding: "utf8" });
+      expect(result.status).toBe(status);
+      expect(result.stdout).toBe(status === 0 ? "done\nafter\n" : "");
+      expect(readdirSync(scratch)).toEqual([]);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it("runs the script as embedded in the template, with inputs only through variables", async () => {

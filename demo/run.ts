@@ -1,0 +1,15 @@
+/**
+ * `npm run demo`: the whole GitOps flow on this machine (see demo/scenario.ts), then a timeline.
+ * Exits 1 if any step's state is not what the flow promises.
+ */
+import { runDemo, timeline } from "./scenario.ts";
+
+const started = performance.now();
+try {
+  const result = await runDemo((line) => console.log(line));
+  console.log(`\nTimeline\n${timeline(result.steps)}`);
+  console.log(`\nDemo passed in ${((performance.now() - started) / 1000).toFixed(1)} s; nothing is left running.`);
+} catch (error) {
+  console.error(`\nDemo failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

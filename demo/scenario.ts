@@ -1,0 +1,324 @@
+/**
+ * The whole GitOps flow on one machine: a git server playing GitLab, a registry, the Kubernetes
+ * API stand-in, this repository's templates published as a catalog at the current version, and an
+ * application whose pipelines `gitlab-ci-local` runs — merge request, merge, default branch, the
+ * bump commit, and the manual production job. After each step the state is read back from the
+ * servers and checked. Everything started is stopped and every temporary directory removed, also
+ * when a step fails.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { readVersion } from "../generator/catalog.ts";
+import { pushBaseImage, temporaryStorage } from "../test/support/base-image.ts";
+import { startGitServer, type GitServer } from "../test/support/git-server.ts";
+import { createProject, gitlabCiLocal, publishCatalog, type PipelineRun, type Project } from "../test/support/gitlab-ci-local.ts";
+import { startKubeApi, type KubeApi } from "../test/support/kube-api.ts";
+import { startRegistry, type TestRegistry } from "../test/support/registry.ts";
+import { ROOT } from "../test/support/templates.ts";
+
+const exec = promisify(execFile);
+
+/** One step of the demo: what ran, how long it took, what the servers hold afterwards. */
+export interface DemoStep {
+  name: string;
+  ms: number;
+  /** The state read back after the step, one line per fact. */
+  state: string[];
+}
+
+/** What the demo observed. */
+export interface DemoResult {
+  steps: DemoStep[];
+  /** Branch heads on the server at the end. */
+  branches: Record<string, string | undefined>;
+  /** The digest the registry serves for the image built on main. */
+  digest: string;
+  /** The manifests on main after the bump. */
+  kustomization: string;
+  /** Review namespaces left in the cluster at the end (none once stopped). */
+  reviewNamespaces: string[];
+}
+
+/** Raised when an observed state is not what the flow promises. */
+export class DemoAssertionFailed extends Error {}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new DemoAssertionFailed(message);
+}
+
+const APP = "group/app";
+const TOKENS = { developer: "demo-developer-token-0001", staging: "demo-staging-token-0002", production: "demo-production-token-0003", manifests: "demo-manifests-token-0004" };
+const REGISTRY_AUTH = { username: "demo-ci", password: "demo-registry-password-0005" };
+
+/** Copies the demo application into `dir`, filling in the image name. */
+function appFiles(imageName: string): Record<string, string> {
+  const source = path.join(ROOT, "demo", "app");
+  const files: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const full = path.join(dir, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else files[path.relative(source, full)] = readFileSync(full, "utf8").replaceAll("{{IMAGE_NAME}}", imageName);
+    }
+  };
+  walk(source);
+  return files;
+}
+
+/** The application's pipeline: every component by `component:` reference, pinned to `version`. */
+function pipeline(component: (name: string) => string, options: { imageName: string; baseImage: string; agent: string }): string {
+  return `# The demo application's pipeline: the catalog's components, pinned.
+stages: [build, test, review, deploy]
+
+include:
+  - component: ${component("build")}
+    inputs:
+      image_name: ${options.imageName}
+      tls_verify: false
+      build_args: ["BASE_IMAGE=${options.baseImage}"]
+  - component: ${component("test")}
+    inputs:
+      script: ["sh ./test.sh"]
+      junit: report.xml
+  - component: ${component("review")}
+    inputs:
+      agent: ${options.agent}
+      manifests: deploy/review
+      image_name: ${options.imageName}
+      domain: review.demo.test
+  - component: ${component("update-manifests")}
+    inputs:
+      manifests: deploy/base/kustomization.yaml
+      image_name: ${options.imageName}
+  - component: ${component("promote-staging")}
+  - component: ${component("manual-production")}
+`;
+}
+
+/** Job names gitlab-ci-local reports as passed / failed in its summary. */
+export function jobResults(run: PipelineRun): { passed: string[]; failed: string[] } {
+  const passed = [...run.stdout.matchAll(/^ PASS {2}(\S+)/gm)].map((m) => m[1] as string);
+  const failed = [...run.stdout.matchAll(/^ FAIL {2}(\S+)/gm)].map((m) => m[1] as string);
+  return { passed, failed };
+}
+
+/** Runs the demo; `log` receives progress lines. */
+export async function runDemo(log: (line: string) => void = () => {}): Promise<DemoResult> {
+  const cleanups: Array<() => unknown> = [];
+  const steps: DemoStep[] = [];
+  let server: GitServer | undefined;
+  let registry: TestRegistry | undefined;
+  let kube: KubeApi | undefined;
+  let project: Project | undefined;
+
+  const step = async (name: string, body: () => Promise<string[]>) => {
+    const start = performance.now();
+    log(`▶ ${name}`);
+    const state = await body();
+    const ms = performance.now() - start;
+    steps.push({ name, ms, state });
+    for (const line of state) log(`  ${line}`);
+    log(`  (${(ms / 1000).toFixed(1)} s)`);
+  };
+
+  try {
+    let catalogComponent: (name: string) => string = () => "";
+    let gitConfig = "";
+    let imageName = "";
+    let env: NodeJS.ProcessEnv = {};
+    const kubeconfig = path.join(mkdtempSync(path.join(tmpdir(), "gitops-demo-kube-")), "config");
+    cleanups.push(() => rmSync(path.dirname(kubeconfig), { recursive: true, force: true }));
+    const agent = "group/agents:review";
+
+    await step("start the git server, the registry and the Kubernetes API stand-in (127.0.0.1 only)", async () => {
+      server = await startGitServer();
+      registry = await startRegistry({ auth: REGISTRY_AUTH });
+      kube = await startKubeApi();
+      kube.writeKubeconfig(kubeconfig, agent);
+      return [`git ${server.url}`, `registry ${registry.host}`, `kubernetes ${kube.url}`];
+    });
+    const git = server as GitServer;
+    const reg = registry as TestRegistry;
+    const cluster = kube as KubeApi;
+
+    const version = readVersion(ROOT);
+    await step(`publish the catalog ${version} and create the application`, async () => {
+      const catalog = await publishCatalog(git, { version });
+      cleanups.push(() => catalog.remove());
+      catalogComponent = catalog.component;
+      gitConfig = catalog.gitConfig;
+      const baseImage = await pushBaseImage(reg);
+      imageName = `${reg.host}/${APP}`;
+      git.createRepo(APP, {
+        protect: [
+          { pattern: "_gitlab/agents/staging", user: "staging-bot" },
+          { pattern: "_gitlab/agents/production", user: "production-bot" },
+        ],
+      });
+      git.addToken(TOKENS.developer, "developer");
+      git.addToken(TOKENS.staging, "staging-bot");
+      git.addToken(TOKENS.production, "production-bot");
+      git.addToken(TOKENS.manifests, "manifests-bot");
+      const files = appFiles(imageName);
+      files[".gitlab-ci.yml"] = pipeline(catalogComponent, { imageName, baseImage, agent });
+      project = await createProject({ files, projectPath: APP, message: "initial application" });
+      cleanups.push(() => project?.remove());
+      await pushAs(project, git, "main");
+      const storage = temporaryStorage();
+      cleanups.push(() => storage.remove());
+      env = { CONTAINERS_STORAGE_CONF: storage.file, STORAGE_DRIVER: "vfs", BUILDAH_ISOLATION: "chroot", KUBECONFIG: kubeconfig };
+      return [`catalog platform/gitops-components@${version} (templates/ of this checkout)`, `application ${APP} at ${short(git.branch(APP, "main"))}`, `base image ${baseImage}`];
+    });
+    const app = project as Project;
+    const secrets = {
+      CI_REGISTRY_USER: REGISTRY_AUTH.username,
+      CI_REGISTRY_PASSWORD: REGISTRY_AUTH.password,
+      GITOPS_STAGING_TOKEN: TOKENS.staging,
+      GITOPS_PRODUCTION_TOKEN: TOKENS.production,
+      GITOPS_MANIFESTS_TOKEN: TOKENS.manifests,
+    };
+    const run = async (args: string[], variables: Record<string, string> = {}) => {
+      const result = await gitlabCiLocal(app, args, { gitConfig, variables: { ...secrets, ...variables }, env });
+      for (const secret of [...Object.values(TOKENS), REGISTRY_AUTH.password]) check(!result.stdout.includes(secret) && !result.stderr.includes(secret), "a secret appeared in a job log");
+      return result;
+    };
+
+    let reviewNamespace = "";
+    await step("merge request pipeline on feature/greeting: build → test → review deploy", async () => {
+      await app.git("checkout", "-q", "-b", "feature/greeting");
+      const sha = await app.commit("feat: greet louder", { "app.sh": '#!/bin/sh\necho "hello from the gitops demo app!"\n' });
+      await pushAs(app, git, "feature/greeting");
+      const result = await run([], { CI_PIPELINE_SOURCE: "merge_request_event", CI_MERGE_REQUEST_IID: "7", CI_COMMIT_BRANCH: "", CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: "feature/greeting", CI_MERGE_REQUEST_TARGET_BRANCH_NAME: "main" });
+      const jobs = jobResults(result);
+      check(result.code === 0 && jobs.failed.length === 0, `merge request pipeline failed:\n${tail(result)}`);
+      check(["build", "test", "review-deploy"].every((j) => jobs.passed.includes(j)), `expected build, test and review-deploy to pass, got ${jobs.passed.join(", ")}`);
+      check(!jobs.passed.some((j) => j.startsWith("promote") || j === "update-manifests"), "a merge request pipeline must not promote or bump");
+      const namespaces = cluster.list("namespaces").map((n) => n.metadata.name).filter((n) => n.startsWith("review-"));
+      check(namespaces.length === 1, `expected one review namespace, got ${namespaces.join(", ")}`);
+      reviewNamespace = namespaces[0] as string;
+      const deployment = cluster.list("deployments", reviewNamespace)[0];
+      const image = (deployment?.spec as { template: { spec: { containers: Array<{ image: string }> } } } | undefined)?.template.spec.containers[0]?.image ?? "";
+      const digest = await reg.digest(APP, sha);
+      check(digest && image === `${imageName}@${digest}`, `the review deployment runs ${image}, expected ${imageName}@${digest}`);
+      return [`jobs passed: ${jobs.passed.join(", ")}`, `image ${APP}:${short(sha)} → ${digest}`, `review namespace ${reviewNamespace} runs ${image}`];
+    });
+
+    await step("merge: the review stop job removes the namespace", async () => {
+      const result = await run(["review-stop"], { CI_PIPELINE_SOURCE: "merge_request_event", CI_MERGE_REQUEST_IID: "7", CI_COMMIT_BRANCH: "" });
+      check(result.code === 0, `review-stop failed:\n${tail(result)}`);
+      check(!cluster.list("namespaces").some((n) => n.metadata.name === reviewNamespace), `namespace ${reviewNamespace} still exists`);
+      await app.git("checkout", "-q", "main");
+      await app.git("merge", "-q", "--no-ff", "-m", "Merge branch 'feature/greeting'", "feature/greeting");
+      await pushAs(app, git, "main");
+      return [`namespace ${reviewNamespace} deleted`, `main at ${short(git.branch(APP, "main"))} (merge commit)`];
+    });
+
+    let digest = "";
+    await step("default-branch pipeline: build → update-manifests (a bump commit on main)", async () => {
+      const mergeSha = (await app.git("rev-parse", "HEAD")).trim();
+      const result = await run([], commitVariables(await app.git("log", "-1", "--format=%B")));
+      const jobs = jobResults(result);
+      check(result.code === 0 && jobs.failed.length === 0, `default-branch pipeline failed:\n${tail(result)}`);
+      check(["build", "test", "update-manifests"].every((j) => jobs.passed.includes(j)), `expected build, test and update-manifests to pass, got ${jobs.passed.join(", ")}`);
+      digest = (await reg.digest(APP, mergeSha)) ?? "";
+      check(digest.startsWith("sha256:"), "the registry has no image for the merge commit");
+      const main = git.branch(APP, "main");
+      check(main && main !== mergeSha, "update-manifests pushed no commit to main");
+      await app.git("fetch", "-q", authUrl(git, TOKENS.developer), "main");
+      await app.git("reset", "-q", "--hard", "FETCH_HEAD");
+      const kustomization = readFileSync(path.join(app.dir, "deploy/base/kustomization.yaml"), "utf8");
+      check(kustomization.includes(digest), `the manifests on main do not point at ${digest}`);
+      const title = (await app.git("log", "-1", "--format=%s")).trim();
+      return [`jobs passed: ${jobs.passed.join(", ")}`, `registry ${APP}:${short(mergeSha)} → ${digest}`, `main at ${short(main)}: "${title}"`, ...environmentState(git)];
+    });
+
+    await step("the bump commit's pipeline: no build, promote-staging fast-forwards _gitlab/agents/staging", async () => {
+      const bump = (await app.git("rev-parse", "HEAD")).trim();
+      const result = await run([], commitVariables(await app.git("log", "-1", "--format=%B")));
+      const jobs = jobResults(result);
+      check(result.code === 0 && jobs.failed.length === 0, `bump pipeline failed:\n${tail(result)}`);
+      check(jobs.passed.includes("promote-staging"), `promote-staging did not run: ${jobs.passed.join(", ")}`);
+      check(!["build", "test", "update-manifests"].some((j) => jobs.passed.includes(j)), `the bump commit's pipeline ran ${jobs.passed.join(", ")}: a loop`);
+      check(git.branch(APP, "_gitlab/agents/staging") === bump, "staging is not at the bump commit");
+      await assertEnvironmentsOnMain(git);
+      return [`jobs passed: ${jobs.passed.join(", ")}`, ...environmentState(git)];
+    });
+
+    await step("the manual production job fast-forwards _gitlab/agents/production", async () => {
+      const bump = (await app.git("rev-parse", "HEAD")).trim();
+      const result = await run(["promote-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
+      check(result.code === 0, `promote-production failed:\n${tail(result)}`);
+      check(git.branch(APP, "_gitlab/agents/production") === bump, "production is not at the bump commit");
+      await assertEnvironmentsOnMain(git);
+      return [...environmentState(git), "every environment branch holds only commits that are on main"];
+    });
+
+    const kustomization = readFileSync(path.join(app.dir, "deploy/base/kustomization.yaml"), "utf8");
+    return {
+      steps,
+      branches: Object.fromEntries(["main", "_gitlab/agents/staging", "_gitlab/agents/production"].map((b) => [b, git.branch(APP, b)])),
+      digest,
+      kustomization,
+      reviewNamespaces: cluster.list("namespaces").map((n) => n.metadata.name).filter((n) => n.startsWith("review-")),
+    };
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // Keep cleaning up the rest.
+      }
+    }
+    await Promise.allSettled([server?.close(), registry?.stop(), kube?.close()]);
+  }
+}
+
+function short(sha: string | undefined): string {
+  return sha ? sha.slice(0, 8) : "(none)";
+}
+
+function tail(run: PipelineRun): string {
+  return `${run.stdout}\n${run.stderr}`.split("\n").slice(-40).join("\n");
+}
+
+/** gitlab-ci-local does not read the commit message; rules on the title need the real one. */
+function commitVariables(message: string): Record<string, string> {
+  const text = message.trim();
+  return { CI_COMMIT_TITLE: text.split("\n")[0] ?? "", CI_COMMIT_MESSAGE: text };
+}
+
+function authUrl(server: GitServer, token: string): string {
+  return `${server.url.replace("http://", `http://developer:${token}@`)}/${APP}.git`;
+}
+
+async function pushAs(project: Project, server: GitServer, branch: string): Promise<void> {
+  await project.git("push", "-q", authUrl(server, TOKENS.developer), `HEAD:refs/heads/${branch}`);
+}
+
+function environmentState(server: GitServer): string[] {
+  return ["main", "_gitlab/agents/staging", "_gitlab/agents/production"].map((b) => `${b.padEnd(26)} ${short(server.branch(APP, b))}`);
+}
+
+/** Every environment branch holds only commits that are on main (its head is an ancestor of main). */
+async function assertEnvironmentsOnMain(server: GitServer): Promise<void> {
+  const repo = path.join(server.root, `${APP}.git`);
+  for (const branch of ["_gitlab/agents/staging", "_gitlab/agents/production"]) {
+    const head = server.branch(APP, branch);
+    if (!head) continue;
+    const onMain = await exec("git", ["merge-base", "--is-ancestor", head, "refs/heads/main"], { cwd: repo }).then(
+      () => true,
+      () => false,
+    );
+    check(onMain, `${branch} (${short(head)}) holds a commit that is not on main`);
+  }
+}
+
+/** A compact timeline of the steps. */
+export function timeline(steps: DemoStep[]): string {
+  const total = steps.reduce((sum, s) => sum + s.ms, 0);
+  const lines = steps.map((s) => `${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name}`);
+  return [...lines, `${(total / 1000).toFixed(1).padStart(6)} s  total`].join("\n");
+}
