@@ -18,7 +18,8 @@ function code(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
   if (text === "") return "`\"\"`";
   const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return `\`${cell(shown).replace(/`/g, "'")}\``;
+  // Inside a code span backslashes are literal; only the table's pipe needs escaping.
+  return `\`${shown.replace(/\|/g, "\\|").replace(/\n+/g, " ").replace(/`/g, "'")}\``;
 }
 
 /** The generated Markdown: a component table, then one inputs table per component. */

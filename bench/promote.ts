@@ -1,0 +1,211 @@
+/**
+ * `npx tsx bench/promote.ts [runs] [commits] [seed]` — what a promotion costs on a 20,000-commit repository with a
+ * few hundred MB of history, staging 500 commits behind main, over loopback HTTP (the test git
+ * server: `git http-backend` behind a Node bridge, with protected environment branches).
+ *
+ * In the same run it measures:
+ * - script: the promote-staging job's script exactly as the generated template embeds it, run by
+ *   bash as a runner would (bash, node, git; the script file is written before the clock starts);
+ * - naive:  a full clone, `checkout` of staging, `merge --ff-only origin/main`, push;
+ * - floor:  `git init`, a `--filter=tree:0` fetch of the two refs, push — no checks at all.
+ * Time is wall time of the whole step (median of the runs); bytes are TCP payload both ways,
+ * counted by a proxy in front of the server in one extra run of each (the timed runs go direct).
+ * Staging is reset before every run and checked after.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { run } from "../runtime/exec.ts";
+import { Git } from "../runtime/git.ts";
+import { startGitServer } from "../test/support/git-server.ts";
+import { expandVariables, includeTemplate } from "../test/support/templates.ts";
+import { benchRepository } from "./promote-repo.ts";
+
+const STAGING = "_gitlab/agents/staging";
+const BOT = "promotion-bot";
+const BEHIND = 500;
+
+/** A TCP relay that counts payload bytes each way. */
+async function byteCounter(targetPort: number) {
+  const counts = { down: 0, up: 0 };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    client.on("data", (d) => (counts.up += d.length));
+    upstream.on("data", (d) => (counts.down += d.length));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as net.AddressInfo).port, counts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  const r = await run("git", args, { cwd });
+  if (r.code !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** The first-parent ancestor of main with at least `behind` commits between it and main. */
+async function startPoint(repo: string, behind: number): Promise<string> {
+  const line = (await git(repo, "rev-list", "--first-parent", "main")).split("\n");
+  let lo = 0;
+  let hi = line.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (Number(await git(repo, "rev-list", "--count", `${line[mid]}..main`)) >= behind) hi = mid;
+    else lo = mid + 1;
+  }
+  return line[lo] as string;
+}
+
+interface Sample {
+  seconds: number;
+  down: number;
+  up: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const mb = (bytes: number) => (bytes / 1e6).toFixed(2);
+
+async function main(): Promise<void> {
+  const runs = Number(process.argv[2] ?? 5);
+  const size = Number(process.argv[3] ?? 20_000);
+  console.log(`Building (or reusing) the ${size}-commit repository…`);
+  const cache = await benchRepository(size, Number(process.argv[4] ?? 1), console.log);
+  const server = await startGitServer();
+  const token = `glpat-${randomBytes(12).toString("hex")}`;
+  server.addToken(token, BOT);
+  server.createRepo("bench/app", { protect: [{ pattern: "_gitlab/agents/*", user: BOT }] });
+  const repo = path.join(server.root, "bench/app.git");
+  // The server repository shares the cached objects (nothing is copied) and gets main.
+  rmSync(path.join(repo, "objects"), { recursive: true, force: true });
+  symlinkSync(path.join(cache, "objects"), path.join(repo, "objects"));
+  const tip = await git(cache, "rev-parse", "main");
+  await git(repo, "update-ref", "refs/heads/main", tip);
+  const start = await startPoint(repo, BEHIND);
+  const proxy = await byteCounter(Number(new URL(server.url).port));
+  const proxyUrl = `http://127.0.0.1:${proxy.port}/bench/app.git`;
+  const directUrl = `${server.url}/bench/app.git`;
+  const [commits, merges, counted] = await Promise.all([git(repo, "rev-list", "--count", "main"), git(repo, "rev-list", "--count", "--merges", "main"), git(repo, "count-objects", "-v")]);
+  console.log(`repository: ${commits} commits (${merges} merges), ${counted.match(/size-pack: (\d+)/)?.[1]} KiB packed; staging ${await git(repo, "rev-list", "--count", `${start}..main`)} commits behind main`);
+
+  // The job's script as the runner gets it: the template's job with its inputs and variables
+  // resolved, written to a file before the clock starts (a runner does that too).
+  const jobScript = (repositoryUrl: string) => {
+    const job = includeTemplate("promote-staging", { repository_url: repositoryUrl })["promote-staging"] as { variables: Record<string, unknown>; script: string[] };
+    const ci = { CI_COMMIT_SHA: tip, CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", GITOPS_STAGING_TOKEN: token };
+    const variables: Record<string, string> = {};
+    for (const [key, value] of Object.entries(job.variables)) variables[key] = expandVariables(String(value), { ...ci, ...variables });
+    return { env: { ...ci, ...variables }, text: `set -eo pipefail\n${job.script.join("\n")}\n` };
+  };
+  const strategies: Record<string, (work: string, url: string) => Promise<void>> = {
+    script: async (work, url) => {
+      const { env, text } = jobScript(url);
+      const file = path.join(work, "job.sh");
+      writeFileSync(file, text);
+      const projectDir = path.join(work, "project");
+      mkdirSync(projectDir);
+      const started = performance.now();
+      const job = await run("bash", [file], { cwd: projectDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: work, CI_PROJECT_DIR: projectDir, ...env } });
+      scriptSeconds = (performance.now() - started) / 1000;
+      if (job.code !== 0 || !job.stdout.includes("fast-forward")) throw new Error(`the promote script failed:\n${job.stdout}${job.stderr}`);
+    },
+    naive: async (work, url) => {
+      const g = new Git(work, { token });
+      await g.run(["clone", "-q", url, "w"]);
+      const w = new Git(path.join(work, "w"), { token });
+      await w.run(["checkout", "-q", "-b", STAGING, `origin/${STAGING}`]);
+      await w.run(["merge", "-q", "--ff-only", "origin/main"]);
+      await w.run(["push", "-q", "-o", "ci.skip", "origin", `HEAD:refs/heads/${STAGING}`]);
+    },
+    floor: async (work, url) => {
+      const g = new Git(path.join(work, "w"), { token });
+      await g.init();
+      await g.run(["remote", "add", "origin", url]);
+      await g.run(["fetch", "-q", "--filter=tree:0", "--no-tags", "origin", "+refs/heads/main:refs/remotes/origin/main", `+refs/heads/${STAGING}:refs/remotes/origin/${STAGING}`]);
+      const sha = await g.run(["rev-parse", "refs/remotes/origin/main"]);
+      await g.run(["push", "-q", "-o", "ci.skip", "origin", `${sha}:refs/heads/${STAGING}`]);
+    },
+  };
+  let scriptSeconds = 0;
+  // Not a strategy: what starting Node alone costs here, the script's fixed overhead over the floor.
+  strategies["node start-up"] = async () => {
+    const r = await run("node", ["-e", "0"]);
+    if (r.code !== 0) throw new Error("node -e 0 failed");
+  };
+
+  /** One run of a strategy from a fresh directory, staging reset; returns its wall time in seconds. */
+  const once = async (name: string, url: string): Promise<number> => {
+    await git(repo, "update-ref", `refs/heads/${STAGING}`, start);
+    const work = mkdtempSync(path.join(tmpdir(), `gitops-bench-${name}-`));
+    const began = performance.now();
+    try {
+      await strategies[name]?.(work, url);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    const seconds = name === "script" ? scriptSeconds : (performance.now() - began) / 1000;
+    const now = await git(repo, "rev-parse", `refs/heads/${STAGING}`);
+    if (name !== "node start-up" && now !== tip) throw new Error(`${name} left staging at ${now}, not main's tip ${tip}`);
+    return seconds;
+  };
+
+  const samples: Record<string, Sample[]> = { script: [], naive: [], floor: [], "node start-up": [] };
+  // Bytes: one run of each through the counting proxy. Time: direct runs (no proxy in the way),
+  // one warm-up of each first (page cache, bitmaps), the strategies interleaved so that other load
+  // on the machine affects all alike.
+  const bytes: Record<string, { down: number; up: number }> = {};
+  for (const name of ["script", "naive", "floor"]) {
+    proxy.counts.down = 0;
+    proxy.counts.up = 0;
+    await once(name, proxyUrl);
+    bytes[name] = { ...proxy.counts };
+    process.stdout.write(`bytes ${name}: ${mb(proxy.counts.down)} MB down, ${(proxy.counts.up / 1e3).toFixed(1)} kB up\n`);
+  }
+  for (let i = -1; i < runs; i++) {
+    for (const name of Object.keys(strategies)) {
+      const seconds = await once(name, directUrl);
+      if (i >= 0) samples[name]?.push({ seconds, down: bytes[name]?.down ?? 0, up: bytes[name]?.up ?? 0 });
+      process.stdout.write(`${i < 0 ? "warm-up" : `run ${i + 1}`} ${name}: ${seconds.toFixed(2)} s\n`);
+    }
+  }
+  await proxy.close();
+  await server.close();
+
+  const summary = Object.fromEntries(
+    Object.entries(samples).map(([name, s]) => [
+      name,
+      { time: median(s.map((x) => x.seconds)), min: Math.min(...s.map((x) => x.seconds)), max: Math.max(...s.map((x) => x.seconds)), down: median(s.map((x) => x.down)), up: median(s.map((x) => x.up)) },
+    ]),
+  ) as Record<string, { time: number; min: number; max: number; down: number; up: number }>;
+  const { script, naive, floor } = summary as Record<"script" | "naive" | "floor", (typeof summary)[string]>;
+  const label: Record<string, string> = {
+    script: "promote-staging (embedded script)",
+    naive: "naive: full clone, merge --ff-only, push",
+    floor: "floor: init, tree:0 fetch of 2 refs, push",
+    "node start-up": "(for reference: `node -e 0`)",
+  };
+  console.log(`\n${commits} commits, staging ${BEHIND} behind, median of ${runs} runs (after one warm-up), loopback HTTP\n`);
+  console.log("| strategy | time (median, min–max) | bytes down | bytes up |");
+  console.log("|---|---|---|---|");
+  for (const [name, s] of Object.entries(summary))
+    console.log(`| ${label[name]} | ${s.time.toFixed(2)} s (${s.min.toFixed(2)}–${s.max.toFixed(2)}) | ${name in bytes ? `${mb(s.down)} MB` : "–"} | ${name in bytes ? `${(s.up / 1e3).toFixed(1)} kB` : "–"} |`);
+  const faster = naive.time / script.time;
+  const fewer = (naive.down + naive.up) / (script.down + script.up);
+  const overFloor = script.time / floor.time;
+  console.log("");
+  console.log(`script vs naive: ${faster.toFixed(1)}× faster (target ≥ 10×) ${faster >= 10 ? "✔" : "✘"}; ${fewer.toFixed(0)}× fewer bytes (target ≥ 50×) ${fewer >= 50 ? "✔" : "✘"}`);
+  console.log(`script vs floor: ${overFloor.toFixed(2)}× the floor's time (target ≤ 1.5×) ${overFloor <= 1.5 ? "✔" : "✘"}; ${((script.down + script.up) / (floor.down + floor.up)).toFixed(2)}× its bytes`);
+  // Fastest runs: the least disturbed by other load on the machine.
+  console.log(`fastest runs: script ${script.min.toFixed(2)} s, naive ${naive.min.toFixed(2)} s, floor ${floor.min.toFixed(2)} s → ${(naive.min / script.min).toFixed(1)}× faster than naive, ${(script.min / floor.min).toFixed(2)}× the floor`);
+  console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (${cpus().length} CPUs)`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

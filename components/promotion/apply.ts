@@ -1,0 +1,139 @@
+/**
+ * The git side of a promotion: a fresh repository that fetches only the commit graph of the
+ * branches involved (`--filter=tree:0`, never the runner's shallow checkout), the ancestry answers
+ * `decide` needs, and the plain push of `<sha>:refs/heads/<branch>` that carries a plan out.
+ *
+ * Lazy fetching is switched off after every fetch: everything here needs commits only, so an
+ * accidental tree or blob lookup fails at once instead of quietly downloading history.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Git, GitCommandError } from "../../runtime/git.ts";
+import type { BranchTips, PromotionBranches, PromotionPlan } from "./decide.ts";
+import { ancestryQuestions } from "./decide.ts";
+
+/** A throw-away repository for one promotion job, and the remote it talks to. */
+export interface PromotionWorkspace {
+  git: Git;
+  /** The repository's URL (no credentials). Used directly, so no remote is configured. */
+  url: string;
+  /** Removes the repository (unless it is kept for inspection). */
+  dispose(): void;
+}
+
+/**
+ * Creates an empty repository in a fresh temporary directory. The URL holds no credentials; the
+ * token reaches git only through `runtime/git.ts`'s credential helper.
+ */
+export async function openWorkspace(url: string, token: string, options: { keep?: boolean } = {}): Promise<PromotionWorkspace> {
+  const dir = mkdtempSync(path.join(tmpdir(), "gitops-promotion-"));
+  const git = new Git(dir, { token });
+  await git.init();
+  return {
+    git,
+    url,
+    dispose: () => {
+      if (!options.keep) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function trackingRef(branch: string): string {
+  return `refs/remotes/origin/${branch}`;
+}
+
+/** The fetched tips, and whether the target commit is in the fetched graph. */
+export interface FetchedState {
+  tips: { source?: string; environment?: string; required?: string };
+  targetKnown: boolean;
+}
+
+/**
+ * Fetches the commit graph (no trees, no blobs) of the given branches and returns their tips.
+ * A branch the server lacks comes back `undefined`; it costs one extra ref listing, and only then.
+ */
+export async function fetchTips(workspace: PromotionWorkspace, branches: PromotionBranches, target: string): Promise<FetchedState> {
+  const { git, url } = workspace;
+  const wanted = { source: branches.source, environment: branches.environment, ...(branches.required ? { required: branches.required } : {}) };
+  let present = Object.values(wanted);
+  const first = await git.exec(fetchArgs(url, present));
+  if (first.code !== 0) {
+    const failure = new GitCommandError(fetchArgs(url, present), first);
+    if (failure.failure !== "missing-ref") throw failure;
+    const listed = await git.run(["ls-remote", "--heads", url, ...present.map((b) => `refs/heads/${b}`)]);
+    const existing = new Set(listed.split("\n").map((line) => line.split("\t")[1]?.replace(/^refs\/heads\//, "")));
+    present = present.filter((b) => existing.has(b));
+    if (present.length > 0) await git.run(fetchArgs(url, present));
+  }
+  await disableLazyFetch(git, url);
+  // One lookup for every tip and the target (a missing target is not fetched: lazy fetch is off).
+  const names = [...present.map(trackingRef), target];
+  const found = (await git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], `${names.join("\n")}\n`)).split("\n");
+  const sha = (name: string) => {
+    const [oid, type] = (found[names.indexOf(name)] ?? "").split(" ");
+    return type === "commit" ? oid : undefined;
+  };
+  const tips: FetchedState["tips"] = {};
+  for (const [key, branch] of Object.entries(wanted) as Array<[keyof typeof wanted, string]>) tips[key] = present.includes(branch) ? sha(trackingRef(branch)) : undefined;
+  return { tips, targetKnown: sha(target) === target };
+}
+
+function fetchArgs(url: string, branches: string[]): string[] {
+  return [
+    "fetch",
+    "--filter=tree:0",
+    "--no-tags",
+    "--no-write-fetch-head",
+    "--no-recurse-submodules",
+    "--no-auto-maintenance",
+    "--quiet",
+    url,
+    ...branches.map((b) => `+refs/heads/${b}:${trackingRef(b)}`),
+  ];
+}
+
+/**
+ * `git fetch --filter` marks the remote as a promisor (`remote.<url>.promisor`,
+ * `.partialclonefilter`), which lets any later command that meets a missing object fetch it on the
+ * spot. Removing that section makes such a lookup fail instead.
+ */
+async function disableLazyFetch(git: Git, url: string): Promise<void> {
+  const result = await git.exec(["config", "--remove-section", `remote.${url}`]);
+  if (result.code !== 0 && !/no such section/i.test(result.stderr)) throw new GitCommandError(["config", "--remove-section", `remote.${url}`], result);
+}
+
+/**
+ * Answers every ancestry question `decide` may ask, in parallel, and returns them as a lookup.
+ * A target that is not in the fetched graph is an ancestor of nothing.
+ */
+export async function gatherAncestry(git: Git, target: string, known: boolean, tips: BranchTips): Promise<(ancestor: string, descendant: string) => boolean> {
+  const questions = ancestryQuestions(target, tips);
+  const answers = await Promise.all(questions.map(([a, d]) => ((a === target || d === target) && !known ? false : git.isAncestor(a, d))));
+  const table = new Map(questions.map(([a, d], i) => [`${a}..${d}`, answers[i] as boolean]));
+  return (ancestor, descendant) => {
+    const answer = table.get(`${ancestor}..${descendant}`);
+    if (answer === undefined) throw new Error(`decide asked an ancestry question nobody answered: ${ancestor} → ${descendant}`);
+    return answer;
+  };
+}
+
+/** The commits a plan adds to the environment branch: their count, and the newest (at most `limit`) as `sha subject` lines. */
+export async function promotedCommits(git: Git, plan: Extract<PromotionPlan, { action: "push" }>, limit: number): Promise<{ count: number; lines: string[] }> {
+  const range = plan.previous ? [plan.target, `^${plan.previous}`] : [plan.target];
+  const [count, log] = await Promise.all([git.run(["rev-list", "--count", ...range]), git.run(["log", "--no-decorate", "--format=%h %s", `--max-count=${limit}`, ...range])]);
+  return { count: Number(count), lines: log === "" ? [] : log.split("\n") };
+}
+
+/** The outcome of one push attempt. */
+export type PushOutcome = { pushed: true } | { pushed: false; error: GitCommandError };
+
+/**
+ * Pushes exactly `<sha>:refs/heads/<branch>`, plainly: never `--force`, never a `+` refspec. The
+ * server and git's own fast-forward check both refuse anything but a fast-forward or a creation.
+ */
+export async function pushPlan(workspace: PromotionWorkspace, plan: Extract<PromotionPlan, { action: "push" }>, branch: string, options: { skipCi: boolean }): Promise<PushOutcome> {
+  const args = ["push", "--no-verify", ...(options.skipCi ? ["-o", "ci.skip"] : []), workspace.url, `${plan.target}:refs/heads/${branch}`];
+  const result = await workspace.git.exec(args);
+  return result.code === 0 ? { pushed: true } : { pushed: false, error: new GitCommandError(args, result) };
+}

@@ -1,0 +1,90 @@
+/**
+ * The promotion job's configuration, read from its variables (the component's inputs arrive as
+ * `GITOPS_*` job variables) and checked before anything touches the server: every problem names
+ * the input, the value and the fix.
+ */
+import path from "node:path";
+import { booleanInput, optionalInput, requireInput, secretFromVariable } from "../../runtime/env.ts";
+import { InputError } from "../../runtime/errors.ts";
+import type { PromotionBranches } from "./decide.ts";
+import { PROMOTION_DOTENV } from "./outputs.ts";
+
+/** What the job was asked to do. */
+export interface PromotionConfig {
+  branches: PromotionBranches;
+  /** The GitLab environment's name, for messages. */
+  environment: string;
+  /** The commit to promote: the pipeline's own. */
+  target: string;
+  repositoryUrl: string;
+  /** The token, and the name of the variable it came from (for messages). */
+  token: { name: string; value: string };
+  skipCi: boolean;
+  dryRun: boolean;
+  /** Where the dotenv report goes. */
+  dotenv: string;
+  /** Keep the promotion repository after the job (`GITOPS_KEEP_WORKDIR=true`, for debugging; it holds no token). */
+  keepWorkdir: boolean;
+}
+
+/**
+ * Is `name` a valid branch name? git's `check-ref-format` rules for `refs/heads/<name>`, checked
+ * here rather than by spawning git once per branch.
+ */
+export function isValidBranchName(name: string): boolean {
+  if (name === "" || name === "@" || name.startsWith("-") || name.endsWith("/") || name.endsWith(".")) return false;
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name) || name.includes("..") || name.includes("@{") || name.includes("//")) return false;
+  return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
+}
+
+/** Reads and checks the configuration; the token is registered for redaction on the way. */
+export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
+  const target = requireInput(env, "CI_COMMIT_SHA", "CI_COMMIT_SHA", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the pipeline's commit");
+  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(target)) throw new InputError("CI_COMMIT_SHA", target, "is not a full commit SHA", "leave CI_COMMIT_SHA to GitLab: it is the pipeline's commit");
+  const branches: PromotionBranches = {
+    source: requireInput(env, "GITOPS_SOURCE_BRANCH", "source_branch", "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)"),
+    environment: requireInput(env, "GITOPS_ENVIRONMENT_BRANCH", "environment_branch", "set environment_branch to the branch the environment's GitOps agent syncs from"),
+  };
+  const required = optionalInput(env, "GITOPS_REQUIRE_BRANCH");
+  if (required !== "") branches.required = required;
+  for (const [input, branch] of [
+    ["source_branch", branches.source],
+    ["environment_branch", branches.environment],
+    ["require_branch", branches.required],
+  ] as const) {
+    if (branch !== undefined && !isValidBranchName(branch))
+      throw new InputError(input, branch, "is not a valid branch name", `set ${input} to a branch name such as _gitlab/agents/staging (no spaces, no ~ ^ : ? * [ \\, no ..)`);
+  }
+  if (branches.environment === branches.source) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch, such as _gitlab/agents/staging");
+  if (branches.required === branches.environment) throw new InputError("require_branch", branches.required, "is the environment branch itself", "set require_branch to the branch that must already hold the commit (staging's branch)");
+
+  const repositoryUrl = requireInput(env, "GITOPS_REPOSITORY_URL", "repository_url", "set repository_url to the project's HTTPS clone URL (default $CI_SERVER_URL/$CI_PROJECT_PATH.git)");
+  let parsed: URL;
+  try {
+    parsed = new URL(repositoryUrl);
+  } catch {
+    throw new InputError("repository_url", repositoryUrl, "is not a URL", "set repository_url to the project's HTTPS clone URL, such as https://gitlab.example.com/group/project.git");
+  }
+  // A password in the URL would land in .git/config and in traces: the token comes from token_variable only.
+  if (parsed.password !== "" || parsed.username !== "")
+    throw new InputError("repository_url", "(withheld: it contains credentials)", "holds credentials", "remove the user and password from repository_url; the token comes from the variable named by token_variable");
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new InputError("repository_url", repositoryUrl, "is not an HTTP(S) URL", "set repository_url to the project's HTTPS clone URL");
+
+  const token = secretFromVariable(env, "GITOPS_TOKEN_VARIABLE", "token_variable");
+  // Child processes need no copy of the variable itself: git gets the token through its helper.
+  delete process.env[token.name];
+
+  return {
+    branches,
+    environment: optionalInput(env, "GITOPS_ENVIRONMENT") || branches.environment,
+    target,
+    repositoryUrl,
+    token,
+    skipCi: booleanInput(env, "GITOPS_SKIP_CI", "skip_ci", true),
+    dryRun: booleanInput(env, "GITOPS_DRY_RUN", "dry_run", false),
+    // Artifact paths are relative to the job's working directory, the project directory on a
+    // runner (gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
+    dotenv: path.resolve(PROMOTION_DOTENV),
+    keepWorkdir: booleanInput(env, "GITOPS_KEEP_WORKDIR", "GITOPS_KEEP_WORKDIR", false),
+  };
+}

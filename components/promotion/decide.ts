@@ -1,0 +1,127 @@
+/**
+ * The promotion decision, pure: from the branch tips just fetched and the commit graph, what to do
+ * with the environment branch. No git here, so it is property-tested against simulated histories;
+ * `apply.ts` gathers the facts from git and carries the plan out.
+ *
+ * The rules (research/promotion.md, failure-mode checklist):
+ * - only commits of the source branch are promoted, and production only receives commits the
+ *   required branch (staging) already has;
+ * - an environment branch holding a commit the source branch lacks is refused, never merged,
+ *   rebased or forced;
+ * - a target the environment already contains is a success with nothing pushed: that is what keeps
+ *   an outdated or retried pipeline from moving an environment backwards;
+ * - otherwise the environment branch fast-forwards to the target, or is created at it.
+ */
+
+/** The branches a promotion reads. */
+export interface PromotionBranches {
+  /** Where promoted commits come from (`main`). */
+  source: string;
+  /** The branch being moved (`_gitlab/agents/staging`). */
+  environment: string;
+  /** Production only: the branch that must already contain the target (`_gitlab/agents/staging`). */
+  required?: string;
+}
+
+/** The branch tips as fetched; a branch that does not exist is `undefined`. */
+export interface BranchTips {
+  source: string;
+  environment?: string;
+  required?: string;
+}
+
+/** Is `ancestor` an ancestor of `descendant`, or the same commit? */
+export type IsAncestor = (ancestor: string, descendant: string) => boolean;
+
+/** Everything `decide` needs. */
+export interface PromotionFacts {
+  branches: PromotionBranches;
+  /** The commit to promote (the pipeline's `CI_COMMIT_SHA`). */
+  target: string;
+  tips: BranchTips;
+  /** Answers the questions {@link ancestryQuestions} lists (and no others). */
+  isAncestor: IsAncestor;
+}
+
+/** How the environment branch changes: the values of `GITOPS_PROMOTION`. */
+export type Promotion = "fast-forward" | "created" | "up-to-date";
+
+/** Why a promotion is refused (nothing is pushed). */
+export type RefusalReason = "target-not-on-source" | "required-branch-missing" | "target-not-in-required" | "diverged" | "not-fast-forward";
+
+/** The decision. */
+export type PromotionPlan =
+  | { action: "push"; promotion: "fast-forward" | "created"; target: string; previous?: string }
+  | { action: "none"; promotion: "up-to-date"; target: string; previous: string }
+  | { action: "refuse"; reason: RefusalReason; message: string; fix: string };
+
+/** A plan that refuses. */
+export type Refusal = Extract<PromotionPlan, { action: "refuse" }>;
+
+/** The first 12 hex digits of a commit, for messages. */
+export function shortSha(sha: string): string {
+  return sha.slice(0, 12);
+}
+
+/**
+ * The ancestry questions `decide` may ask for these tips, as `[ancestor, descendant]` pairs, so the
+ * git side can answer them all at once (in parallel) before deciding.
+ */
+export function ancestryQuestions(target: string, tips: BranchTips): Array<[string, string]> {
+  const questions: Array<[string, string]> = [[target, tips.source]];
+  if (tips.required) questions.push([target, tips.required]);
+  if (tips.environment) questions.push([tips.environment, tips.source], [target, tips.environment], [tips.environment, target]);
+  return questions;
+}
+
+/** Decides what to do with the environment branch. Pure. */
+export function decide(facts: PromotionFacts): PromotionPlan {
+  const { branches, target, tips, isAncestor } = facts;
+  const t = shortSha(target);
+
+  if (!isAncestor(target, tips.source))
+    return refuse(
+      "target-not-on-source",
+      `commit ${t} is not on ${branches.source}: only commits of ${branches.source} are promoted to ${branches.environment}`,
+      `run the promotion in a pipeline of ${branches.source} (merge the change into ${branches.source} first)`,
+    );
+
+  if (branches.required !== undefined) {
+    if (tips.required === undefined)
+      return refuse(
+        "required-branch-missing",
+        `${branches.required} does not exist, so no commit has been promoted there yet; ${branches.environment} only receives commits ${branches.required} already has`,
+        `promote to ${branches.required} first (its promotion job creates the branch), then run this job again`,
+      );
+    if (!isAncestor(target, tips.required))
+      return refuse(
+        "target-not-in-required",
+        `commit ${t} is not on ${branches.required} (at ${shortSha(tips.required)}); ${branches.environment} only receives commits ${branches.required} already has`,
+        `promote ${t} to ${branches.required} first, or run this job in the pipeline of a commit ${branches.required} already has`,
+      );
+  }
+
+  if (tips.environment === undefined) return { action: "push", promotion: "created", target };
+
+  const e = shortSha(tips.environment);
+  if (!isAncestor(tips.environment, tips.source))
+    return refuse(
+      "diverged",
+      `${branches.environment} (at ${e}) has diverged from ${branches.source}: it holds commits that ${branches.source} lacks (list them with git log ${branches.source}..${branches.environment}). Promotion never merges, rebases or force-pushes`,
+      `bring those commits into ${branches.source} with a merge request that merges ${branches.environment} into ${branches.source}; once ${branches.source} contains ${e}, the next promotion fast-forwards`,
+    );
+
+  if (isAncestor(target, tips.environment)) return { action: "none", promotion: "up-to-date", target, previous: tips.environment };
+
+  if (isAncestor(tips.environment, target)) return { action: "push", promotion: "fast-forward", target, previous: tips.environment };
+
+  return refuse(
+    "not-fast-forward",
+    `${branches.environment} is at ${e}, which commit ${t} does not contain: moving it to ${t} would drop commits of ${branches.source} that are already promoted`,
+    `promote a newer commit of ${branches.source} that contains both (run this job in the latest pipeline of ${branches.source})`,
+  );
+}
+
+function refuse(reason: RefusalReason, message: string, fix: string): Refusal {
+  return { action: "refuse", reason, message, fix };
+}

@@ -1,0 +1,101 @@
+/**
+ * What `promote-staging` and `manual-production` share: their inputs and their one job. Each
+ * component passes its own defaults (environment, branch, token variable, rules) and tier.
+ */
+import type { Catalog } from "../../generator/config.ts";
+import type { InputRef, InputRefs, InputSpecs } from "../../generator/inputs.ts";
+import { job, type JobDefinition, type Rule } from "../../generator/job.ts";
+import { nodeScript } from "../../generator/script.ts";
+import { commonInputs, rulesInput } from "../common.ts";
+import { PROMOTION_DOTENV } from "./outputs.ts";
+
+/** The defaults that differ between staging and production. */
+export interface PromotionDefaults<Name extends string> {
+  job_name: Name;
+  environment: string;
+  environment_branch: string;
+  token_variable: string;
+  resource_group: string;
+  rules: Rule[];
+  /** How the default rules read in the `rules` input's description. */
+  rulesDescription: string;
+}
+
+/**
+ * The promotion inputs, in the order the catalog shows them; `extra` (production's
+ * `require_branch`) goes right after `source_branch`.
+ */
+export function promotionInputs<const Name extends string, const Extra extends InputSpecs>(catalog: Catalog, defaults: PromotionDefaults<Name>, extra: Extra) {
+  return {
+    ...commonInputs(catalog, { stage: "deploy", job_name: defaults.job_name }),
+    environment: { type: "string", description: "The GitLab environment the job deploys to (environment:name).", default: defaults.environment },
+    environment_branch: {
+      type: "string",
+      description: "The branch that is the environment's desired state (the GitOps agent syncs from it). It only ever moves forward, by fast-forward; it is created at the first promotion.",
+      default: defaults.environment_branch,
+    },
+    environment_url: {
+      type: "string",
+      description: "The environment's URL shown in GitLab (environment:url). Empty for none. CI/CD variables are expanded, including GITOPS_ outputs of this job.",
+      default: "",
+      example: "https://app.example.com",
+    },
+    source_branch: {
+      type: "string",
+      description: "The branch promoted commits must be on. The pipeline's commit is refused unless this branch contains it. CI/CD variables are expanded.",
+      default: "$CI_DEFAULT_BRANCH",
+    },
+    ...extra,
+    token_variable: {
+      type: "string",
+      description:
+        "The name of the CI/CD variable holding the project access token allowed to push to environment_branch (never the token itself). Make it protected and masked: it then exists only in pipelines of protected branches and tags.",
+      default: defaults.token_variable,
+      regex: "^[A-Za-z_][A-Za-z0-9_]*$",
+    },
+    repository_url: {
+      type: "string",
+      description: "The project's HTTPS clone URL, without credentials. CI/CD variables are expanded.",
+      default: "$CI_SERVER_URL/$CI_PROJECT_PATH.git",
+    },
+    resource_group: {
+      type: "string",
+      description: "The resource group that runs promotions to this environment one at a time (the job also retries a lost push race itself).",
+      default: defaults.resource_group,
+    },
+    skip_ci: { type: "boolean", description: "Push with `-o ci.skip`, so the push starts no pipeline for environment_branch.", default: true },
+    dry_run: { type: "boolean", description: "Decide and report what would be promoted, and push nothing.", default: false },
+    rules: rulesInput(defaults.rulesDescription, defaults.rules),
+  } as const;
+}
+
+/** References to the shared promotion inputs. */
+export type PromotionInputRefs = InputRefs<ReturnType<typeof promotionInputs<string, Record<never, never>>>>;
+
+/** The promotion job for one environment tier. `requireBranch` (production) names the branch that must already hold the commit. */
+export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "production", requireBranch?: InputRef<string, string>): JobDefinition {
+  return job(inputs.job_name, {
+    stage: inputs.stage,
+    image: inputs.image,
+    variables: {
+      // The job fetches only the commit graph of the branches it needs; the runner's shallow
+      // checkout would cost time and break the ancestry checks (research/promotion.md A4).
+      GIT_STRATEGY: "none",
+      GITOPS_ENVIRONMENT: inputs.environment,
+      GITOPS_ENVIRONMENT_BRANCH: inputs.environment_branch,
+      GITOPS_SOURCE_BRANCH: inputs.source_branch,
+      ...(requireBranch ? { GITOPS_REQUIRE_BRANCH: requireBranch } : {}),
+      GITOPS_TOKEN_VARIABLE: inputs.token_variable,
+      GITOPS_REPOSITORY_URL: inputs.repository_url,
+      GITOPS_SKIP_CI: inputs.skip_ci,
+      GITOPS_DRY_RUN: inputs.dry_run,
+    },
+    // Nothing from earlier jobs is needed: no artifacts are downloaded.
+    dependencies: [],
+    rules: inputs.rules,
+    environment: { name: inputs.environment, url: inputs.environment_url, deployment_tier: tier, action: "start" },
+    resource_group: inputs.resource_group,
+    script: nodeScript("components/promotion/promote.ts"),
+    artifacts: { reports: { dotenv: PROMOTION_DOTENV } },
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * The promotion job (`promote-staging`, `manual-production`): fast-forwards an environment branch
+ * to the pipeline's commit. Each attempt fetches fresh tips, decides (pure, `decide.ts`) and pushes
+ * plainly; a rejected push means someone else moved a branch, so the job fetches and decides again,
+ * a bounded number of times with jittered pauses. Outputs go to `gitops-promotion.env`.
+ */
+import { writeDotenv } from "../../runtime/dotenv.ts";
+import { EXIT_CODES, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
+import { GitCommandError } from "../../runtime/git.ts";
+import { info, section, warn } from "../../runtime/log.ts";
+import { fetchTips, gatherAncestry, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
+import { readConfig, type PromotionConfig } from "./config.ts";
+import { decide, shortSha, type Promotion, type PromotionPlan } from "./decide.ts";
+
+/**
+ * Attempts before giving up. A rejected push means a branch moved after the fetch: another
+ * promoter moved the environment branch forward (with n promoters racing, at most n rounds are
+ * needed, and `resource_group` keeps n at 1 normally), or main moved and the push lacked the
+ * objects to prove the target is already on the server (the next fetch brings them).
+ */
+const MAX_ATTEMPTS = 10;
+/** An unreachable server gets one more try, then the job fails: the runner's retry is better placed. */
+const MAX_UNREACHABLE_ATTEMPTS = 2;
+/** The pause before a new attempt is drawn uniformly from this range (ms), so racers spread out. */
+const BACKOFF_MS = { min: 100, max: 900 } as const;
+/** The summary lists at most this many commits. */
+const SUMMARY_LIMIT = 50;
+
+/** What the job did. */
+interface PromotionResult {
+  promotion: Promotion;
+  previous: string;
+  promoted: string;
+  commitCount: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const backoff = () => BACKOFF_MS.min + Math.floor(Math.random() * (BACKOFF_MS.max - BACKOFF_MS.min));
+
+/** A git failure outside the push race: wrong token, server down, missing permission. */
+function remoteFailure(error: GitCommandError, config: PromotionConfig): JobError {
+  if (error.failure === "auth")
+    return new InfrastructureError(
+      `the git server refused the token in ${config.token.name}: ${error.message}`,
+      `check that ${config.token.name} holds a valid project access token with the write_repository scope, allowed to push to ${config.branches.environment}`,
+    );
+  if (error.failure === "unreachable") return new InfrastructureError(`the git server at ${config.repositoryUrl} could not be reached: ${error.message}`, "check repository_url and that the server is up, then retry the job");
+  return error;
+}
+
+/** The token's user may not push to this protected branch: retrying cannot help. */
+function isPermissionRefusal(error: GitCommandError): boolean {
+  return /not allowed to push code to protected branches|pre-receive hook declined|protected branch hook declined/i.test(error.result.stderr) && !/force push/i.test(error.result.stderr);
+}
+
+async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): Promise<{ plan: PromotionPlan; result?: PromotionResult; rejected?: GitCommandError }> {
+  const { git } = workspace;
+  const { tips, targetKnown } = await fetchTips(workspace, config.branches, config.target);
+  if (tips.source === undefined)
+    throw new InputError("source_branch", config.branches.source, `does not exist at ${config.repositoryUrl}`, "set source_branch to an existing branch (default $CI_DEFAULT_BRANCH)");
+  const sourceTips = { ...tips, source: tips.source };
+  const plan = decide({ branches: config.branches, target: config.target, tips: sourceTips, isAncestor: await gatherAncestry(git, config.target, targetKnown, sourceTips) });
+  if (plan.action === "refuse") return { plan };
+  if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0 } };
+
+  // The summary is read locally while the push runs: the push goes out as soon as the decision is made.
+  const [commits, outcome] = await Promise.all([
+    promotedCommits(git, plan, SUMMARY_LIMIT),
+    config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi }),
+  ]);
+  if (!outcome.pushed) return { plan, rejected: outcome.error };
+  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: commits.count };
+  await section(
+    `${config.dryRun ? "Would promote" : "Promoted"} ${commits.count} commit${commits.count === 1 ? "" : "s"} to ${config.environment}`,
+    () => {
+      for (const line of commits.lines) info(`  ${line}`);
+      if (commits.count > commits.lines.length) info(`  … and ${commits.count - commits.lines.length} older commits`);
+    },
+    { collapsed: true },
+  );
+  return { plan, result };
+}
+
+async function promote(config: PromotionConfig): Promise<PromotionResult> {
+  const { branches } = config;
+  info(
+    `Promoting ${shortSha(config.target)} from ${branches.source} to ${branches.environment} (environment ${config.environment})` +
+      `${branches.required ? `, only if ${branches.required} already has it` : ""}${config.dryRun ? " — dry run: nothing is pushed" : ""}`,
+  );
+  const workspace = await openWorkspace(config.repositoryUrl, config.token.value, { keep: config.keepWorkdir });
+  let unreachable = 0;
+  try {
+    for (let n = 1; ; n++) {
+      let outcome;
+      try {
+        outcome = await attempt(workspace, config);
+      } catch (error) {
+        if (!(error instanceof GitCommandError)) throw error;
+        if (error.failure === "unreachable" && ++unreachable < MAX_UNREACHABLE_ATTEMPTS) {
+          warn("the git server could not be reached; trying once more");
+          await sleep(backoff());
+          continue;
+        }
+        throw remoteFailure(error, config);
+      }
+      const { plan, result, rejected } = outcome;
+      if (plan.action === "refuse") throw new RefusedError(plan.message, plan.fix);
+      if (result) return result;
+      if (!rejected) throw new Error("a push attempt ended with neither a result nor a rejection");
+      if (rejected.failure === "auth" || rejected.failure === "unreachable") throw remoteFailure(rejected, config);
+      if (isPermissionRefusal(rejected))
+        throw new JobError(
+          `the server refused the push to ${branches.environment}: ${rejected.message}`,
+          `allow the user of the token in ${config.token.name} to push to ${branches.environment} (Settings > Repository > Protected branches)`,
+          EXIT_CODES.infrastructure,
+        );
+      if (/does not support push options/i.test(rejected.result.stderr))
+        throw new InputError("skip_ci", "true", "the git server does not accept push options (-o ci.skip)", "set skip_ci: false, or enable push options on the server");
+      if (n >= MAX_ATTEMPTS)
+        throw new JobError(
+          `the push to ${branches.environment} was rejected ${MAX_ATTEMPTS} times, each time after deciding again from fresh branch tips: ${rejected.message}`,
+          `other jobs keep moving ${branches.environment}; give the jobs a common resource_group so they run one at a time, then retry this job`,
+          EXIT_CODES.exhausted,
+        );
+      warn(`the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt ${n + 1} of ${MAX_ATTEMPTS})`);
+      await sleep(backoff());
+    }
+  } finally {
+    workspace.dispose();
+  }
+}
+
+function report(config: PromotionConfig, result: PromotionResult): void {
+  const { branches } = config;
+  const dry = config.dryRun ? "dry run, nothing pushed: would " : "";
+  switch (result.promotion) {
+    case "up-to-date":
+      info(`${config.environment} is up to date: ${branches.environment} is at ${shortSha(result.previous)}, which already contains ${shortSha(config.target)}. Nothing pushed.`);
+      break;
+    case "created":
+      info(`${config.environment}: ${dry}create ${branches.environment} at ${shortSha(result.promoted)} (${result.commitCount} commits).`);
+      break;
+    case "fast-forward":
+      info(`${config.environment}: ${dry}fast-forward ${branches.environment} ${shortSha(result.previous)} → ${shortSha(result.promoted)} (${result.commitCount} commit${result.commitCount === 1 ? "" : "s"}).`);
+      break;
+  }
+}
+
+runJob(async () => {
+  const config = readConfig(process.env);
+  const result = await promote(config);
+  report(config, result);
+  writeDotenv(config.dotenv, {
+    GITOPS_PREVIOUS_SHA: result.previous,
+    GITOPS_PROMOTED_SHA: result.promoted,
+    GITOPS_PROMOTION: result.promotion,
+    GITOPS_COMMIT_COUNT: result.commitCount,
+  });
+});
