@@ -3,7 +3,7 @@
  * repository should hold (templates and the README's generated tables). Pure planning; writing
  * is the CLI's job.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ComponentModule } from "./component.ts";
@@ -118,4 +118,17 @@ export function orphanTemplates(root: string, wanted: Map<string, string>): stri
     } else found.push(`templates/${entry.name}`);
   }
   return found.filter((file) => !wanted.has(file)).sort();
+}
+
+/** Writes `files` (repository-relative path → content) under `root` and removes `orphans`, with their emptied directories. */
+export function writeGeneratedFiles(root: string, files: Iterable<[string, string]>, orphans: readonly string[]): void {
+  for (const [file, content] of files) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), content);
+  }
+  for (const file of orphans) {
+    rmSync(path.join(root, file));
+    const dir = path.dirname(path.join(root, file));
+    if (dir !== path.join(root, "templates") && readdirSync(dir).length === 0) rmdirSync(dir);
+  }
 }

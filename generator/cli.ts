@@ -5,10 +5,10 @@
  * With `--check` it writes nothing, prints a diff of whatever is stale and exits 1.
  * Exit codes: 0 ok, 1 stale or invalid, 2 usage error.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync, rmdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { generateCatalog, orphanTemplates } from "./catalog.ts";
+import { generateCatalog, orphanTemplates, writeGeneratedFiles } from "./catalog.ts";
 import { unifiedDiff } from "./diff.ts";
 import { GenerationFailed } from "./problems.ts";
 
@@ -58,7 +58,7 @@ export async function main(argv: string[], out: (s: string) => unknown = (s) => 
   const orphans = args.values.only ? [] : orphanTemplates(root, generated.files);
   if (args.values.check) {
     if (stale.length === 0 && orphans.length === 0) {
-      out(`generate --check: ${generated.templates.length} templates and README.md are up to date\n`);
+      out(`generate --check: ${generated.files.size} generated files (${generated.templates.length} templates) are up to date\n`);
       return EXIT.ok;
     }
     for (const [file, content] of stale) out(unifiedDiff(file, read(path.join(root, file)), content));
@@ -66,15 +66,7 @@ export async function main(argv: string[], out: (s: string) => unknown = (s) => 
     err(`generate --check: ${stale.length + orphans.length} file(s) stale: ${[...stale.map(([f]) => f), ...orphans].join(", ")}. Fix: run \`npm run generate\` and commit the result.\n`);
     return EXIT.staleOrInvalid;
   }
-  for (const [file, content] of stale) {
-    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    writeFileSync(path.join(root, file), content);
-  }
-  for (const file of orphans) {
-    rmSync(path.join(root, file));
-    const dir = path.dirname(path.join(root, file));
-    if (dir !== path.join(root, "templates") && readdirSync(dir).length === 0) rmdirSync(dir);
-  }
+  writeGeneratedFiles(root, stale, orphans);
   out(`generate: ${generated.templates.length} templates; ${stale.length} file(s) written, ${orphans.length} removed\n`);
   return EXIT.ok;
 }

@@ -6,11 +6,11 @@
  * README and `examples/`, adds a CHANGELOG entry, commits and tags — locally. Pushing is yours.
  * Exit codes: 0 released, 1 refused, 2 usage.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { run } from "../runtime/exec.ts";
-import { generateCatalog, loadConfig, orphanTemplates } from "../generator/catalog.ts";
+import { generateCatalog, loadConfig, orphanTemplates, writeGeneratedFiles } from "../generator/catalog.ts";
 import { GenerationFailed } from "../generator/problems.ts";
 import { changelogEntry, decideRelease, prependChangelog, updatePins } from "../generator/release.ts";
 import { compareVersions, formatVersion, tryParseVersion, type Version } from "../generator/semver.ts";
@@ -155,15 +155,7 @@ export async function main(argv: string[], io: ReleaseIo): Promise<number> {
     writes.set("CHANGELOG.md", prependChangelog(existsSync(changelogFile) ? readFileSync(changelogFile, "utf8") : undefined, entry));
     const orphans = orphanTemplates(root, generated.files);
 
-    for (const [file, content] of writes) {
-      mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-      writeFileSync(path.join(root, file), content);
-    }
-    for (const file of orphans) {
-      rmSync(path.join(root, file));
-      const dir = path.dirname(path.join(root, file));
-      if (dir !== path.join(root, "templates") && readdirSync(dir).length === 0) rmdirSync(dir);
-    }
+    writeGeneratedFiles(root, writes, orphans);
     // The tree was clean, so everything staged here is the release.
     await git(root, ["add", "-A"]);
     await git(root, ["commit", "-q", "-m", `Release ${version}`, "-m", entry.replace(/^## [^\n]*\n+/, "").trim()]);

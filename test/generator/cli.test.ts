@@ -35,7 +35,7 @@ describe("generate CLI", () => {
     const root = copyFixture("basic");
     const before = readFileSync(path.join(root, "templates", "hello", "template.yml"), "utf8");
     const result = await cli("--root", root, "--check");
-    expect(result).toEqual({ code: 0, out: "generate --check: 1 templates and README.md are up to date\n", err: "" });
+    expect(result).toEqual({ code: 0, out: "generate --check: 2 generated files (1 templates) are up to date\n", err: "" });
     expect(readFileSync(path.join(root, "templates", "hello", "template.yml"), "utf8")).toBe(before);
   });
 
