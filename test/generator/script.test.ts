@@ -3,7 +3,7 @@
  * embedded as a quoted heredoc, and run as embedded.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -17,6 +17,22 @@ describe("script bundling and embedding", () => {
     const code = await bundleScript(BASIC, "components/hello/hello.ts");
     expect(code).toContain("function greeting(who)");
     expect(code).not.toMatch(/^\s*import\s.*from\s+["'](?!node:)/m);
+  });
+
+  it("reuses a cached bundle only while every file it was built from is unchanged", async () => {
+    const root = mkdtempSync(path.join(import.meta.dirname, "..", "fixtures", ".tmp-bundle-"));
+    try {
+      cpSync(BASIC, root, { recursive: true });
+      const first = await bundleScript(root, "components/hello/hello.ts");
+      expect(readdirSync(path.join(root, "node_modules", ".cache", "gitops-components", "bundles"))).toHaveLength(1);
+      expect(await bundleScript(root, "components/hello/hello.ts")).toBe(first);
+      writeFileSync(path.join(root, "components", "hello", "greeting.ts"), "export function greeting(who: string): string {\n  return `good day, ${who}`;\n}\n");
+      const second = await bundleScript(root, "components/hello/hello.ts");
+      expect(second).toContain("good day");
+      expect(second).not.toContain("hello, ");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("keeps the script in a quoted heredoc so the shell expands nothing in it", () => {
