@@ -1,0 +1,88 @@
+/**
+ * The consumer examples in `examples/`: each is valid GitLab CI (GitLab's schema), pins every
+ * component of this catalog to the current version, passes only inputs the components declare,
+ * and resolves and lists the expected jobs under gitlab-ci-local for merge-request and
+ * default-branch pipelines, with the components fetched from a catalog published at that version.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { readVersion } from "../../generator/catalog.ts";
+import { formatProblem } from "../../generator/problems.ts";
+import { schemaProblems } from "../../generator/schema.ts";
+import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { createProject, gitlabCiLocal, publishCatalog, type PublishedCatalog } from "../support/gitlab-ci-local.ts";
+import { loadTemplate, ROOT } from "../support/templates.ts";
+import { requireTools } from "../support/tools.ts";
+
+const EXAMPLES = path.join(ROOT, "examples");
+const VERSION = readVersion(ROOT);
+const examples = readdirSync(EXAMPLES).sort();
+
+type Include = { component: string; inputs?: Record<string, unknown> };
+const pipelineOf = (name: string) => parse(readFileSync(path.join(EXAMPLES, name, ".gitlab-ci.yml"), "utf8")) as { include: Include[] };
+
+describe.each(examples)("example %s", (name) => {
+  it("is valid GitLab CI", () => {
+    expect(schemaProblems(pipelineOf(name), [name], "as written").map(formatProblem)).toEqual([]);
+  });
+
+  it("pins every component to this catalog's version and passes only declared inputs of the right type", () => {
+    for (const include of pipelineOf(name).include) {
+      const match = /^\$CI_SERVER_FQDN\/platform\/gitops-components\/([\w-]+)@(.+)$/.exec(include.component);
+      expect(match, include.component).not.toBeNull();
+      const [, component, version] = match as RegExpExecArray;
+      expect(version, include.component).toBe(VERSION);
+      const declared = loadTemplate(component as string).header.spec.inputs ?? {};
+      for (const [input, value] of Object.entries(include.inputs ?? {})) {
+        expect(Object.keys(declared), `${component} has no input ${input}`).toContain(input);
+        const type = declared[input]?.type ?? "string";
+        expect(Array.isArray(value) ? "array" : typeof value, `${component}.${input}`).toBe(type);
+      }
+    }
+  });
+});
+
+const EXPECTED: Record<string, { mergeRequest: string[]; main: string[] }> = {
+  "single-app": {
+    mergeRequest: ["build", "review-deploy", "review-stop", "test"],
+    main: ["build", "promote-production", "promote-review-base", "promote-staging", "test", "update-manifests"],
+  },
+  monorepo: {
+    mergeRequest: ["build-api", "build-web", "test-api", "test-web"],
+    main: ["build-api", "build-web", "promote-production", "promote-staging", "test-api", "test-web", "update-manifests-api", "update-manifests-web"],
+  },
+};
+
+describe.skipIf(!requireTools("git", "rsync"))("examples under gitlab-ci-local", () => {
+  let server: GitServer;
+  let catalog: PublishedCatalog;
+
+  beforeAll(async () => {
+    server = await startGitServer();
+    catalog = await publishCatalog(server, { version: VERSION });
+  });
+
+  afterAll(async () => {
+    catalog?.remove();
+    await server?.close();
+  });
+
+  it.each(examples)("%s resolves its components and lists the jobs of each pipeline", async (name) => {
+    expect(Object.keys(EXPECTED), `add the expected jobs of ${name} to this test`).toContain(name);
+    const project = await createProject({ files: { ".gitlab-ci.yml": readFileSync(path.join(EXAMPLES, name, ".gitlab-ci.yml"), "utf8") } });
+    try {
+      const jobs = async (variables: Record<string, string>) => {
+        const run = await gitlabCiLocal(project, ["--list-json"], { gitConfig: catalog.gitConfig, variables });
+        expect(run.code, run.stdout + run.stderr).toBe(0);
+        const listed = JSON.parse(run.stdout.slice(run.stdout.indexOf("["))) as Array<{ name: string; when: string }>;
+        return listed.filter((j) => j.when !== "never").map((j) => j.name).sort();
+      };
+      expect(await jobs({ CI_PIPELINE_SOURCE: "merge_request_event", CI_COMMIT_BRANCH: "", CI_MERGE_REQUEST_IID: "1" })).toEqual(EXPECTED[name]?.mergeRequest);
+      expect(await jobs({ CI_COMMIT_TITLE: "feat: a change", CI_COMMIT_MESSAGE: "feat: a change" })).toEqual(EXPECTED[name]?.main);
+    } finally {
+      project.remove();
+    }
+  });
+});
