@@ -8,7 +8,7 @@ import { writeDotenv } from "../../runtime/dotenv.ts";
 import { optionalInput, requireInput } from "../../runtime/env.ts";
 import { InputError, JobError, runJob } from "../../runtime/errors.ts";
 import { info, section } from "../../runtime/log.ts";
-import { formatImageReference, parseImageReference } from "../update-manifests/image-reference.ts";
+import { formatImageReference, parseImageReference } from "../../runtime/image-reference.ts";
 import { DOTENV_FILE, FIELD_MANAGER, LABELS, MANAGED_BY, OUTPUTS, VARIABLES } from "./contract.ts";
 import { Kubectl } from "./kubectl.ts";
 import { reviewNames } from "./names.ts";

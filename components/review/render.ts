@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { InfrastructureError, InputError, JobError } from "../../runtime/errors.ts";
 import { run } from "../../runtime/exec.ts";
-import type { ImageReference } from "../update-manifests/image-reference.ts";
+import type { ImageReference } from "../../runtime/image-reference.ts";
 import type { KubeObject } from "./validate-objects.ts";
 
 /** What to render. */

@@ -5,7 +5,7 @@
  */
 import { InputError } from "../../runtime/errors.ts";
 import { BUMP_MARKER } from "../common.ts";
-import type { ImageReference } from "./image-reference.ts";
+import type { ImageReference } from "../../runtime/image-reference.ts";
 
 /** The placeholder `commit_message` may hold for the new image. */
 export const IMAGE_PLACEHOLDER = "{image}";

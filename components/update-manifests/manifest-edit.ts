@@ -5,7 +5,7 @@
  * diff is the changed values only. Pure: text in, text out.
  */
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Pair, type Scalar, type YAMLMap } from "yaml";
-import { formatImageReference, parseImageReference, type ImageReference } from "./image-reference.ts";
+import { formatImageReference, parseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
 
 /** Which image to repoint, and to what. */
 export interface ImageTarget {

@@ -15,7 +15,7 @@ import { asInfrastructure, Git, GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
 import { openMergeRequest } from "./gitlab-merge-requests.ts";
-import { parseImageReference, type ImageReference } from "./image-reference.ts";
+import { parseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
 import { normaliseManifestsPath, planBump, type BumpPlan } from "./manifest-files.ts";
 import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 

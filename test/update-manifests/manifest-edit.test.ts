@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { formatImageReference, parseImageReference } from "../../components/update-manifests/image-reference.ts";
+import { formatImageReference, parseImageReference } from "../../runtime/image-reference.ts";
 import { editImages, ManifestSyntaxError, UneditableManifestError, type ImageTarget } from "../../components/update-manifests/manifest-edit.ts";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
