@@ -6,7 +6,7 @@ import { runDemo, timeline } from "./scenario.ts";
 
 const started = performance.now();
 try {
-  const result = await runDemo((line) => console.log(line));
+  const result = await runDemo({ log: (line) => console.log(line) });
   console.log(`\nTimeline\n${timeline(result.steps)}`);
   console.log(`\nDemo passed in ${((performance.now() - started) / 1000).toFixed(1)} s; nothing is left running.`);
 } catch (error) {

@@ -105,8 +105,20 @@ export function jobResults(run: PipelineRun): { passed: string[]; failed: string
   return { passed, failed };
 }
 
-/** Runs the demo; `log` receives progress lines. */
-export async function runDemo(log: (line: string) => void = () => {}): Promise<DemoResult> {
+/** How to run the demo. */
+export interface DemoOptions {
+  /** Receives progress lines. */
+  log?: (line: string) => void;
+  /**
+   * The catalog version the application pins (default: the version published, this checkout's).
+   * Another value shows what a consumer with a wrong pin sees: the first pipeline fails.
+   */
+  pin?: string;
+}
+
+/** Runs the demo. */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const log = options.log ?? (() => {});
   const cleanups: Array<() => unknown> = [];
   const steps: DemoStep[] = [];
   let server: GitServer | undefined;
@@ -148,7 +160,7 @@ export async function runDemo(log: (line: string) => void = () => {}): Promise<D
     await step(`publish the catalog ${version} and create the application`, async () => {
       const catalog = await publishCatalog(git, { version });
       cleanups.push(() => catalog.remove());
-      catalogComponent = catalog.component;
+      catalogComponent = options.pin === undefined ? catalog.component : (name) => catalog.component(name).replace(/@[^@]+$/, `@${options.pin}`);
       gitConfig = catalog.gitConfig;
       const baseImage = await pushBaseImage(reg);
       imageName = `${reg.host}/${APP}`;

@@ -7,28 +7,43 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runDemo, type DemoResult } from "../../demo/scenario.ts";
+import { DemoAssertionFailed, runDemo, type DemoResult } from "../../demo/scenario.ts";
 import { requireTools } from "../support/tools.ts";
 
 const tools = requireTools("git", "rsync", "buildah", "skopeo", "docker-registry", "busybox", "kubectl");
 
+/** Runs `body` with TMPDIR pointing at a fresh directory; returns what it left there and the processes still using it. */
+async function inScratch<T>(body: () => Promise<T>): Promise<{ outcome: PromiseSettledResult<T>; left: string[]; processes: string[] }> {
+  const scratch = mkdtempSync(path.join(tmpdir(), "gitops-e2e-"));
+  const previous = process.env.TMPDIR;
+  process.env.TMPDIR = scratch;
+  try {
+    const [outcome] = await Promise.allSettled([body()]);
+    const left = readdirSync(scratch).filter((name) => !name.startsWith("gitops-base-busybox-")); // the base image cache is kept by design
+    const processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((line) => line.includes(scratch));
+    return { outcome: outcome as PromiseSettledResult<T>, left, processes };
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 describe.skipIf(!tools)("the GitOps flow, end to end", () => {
+  it("stops everything and removes every temporary file when a step fails (a consumer pinned to a version that does not exist)", async () => {
+    const { outcome, left, processes } = await inScratch(() => runDemo({ pin: "0.0.0-missing" }));
+    expect(outcome.status).toBe("rejected");
+    const reason = (outcome as PromiseRejectedResult).reason as Error;
+    expect(reason).toBeInstanceOf(DemoAssertionFailed);
+    expect(reason.message).toMatch(/^merge request pipeline failed:/);
+    expect(left).toEqual([]);
+    expect(processes).toEqual([]);
+  }, 120_000);
+
   it("moves an image from a merge request to production, forward only, leaving no process or temporary file behind", async () => {
-    // Everything the demo and its jobs create under TMPDIR lands in one directory we can inspect.
-    const scratch = mkdtempSync(path.join(tmpdir(), "gitops-e2e-"));
-    const previous = process.env.TMPDIR;
-    process.env.TMPDIR = scratch;
-    let result: DemoResult;
-    let left: string[];
-    let processes: string[];
-    try {
-      result = await runDemo();
-      left = readdirSync(scratch).filter((name) => !name.startsWith("gitops-base-busybox-")); // the base image cache is kept by design
-      processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((line) => line.includes(scratch));
-    } finally {
-      process.env.TMPDIR = previous;
-      rmSync(scratch, { recursive: true, force: true });
-    }
+    const { outcome, left, processes } = await inScratch(() => runDemo());
+    if (outcome.status === "rejected") throw outcome.reason;
+    const result: DemoResult = outcome.value;
     expect(result.steps.map((s) => s.name)).toEqual([
       "start the git server, the registry and the Kubernetes API stand-in (127.0.0.1 only)",
       expect.stringMatching(/^publish the catalog \d+\.\d+\.\d+ and create the application$/),
