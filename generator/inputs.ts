@@ -78,11 +78,6 @@ export function inputRefs<I extends InputSpecs>(specs: I): InputRefs<I> {
   return Object.freeze(refs) as InputRefs<I>;
 }
 
-/** Declares inputs with their literal types kept (so `type: "boolean"` stays `"boolean"`). */
-export function defineInputs<const I extends InputSpecs>(specs: I): I {
-  return specs;
-}
-
 /** The type an input declares, with GitLab's default. */
 export function inputType(spec: InputSpec): InputType {
   return spec.type ?? "string";

@@ -28,14 +28,6 @@ export function booleanInput(env: Env, variable: string, input: string, fallback
   throw new InputError(input, value, "must be true or false", `set ${input}: true or ${input}: false`);
 }
 
-/** A positive integer input. */
-export function integerInput(env: Env, variable: string, input: string, fallback: number): number {
-  const value = env[variable];
-  if (value === undefined || value === "") return fallback;
-  if (!/^\d+$/.test(value)) throw new InputError(input, value, "must be a whole number", `set ${input} to a number such as ${fallback}`);
-  return Number(value);
-}
-
 /**
  * A secret read from the CI/CD variable whose *name* an input holds (`token_variable`). The value
  * is registered for redaction before anything else can print it.
