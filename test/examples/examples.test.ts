@@ -23,24 +23,37 @@ const examples = readdirSync(EXAMPLES).sort();
 type Include = { component: string; inputs?: Record<string, unknown> };
 const pipelineOf = (name: string) => parse(readFileSync(path.join(EXAMPLES, name, ".gitlab-ci.yml"), "utf8")) as { include: Include[] };
 
+/** Checks one include: this catalog, the current version, only declared inputs of the declared type. */
+function expectValidInclude(include: Include): void {
+  const match = /^\$CI_SERVER_FQDN\/platform\/gitops-components\/([\w-]+)@(.+)$/.exec(include.component);
+  expect(match, include.component).not.toBeNull();
+  const [, component, version] = match as RegExpExecArray;
+  expect(version, include.component).toBe(VERSION);
+  const declared = loadTemplate(component as string).header.spec.inputs ?? {};
+  for (const [input, value] of Object.entries(include.inputs ?? {})) {
+    expect(Object.keys(declared), `${component} has no input ${input}`).toContain(input);
+    const type = declared[input]?.type ?? "string";
+    expect(Array.isArray(value) ? "array" : typeof value, `${component}.${input}`).toBe(type);
+  }
+}
+
+describe("the README's include snippets", () => {
+  it("pin this catalog's version and pass only declared inputs", () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const snippets = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => (m[1] as string).replace(/^ {3}/gm, "")).filter((y) => y.includes("component:"));
+    const includes = snippets.flatMap((y) => ((parse(y) as { include?: Include[] }).include ?? []));
+    expect(includes.length).toBeGreaterThanOrEqual(6);
+    for (const include of includes) expectValidInclude(include);
+  });
+});
+
 describe.each(examples)("example %s", (name) => {
   it("is valid GitLab CI", () => {
     expect(schemaProblems(pipelineOf(name), [name], "as written").map(formatProblem)).toEqual([]);
   });
 
   it("pins every component to this catalog's version and passes only declared inputs of the right type", () => {
-    for (const include of pipelineOf(name).include) {
-      const match = /^\$CI_SERVER_FQDN\/platform\/gitops-components\/([\w-]+)@(.+)$/.exec(include.component);
-      expect(match, include.component).not.toBeNull();
-      const [, component, version] = match as RegExpExecArray;
-      expect(version, include.component).toBe(VERSION);
-      const declared = loadTemplate(component as string).header.spec.inputs ?? {};
-      for (const [input, value] of Object.entries(include.inputs ?? {})) {
-        expect(Object.keys(declared), `${component} has no input ${input}`).toContain(input);
-        const type = declared[input]?.type ?? "string";
-        expect(Array.isArray(value) ? "array" : typeof value, `${component}.${input}`).toBe(type);
-      }
-    }
+    for (const include of pipelineOf(name).include) expectValidInclude(include);
   });
 });
 
