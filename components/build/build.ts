@@ -113,10 +113,10 @@ async function buildImage(request: BuildRequest, session: RegistrySession, env: 
     const lines = (result.stderr.trim() || result.stdout.trim()).split("\n").filter((l) => /^Error:|error/i.test(l));
     const cause = redact(lines.slice(-2).join("; ") || result.stderr.trim().split("\n").slice(-1).join(""));
     // The base image may live on another registry than image_name: name the tool's words, not our registry.
-    if (/pinging container registry|unauthorized|authentication required|x509|dial tcp|manifest unknown/i.test(result.stderr))
+    if (/pinging container registry|unauthorized|authentication required|x509|dial tcp|manifest unknown|short-name .* did not resolve|unqualified-search registries/i.test(result.stderr))
       throw new InfrastructureError(
         `buildah could not pull the base image of ${path.relative(process.cwd(), request.dockerfile) || request.dockerfile}: ${cause}`,
-        `check the FROM image names and that their registry is reachable from the runner; the job logs in to ${request.image.registry} only, so a private base image must live there`,
+        `check the FROM image names (a short name such as golang:1.22 needs an unqualified-search registry in the image's /etc/containers/registries.conf.d, as the tools image has; or write docker.io/library/golang:1.22) and that their registry is reachable from the runner; the job logs in to ${request.image.registry} only, so a private base image must live there`,
       );
     throw new JobError(
       `buildah could not build ${path.relative(process.cwd(), request.dockerfile) || request.dockerfile} (context ${path.relative(process.cwd(), request.context) || "."}): ${cause}`,

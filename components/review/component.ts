@@ -7,7 +7,7 @@
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { commonInputs, rulesInput } from "../common.ts";
+import { commonInputs, rulesInput, SKIP_BUMP_COMMITS } from "../common.ts";
 import { DOTENV_FILE, OUTPUTS, VARIABLES } from "./contract.ts";
 import { PREFIX_MAX } from "./names.ts";
 
@@ -71,9 +71,10 @@ export default defineComponent(import.meta.url, {
         default: "5m",
         regex: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
       },
-      rules: rulesInput("When the deploy and stop jobs exist: merge-request pipelines. The stop job uses the same rules and is manual (a rule's own when overrides that).", [
-        { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' },
-      ]),
+      rules: rulesInput(
+        "When the deploy and stop jobs exist: merge-request pipelines, except for a merge request of update-manifests' bump (its commit builds no image to review). The stop job uses the same rules and is manual (a rule's own when overrides that).",
+        [SKIP_BUMP_COMMITS, { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }],
+      ),
     };
   },
   jobs: (inputs) => {

@@ -136,7 +136,22 @@ describe.skipIf(!requireTools("buildah", "skopeo", "docker-registry", "busybox",
     expect(run.code).toBe(5);
     expect(run.stderr).toContain(`ERROR: buildah could not pull the base image of app/Dockerfile: `);
     expect(run.stderr).toContain(`${registry.host}/base/missing:1`);
-    expect(run.stdout).toContain(`Fix: check the FROM image names and that their registry is reachable from the runner; the job logs in to ${registry.host} only`);
+    expect(run.stdout).toContain(`that their registry is reachable from the runner; the job logs in to ${registry.host} only`);
+  });
+
+  it("says how to name the base image when a short name (FROM golang:1.22) resolves to no registry", async () => {
+    // An image whose registries.conf defines no unqualified-search registry (Debian's default; the
+    // tools image adds docker.io): buildah refuses the short name at once, before any network.
+    const conf = path.join(mkdtempSync(path.join(tmpdir(), "gitops-registries-")), "registries.conf");
+    writeFileSync(conf, "unqualified-search-registries = []\n");
+    try {
+      const run = await build(project("FROM golang:1.22\nRUN true\n"), { image_name: `${registry.host}/group/short` }, { CONTAINERS_REGISTRIES_CONF: conf });
+      expect(run.code).toBe(5);
+      expect(run.stderr).toContain('ERROR: buildah could not pull the base image of app/Dockerfile: Error: creating build container: short-name "golang:1.22" did not resolve to an alias');
+      expect(run.stdout).toContain("Fix: check the FROM image names (a short name such as golang:1.22 needs an unqualified-search registry");
+    } finally {
+      rmSync(path.dirname(conf), { recursive: true, force: true });
+    }
   });
 
   it("refuses a Dockerfile that does not exist, naming the dockerfile input", async () => {

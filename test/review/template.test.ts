@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { includeTemplate, loadTemplate } from "../support/templates.ts";
 
 const REQUIRED = { manifests: "deploy/review", domain: "review.example.com" };
-const MR_RULE = [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }];
+const MR_RULE = [{ if: "$CI_COMMIT_TITLE =~ /\\[gitops-bump\\]/", when: "never" }, { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }];
 
 describe("review template", () => {
   it("has a deploy and a stop job named after job_prefix, and on_stop names the stop job", () => {
@@ -16,7 +16,7 @@ describe("review template", () => {
     expect((jobs["storybook-deploy"]?.environment as { on_stop: string }).on_stop).toBe("storybook-stop");
   });
 
-  it("runs both jobs in merge-request pipelines only, with the same rules, compared to a literal", () => {
+  it("runs both jobs in merge-request pipelines only (not for a bump merge request, which builds no image), with the same rules, compared to a literal", () => {
     const jobs = includeTemplate("review", REQUIRED);
     expect(jobs["review-deploy"]?.rules).toEqual(MR_RULE);
     expect(jobs["review-stop"]?.rules).toEqual(MR_RULE);

@@ -89,6 +89,11 @@ describe("the tools image Dockerfile", () => {
     for (const base of bases) expect(base, base).toMatch(/^[^:\s]+:(?!latest$)\S+$/);
   });
 
+  it("resolves short image names in FROM (golang:1.22) on Docker Hub, as docker does", () => {
+    const conf = image.find((i) => i.instruction === "RUN" && i.args.includes("/etc/containers/registries.conf.d/"));
+    expect(conf?.args).toContain(`unqualified-search-registries = ["docker.io"]`);
+  });
+
   it("lets buildah run unprivileged in CI (vfs storage, chroot isolation)", () => {
     expect(envSettings(image)).toMatchObject({ STORAGE_DRIVER: "vfs", BUILDAH_ISOLATION: "chroot" });
   });
