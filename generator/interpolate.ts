@@ -7,6 +7,11 @@
 export const PLACEHOLDER = /\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*((?:\|[^\]]*)?)\]\]/g;
 const WHOLE = /^\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*(?:\|[^\]]*)?\]\]$/;
 
+/** The input a string is nothing but a placeholder of (GitLab then inserts the typed value), if any. */
+export function wholePlaceholder(text: string): string | undefined {
+  return WHOLE.exec(text)?.[1];
+}
+
 /** Every input name referenced in a string. */
 export function referencedInputs(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string);

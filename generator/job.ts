@@ -56,8 +56,12 @@ export interface Artifacts {
 /** `image:` (string or object form). */
 export type Image = Value<string> | { name: Value<string>; entrypoint?: string[]; pull_policy?: string | string[] };
 
-/** A job variable: a literal, an input placed whole, or the object form. */
-export type Variable = Value<string> | Value<number> | Value<boolean> | { value: string; description?: string; expand?: boolean };
+/**
+ * A job variable: a string or number, a string or number input placed whole, or the object form.
+ * Not a boolean or array input placed whole: GitLab inserts those typed, and a variable must be a
+ * string (`inputVariable()` in components/common.ts wraps them).
+ */
+export type Variable = Value<string> | Value<number> | { value: string; description?: string; expand?: boolean };
 
 /** A need: a job name (may contain input placeholders) or the object form. */
 export type Need = string | { job: string; artifacts?: boolean; optional?: boolean };

@@ -4,7 +4,7 @@
  * Every problem is collected; nothing stops at the first.
  */
 import { inputType, type InputSpec, type InputValueOf } from "./inputs.ts";
-import { interpolate, referencedInputs, walkStrings } from "./interpolate.ts";
+import { interpolate, referencedInputs, walkStrings, wholePlaceholder } from "./interpolate.ts";
 import { keywordPath, type Problem } from "./problems.ts";
 import { SCHEMA_FIX, schemaProblems } from "./schema.ts";
 import type { RenderedTemplate } from "./template.ts";
@@ -113,6 +113,18 @@ function placeholderProblems(t: RenderedTemplate): Problem[] {
         if (typeof line === "string" && line.includes("$[["))
           problems.push({ path: [name, jobName, `${key}[${i}]`], message: "an input is interpolated into script text, where the shell would run whatever it holds", value: line, fix: "pass the input through the job's variables: (NAME: $[[ inputs.x ]]) and read $NAME in the script" });
       });
+    }
+    for (const [variable, value] of Object.entries((job.variables ?? {}) as Record<string, unknown>)) {
+      const input = typeof value === "string" ? wholePlaceholder(value) : undefined;
+      const spec = input === undefined ? undefined : t.component.inputs[input];
+      const type = spec ? inputType(spec) : undefined;
+      if (type === "array" || type === "boolean")
+        problems.push({
+          path: [name, jobName, `variables.${variable}`],
+          message: `the ${type} input "${input}" is the whole value of a job variable; GitLab inserts it typed, and a job variable must be a string (an array is always refused)`,
+          value,
+          fix: "place it inside a string, as components/common.ts inputVariable() does ({\"<input>\":…}), and read it with listInput or booleanInput",
+        });
     }
     const rules = job.rules;
     if (Array.isArray(rules)) {

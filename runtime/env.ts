@@ -19,10 +19,13 @@ export function optionalInput(env: Env, variable: string): string {
   return env[variable] ?? "";
 }
 
-/** A boolean input: "true" or "false" (GitLab interpolates booleans as those words). */
+/** A boolean input: `{"<input>":true}` as the templates pass it, or plain "true" / "false". */
 export function booleanInput(env: Env, variable: string, input: string, fallback: boolean): boolean {
-  const value = env[variable];
-  if (value === undefined || value === "") return fallback;
+  const raw = env[variable];
+  if (raw === undefined || raw === "") return fallback;
+  // The template's own form, `{"<input>":true}` (components/common.ts `inputVariable`).
+  const wrapped = /^\{"([a-z0-9_]+)":(true|false)\}$/.exec(raw);
+  const value = wrapped && wrapped[1] === input ? wrapped[2] : raw;
   if (value === "true") return true;
   if (value === "false") return false;
   throw new InputError(input, value, "must be true or false", `set ${input}: true or ${input}: false`);
@@ -48,7 +51,7 @@ export function secretFromVariable(env: Env, variableNameVariable: string, input
 }
 
 /**
- * An `array` input passed through a job variable (components/common.ts `arrayVariable`), as a list
+ * An `array` input passed through a job variable (components/common.ts `inputVariable`), as a list
  * of strings. Accepts every form the value takes on the way: `{"<input>":[…]}` (the template's
  * own), a bare JSON array, and a comma-separated list (how some tools stringify an array).
  * GitLab writes the array as Ruby text, which is JSON except that it escapes `#{` as `\#{`.

@@ -5,7 +5,7 @@
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { arrayVariable, commonInputs, rulesInput, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES } from "../common.ts";
+import { inputVariable, commonInputs, rulesInput, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES } from "../common.ts";
 import { BUILD_DOTENV } from "./outputs.ts";
 
 export default defineComponent(import.meta.url, {
@@ -46,11 +46,11 @@ export default defineComponent(import.meta.url, {
         GITOPS_CONTEXT: inputs.context,
         GITOPS_DOCKERFILE: inputs.dockerfile,
         GITOPS_IMAGE_NAME: inputs.image_name,
-        GITOPS_TAGS: arrayVariable(inputs.tags),
-        GITOPS_BUILD_ARGS: arrayVariable(inputs.build_args),
+        GITOPS_TAGS: inputVariable(inputs.tags),
+        GITOPS_BUILD_ARGS: inputVariable(inputs.build_args),
         GITOPS_REGISTRY_USER_VARIABLE: inputs.registry_user_variable,
         GITOPS_REGISTRY_PASSWORD_VARIABLE: inputs.registry_password_variable,
-        GITOPS_TLS_VERIFY: inputs.tls_verify,
+        GITOPS_TLS_VERIFY: inputVariable(inputs.tls_verify),
       },
       rules: inputs.rules,
       script: nodeScript("components/build/build.ts"),

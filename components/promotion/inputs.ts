@@ -6,7 +6,7 @@ import type { Catalog } from "../../generator/config.ts";
 import type { InputRef, InputRefs, InputSpecs } from "../../generator/inputs.ts";
 import { job, type JobDefinition, type Rule } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { commonInputs, rulesInput } from "../common.ts";
+import { commonInputs, inputVariable, rulesInput } from "../common.ts";
 import { PROMOTION_DOTENV } from "./outputs.ts";
 
 /** The defaults that differ between staging and production. */
@@ -87,8 +87,8 @@ export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "prod
       ...(requireBranch ? { GITOPS_REQUIRE_BRANCH: requireBranch } : {}),
       GITOPS_TOKEN_VARIABLE: inputs.token_variable,
       GITOPS_REPOSITORY_URL: inputs.repository_url,
-      GITOPS_SKIP_CI: inputs.skip_ci,
-      GITOPS_DRY_RUN: inputs.dry_run,
+      GITOPS_SKIP_CI: inputVariable(inputs.skip_ci),
+      GITOPS_DRY_RUN: inputVariable(inputs.dry_run),
     },
     // Nothing from earlier jobs is needed: no artifacts are downloaded.
     dependencies: [],

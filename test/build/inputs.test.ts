@@ -3,7 +3,7 @@
  * value takes on the way), and the image repository name.
  */
 import { describe, expect, it } from "vitest";
-import { arrayVariable } from "../../components/common.ts";
+import { inputVariable } from "../../components/common.ts";
 import { interpolate } from "../../generator/interpolate.ts";
 import { inputRefs } from "../../generator/inputs.ts";
 import { listInput } from "../../runtime/env.ts";
@@ -13,11 +13,11 @@ describe("array inputs in job variables", () => {
   const refs = inputRefs({ tags: { type: "array", description: "tags" } });
 
   it("renders the placeholder inside a JSON object, so GitLab writes the array as text, not as a YAML list", () => {
-    expect(arrayVariable(refs.tags)).toBe('{"tags":$[[ inputs.tags ]]}');
+    expect(inputVariable(refs.tags)).toBe('{"tags":$[[ inputs.tags ]]}');
   });
 
   it.each([
-    { form: "the generator's and gitlab-ci-local's interpolation (JSON)", value: interpolate(arrayVariable(refs.tags), { tags: ["a", "b c"] }), want: ["a", "b c"] },
+    { form: "the generator's and gitlab-ci-local's interpolation (JSON)", value: interpolate(inputVariable(refs.tags), { tags: ["a", "b c"] }), want: ["a", "b c"] },
     { form: "GitLab's interpolation (Ruby Array#to_s)", value: '{"tags":["a", "b c"]}', want: ["a", "b c"] },
     { form: "GitLab's Ruby escaping of #{", value: '{"tags":["X=\\#{y}"]}', want: ["X=#{y}"] },
     { form: "a bare JSON array", value: '["a","b"]', want: ["a", "b"] },

@@ -30,6 +30,8 @@ test("inputs are typed by their declaration", () => {
           // @ts-expect-error — "nope" is not a declared input
           variables: { X: inputs.nope },
         }),
+        // @ts-expect-error — a boolean input placed whole in a job variable would be inserted typed
+        job("v", { variables: { FLAG: inputs.optional } }),
         // @ts-expect-error — a boolean input does not fit `stage`
         job("b", { stage: inputs.optional }),
         // @ts-expect-error — a string input does not fit `allow_failure`
