@@ -37,10 +37,16 @@ function expectValidInclude(include: Include): void {
   }
 }
 
+/** The README's YAML snippets that include components (the quick start's pipeline). */
+function readmeSnippets(): string[] {
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  return [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => (m[1] as string).replace(/^ {3}/gm, "")).filter((y) => y.includes("component:") && y.includes("stages:"));
+}
+
 describe("the README's include snippets", () => {
   it("pin this catalog's version and pass only declared inputs", () => {
-    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const snippets = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => (m[1] as string).replace(/^ {3}/gm, "")).filter((y) => y.includes("component:"));
+    const snippets = readmeSnippets();
+    expect(snippets).toHaveLength(1);
     const includes = snippets.flatMap((y) => ((parse(y) as { include?: Include[] }).include ?? []));
     expect(includes.length).toBeGreaterThanOrEqual(6);
     for (const include of includes) expectValidInclude(include);
@@ -58,6 +64,10 @@ describe.each(examples)("example %s", (name) => {
 });
 
 const EXPECTED: Record<string, { mergeRequest: string[]; main: string[] }> = {
+  "README quick start": {
+    mergeRequest: ["build", "review-deploy", "review-stop", "test"],
+    main: ["build", "promote-production", "promote-staging", "test", "update-manifests"],
+  },
   "single-app": {
     mergeRequest: ["build", "review-deploy", "review-stop", "test"],
     main: ["build", "promote-production", "promote-review-base", "promote-staging", "test", "update-manifests"],
@@ -82,9 +92,10 @@ describe.skipIf(!requireTools("git", "rsync"))("examples under gitlab-ci-local",
     await server?.close();
   });
 
-  it.each(examples)("%s resolves its components and lists the jobs of each pipeline", async (name) => {
+  it.each([...examples, "README quick start"])("%s resolves its components and lists the jobs of each pipeline", async (name) => {
     expect(Object.keys(EXPECTED), `add the expected jobs of ${name} to this test`).toContain(name);
-    const project = await createProject({ files: { ".gitlab-ci.yml": readFileSync(path.join(EXAMPLES, name, ".gitlab-ci.yml"), "utf8") } });
+    const pipeline = name === "README quick start" ? (readmeSnippets()[0] as string) : readFileSync(path.join(EXAMPLES, name, ".gitlab-ci.yml"), "utf8");
+    const project = await createProject({ files: { ".gitlab-ci.yml": pipeline } });
     try {
       const jobs = async (variables: Record<string, string>) => {
         const run = await gitlabCiLocal(project, ["--list-json"], { gitConfig: catalog.gitConfig, variables });
