@@ -64,7 +64,7 @@ export function promotionInputs<const Name extends string, const Extra extends I
       default: defaults.resource_group,
     },
     skip_ci: { type: "boolean", description: "Push with `-o ci.skip`, so the push starts no pipeline for environment_branch.", default: true },
-    dry_run: { type: "boolean", description: "Decide and report what would be promoted, and push nothing.", default: false },
+    dry_run: { type: "boolean", description: "Decide and report what would be promoted, and push nothing. The outputs then describe what would happen, with GITOPS_PROMOTION_DRY_RUN=true; GitLab still records a deployment of the environment.", default: false },
     rules: rulesInput(defaults.rulesDescription, defaults.rules),
   } as const;
 }

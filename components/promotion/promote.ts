@@ -155,5 +155,8 @@ runJob(async () => {
     GITOPS_PROMOTED_SHA: result.promoted,
     GITOPS_PROMOTION: result.promotion,
     GITOPS_COMMIT_COUNT: result.commitCount,
+    // A dry run reports what would happen; later jobs must be able to tell. (Not GITOPS_DRY_RUN:
+    // a dotenv variable outranks a later job's own variable of the same name.)
+    GITOPS_PROMOTION_DRY_RUN: String(config.dryRun),
   });
 });

@@ -51,7 +51,7 @@ export default defineComponent(import.meta.url, {
       },
       domain: {
         type: "string",
-        description: "The review cluster's wildcard domain: the review app is served at https://<branch slug>.<domain>.",
+        description: "The review cluster's wildcard domain: the review app is served at https://<branch slug>.<domain>. Give each project that shares a review cluster its own domain (such as app.review.example.com): hosts are unique per branch slug, not per project.",
         regex: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$",
       },
       namespace_prefix: {
