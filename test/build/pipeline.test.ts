@@ -52,21 +52,10 @@ describe.skipIf(!requireTools("git", "rsync", "buildah", "skopeo", "docker-regis
 
   const variables = { CI_REGISTRY_USER: "pipeline", CI_REGISTRY_PASSWORD: PASSWORD };
 
-  /**
-   * Runs gitlab-ci-local once more if it lost its own race: 4.73.0 fetches the two components of one
-   * catalog version in parallel and both `cp -r …/templates` into the same directory, which fails
-   * now and then on a loaded machine ("Component include could not be fetched"). Nothing ran then.
-   */
-  async function pipeline(project: Project, args: string[], options: Parameters<typeof gitlabCiLocal>[2]): ReturnType<typeof gitlabCiLocal> {
-    const first = await gitlabCiLocal(project, args, options);
-    if (first.code === 0 || !/Component include could not be fetched/.test(first.stdout + first.stderr)) return first;
-    return gitlabCiLocal(project, args, options);
-  }
-
   it("builds and pushes the image, and the test job runs with the digest build reported", async () => {
     const project = await consumer({ tags: ["$CI_COMMIT_SHA", "main"], build_args: ["FLAVOUR=plain"] });
     const sha = await project.git("rev-parse", "HEAD");
-    const run = await pipeline(project, [], { gitConfig: catalog.gitConfig, variables, env: { CONTAINERS_STORAGE_CONF: storage.file } });
+    const run = await gitlabCiLocal(project, [], { gitConfig: catalog.gitConfig, variables, env: { CONTAINERS_STORAGE_CONF: storage.file } });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const digest = await registry.digest("group/app", sha);
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -81,7 +70,7 @@ describe.skipIf(!requireTools("git", "rsync", "buildah", "skopeo", "docker-regis
 
   it("passes array inputs to the build script intact (a bad tag is reported by its value)", async () => {
     const project = await consumer({ tags: ["fine-tag", "not a tag"] });
-    const run = await pipeline(project, ["build"], { gitConfig: catalog.gitConfig, variables, env: { CONTAINERS_STORAGE_CONF: storage.file } });
+    const run = await gitlabCiLocal(project, ["build"], { gitConfig: catalog.gitConfig, variables, env: { CONTAINERS_STORAGE_CONF: storage.file } });
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toContain('ERROR: input tags = "not a tag": is not a valid image tag');
   });
@@ -93,7 +82,7 @@ describe.skipIf(!requireTools("git", "rsync", "buildah", "skopeo", "docker-regis
     });
 
     async function jobs(extra: Record<string, string>): Promise<string[]> {
-      const run = await pipeline(project, ["--list-json"], { gitConfig: catalog.gitConfig, variables: extra });
+      const run = await gitlabCiLocal(project, ["--list-json"], { gitConfig: catalog.gitConfig, variables: extra });
       expect(run.code, run.stderr).toBe(0);
       const listed = JSON.parse(run.stdout.slice(run.stdout.indexOf("["))) as Array<{ name: string; when: string }>;
       return listed.filter((j) => j.when !== "never").map((j) => j.name).sort();

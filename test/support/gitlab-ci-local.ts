@@ -118,8 +118,23 @@ export interface PipelineRun {
 /**
  * Runs `gitlab-ci-local` in a project: shell executor (jobs' `image:` ignored), each job in its
  * own copy of the project, `variables` passed with `--variable`. `home` isolates its state.
+ *
+ * It runs once more if gitlab-ci-local lost its own race: 4.73.0 fetches the components of one
+ * catalog version in parallel and each copies `…/templates` into the same directory, which now
+ * and then fails on a loaded machine ("Component include could not be fetched"). No job has run
+ * then, so running again is safe.
  */
 export async function gitlabCiLocal(
+  project: Project | string,
+  args: string[],
+  options: { variables?: Record<string, string>; gitConfig?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<PipelineRun> {
+  const first = await gitlabCiLocalOnce(project, args, options);
+  if (first.code === 0 || !/Component include could not be fetched/.test(first.stdout + first.stderr)) return first;
+  return gitlabCiLocalOnce(project, args, options);
+}
+
+async function gitlabCiLocalOnce(
   project: Project | string,
   args: string[],
   options: { variables?: Record<string, string>; gitConfig?: string; env?: NodeJS.ProcessEnv } = {},
