@@ -82,3 +82,14 @@ export function inputRefs<I extends InputSpecs>(specs: I): InputRefs<I> {
 export function inputType(spec: InputSpec): InputType {
   return spec.type ?? "string";
 }
+
+/** Does `value` have the TypeScript shape of an input of `type`? */
+export function hasInputType(type: InputType, value: unknown): boolean {
+  return type === "array" ? Array.isArray(value) : typeof value === type;
+}
+
+/** Is `value` one of `spec`'s options (compared as data)? True when the input has no options. */
+export function isOption(spec: InputSpec, value: unknown): boolean {
+  const options = spec.options as readonly unknown[] | undefined;
+  return !options || options.some((option) => JSON.stringify(option) === JSON.stringify(value));
+}

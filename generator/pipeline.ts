@@ -7,11 +7,12 @@
 import { stringify } from "yaml";
 import type { Component } from "./component.ts";
 import type { Catalog } from "./config.ts";
-import { inputType, type InputSpec } from "./inputs.ts";
+import { hasInputType, inputType, isOption } from "./inputs.ts";
 import type { Job, Rule } from "./job.ts";
 import { showValue, type Problem } from "./problems.ts";
 import { schemaProblems } from "./schema.ts";
-import { banner, orderJob, sourcePath } from "./template.ts";
+import { banner, renderJobs, sourcePath, YAML_OPTIONS } from "./template.ts";
+import { hatchProblems } from "./validate.ts";
 
 /** One `include:` entry (the forms the library's pipeline uses). */
 export type PipelineInclude = { component: string; inputs?: Record<string, unknown> } | { local: string };
@@ -49,28 +50,17 @@ export interface RenderedPipeline {
   text: string;
 }
 
-const YAML_OPTIONS = { lineWidth: 0, indent: 2, indentSeq: true, defaultStringType: "PLAIN", defaultKeyType: "PLAIN", aliasDuplicateObjects: false } as const;
-
 /** Renders `pipeline` to `file` (repository-relative): banner, notes, workflow, stages, include, jobs. */
 export function renderPipeline(pipeline: Pipeline, options: { root: string; source: string; version: string; file: string }): RenderedPipeline {
   const document: Record<string, unknown> = {};
   if (pipeline.workflow) document.workflow = pipeline.workflow;
   document.stages = pipeline.stages;
   if (pipeline.include?.length) document.include = pipeline.include;
-  const hatchCollisions: RenderedPipeline["hatchCollisions"] = [];
-  for (const { name, job } of pipeline.jobs) {
-    const collisions: string[] = [];
-    if (!Object.hasOwn(document, name)) document[name] = orderJob(job, new Map(), collisions);
-    for (const keyword of collisions) hatchCollisions.push({ job: name, keyword });
-  }
+  const { jobs, hatchCollisions } = renderJobs(pipeline.jobs, new Map());
+  Object.assign(document, jobs);
   const notes = (pipeline.notes ?? []).map((line) => `# ${line}`.trimEnd()).join("\n");
   const text = `${banner(sourcePath(options.root, options.source), options.version)}${notes ? `${notes}\n` : ""}${stringify(document, YAML_OPTIONS)}`;
   return { file: options.file, pipeline, document, hatchCollisions, text };
-}
-
-function typeMatches(spec: InputSpec, value: unknown): boolean {
-  const type = inputType(spec);
-  return type === "array" ? Array.isArray(value) : typeof value === type;
 }
 
 /** The component name of an include of this catalog's own components at `$CI_PROJECT_PATH`. */
@@ -83,8 +73,7 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
   const where = rendered.file;
   const { pipeline } = rendered;
   const problems: Problem[] = [...schemaProblems(rendered.document, [where], "the pipeline")];
-  for (const { job, keyword } of rendered.hatchCollisions)
-    problems.push({ path: [where, job, `keywords.${keyword}`], message: `"${keyword}" is a typed job field or not a job keyword`, fix: "set it through the typed field" });
+  problems.push(...hatchProblems(where, rendered.hatchCollisions));
   const names = new Set<string>();
   const stages = new Set(pipeline.stages);
   for (const { name, job } of pipeline.jobs) {
@@ -114,8 +103,8 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
     for (const [input, value] of Object.entries(given)) {
       const spec = component.inputs[input];
       if (!spec) problems.push({ path: [...at, `inputs.${input}`], message: `component ${name} has no input "${input}" (GitLab refuses the pipeline)`, fix: `pass only its inputs: ${Object.keys(component.inputs).join(", ")}` });
-      else if (!typeMatches(spec, value)) problems.push({ path: [...at, `inputs.${input}`], message: `the value is not a ${inputType(spec)}`, value, fix: `give a ${inputType(spec)}` });
-      else if (spec.options && !(spec.options as readonly unknown[]).some((o) => JSON.stringify(o) === JSON.stringify(value)))
+      else if (!hasInputType(inputType(spec), value)) problems.push({ path: [...at, `inputs.${input}`], message: `the value is not a ${inputType(spec)}`, value, fix: `give a ${inputType(spec)}` });
+      else if (!isOption(spec, value))
         problems.push({ path: [...at, `inputs.${input}`], message: `the value is not one of the options ${showValue(spec.options)}`, value, fix: "choose one of the options" });
     }
     for (const [input, spec] of Object.entries(component.inputs))

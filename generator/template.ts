@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import type { Component } from "./component.ts";
 import { inputType, isInputRef, type InputSpec } from "./inputs.ts";
-import { JOB_KEY_ORDER, type Job } from "./job.ts";
+import { JOB_KEY_ORDER, type Job, type JobDefinition } from "./job.ts";
 import { bundleScript, embedScript, isNodeScript, type NodeScript } from "./script.ts";
 
 /** What rendering needs to know about the catalog around a component. */
@@ -35,7 +35,8 @@ export interface RenderedTemplate {
   text: string;
 }
 
-const YAML_OPTIONS = { lineWidth: 0, indent: 2, indentSeq: true, defaultStringType: "PLAIN", defaultKeyType: "PLAIN", aliasDuplicateObjects: false } as const;
+/** How every generated YAML file is written: no line folding, two-space indents, plain scalars where YAML allows. */
+export const YAML_OPTIONS = { lineWidth: 0, indent: 2, indentSeq: true, defaultStringType: "PLAIN", defaultKeyType: "PLAIN", aliasDuplicateObjects: false } as const;
 
 /** The repository-relative path of a component's source module. */
 export function sourcePath(root: string, source: string): string {
@@ -66,7 +67,7 @@ function plain(value: unknown, scripts: Map<NodeScript, string[]>): unknown {
 }
 
 /** A job's keywords in the canonical order; escape-hatch keywords after, by name. Collisions are pushed onto `collisions`. */
-export function orderJob(job: Job, scripts: Map<NodeScript, string[]>, collisions: string[]): Record<string, unknown> {
+function orderJob(job: Job, scripts: Map<NodeScript, string[]>, collisions: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of JOB_KEY_ORDER) if (job[key] !== undefined) out[key] = plain(job[key], scripts);
   const modelled = new Set<string>([...JOB_KEY_ORDER, "keywords"]);
@@ -96,6 +97,25 @@ async function embedScripts(component: Component, ctx: RenderContext): Promise<M
   return scripts;
 }
 
+/**
+ * Jobs as YAML data, by name, each in the canonical key order. A duplicate name would silently
+ * overwrite; the semantic checks report it, so the first is kept.
+ */
+export function renderJobs(
+  jobs: readonly JobDefinition[],
+  scripts: Map<NodeScript, string[]>,
+): { jobs: Record<string, Record<string, unknown>>; hatchCollisions: Array<{ job: string; keyword: string }> } {
+  const rendered: Record<string, Record<string, unknown>> = {};
+  const hatchCollisions: Array<{ job: string; keyword: string }> = [];
+  for (const { name, job } of jobs) {
+    const jobName = String(name);
+    const collisions: string[] = [];
+    if (!Object.hasOwn(rendered, jobName)) rendered[jobName] = orderJob(job, scripts, collisions);
+    for (const keyword of collisions) hatchCollisions.push({ job: jobName, keyword });
+  }
+  return { jobs: rendered, hatchCollisions };
+}
+
 /** The banner: what generated the file, from which source, at which catalog version. */
 export function banner(source: string, version: string): string {
   return (
@@ -110,15 +130,7 @@ export async function renderComponent(component: Component, ctx: RenderContext):
   const inputs: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(component.inputs)) inputs[name] = renderInput(spec);
   const header = { spec: Object.keys(inputs).length > 0 ? { inputs } : {} };
-  const body: Record<string, Record<string, unknown>> = {};
-  const hatchCollisions: RenderedTemplate["hatchCollisions"] = [];
-  for (const { name, job } of component.jobs) {
-    const jobName = String(name);
-    const collisions: string[] = [];
-    // A duplicate name would silently overwrite; the semantic checks report it, so keep the first.
-    if (!Object.hasOwn(body, jobName)) body[jobName] = orderJob(job, scripts, collisions);
-    for (const keyword of collisions) hatchCollisions.push({ job: jobName, keyword });
-  }
+  const { jobs: body, hatchCollisions } = renderJobs(component.jobs, scripts);
   const source = sourcePath(ctx.root, component.source);
   const text = `${banner(source, ctx.version)}${stringify(header, YAML_OPTIONS)}---\n${stringify(body, YAML_OPTIONS)}`;
   return { component, file: `templates/${component.name}/template.yml`, header, body, hatchCollisions, text };

@@ -3,7 +3,7 @@
  * defaults and with sample values), the semantics the schema cannot see, and GitLab's limits.
  * Every problem is collected; nothing stops at the first.
  */
-import { inputType, type InputSpec, type InputValueOf } from "./inputs.ts";
+import { hasInputType, inputType, isOption, type InputSpec } from "./inputs.ts";
 import { interpolate, referencedInputs, walkStrings, wholePlaceholder } from "./interpolate.ts";
 import { keywordPath, type Problem } from "./problems.ts";
 import { SCHEMA_FIX, schemaProblems } from "./schema.ts";
@@ -23,10 +23,6 @@ const INPUT_NAME = /^[a-z][a-z0-9_]*$/;
 const COMPONENT_NAME = /^[A-Za-z0-9_-]+$/;
 const SCRIPT_KEYS = ["script", "before_script", "after_script"] as const;
 
-function typeMatches(type: keyof InputValueOf, value: unknown): boolean {
-  if (type === "array") return Array.isArray(value);
-  return typeof value === type;
-}
 
 /** A value that exercises an input in the "sample values" pass. */
 export function sampleValue(spec: InputSpec): unknown {
@@ -69,7 +65,7 @@ function inputProblems(t: RenderedTemplate): Problem[] {
     if (options) {
       if (type === "boolean") problems.push({ path: at("options"), message: "GitLab does not allow options on a boolean input", value: options, fix: "remove options; a boolean already has two values" });
       if (options.length > LIMITS.options) problems.push({ path: at("options"), message: `at most ${LIMITS.options} options are allowed; this input has ${options.length}`, fix: "use a regex instead of listing every value" });
-      for (const option of options) if (!typeMatches(type, option)) problems.push({ path: at("options"), message: `an option is not a ${type}`, value: option, fix: `make every option a ${type}` });
+      for (const option of options) if (!hasInputType(type, option)) problems.push({ path: at("options"), message: `an option is not a ${type}`, value: option, fix: `make every option a ${type}` });
     }
     let pattern: RegExp | undefined;
     if (spec.regex !== undefined) {
@@ -79,8 +75,8 @@ function inputProblems(t: RenderedTemplate): Problem[] {
     }
     const check = (key: "default" | "example", value: unknown) => {
       if (value === undefined) return;
-      if (!typeMatches(type, value)) problems.push({ path: at(key), message: `the ${key} is not a ${type}`, value, fix: `give a ${type} ${key}, or change the input's type` });
-      else if (options && !options.some((o) => JSON.stringify(o) === JSON.stringify(value)))
+      if (!hasInputType(type, value)) problems.push({ path: at(key), message: `the ${key} is not a ${type}`, value, fix: `give a ${type} ${key}, or change the input's type` });
+      else if (!isOption(spec, value))
         problems.push({ path: at(key), message: `the ${key} is not one of the options ${JSON.stringify(options)}`, value, fix: `make the ${key} one of the options, or add it to them` });
       else if (pattern && typeof value === "string" && !(key === "default" && value === "") && !pattern.test(value))
         problems.push({ path: at(key), message: `the ${key} does not match the regex ${spec.regex}`, value, fix: `change the ${key} or the regex so they agree` });
@@ -194,13 +190,21 @@ function interpolatedProblems(t: RenderedTemplate, values: Record<string, unknow
   return [...schema, ...referenceProblems(t.component.name, rawNames, body, context)];
 }
 
+/** Keywords set outside the typed model where the model has them, or beside it where GitLab has none. */
+export function hatchProblems(where: string, collisions: ReadonlyArray<{ job: string; keyword: string }>): Problem[] {
+  return collisions.map(({ job, keyword }) => ({
+    path: [where, job, `keywords.${keyword}`],
+    message: `"${keyword}" is a typed job field or not a job keyword; the escape hatch is only for keywords the model lacks`,
+    fix: "set it through the typed field, or under keywords: if GitLab has a keyword the model lacks",
+  }));
+}
+
 /** Every problem of one rendered template. */
 export function templateProblems(t: RenderedTemplate): Problem[] {
   const name = t.component.name;
   const problems: Problem[] = [];
   if (!COMPONENT_NAME.test(name)) problems.push({ path: [name], message: "a component name may hold only letters, digits, - and _ (GitLab's templates/<name>/template.yml rule)", value: name, fix: "rename the component" });
-  for (const { job, keyword } of t.hatchCollisions)
-    problems.push({ path: [name, job, `keywords.${keyword}`], message: `"${keyword}" is a typed job field or not a job keyword; the escape hatch is only for keywords the model lacks`, fix: `set it through the typed field, or under keywords: if GitLab has a keyword the model lacks` });
+  problems.push(...hatchProblems(name, t.hatchCollisions));
   const declared = inputProblems(t);
   const covered = new Set(declared.map((p) => p.path.join("/")));
   // The semantic check says the same thing with a better fix; keep GitLab's wording only for the rest.
