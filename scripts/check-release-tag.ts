@@ -3,8 +3,7 @@
  * must be bare semver and equal `package.json`'s version (the version the templates were
  * generated at). Exit 0 when they agree, 1 when not, 2 on usage.
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
+import { readVersion } from "../generator/catalog.ts";
 import { tryParseVersion } from "../generator/semver.ts";
 
 /** Why `tag` may not be published as catalog version `version`, or `undefined` when it may. */
@@ -20,7 +19,7 @@ if (process.argv[1]?.endsWith("scripts/check-release-tag.ts")) {
     process.stderr.write("usage: tsx scripts/check-release-tag.ts <tag>\n");
     process.exitCode = 2;
   } else {
-    const version = (JSON.parse(readFileSync(path.join(process.cwd(), "package.json"), "utf8")) as { version: string }).version;
+    const version = readVersion(process.cwd());
     const problem = releaseTagProblem(tag, version);
     if (problem) {
       process.stderr.write(`${problem}\n`);
