@@ -16,8 +16,8 @@ import { definePipeline, type PipelineInclude } from "../generator/pipeline.ts";
 const BUILDAH_IMAGE = "quay.io/buildah/stable:v1.43.4";
 const GLAB_IMAGE = "registry.gitlab.com/gitlab-org/cli:v1.107.0";
 
-/** Packages only the library's tests need on top of the tools image (a registry, rsync, busybox). */
-const TEST_PACKAGES = ["docker-registry", "rsync", "busybox-static"];
+/** Packages only the library's tests need on top of the tools image (a registry, rsync, busybox, libyaml for Python). */
+const TEST_PACKAGES = ["docker-registry", "rsync", "busybox-static", "python3-yaml"];
 
 /** GitLab's catalog publishes bare semver tags (no `v`); the release runs only for those. */
 const RELEASE_TAG: Rule = { if: "$CI_COMMIT_TAG =~ /^\\d+\\.\\d+\\.\\d+$/" };

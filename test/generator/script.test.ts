@@ -47,6 +47,17 @@ describe("script bundling and embedding", () => {
     );
   });
 
+  it("embeds printable ASCII only: other characters become escapes that print the same at run time", () => {
+    const [entry] = embedScript("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n");
+    expect(entry).toMatch(/^[\n\x20-\x7e]*$/);
+    const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}`], { encoding: "utf8" });
+    expect(result.stdout).toBe("caf\u00e9 \u2192 ok true a\tb\n");
+  });
+
+  it("refuses a script that no escape keeps as it is (a tagged template's raw text), naming the script", () => {
+    expect(() => embedScript("demo", "console.log(String.raw`\u00e9`);\n")).toThrow(/^the bundled script demo cannot be made printable ASCII: a tagged template literal holds \\u00E9/);
+  });
+
   it("refuses a script containing the heredoc delimiter on a line of its own", () => {
     expect(() => embedScript("demo", `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n`)).toThrow(`contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
   });
