@@ -5,6 +5,7 @@
  * check that the tag is the generated version, then the image's version tag and the catalog release.
  */
 import type { Component } from "../generator/component.ts";
+import { toolsImageRepository } from "../generator/config.ts";
 import type { Rule } from "../generator/job.ts";
 import { definePipeline, type PipelineInclude } from "../generator/pipeline.ts";
 
@@ -39,6 +40,13 @@ interface SelfTest {
 /** Self-test stages, in order: the image first, then what uses it, then what needs staging moved. */
 const SELF_TEST_STAGES = ["self-test-build", "self-test", "self-test-production"] as const;
 type SelfTestStage = (typeof SELF_TEST_STAGES)[number];
+
+/**
+ * Where this project builds and publishes its tools image: its own registry, whatever instance and
+ * path it lives at. The templates' default (generator/config.ts) names the same repository from
+ * gitops.config.ts; the release checks that the two agree.
+ */
+const TOOLS_REPOSITORY = "$CI_REGISTRY_IMAGE/tools";
 
 /** The scratch image repository: a sibling of the project's images, never the tools image. */
 const SCRATCH_IMAGE = "$CI_REGISTRY_IMAGE/selftest";
@@ -81,13 +89,13 @@ const SELF_TESTS: Record<string, SelfTest> = {
  */
 const SELF_TEST_RULES: Rule[] = [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }, RELEASE_TAG];
 
-function selfTestInclude(component: Component, test: SelfTest, toolsImage: string): PipelineInclude {
+function selfTestInclude(component: Component, test: SelfTest): PipelineInclude {
   const common: Record<string, unknown> = {
     stage: test.stage ?? "self-test",
     job_name: `selftest-${component.name}`,
     job_prefix: `selftest-${component.name}`,
     // The image this very commit built: the version tag a template defaults to exists only after release.
-    image: `${toolsImage}:$CI_COMMIT_SHA`,
+    image: `${TOOLS_REPOSITORY}:$CI_COMMIT_SHA`,
     rules: SELF_TEST_RULES,
   };
   for (const name of test.keepDefault ?? []) delete common[name];
@@ -98,8 +106,12 @@ function selfTestInclude(component: Component, test: SelfTest, toolsImage: strin
 }
 
 export default definePipeline(import.meta.url, (catalog, components) => {
-  const tools = catalog.config.toolsImage;
+  const tools = TOOLS_REPOSITORY;
   const toolsAtCommit = `${tools}:$CI_COMMIT_SHA`;
+  // The templates of a release default to this repository: a catalog moved or forked without
+  // updating gitops.config.ts would publish components whose image does not exist.
+  const configured = toolsImageRepository(catalog.config);
+  const samePlace = `[ "${tools}" = "${configured}" ] || { echo "The templates default to ${configured}, but this project publishes ${tools}: set catalogProject (and registry) in gitops.config.ts to this project and run npm run generate." >&2; exit 1; }`;
   const tested = components.filter((c) => SELF_TESTS[c.name] && !SELF_TESTS[c.name]?.skip);
   const untested = components.filter((c) => !tested.includes(c)).map((c) => `${c.name} (${SELF_TESTS[c.name]?.skip ?? "no scratch inputs in ci/pipeline.ts yet"})`);
   const registryLogin = (tool: "buildah" | "skopeo") => `printf '%s' "$CI_REGISTRY_PASSWORD" | ${tool} login --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`;
@@ -117,7 +129,7 @@ export default definePipeline(import.meta.url, (catalog, components) => {
       ],
     },
     stages: ["build", "test", ...SELF_TEST_STAGES, "release"],
-    include: tested.map((c) => selfTestInclude(c, SELF_TESTS[c.name] as SelfTest, tools)),
+    include: tested.map((c) => selfTestInclude(c, SELF_TESTS[c.name] as SelfTest)),
     jobs: [
       {
         name: "tools-image",
@@ -152,7 +164,7 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           image: toolsAtCommit,
           needs: ["tools-image"],
           rules: [RELEASE_TAG],
-          script: ["npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"],
+          script: [samePlace, "npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"],
         },
       },
       {

@@ -17,7 +17,8 @@ export function commonInputs<const Stage extends string, const Name extends stri
     },
     image: {
       type: "string",
-      description: "The image the job runs in. The default is this catalog's tools image (node, git, buildah, kubectl, skopeo) at the same version as the component.",
+      description:
+        "The image the job runs in. The default is this catalog's tools image (node, git, buildah, kubectl, skopeo) at the same version as the component, in the registry of this GitLab instance; the pipeline's user must be able to pull it (the catalog project public, or this project on its CI/CD job token allowlist).",
       default: toolsImageRef(catalog),
     },
   } as const;
