@@ -112,10 +112,18 @@ export default defineComponent(import.meta.url, {
       job(`${inputs.job_prefix}-stop`, {
         stage: inputs.stage,
         image: inputs.image,
-        // The branch may be gone when the merge request is merged: check nothing out.
-        variables: { GIT_STRATEGY: "empty", ...variables },
+        // The branch may be gone when the merge request is merged: check nothing out. `none`, not
+        // `empty`: runners 17.3 to 18.2 still run the get-sources hooks for `empty` (runner issue 38703).
+        variables: { GIT_STRATEGY: "none", ...variables },
+        // Nothing from earlier jobs is needed; without this, once build's artifacts expire GitLab
+        // fails the job for a missing dependency before it starts (Ci::Processable::Dependencies#valid_local?).
+        dependencies: [],
         rules: inputs.rules,
         when: "manual",
+        // A manual job that may not fail blocks the pipeline (and "Pipelines must succeed" blocks the
+        // merge) until someone runs it. So a failed stop shows as "failed (allowed to fail)"
+        // (Gitlab::Ci::Status::Build::FailedAllowed) and GitLab puts the environment back to available
+        // (Environments::StopJobFailedWorker): the review app stays listed, and the job log says why.
         allow_failure: true,
         environment: { name: ENVIRONMENT, action: "stop", kubernetes: { agent: inputs.agent } },
         resource_group: ENVIRONMENT,

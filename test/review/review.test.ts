@@ -126,7 +126,7 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     });
   }
 
-  /** The stop job runs in an empty directory: GIT_STRATEGY empty, the branch may be gone. */
+  /** The stop job runs in an empty directory: GIT_STRATEGY none, the branch may be gone. */
   async function stop(mr: Record<string, string>, inputs: Record<string, unknown> = {}): Promise<JobRun> {
     return runTemplateJob({ component: "review", job: "review-stop", inputs: { agent: AGENT, manifests: "deploy/review", domain: DOMAIN, ...inputs }, env: { ...kubeEnv, ...mr } });
   }
@@ -218,7 +218,7 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
 
     const run = await stop(mr);
     expectOk(run);
-    expect(run.variables.GIT_STRATEGY).toBe("empty");
+    expect(run.variables.GIT_STRATEGY).toBe("none");
     expect(run.output).toContain(`Deleted namespace ${namespace} and everything in it.`);
     expect(api.get("namespaces", undefined, namespace)).toBeUndefined();
     expect(api.list("deployments", namespace)).toEqual([]);
@@ -243,7 +243,7 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { team: "someone-else" } } });
     const run = await stop(mr);
     expect(run.code).toBe(3);
-    expect(run.output).toContain(`namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components`);
+    expect(run.output).toContain(`ERROR: the review app was NOT removed (namespace ${namespace}): namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components`);
     expect(api.get("namespaces", undefined, namespace)).toBeDefined();
   });
 
