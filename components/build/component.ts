@@ -1,6 +1,7 @@
 /**
- * `build`: build and push the application image with buildah (daemonless: no Docker engine, no
- * privileged runner) and publish the digest the registry reported.
+ * `build`: build and push the application image with buildah (daemonless: no Docker engine or
+ * socket, but a runner whose containers may create namespaces: privileged, or seccomp and AppArmor
+ * unconfined) and publish the digest the registry reported.
  */
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
@@ -11,7 +12,7 @@ import { BUILD_DOTENV } from "./outputs.ts";
 export default defineComponent(import.meta.url, {
   name: "build",
   description:
-    "Builds the application image with buildah (no Docker engine) and pushes every tag; publishes the digest the registry reported as GITOPS_IMAGE (name@sha256:…), GITOPS_IMAGE_DIGEST and GITOPS_IMAGE_TAG. A rerun for a commit whose image already exists reuses it.",
+    "Builds the application image with buildah (no Docker engine; the runner must let it create namespaces: privileged, or seccomp and AppArmor unconfined) and pushes every tag; publishes the digest the registry reported as GITOPS_IMAGE (name@sha256:…), GITOPS_IMAGE_DIGEST and GITOPS_IMAGE_TAG. A rerun for a commit whose image already exists reuses it.",
   inputs: (catalog) => ({
     ...commonInputs(catalog, { stage: "build", job_name: "build" }),
     context: { type: "string", description: "The build context directory, relative to the project directory.", default: "." },
