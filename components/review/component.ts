@@ -31,7 +31,8 @@ export default defineComponent(import.meta.url, {
       image,
       agent: {
         type: "string",
-        description: "The GitLab agent for the review cluster, as its kube context: path/to/agent-project:agent-name. Its config.yaml must authorize this project under ci_access (restrict it to environments review/*).",
+        description:
+          "The GitLab agent for the review cluster, as its kube context: path/to/agent-project:agent-name. Its config.yaml must authorize this project under ci_access (restrict it to environments review/*), and under user_access for the environment's Kubernetes dashboard. GitLab honours both only for projects under the agent configuration project's top-level group (unless a self-managed instance enables instance level authorization).",
         default: catalog.config.reviewAgent,
         regex: "^[^\\s:]+:[^\\s:]+$",
       },

@@ -298,6 +298,7 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     const run = await deploy(app(), mergeRequest("feature/wrong-agent", "16"), { agent: "group/agents:production" });
     expect(run.code).toBe(2);
     expect(run.output).toContain('input agent = "group/agents:production": this job\'s KUBECONFIG has no such context');
+    expect(run.output).toContain("Fix: most often this project is not under the same top-level group as the agent's configuration project");
   });
 
   describe("branch names", () => {
