@@ -45,9 +45,10 @@ export const SKIP_BUMP_COMMITS: Rule = { if: `$CI_COMMIT_TITLE =~ /${BUMP_MARKER
  * A job variable value carrying an `array` or `boolean` input. The placeholder sits inside a
  * longer string on purpose: GitLab replaces a placeholder that is a whole value by the typed value
  * itself, and a job variable must be a string (arrays are always refused, booleans by GitLab
- * versions before their variables accepted scalars), but inside a string by the value's text:
- * `["a", "b"]`, `true`. The value is `{"<input>":…}`; scripts read it with `listInput` or
- * `booleanInput` (runtime/env.ts). The generator refuses such an input placed whole.
+ * versions before their variables accepted scalars), but inside a string by the value's Ruby
+ * text: `["a", "b"]` (`Array#inspect`, generator/ruby-text.ts), `true`. The value is
+ * `{"<input>":…}`; scripts read it with `listInput` (runtime/list-text.ts) or `booleanInput`
+ * (runtime/env.ts). The generator refuses such an input placed whole.
  */
 export function inputVariable(input: { name: string; toString(): string }): string {
   return `{"${input.name}":${String(input)}}`;

@@ -25,10 +25,15 @@ export default defineComponent(import.meta.url, {
     tags: {
       type: "array",
       description:
-        "The tags to push (each gets the same digest). CI/CD variables are expanded. The first tag is GITOPS_IMAGE_TAG and is the one a rerun checks for an image built from this commit. The default is the commit SHA.",
+        "The tags to push (each gets the same digest). CI/CD variables are expanded. The first tag is GITOPS_IMAGE_TAG and is the one a rerun checks for an image built from this commit. The default is the commit SHA. Items are strings (numbers count as their text); GitLab hands the list to the job as Ruby text, which the job reads back character for character.",
       default: ["$CI_COMMIT_SHA"],
     },
-    build_args: { type: "array", description: "Build arguments, each `KEY=VALUE` (`--build-arg`). CI/CD variables in values are expanded.", default: [] },
+    build_args: {
+      type: "array",
+      description:
+        "Build arguments, each `KEY=VALUE` (`--build-arg`). CI/CD variables in values are expanded. Values may hold any characters (quotes, backslashes, #{...}, non-ASCII): GitLab hands the list to the job as Ruby text, which the job reads back character for character.",
+      default: [],
+    },
     registry_user_variable: { type: "string", description: "The name of the CI/CD variable that holds the registry user.", default: "CI_REGISTRY_USER", regex: "^[A-Za-z_][A-Za-z0-9_]*$" },
     registry_password_variable: {
       type: "string",
