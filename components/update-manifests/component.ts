@@ -6,6 +6,7 @@ import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { BUMP_MARKER, commonInputs, DEFAULT_BRANCH_ONLY, rulesInput, SKIP_BUMP_COMMITS } from "../common.ts";
+import { AUTHOR_VARIABLES } from "./bump-author.ts";
 import { IMAGE_PLACEHOLDER } from "./bump-message.ts";
 import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 
@@ -54,6 +55,19 @@ export default defineComponent(import.meta.url, {
       description: `The bump commit's message (the merge request's title in merge_request mode). ${IMAGE_PLACEHOLDER} is replaced by the new image. Its first line must contain ${BUMP_MARKER}: the rules of build, test and update-manifests skip commits that carry it.`,
       default: `chore(manifests): deploy ${IMAGE_PLACEHOLDER} ${BUMP_MARKER}`,
     },
+    author_name: {
+      type: "string",
+      description:
+        "The bump commit's author and committer name. Empty (the default) with author_email empty: the user of the token, as GitLab's GET /user tells it (a project access token's bot; the token then also needs the read_user, read_api or api scope), else the pipeline's user. Push rules that check the commit author or committer pass with the token's user.",
+      default: "",
+      example: "GitOps Bot",
+    },
+    author_email: {
+      type: "string",
+      description: "The bump commit's author and committer email, set together with author_name. Empty (the default): the token's user's commit email.",
+      default: "",
+      example: "gitops-bot@example.com",
+    },
     rules: rulesInput("When the job runs. Default: pipelines of the default branch, except for bump commits (and merges of bump merge requests).", [
       SKIP_BUMP_COMMITS,
       SKIP_MERGED_BUMPS,
@@ -74,6 +88,8 @@ export default defineComponent(import.meta.url, {
         [VARIABLES.branch]: inputs.branch,
         [VARIABLES.tokenVariable]: inputs.token_variable,
         [VARIABLES.commitMessage]: inputs.commit_message,
+        [AUTHOR_VARIABLES.name]: inputs.author_name,
+        [AUTHOR_VARIABLES.email]: inputs.author_email,
         [VARIABLES.repositoryUrl]: "$CI_SERVER_URL/$CI_PROJECT_PATH.git",
       },
       rules: inputs.rules,

@@ -13,6 +13,7 @@ import { requireInput, secretFromVariable } from "../../runtime/env.ts";
 import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { asInfrastructure, Git, GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
+import { bumpAuthor, type BumpAuthor } from "./bump-author.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
 import { openMergeRequest } from "./gitlab-merge-requests.ts";
 import { parseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
@@ -21,8 +22,6 @@ import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 
 /** Push attempts before giving up when the branch keeps moving. */
 const MAX_ATTEMPTS = 5;
-/** The bump commit's author and committer. */
-const BOT = { name: "GitOps Bot", email: "gitops-bot@noreply" };
 
 type Mode = "commit" | "merge_request";
 
@@ -38,9 +37,11 @@ interface Settings {
   message: string;
   /** `CI_COMMIT_SHA`: the commit whose pipeline built the image (absent outside a pipeline). */
   sourceCommit?: string;
+  /** The bump commit's author and committer (bump-author.ts). */
+  author: BumpAuthor;
 }
 
-function readSettings(env: NodeJS.ProcessEnv): Settings {
+function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> {
   const imageName = requireInput(env, VARIABLES.imageName, "image_name", "set image_name to the image repository the manifests refer to, without tag or digest");
   const parsedName = parseImageReference(imageName);
   if (!parsedName || parsedName.repository !== imageName)
@@ -84,7 +85,8 @@ async function checkoutTip(git: Git, settings: Settings): Promise<string> {
 async function commitPlan(git: Git, settings: Settings, plan: BumpPlan): Promise<string> {
   for (const f of plan.files) writeFileSync(path.join(git.dir, f.file), f.text);
   await git.run(["add", "--", ...plan.files.map((f) => f.file)]);
-  await git.run(["-c", `user.name=${BOT.name}`, "-c", `user.email=${BOT.email}`, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-F", "-"], settings.message);
+  const { name, email } = settings.author;
+  await git.run(["-c", `user.name=${name}`, "-c", `user.email=${email}`, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-F", "-"], settings.message);
   return git.run(["rev-parse", "HEAD"]);
 }
 
@@ -224,7 +226,8 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
 
 async function main(): Promise<void> {
   const env = process.env;
-  const settings = readSettings(env);
+  const read = readSettings(env);
+  const settings: Settings = { ...read, author: await bumpAuthor(env, { token: read.token }) };
   const scratch = mkdtempSync(path.join(tmpdir(), "gitops-manifests-"));
   try {
     const git = new Git(path.join(scratch, "work"), { token: settings.token });
