@@ -17,8 +17,8 @@ import { definePipeline, type PipelineInclude } from "../generator/pipeline.ts";
 const BUILDAH_IMAGE = "quay.io/buildah/stable:v1.43.4";
 const GLAB_IMAGE = "registry.gitlab.com/gitlab-org/cli:v1.107.0";
 
-/** Packages only the library's tests need on top of the tools image (a registry, rsync, busybox, libyaml for Python). */
-const TEST_PACKAGES = ["docker-registry", "rsync", "busybox-static", "python3-yaml"];
+/** Packages only the library's tests need on top of the tools image (a registry, rsync, busybox, libyaml for Python, sshd). */
+const TEST_PACKAGES = ["docker-registry", "rsync", "busybox-static", "python3-yaml", "openssh-server"];
 
 /** GitLab's catalog publishes bare semver tags (no `v`); the release runs only for those. */
 const RELEASE_TAG: Rule = { if: "$CI_COMMIT_TAG =~ /^\\d+\\.\\d+\\.\\d+$/" };
@@ -147,7 +147,8 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           stage: "test",
           image: toolsAtCommit,
           needs: ["tools-image"],
-          before_script: [`apt-get update && apt-get install -y --no-install-recommends ${TEST_PACKAGES.join(" ")}`],
+          // sshd's privilege separation directory, which its service scripts would create (test/support/ssh-server.ts).
+          before_script: [`apt-get update && apt-get install -y --no-install-recommends ${TEST_PACKAGES.join(" ")}`, "mkdir -p -m 0755 /run/sshd"],
           // `npm test` type-checks first (test/run.sh), then runs every test.
           script: ["npm ci", "npm test -- --reporter=junit --outputFile.junit=junit.xml"],
           artifacts: { when: "always", reports: { junit: ["junit.xml"] } },

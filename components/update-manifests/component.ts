@@ -5,8 +5,9 @@
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { BUMP_MARKER, commonInputs, DEFAULT_BRANCH_ONLY, rulesInput, SKIP_BUMP_COMMITS } from "../common.ts";
+import { BUMP_MARKER, commonInputs, DEFAULT_BRANCH_ONLY, rulesInput, SKIP_BUMP_COMMITS, sshInputs } from "../common.ts";
 import { AUTHOR_VARIABLES } from "./bump-author.ts";
+import { SSH_VARIABLES } from "./credential.ts";
 import { IMAGE_PLACEHOLDER } from "./bump-message.ts";
 import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 
@@ -46,7 +47,8 @@ export default defineComponent(import.meta.url, {
     branch: { type: "string", description: "The branch that holds the manifests.", default: "$CI_DEFAULT_BRANCH" },
     token_variable: {
       type: "string",
-      description: "The name of the CI/CD variable holding a project access token (write_repository; api for merge_request mode) allowed to push to the branch. Never the token itself.",
+      description:
+        "The name of the CI/CD variable holding a project access token (write_repository; api for merge_request mode; read_user to name the bump's author) allowed to push to the branch. Never the token itself. Not read in commit mode when ssh_key_variable is set.",
       default: "GITOPS_MANIFESTS_TOKEN",
       regex: "^[A-Za-z_][A-Za-z0-9_]*$",
     },
@@ -55,6 +57,7 @@ export default defineComponent(import.meta.url, {
       description: `The bump commit's message (the merge request's title in merge_request mode). ${IMAGE_PLACEHOLDER} is replaced by the new image. Its first line must contain ${BUMP_MARKER}: the rules of build, test and update-manifests skip commits that carry it.`,
       default: `chore(manifests): deploy ${IMAGE_PLACEHOLDER} ${BUMP_MARKER}`,
     },
+    ...sshInputs("the branch (and, in merge_request mode, to create gitops/bump-* branches)"),
     author_name: {
       type: "string",
       description:
@@ -88,6 +91,9 @@ export default defineComponent(import.meta.url, {
         [VARIABLES.branch]: inputs.branch,
         [VARIABLES.tokenVariable]: inputs.token_variable,
         [VARIABLES.commitMessage]: inputs.commit_message,
+        [SSH_VARIABLES.keyVariable]: inputs.ssh_key_variable,
+        [SSH_VARIABLES.knownHosts]: inputs.ssh_known_hosts,
+        [SSH_VARIABLES.repositoryUrl]: inputs.ssh_repository_url,
         [AUTHOR_VARIABLES.name]: inputs.author_name,
         [AUTHOR_VARIABLES.email]: inputs.author_email,
         [VARIABLES.repositoryUrl]: "$CI_SERVER_URL/$CI_PROJECT_PATH.git",

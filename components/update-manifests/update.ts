@@ -9,11 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeDotenv } from "../../runtime/dotenv.ts";
-import { requireInput, secretFromVariable } from "../../runtime/env.ts";
+import { requireInput } from "../../runtime/env.ts";
 import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { asInfrastructure, Git, GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
 import { bumpAuthor, type BumpAuthor } from "./bump-author.ts";
+import { readBumpCredential, type BumpCredential } from "./credential.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
 import { openMergeRequest } from "./gitlab-merge-requests.ts";
 import { parseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
@@ -32,7 +33,8 @@ interface Settings {
   imageText: string;
   mode: Mode;
   branch: string;
-  token: string;
+  /** The token (absent when a deploy key pushes in commit mode) and how git reaches the remote. */
+  credential: BumpCredential;
   repositoryUrl: string;
   message: string;
   /** `CI_COMMIT_SHA`: the commit whose pipeline built the image (absent outside a pipeline). */
@@ -63,8 +65,9 @@ function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> {
   const template = requireInput(env, VARIABLES.commitMessage, "commit_message", "set commit_message, for example \"chore(manifests): deploy {image} [gitops-bump]\"");
   const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL });
   const manifests = normaliseManifestsPath(requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
-  const token = secretFromVariable(env, VARIABLES.tokenVariable, "token_variable").value;
-  return { manifests, imageName, image, imageText, mode, branch, token, repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
+  // Read last: a deploy key is written to disk only for a job that passed its checks.
+  const credential = readBumpCredential(env, mode === "merge_request");
+  return { manifests, imageName, image, imageText, mode, branch, credential, repositoryUrl: credential.sshUrl ?? repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
 }
 
 /** Fetches the branch tip (one commit, no blobs outside the manifests) and checks it out; returns its SHA. */
@@ -105,7 +108,7 @@ async function newerBump(settings: Settings, tip: string, scratch: string): Prom
   const ours = settings.sourceCommit;
   if (!ours || tip === ours) return undefined;
   // The commit graph only (no trees, no blobs), in its own repository: the checkout stays shallow.
-  const graph = new Git(path.join(scratch, "graph"), { token: settings.token });
+  const graph = new Git(path.join(scratch, "graph"), settings.credential.git);
   if (!existsSync(path.join(graph.dir, ".git"))) {
     await graph.init();
     await graph.run(["remote", "add", "origin", settings.repositoryUrl]);
@@ -214,7 +217,7 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
   const mr = await openMergeRequest({
     apiUrl,
     project,
-    token: settings.token,
+    token: settings.credential.token as string,
     sourceBranch,
     targetBranch: settings.branch,
     title: messageTitle(settings.message),
@@ -227,10 +230,10 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
 async function main(): Promise<void> {
   const env = process.env;
   const read = readSettings(env);
-  const settings: Settings = { ...read, author: await bumpAuthor(env, { token: read.token }) };
   const scratch = mkdtempSync(path.join(tmpdir(), "gitops-manifests-"));
   try {
-    const git = new Git(path.join(scratch, "work"), { token: settings.token });
+    const settings: Settings = { ...read, author: await bumpAuthor(env, { token: read.credential.token }) };
+    const git = new Git(path.join(scratch, "work"), settings.credential.git);
     await git.init();
     await git.run(["remote", "add", "origin", settings.repositoryUrl]);
     // Only the manifests are checked out: a large repository costs one commit and its trees.
@@ -245,6 +248,7 @@ async function main(): Promise<void> {
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    read.credential.dispose();
   }
 }
 
