@@ -11,11 +11,15 @@ import { definePipeline, type PipelineInclude } from "../generator/pipeline.ts";
 
 /**
  * Third-party images, pinned. buildah builds the tools image (it cannot build itself the first
- * time); glab is what the `release` keyword runs (GitLab documents `cli:latest`; a pin keeps a
- * release reproducible).
+ * time). The `release` keyword runs a script GitLab injects (lib/gitlab/ci/build/releaser.rb):
+ * GitLab 17.x runs only `release-cli create`, which the glab image (`gitlab-org/cli`) lacks; 18.x
+ * runs `glab release create` when glab >= 1.58.0 is in the image and falls back to release-cli
+ * otherwise, until 20.0 removes the fallback. The release-cli image ships both binaries (glab since
+ * release-cli v0.20.0, gitlab-org/release-cli!185), so it releases on every GitLab from the 17.6
+ * floor on; a pin keeps a release reproducible.
  */
 const BUILDAH_IMAGE = "quay.io/buildah/stable:v1.43.4";
-const GLAB_IMAGE = "registry.gitlab.com/gitlab-org/cli:v1.107.0";
+const RELEASE_IMAGE = "registry.gitlab.com/gitlab-org/release-cli:v0.24.0";
 
 /** Packages only the library's tests need on top of the tools image (a registry, rsync, busybox, libyaml for Python, sshd). */
 const TEST_PACKAGES = ["docker-registry", "rsync", "busybox-static", "python3-yaml", "openssh-server"];
@@ -182,7 +186,7 @@ export default definePipeline(import.meta.url, (catalog, components) => {
         name: "publish",
         job: {
           stage: "release",
-          image: GLAB_IMAGE,
+          image: RELEASE_IMAGE,
           needs: ["tools-image-release"],
           rules: [RELEASE_TAG],
           script: ['echo "Publishing catalog version $CI_COMMIT_TAG of $CI_PROJECT_PATH"'],

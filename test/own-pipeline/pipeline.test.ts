@@ -110,6 +110,8 @@ describe("the library's own pipeline (ci/pipeline.ts)", () => {
     expect(doc["release-check"]).toMatchObject({ stage: "test", rules: tagOnly });
     expect((doc["release-check"]?.script as string[]).slice(1)).toEqual(["npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"]);
     expect(doc.publish).toMatchObject({ stage: "release", rules: tagOnly, needs: ["tools-image-release"], release: { tag_name: "$CI_COMMIT_TAG" } });
+    // GitLab 17.x runs only release-cli for `release:`, 18.x prefers glab: the release-cli image ships both.
+    expect(String(doc.publish?.image)).toMatch(/^registry\.gitlab\.com\/gitlab-org\/release-cli:v\d+\.\d+\.\d+$/);
     expect(doc["tools-image-release"]).toMatchObject({ stage: "release", rules: tagOnly });
     expect(ownPipeline.document.stages).toEqual(["build", "test", "self-test-build", "self-test", "self-test-production", "release"]);
   });
