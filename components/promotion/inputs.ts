@@ -36,7 +36,8 @@ export function promotionInputs<const Name extends string, const Extra extends I
     },
     environment_url: {
       type: "string",
-      description: "The environment's URL shown in GitLab (environment:url). Empty for none. CI/CD variables are expanded, including GITOPS_ outputs of this job.",
+      description:
+        "The environment's URL shown in GitLab (environment:url), written at every deployment. CI/CD variables are expanded, including GITOPS_ outputs of this job. Empty means no URL, and also clears a URL entered in GitLab's UI: GitLab writes the expanded value at each deployment even when it is empty (Deployments::UpdateEnvironmentService), and a component cannot leave the keyword out. Set the URL here, not in the UI.",
       default: "",
       example: "https://app.example.com",
     },
