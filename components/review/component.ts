@@ -17,7 +17,7 @@ const ENVIRONMENT = "review/$CI_COMMIT_REF_SLUG";
 export default defineComponent(import.meta.url, {
   name: "review",
   description:
-    "Deploys a review app per merge request: renders the application's kustomize directory into its own namespace with the new image and a <slug>.<domain> host, validates every object, applies it server-side through the GitLab agent's kube context and waits for the rollout; a stop job deletes the namespace when the merge request is merged or closed.",
+    "Deploys a review app per merge request: renders the application's kustomize directory into its own namespace with the new image and a <slug>.<domain> host, has the review cluster validate every object in a server-side dry run (strict field validation), applies it server-side through the GitLab agent's kube context and waits for the rollout; a stop job deletes the namespace when the merge request is merged or closed.",
   inputs: (catalog) => {
     const { stage, image } = commonInputs(catalog, { stage: "review", job_name: "review" });
     return {
