@@ -57,7 +57,7 @@ export function promotionInputs<const Name extends string, const Extra extends I
     token_variable: {
       type: "string",
       description:
-        "The name of the CI/CD variable holding the project access token allowed to push to environment_branch (never the token itself). Make it protected and masked: it then exists only in pipelines of protected branches and tags.",
+        "The name of the CI/CD variable holding the project access token allowed to push to environment_branch (never the token itself). Make it protected and masked: it then exists only in pipelines of protected branches and tags (and, since GitLab 18, of merge requests between protected branches; the job refuses any commit that is not on source_branch).",
       default: defaults.token_variable,
       regex: "^[A-Za-z_][A-Za-z0-9_]*$",
     },
