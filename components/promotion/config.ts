@@ -16,8 +16,10 @@ export interface PromotionConfig {
   branches: PromotionBranches;
   /** The GitLab environment's name, for messages. */
   environment: string;
-  /** The commit to promote: the pipeline's own. */
-  target: string;
+  /** The pipeline's commit (`CI_COMMIT_SHA`): the change whose bump, or itself, is promoted. */
+  pipelineCommit: string;
+  /** GITOPS_MERGE_REQUEST_URL from a needed update-manifests job: this change's bump waits in that merge request. */
+  pendingMergeRequest?: string;
   /** The HTTPS clone URL (token), or the SSH clone URL (deploy key). */
   repositoryUrl: string;
   credential: PromotionCredential;
@@ -76,10 +78,12 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   if (branches.environment === branches.source) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch, such as _gitlab/agents/staging");
   if (branches.required === branches.environment) throw new InputError("require_branch", branches.required, "is the environment branch itself", "set require_branch to the branch that must already hold the commit (staging's branch)");
 
+  const pendingMergeRequest = optionalInput(env, "GITOPS_MERGE_REQUEST_URL");
   const common = {
     branches,
     environment: optionalInput(env, "GITOPS_ENVIRONMENT") || branches.environment,
-    target,
+    pipelineCommit: target,
+    ...(pendingMergeRequest ? { pendingMergeRequest } : {}),
     skipCi: booleanInput(env, "GITOPS_SKIP_CI", "skip_ci", true),
     dryRun: booleanInput(env, "GITOPS_DRY_RUN", "dry_run", false),
     // Artifact paths are relative to the job's working directory, the project directory on a

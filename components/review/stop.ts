@@ -10,6 +10,7 @@ import { info } from "../../runtime/log.ts";
 import { LABELS, MANAGED_BY } from "./contract.ts";
 import { Kubectl } from "./kubectl.ts";
 import { reviewNamespace } from "./names.ts";
+import { isReviewNamespace, readNamespace } from "./namespace.ts";
 import { readAgent, readNamespacePrefix, readTarget, readTimeout } from "./settings.ts";
 
 async function main(): Promise<void> {
@@ -29,13 +30,12 @@ async function main(): Promise<void> {
 
 /** Deletes `namespace` if it exists and these jobs created it. */
 async function removeNamespace(kubectl: Kubectl, namespace: string, timeout: string): Promise<void> {
-  const found = (await kubectl.run(["get", "namespace", namespace, "--ignore-not-found", "-o", "json"])).trim();
-  if (found === "") {
+  const live = await readNamespace(kubectl, namespace);
+  if (!live) {
     info(`Namespace ${namespace} does not exist: the review app is already removed.`);
     return;
   }
-  const labels = ((JSON.parse(found) as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {}) as Record<string, string>;
-  if (labels[LABELS.managedBy] !== MANAGED_BY)
+  if (!isReviewNamespace(live))
     throw new RefusedError(
       `namespace ${namespace} exists but is not labelled ${LABELS.managedBy}=${MANAGED_BY}; the review jobs did not create it, so stop will not delete it`,
       "delete it by hand if it really is this merge request's review app, or change namespace_prefix so review namespaces cannot clash with others",
