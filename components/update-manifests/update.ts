@@ -43,6 +43,9 @@ interface Settings {
   author: BumpAuthor;
 }
 
+/** What reading the repository needs: how git authenticates and where it fetches from. */
+type Remote = Pick<Settings, "credential" | "repositoryUrl">;
+
 function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> {
   const imageName = requireInput(env, VARIABLES.imageName, "image_name", "set image_name to the image repository the manifests refer to, without tag or digest");
   const parsedName = parseImageReference(imageName);
@@ -103,7 +106,7 @@ async function remoteTip(git: Git, branch: string): Promise<string | undefined> 
  * The commit graph (no trees, no blobs) of `branch`, in its own repository so the checkout stays
  * shallow; returns the repository and the branch's tip there, or no tip if the branch is missing.
  */
-async function commitGraph(settings: Settings, scratch: string, branch: string): Promise<{ graph: Git; tip?: string }> {
+async function commitGraph(settings: Remote, scratch: string, branch: string): Promise<{ graph: Git; tip?: string }> {
   const graph = new Git(path.join(scratch, "graph"), settings.credential.git);
   if (!existsSync(path.join(graph.dir, ".git"))) {
     await graph.init();
@@ -123,7 +126,7 @@ async function commitGraph(settings: Settings, scratch: string, branch: string):
  * (a consumer's own, or a merge-request pipeline that sees protected variables, which GitLab 18
  * allows between protected branches), unmerged code never reaches the manifests.
  */
-async function requireMergedCommit(settings: Settings, scratch: string, defaultBranch: string): Promise<void> {
+async function requireMergedCommit(settings: Remote & Pick<Settings, "sourceCommit">, scratch: string, defaultBranch: string): Promise<void> {
   const ours = settings.sourceCommit;
   if (!ours) throw new InputError("CI_COMMIT_SHA", ours, "is empty", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the commit whose image it bumps");
   const { graph, tip } = await commitGraph(settings, scratch, defaultBranch);
@@ -259,13 +262,14 @@ async function main(): Promise<void> {
   const read = readSettings(env);
   const scratch = mkdtempSync(path.join(tmpdir(), "gitops-manifests-"));
   try {
+    // Unmerged code is refused before anything else is asked of GitLab (GET /user for the author).
+    await requireMergedCommit(read, scratch, env.CI_DEFAULT_BRANCH || read.branch);
     const settings: Settings = { ...read, author: await bumpAuthor(env, { token: read.credential.token }) };
     const git = new Git(path.join(scratch, "work"), settings.credential.git);
     await git.init();
     await git.run(["remote", "add", "origin", settings.repositoryUrl]);
     // Only the manifests are checked out: a large repository costs one commit and its trees.
     if (settings.manifests !== ".") await git.run(["sparse-checkout", "set", "--no-cone", `/${settings.manifests.replace(/[*?[\]\\!#]/g, "\\$&")}`]);
-    await requireMergedCommit(settings, scratch, env.CI_DEFAULT_BRANCH || settings.branch);
     const outcome = settings.mode === "commit" ? await bumpByCommit(git, settings, scratch) : await bumpByMergeRequest(git, settings, env, scratch);
     // Artifact paths are relative to the job's working directory (the project directory on a runner;
     // gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).

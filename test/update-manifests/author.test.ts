@@ -124,6 +124,22 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
     expect(server.branch(p.repo, "main")).toBe(p.main);
   });
 
+  it.each([
+    { what: "a pipeline commit that is not on main", commit: "feature", code: 3, error: "is not on the default branch main: its image was built from code that is not merged" },
+    { what: "an empty CI_COMMIT_SHA", commit: "", code: 2, error: "ERROR: input CI_COMMIT_SHA: is empty" },
+  ])("refuses $what before asking GitLab who the token's user is", async ({ commit, code, error }) => {
+    const p = await seed();
+    const feature = await git(p.bare, "commit-tree", "main^{tree}", "-p", "main", "-m", "feat: under review");
+    await git(p.bare, "update-ref", "refs/heads/feature", feature);
+    await withApi({ scopes: ["api"] }, async (api) => {
+      const job = await run(p, {}, { CI_API_V4_URL: api.apiUrl, CI_COMMIT_SHA: commit && feature, ...PIPELINE_USER });
+      expect(job.code).toBe(code);
+      expect(job.output).toContain(error);
+      expect(api.requests).toEqual([]);
+      expect(server.branch(p.repo, "main")).toBe(p.main);
+    });
+  });
+
   it("refuses when nobody can be named (no inputs, no API, no pipeline user)", async () => {
     const p = await seed();
     const job = await run(p, {}, {});
