@@ -19,6 +19,13 @@ import { filesContaining, PRODUCTION, Project, PROMOTER, promote, STAGING } from
 
 const exec = promisify(execFile);
 const KEY_VARIABLE = "GITOPS_STAGING_DEPLOY_KEY";
+const IMAGE = "registry.example.com/app";
+
+/** A bump commit's message as update-manifests writes it for the pipeline commit `of`. */
+function bumpMessage(of: string): string {
+  const image = `${IMAGE}@sha256:${"1".repeat(64)}`;
+  return `chore(manifests): deploy ${image} [gitops-bump]\n\nGitOps-Image: ${image}\nGitOps-Source-Commit: ${of}\nGitOps-Pipeline: https://gitlab.example.com/group/app/-/pipelines/1\nGitOps-Bump-Mode: commit\n`;
+}
 
 describe.skipIf(!requireTools("git") || !requireSshd())("pushing with an SSH deploy key", () => {
   let git: GitServer;
@@ -57,12 +64,18 @@ describe.skipIf(!requireTools("git") || !requireSshd())("pushing with an SSH dep
 
   const sshInputs = (p: Project, knownHosts = ssh.knownHosts) => ({ ssh_key_variable: KEY_VARIABLE, ssh_known_hosts: knownHosts, ssh_repository_url: ssh.url(p.repoPath) });
 
-  it("promote-staging fast-forwards staging over SSH with the key from a File variable; no token exists, the key is gone afterwards and was never printed", async () => {
+  it("promote-staging fast-forwards staging over SSH to the bump made for the pipeline's commit, with the key from a File variable; no token exists, the key is gone afterwards and was never printed", async () => {
     const { project: p, main } = await project();
-    const run = await promote(p, undefined, { component: "promote-staging", target: main[2] as string, inputs: sshInputs(p), env: { [KEY_VARIABLE]: fileVariable(promoterKey) }, keep: true });
+    const change = main[2] as string;
+    // The bump update-manifests pushed for the change: found by its trailer in the commit graph fetched over SSH.
+    const bump = await p.commit([change], bumpMessage(change));
+    await p.setBranch("main", bump);
+    const run = await promote(p, undefined, { component: "promote-staging", target: change, inputs: sshInputs(p), env: { [KEY_VARIABLE]: fileVariable(promoterKey) }, keep: true });
     try {
       expect(run.code, run.output).toBe(0);
-      expect(p.branch(STAGING)).toBe(main[2]);
+      expect(p.branch(STAGING)).toBe(bump);
+      expect(run.outputs).toMatchObject({ GITOPS_PROMOTED_SHA: bump, GITOPS_PROMOTION: "created" });
+      expect(run.stdout).toContain(`Target ${bump}: promoting ${bump.slice(0, 12)}, the manifests bump update-manifests pushed for ${change.slice(0, 12)}`);
       expect(ssh.sessions().filter((s) => s.repo === `${p.repoPath}.git`)).toContainEqual({ user: PROMOTER, service: "git-receive-pack", repo: `${p.repoPath}.git` });
       expect(git.requests.filter((r) => r.path.startsWith(`/${p.repoPath}.git/`))).toEqual([]);
       for (const line of promoterKey.split("\n").filter((l) => l.length > 20)) expect(run.output).not.toContain(line);
@@ -119,37 +132,69 @@ describe.skipIf(!requireTools("git") || !requireSshd())("pushing with an SSH dep
     }
   });
 
-  it("update-manifests commits the bump over SSH in commit mode, with no token", async () => {
-    const repo = `group/ssh-bump-${++n}`;
-    const url = git.createRepo(repo, { protect: [{ pattern: "main", user: PROMOTER }] });
+  /** A project whose main (protected: only the deploy key's user pushes) holds a kustomization; returns it and the seed commit. */
+  async function manifestsProject(): Promise<{ project: Project; seed: string; work: string }> {
+    const p = new Project(git, `group/ssh-bump-${++n}`, [{ pattern: "main", user: PROMOTER }]);
     const work = mkdtempSync(path.join(tmpdir(), "gitops-ssh-bump-"));
     scratch.push(work);
     const env = { ...process.env, GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" };
     mkdirSync(path.join(work, "deploy"));
-    writeFileSync(path.join(work, "deploy", "kustomization.yaml"), 'images:\n  - name: registry.example.com/app\n    newTag: "v1"\n');
+    writeFileSync(path.join(work, "deploy", "kustomization.yaml"), `images:\n  - name: ${IMAGE}\n    newTag: "v1"\n`);
     for (const args of [["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "app"]]) await exec("git", args, { cwd: work, env });
     git.addToken("seed-token", PROMOTER);
-    await exec("git", ["push", "-q", url.replace("http://", "http://seed:seed-token@"), "HEAD:refs/heads/main"], { cwd: work, env });
-    const seed = git.branch(repo, "main") as string;
-    const job = await runTemplateJob({
+    await exec("git", ["push", "-q", p.url.replace("http://", "http://seed:seed-token@"), "HEAD:refs/heads/main"], { cwd: work, env });
+    return { project: p, seed: p.branch("main") as string, work };
+  }
+
+  /** update-manifests in commit mode over SSH, for a pipeline of `pipelineCommit`; no token exists. */
+  function bumpOverSsh(p: Project, pipelineCommit: string, work: string) {
+    return runTemplateJob({
       component: "update-manifests",
-      inputs: { manifests: "deploy/kustomization.yaml", image_name: "registry.example.com/app", ssh_key_variable: KEY_VARIABLE, ssh_known_hosts: ssh.knownHosts, ssh_repository_url: ssh.url(repo) },
+      inputs: { manifests: "deploy/kustomization.yaml", image_name: IMAGE, ssh_key_variable: KEY_VARIABLE, ssh_known_hosts: ssh.knownHosts, ssh_repository_url: ssh.url(p.repoPath) },
       env: {
         CI_SERVER_URL: git.url,
-        CI_PROJECT_PATH: repo,
+        CI_PROJECT_PATH: p.repoPath,
         CI_DEFAULT_BRANCH: "main",
-        CI_COMMIT_SHA: seed,
-        GITOPS_IMAGE: `registry.example.com/app@sha256:${"3".repeat(64)}`,
+        CI_COMMIT_SHA: pipelineCommit,
+        CI_PIPELINE_URL: "https://gitlab.example.com/group/app/-/pipelines/7",
+        GITOPS_IMAGE: `${IMAGE}@sha256:${"3".repeat(64)}`,
         [KEY_VARIABLE]: fileVariable(promoterKey),
         GITLAB_USER_NAME: "Key Owner",
         GITLAB_USER_EMAIL: "owner@example.com",
       },
       cwd: work,
     });
+  }
+
+  it("update-manifests commits the bump over SSH in commit mode, with no token, and promote-staging over SSH promotes that bump for the same pipeline commit", async () => {
+    const { project: p, seed, work } = await manifestsProject();
+    const httpRequests = () => git.requests.filter((r) => r.path.startsWith(`/${p.repoPath}.git/`)).length;
+    const seeded = httpRequests();
+    const job = await bumpOverSsh(p, seed, work);
     expect(job.code, job.output).toBe(0);
-    const bump = git.branch(repo, "main") as string;
+    const bump = p.branch("main") as string;
     expect(bump).not.toBe(seed);
-    expect((await exec("git", ["log", "-1", "--format=%an <%ae>", bump], { cwd: path.join(git.root, `${repo}.git`) })).stdout.trim()).toBe("Key Owner <owner@example.com>");
-    expect(ssh.sessions()).toContainEqual({ user: PROMOTER, service: "git-receive-pack", repo: `${repo}.git` });
+    expect(await p.git("log", "-1", "--format=%an <%ae>", bump)).toBe("Key Owner <owner@example.com>");
+    // The trailers the promotion finds the bump by, and the guard of the bump's own pipeline reads.
+    expect(await p.git("log", "-1", "--format=%(trailers:key=GitOps-Source-Commit,valueonly)%(trailers:key=GitOps-Bump-Mode,valueonly)", bump)).toBe(`${seed}\ncommit`);
+    expect(ssh.sessions()).toContainEqual({ user: PROMOTER, service: "git-receive-pack", repo: `${p.repoPath}.git` });
+
+    const run = await promote(p, undefined, { component: "promote-staging", target: seed, inputs: sshInputs(p), env: { [KEY_VARIABLE]: promoterKey } });
+    expect(run.code, run.output).toBe(0);
+    expect(p.branch(STAGING)).toBe(bump);
+    // Both jobs talked SSH only: no HTTP request reached the repository after the seed push.
+    expect(httpRequests()).toBe(seeded);
+  });
+
+  it("update-manifests over SSH refuses a pipeline commit that is not on main, and pushes nothing", async () => {
+    const { project: p, seed, work } = await manifestsProject();
+    const feature = await p.commit([seed], "feat: under review");
+    await p.setBranch("feature", feature);
+    const pushes = ssh.sessions().filter((s) => s.repo === `${p.repoPath}.git` && s.service === "git-receive-pack").length;
+    const job = await bumpOverSsh(p, feature, work);
+    expect(job.code).toBe(3);
+    expect(job.stderr).toContain(`this pipeline's commit ${feature.slice(0, 12)} is not on the default branch main`);
+    expect(p.branch("main")).toBe(seed);
+    expect(ssh.sessions().filter((s) => s.repo === `${p.repoPath}.git` && s.service === "git-receive-pack").length).toBe(pushes);
   });
 });
