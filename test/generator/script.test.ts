@@ -22,7 +22,9 @@ describe("script bundling and embedding", () => {
   it("reuses a cached bundle only while every file it was built from is unchanged", async () => {
     const root = mkdtempSync(path.join(import.meta.dirname, "..", "fixtures", ".tmp-bundle-"));
     try {
-      cpSync(BASIC, root, { recursive: true });
+      // Without node_modules: the fixture keeps the bundle cache of earlier runs (of older generator
+      // sources too), and this copy must start with none.
+      cpSync(BASIC, root, { recursive: true, filter: (source) => path.basename(source) !== "node_modules" });
       const first = await bundleScript(root, "components/hello/hello.ts");
       expect(readdirSync(path.join(root, "node_modules", ".cache", "gitops-components", "bundles"))).toHaveLength(1);
       expect(await bundleScript(root, "components/hello/hello.ts")).toBe(first);
