@@ -1,0 +1,93 @@
+/**
+ * The pipeline's jobs as GitLab assembles them: the included components' jobs, merged with a job
+ * of the same name in the consumer's file (GitLab deep-merges hashes and lets the local value of
+ * any other key replace the included one: doc/ci/yaml/includes.md, "Override included
+ * configuration values"), plus the consumer's own jobs, and the stage list.
+ */
+import type { ConsumerPipeline } from "./consumer-pipeline.ts";
+import type { ResolvedInclude } from "./resolve.ts";
+
+/** One `needs:` entry naming a job of the same pipeline. */
+export interface Need {
+  job: string;
+  optional: boolean;
+}
+
+/** One job of the assembled pipeline. */
+export interface PipelineJob {
+  name: string;
+  /** Its stage (`test` when the job names none, as in GitLab). */
+  stage: string;
+  needs: Need[];
+  /** The include that defines it; undefined for a job of the consumer's own. */
+  from?: ResolvedInclude;
+  /** The job after the consumer's keys were merged in. */
+  job: Record<string, unknown>;
+  /** Keys the consumer's file sets on an included job. */
+  overridden: string[];
+}
+
+/** The assembled pipeline. */
+export interface JobGraph {
+  /** GitLab's stage list: `.pre`, the file's stages (or build, test, deploy), `.post`. */
+  stages: string[];
+  /** Whether the file declares `stages:`. */
+  declaredStages: boolean;
+  jobs: Map<string, PipelineJob>;
+  /** Job names that more than one include defines: the later silently merges over the earlier. */
+  clashes: Array<{ name: string; includes: ResolvedInclude[] }>;
+}
+
+/** Top-level keys that are keywords, not jobs (doc/ci/yaml: global keywords). */
+const GLOBAL_KEYWORDS = new Set(["default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script", "spec"]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** GitLab's deep merge of a local job over an included one: hashes merge, everything else is replaced. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) merged[key] = isRecord(value) && isRecord(base[key]) ? deepMerge(base[key] as Record<string, unknown>, value) : value;
+  return merged;
+}
+
+/** A job's `needs:` as job names (nested lists flattened; cross-project and pipeline needs left out). */
+export function needsOf(job: Record<string, unknown>): Need[] {
+  const raw = job.needs;
+  if (!Array.isArray(raw)) return [];
+  return (raw.flat(Number.POSITIVE_INFINITY) as unknown[]).flatMap((item): Need[] => {
+    if (typeof item === "string") return [{ job: item, optional: false }];
+    if (isRecord(item) && typeof item.job === "string" && item.project === undefined && item.pipeline === undefined) return [{ job: item.job, optional: item.optional === true }];
+    return [];
+  });
+}
+
+/** Assembles the pipeline from the file and its resolved includes. */
+export function jobGraph(pipeline: ConsumerPipeline, includes: readonly ResolvedInclude[]): JobGraph {
+  const declared = pipeline.data.stages;
+  const declaredStages = Array.isArray(declared);
+  const stages = [".pre", ...(declaredStages ? (declared as unknown[]).map(String) : ["build", "test", "deploy"]), ".post"];
+  const jobs = new Map<string, PipelineJob>();
+  const definedBy = new Map<string, ResolvedInclude[]>();
+  for (const resolved of includes) {
+    for (const [name, job] of Object.entries(resolved.jobs)) {
+      if (name.startsWith(".") || !isRecord(job)) continue;
+      definedBy.set(name, [...(definedBy.get(name) ?? []), resolved]);
+      const earlier = jobs.get(name)?.job ?? {};
+      jobs.set(name, { name, stage: "", needs: [], from: resolved, job: deepMerge(earlier, job), overridden: [] });
+    }
+  }
+  for (const [name, value] of Object.entries(pipeline.data)) {
+    if (GLOBAL_KEYWORDS.has(name) || name.startsWith(".") || !isRecord(value)) continue;
+    const included = jobs.get(name);
+    if (included) jobs.set(name, { ...included, job: deepMerge(included.job, value), overridden: Object.keys(value) });
+    else jobs.set(name, { name, stage: "", needs: [], job: value, overridden: [] });
+  }
+  for (const job of jobs.values()) {
+    job.stage = typeof job.job.stage === "string" ? job.job.stage : "test";
+    job.needs = needsOf(job.job);
+  }
+  const clashes = [...definedBy].filter(([, by]) => by.length > 1).map(([name, by]) => ({ name, includes: by }));
+  return { stages, declaredStages, jobs, clashes };
+}
