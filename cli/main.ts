@@ -8,6 +8,7 @@
  * Arguments are parsed by `node:util` parseArgs in strict mode: an unknown option is an error.
  */
 import { parseArgs } from "node:util";
+import { GenerationFailed } from "../generator/problems.ts";
 import { closest } from "./did-you-mean.ts";
 import { EXIT, type CliIo } from "./io.ts";
 import { lintCommand } from "./lint/command.ts";
@@ -38,6 +39,17 @@ const COMMANDS = ["lint", "setup", "help"];
 
 /** Runs one command; returns its exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    // The catalog checkout itself is broken (its gitops.config.ts): say so, as generate would.
+    if (!(error instanceof GenerationFailed)) throw error;
+    io.err(`gitops-components: this catalog checkout does not load: ${error.message}\n`);
+    return EXIT.problems;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

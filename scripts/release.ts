@@ -123,7 +123,13 @@ export async function main(argv: string[], io: ReleaseIo): Promise<number> {
     const tags = await releaseTags(root);
     const latest = tags[0];
     const baseline = tags.find((t) => t.version.prerelease.length === 0);
-    const config = await loadConfig(root);
+    let config;
+    try {
+      config = await loadConfig(root);
+    } catch (error) {
+      if (error instanceof GenerationFailed) throw new Refused(`refusing ${version}: ${error.message}`);
+      throw error;
+    }
     let generated;
     try {
       generated = await generateCatalog({ root, config, version });
