@@ -6,26 +6,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parseAllDocuments } from "yaml";
-import type { InputType } from "../generator/inputs.ts";
+import { componentSpecFromTemplate, type ComponentSpec } from "../generator/template-spec.ts";
 
-/** One `spec:inputs` entry as the template declares it. */
-export interface DeclaredInput {
-  type: InputType;
-  description: string;
-  /** Absent: the input is required. */
-  default?: unknown;
-  options?: unknown[];
-  regex?: string;
-}
-
-/** One component as its template declares it. */
-export interface ComponentSpec {
-  name: string;
-  inputs: Record<string, DeclaredInput>;
-  /** The template's jobs, placeholders not yet interpolated. */
-  jobs: Record<string, unknown>;
-}
+export type { ComponentSpec, DeclaredInput } from "../generator/template-spec.ts";
 
 /** The components of one catalog version. */
 export interface CatalogSpecs {
@@ -33,18 +16,6 @@ export interface CatalogSpecs {
   /** Where the templates were read: `templates/` of the work tree, or a release tag. */
   source: string;
   components: Map<string, ComponentSpec>;
-}
-
-/** Reads one template's text: its header's inputs and its jobs. */
-export function componentSpecFromTemplate(name: string, text: string): ComponentSpec {
-  const [header, body] = parseAllDocuments(text).map((doc) => doc.toJS() as Record<string, unknown> | null);
-  const spec = (header?.spec ?? {}) as { inputs?: Record<string, Partial<DeclaredInput> | null> };
-  const inputs: Record<string, DeclaredInput> = {};
-  for (const [input, declared] of Object.entries(spec.inputs ?? {})) {
-    const d = declared ?? {};
-    inputs[input] = { type: d.type ?? "string", description: d.description ?? "", ...("default" in d ? { default: d.default } : {}), ...(d.options ? { options: d.options } : {}), ...(d.regex ? { regex: d.regex } : {}) };
-  }
-  return { name, inputs, jobs: body ?? {} };
 }
 
 /** GitLab's rule for what is a component in a catalog project (`TEMPLATE_PATH_REGEX`, app/models/ci/catalog/components_project.rb). */

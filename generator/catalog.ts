@@ -8,6 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ComponentModule } from "./component.ts";
 import type { Catalog, CatalogConfig } from "./config.ts";
+import { EDITOR_SCHEMA_FILE, editorSchema } from "./editor-schema.ts";
 import { parseConfig } from "./parse-config.ts";
 import { GenerationFailed, type Problem } from "./problems.ts";
 import { updateReadme } from "./readme.ts";
@@ -90,6 +91,9 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   const files = new Map<string, string>();
   for (const t of templates) files.set(t.file, t.text);
   if (pipeline) files.set(pipeline.file, pipeline.text);
+  // Like the README, the editor schema is kept where the catalog has a place for it.
+  if (!options.only && existsSync(path.join(root, path.dirname(EDITOR_SCHEMA_FILE))))
+    files.set(EDITOR_SCHEMA_FILE, editorSchema(templates.map((t) => ({ name: t.component.name, text: t.text })), catalog));
   const readmePath = path.join(root, "README.md");
   if (existsSync(readmePath) && !options.only) files.set("README.md", updateReadme(readFileSync(readmePath, "utf8"), templates, catalog));
   return { templates, files };
