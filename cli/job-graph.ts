@@ -63,6 +63,28 @@ export function needsOf(job: Record<string, unknown>): Need[] {
   });
 }
 
+/**
+ * A job of the file with its `extends:` applied: the named jobs of the same file merged in order,
+ * then the job itself over them (GitLab's deep merge; at most 11 levels, as GitLab allows).
+ * Templates from other files are not known here, so their keys are missing, not guessed.
+ */
+function withExtends(data: Record<string, unknown>, job: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  const { extends: _, ...own } = job;
+  return deepMerge(extendedBase(data, job, depth), own);
+}
+
+/** What a job's `extends:` brings, before the job's own keys. */
+function extendedBase(data: Record<string, unknown>, job: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  const parents = typeof job.extends === "string" ? [job.extends] : Array.isArray(job.extends) ? job.extends.filter((e): e is string => typeof e === "string") : [];
+  let merged: Record<string, unknown> = {};
+  if (depth > 10) return merged;
+  for (const parent of parents) {
+    const base = data[parent];
+    if (isRecord(base)) merged = deepMerge(merged, withExtends(data, base, depth + 1));
+  }
+  return merged;
+}
+
 /** Assembles the pipeline from the file and its resolved includes. */
 export function jobGraph(pipeline: ConsumerPipeline, includes: readonly ResolvedInclude[]): JobGraph {
   const declared = pipeline.data.stages;
@@ -78,11 +100,13 @@ export function jobGraph(pipeline: ConsumerPipeline, includes: readonly Resolved
       jobs.set(name, { name, stage: "", needs: [], from: resolved, job: deepMerge(earlier, job), overridden: [] });
     }
   }
-  for (const [name, value] of Object.entries(pipeline.data)) {
-    if (GLOBAL_KEYWORDS.has(name) || name.startsWith(".") || !isRecord(value)) continue;
+  for (const [name, raw] of Object.entries(pipeline.data)) {
+    if (GLOBAL_KEYWORDS.has(name) || name.startsWith(".") || !isRecord(raw)) continue;
+    const { extends: _, ...own } = raw;
     const included = jobs.get(name);
-    if (included) jobs.set(name, { ...included, job: deepMerge(included.job, value), overridden: Object.keys(value) });
-    else jobs.set(name, { name, stage: "", needs: [], job: value, overridden: [] });
+    // GitLab merges the local job over the included one first, then resolves extends beneath both.
+    if (included) jobs.set(name, { ...included, job: deepMerge(extendedBase(pipeline.data, raw), deepMerge(included.job, own)), overridden: Object.keys(own) });
+    else jobs.set(name, { name, stage: "", needs: [], job: withExtends(pipeline.data, raw), overridden: [] });
   }
   for (const job of jobs.values()) {
     job.stage = typeof job.job.stage === "string" ? job.job.stage : "test";

@@ -38,6 +38,17 @@ describe("lint passes", () => {
   });
 });
 
+describe("lint reads a pipeline as GitLab assembles it", () => {
+  it("takes a job's stage and needs from the templates it extends, and accepts !reference", () => {
+    const own = `${SINGLE_APP}\n.after-bump:\n  stage: deploy\n  needs: [update-manifests]\n.rules:\n  rules:\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\nnotify:\n  extends: .after-bump\n  script: [./notify.sh]\n  rules:\n    - !reference [.rules, rules]\n`;
+    expect(lint(own)).toEqual([]);
+  });
+
+  it("keeps an included job's rules when the job of the same name extends a template that has rules", () => {
+    expect(lint(`${SINGLE_APP}\n.runner:\n  tags: [buildah]\n  rules:\n    - when: always\nbuild:\n  extends: .runner\n`)).toEqual([]);
+  });
+});
+
 describe("lint flags each newcomer mistake, naming the include, the input and the fix", () => {
   const cases: Array<{ mistake: string; pipeline: () => string; want: string[] }> = [
     {
