@@ -36,6 +36,11 @@ export interface JobGraph {
   jobs: Map<string, PipelineJob>;
   /** Job names that more than one include defines: the later silently merges over the earlier. */
   clashes: Array<{ name: string; includes: ResolvedInclude[] }>;
+  /**
+   * Includes of other files (local, project, remote, template, or another catalog's components):
+   * their jobs and stages are not known here, so a need or stage that may come from them is not judged.
+   */
+  otherIncludes: number;
 }
 
 /** Top-level keys that are keywords, not jobs (doc/ci/yaml: global keywords). */
@@ -113,5 +118,7 @@ export function jobGraph(pipeline: ConsumerPipeline, includes: readonly Resolved
     job.needs = needsOf(job.job);
   }
   const clashes = [...definedBy].filter(([, by]) => by.length > 1).map(([name, by]) => ({ name, includes: by }));
-  return { stages, declaredStages, jobs, clashes };
+  const raw = pipeline.data.include;
+  const entries = Array.isArray(raw) ? raw.length : raw === undefined ? 0 : 1;
+  return { stages, declaredStages, jobs, clashes, otherIncludes: entries - includes.length };
 }

@@ -42,7 +42,10 @@ export function lintPipeline(pipeline: ConsumerPipeline, catalogProject: string,
     });
   const context: LintContext = { pipeline, catalogProject, version: versions.version, includes: resolution.includes, graph: jobGraph(pipeline, resolution.includes) };
   for (const check of CHECKS) problems.push(...check(context));
+  const notes = [...resolution.notes];
+  if (context.graph.otherIncludes > 0)
+    notes.push(`${pipeline.file} includes ${context.graph.otherIncludes} other file(s) lint does not read: needs naming their jobs${context.graph.declaredStages ? "" : " and stages they declare"} are not judged`);
   // Stable: file order, then the order of the checks.
   const ordered = problems.map((problem, index) => ({ problem, index })).sort((a, b) => lineOf(a.problem) - lineOf(b.problem) || a.index - b.index);
-  return { problems: ordered.map((o) => o.problem), notes: resolution.notes, includes: resolution.includes };
+  return { problems: ordered.map((o) => o.problem), notes, includes: resolution.includes };
 }

@@ -23,6 +23,8 @@ export const checkStagesAndNeeds: LintCheck = (context) => {
   const shown = stages.join(", ");
   for (const job of jobs.values()) {
     const stageIndex = stages.indexOf(job.stage);
+    // Stages may come from an included file when this one declares none.
+    if (stageIndex < 0 && !context.graph.declaredStages && context.graph.otherIncludes > 0) continue;
     if (stageIndex < 0) {
       const fix = job.from && "stage" in job.from.spec.inputs ? ` or give ${job.from.label} the input stage: <one of them>` : "";
       problems.push({
@@ -36,6 +38,8 @@ export const checkStagesAndNeeds: LintCheck = (context) => {
       const needed = jobs.get(need.job);
       if (!needed) {
         if (need.optional) continue; // GitLab ignores it; the producer checks below judge whether that matters.
+        // The job may be defined in another included file, which lint does not read.
+        if (context.graph.otherIncludes > 0 && !(job.from && stringValue(job.from, "build_job") === need.job)) continue;
         const buildJob = job.from && "build_job" in job.from.spec.inputs && stringValue(job.from, "build_job") === need.job;
         problems.push({
           path: buildJob && job.from ? inputPath(context, job.from, "build_job") : jobPath(context, job),

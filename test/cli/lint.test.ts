@@ -49,6 +49,13 @@ describe("lint reads a pipeline as GitLab assembles it", () => {
     expect(lint(own)).toEqual([]);
   });
 
+  it("does not judge needs and stages that another included file may define, and says so", () => {
+    const text = changed("include:\n", "include:\n  - local: ci/notify.yml\n", `${SINGLE_APP.replace("stages: [build, test, review, deploy]\n", "")}\nsmoke:\n  stage: verify\n  needs: [notify]\n  script: [./smoke.sh]\n`);
+    const result = lintPipeline(parsePipeline(".gitlab-ci.yml", text), checkout.catalogProject, checkout.versions);
+    expect(result.problems.map(formatProblem)).toEqual([]);
+    expect(result.notes).toEqual([".gitlab-ci.yml includes 1 other file(s) lint does not read: needs naming their jobs and stages they declare are not judged"]);
+  });
+
   it("keeps an included job's rules when the job of the same name extends a template that has rules", () => {
     expect(lint(`${SINGLE_APP}\n.runner:\n  tags: [buildah]\n  rules:\n    - when: always\nbuild:\n  extends: .runner\n`)).toEqual([]);
   });
