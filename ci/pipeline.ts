@@ -53,13 +53,26 @@ const SCRATCH_TOKEN = "GITOPS_SELFTEST_TOKEN";
  */
 const SELF_TESTS: Record<string, SelfTest> = {
   build: { stage: "self-test-build", inputs: { image_name: SCRATCH_IMAGE, context: "ci/selftest-app" } },
-  // Runs the image build pushed (its default image is build's GITOPS_IMAGE, from the earlier stage).
-  test: { inputs: { script: ["cat /hello.txt"] }, keepDefault: ["image"] },
+  // Runs the image build pushed (its default image is GITOPS_IMAGE of the build job it needs).
+  test: { inputs: { script: ["cat /hello.txt"], build_job: "selftest-build" }, keepDefault: ["image"] },
   "update-manifests": {
-    inputs: { manifests: "ci/selftest-app/deploy/kustomization.yaml", image_name: "selftest-app", branch: "_gitlab/selftest/manifests", token_variable: SCRATCH_TOKEN },
+    inputs: {
+      manifests: "ci/selftest-app/deploy/kustomization.yaml",
+      image_name: "selftest-app",
+      branch: "_gitlab/selftest/manifests",
+      token_variable: SCRATCH_TOKEN,
+      build_job: "selftest-build",
+      needs: [{ job: "selftest-test", artifacts: false, optional: true }],
+    },
   },
   "promote-staging": {
-    inputs: { environment: "selftest/staging", environment_branch: "_gitlab/selftest/staging", token_variable: SCRATCH_TOKEN, resource_group: "gitops-selftest-staging" },
+    inputs: {
+      environment: "selftest/staging",
+      environment_branch: "_gitlab/selftest/staging",
+      token_variable: SCRATCH_TOKEN,
+      resource_group: "gitops-selftest-staging",
+      needs: [{ job: "selftest-update-manifests", artifacts: true, optional: true }],
+    },
   },
   "manual-production": {
     stage: "self-test-production",
@@ -69,6 +82,10 @@ const SELF_TESTS: Record<string, SelfTest> = {
       require_branch: "_gitlab/selftest/staging",
       token_variable: SCRATCH_TOKEN,
       resource_group: "gitops-selftest-production",
+      needs: [
+        { job: "selftest-update-manifests", artifacts: true, optional: true },
+        { job: "selftest-promote-staging", artifacts: false, optional: true },
+      ],
     },
     ifDeclared: { dry_run: true },
   },

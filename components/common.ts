@@ -3,7 +3,9 @@
  * image (the tools image at this catalog version by default).
  */
 import { toolsImageRef, type Catalog } from "../generator/config.ts";
+import type { InputRef } from "../generator/inputs.ts";
 import type { Rule } from "../generator/job.ts";
+import { BUMP_BRANCH_PREFIX, BUMP_MARKER, TRAILERS } from "../runtime/bump-trailers.ts";
 
 /** `stage`, `job_name` and `image`, with this component's defaults. */
 export function commonInputs<const Stage extends string, const Name extends string>(catalog: Catalog, defaults: { stage: Stage; job_name: Name }) {
@@ -23,22 +25,78 @@ export function commonInputs<const Stage extends string, const Name extends stri
   } as const;
 }
 
-/** A `rules` input whose default holds the component's own rules, replaceable whole by a consumer. */
+/**
+ * A `rules` input: the consumer's conditions, which come after the component's guards in the
+ * rendered `rules:` (see {@link guardedRules}), so replacing them never drops a guard.
+ */
 export function rulesInput(description: string, rules: Rule[]) {
-  return { type: "array", description: `${description} Replaces the component's rules whole.`, default: rules } as const;
+  return { type: "array", description: `${description} Replacing them keeps the component's guards, which always come first.`, default: rules } as const;
+}
+
+/**
+ * A job's `rules:`: the guards, then the consumer's `rules` input as one more list item. GitLab
+ * inserts an array input placed as a whole value as a nested list
+ * (lib/gitlab/ci/config/interpolation/config.rb maps every array element, template.rb returns the
+ * typed value) and flattens nested lists in `rules` (lib/gitlab/ci/config/entry/rules.rb is a
+ * ComposableArray: `[@config].flatten`, the same that makes `- !reference [.x, rules]` work);
+ * gitlab-ci-local flattens every nested list too. So the guards hold whatever the input says.
+ */
+export function guardedRules(guards: readonly Rule[], rules: InputRef<string, unknown[]>): Array<Rule | InputRef<string, unknown[]>> {
+  return [...guards, rules];
 }
 
 /** Rules matching pipelines of the default branch only (not merge-request, tag or other branch pipelines). */
 export const DEFAULT_BRANCH_ONLY = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
 
-/**
- * The marker update-manifests puts in the title of its bump commit. Build, test and the bump itself
- * never run for a commit whose title carries it (no loops); promotion still does.
- */
-export const BUMP_MARKER = "[gitops-bump]";
+/** Rules matching merge-request pipelines. */
+export const MERGE_REQUEST_PIPELINE = '$CI_PIPELINE_SOURCE == "merge_request_event"';
 
-/** `rules:` entry that skips a job in pipelines of a bump commit (its title carries {@link BUMP_MARKER}). */
-export const SKIP_BUMP_COMMITS: Rule = { if: `$CI_COMMIT_TITLE =~ /${BUMP_MARKER.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}/`, when: "never" };
+/** `text` escaped for a `/…/` pattern in `rules:if` (RE2; `/` escaped for GitLab's lexer). */
+function pattern(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+}
+
+/**
+ * The guards: `when: never` rules rendered before the consumer's rules. None places an input in
+ * `rules:if`; each compares a predefined variable with a fixed pattern.
+ */
+export const GUARDS = {
+  /** A bump commit pushed by update-manifests (its title carries the marker). */
+  bumpCommit: { if: `$CI_COMMIT_TITLE =~ /${pattern(BUMP_MARKER)}/`, when: "never" },
+  /**
+   * A commit whose message carries the marker or names a bump branch: a merge commit of a bump
+   * merge request ("Merge branch 'gitops/bump-…' into 'main'", then the request's title, which is
+   * the bump's title; app/models/merge_request.rb default_merge_commit_message), and a squash
+   * commit (its message is the request's title or the bump's message).
+   */
+  bumpMessage: { if: `$CI_COMMIT_MESSAGE =~ /${pattern(BUMP_MARKER)}|Merge branch '${pattern(BUMP_BRANCH_PREFIX)}/`, when: "never" },
+  /** Any pipeline of a bump merge request, merged-results and merge-train pipelines included (their title is "Merge <sha> into <sha>"). */
+  bumpMergeRequest: { if: `$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME =~ /^${pattern(BUMP_BRANCH_PREFIX)}/`, when: "never" },
+  /** A merge-train pipeline (CI_MERGE_REQUEST_EVENT_TYPE is detached, merged_result or merge_train). */
+  mergeTrain: { if: '$CI_MERGE_REQUEST_EVENT_TYPE == "merge_train"', when: "never" },
+  /** A bump that update-manifests pushed in commit mode: the pipeline that pushed it promotes it. */
+  commitModeBump: { if: `$CI_COMMIT_MESSAGE =~ /${pattern(`${TRAILERS.mode}: commit`)}/`, when: "never" },
+} as const satisfies Record<string, Rule>;
+
+/** Guards of the jobs every change runs (build, test, update-manifests): never for a bump, in any pipeline. */
+export const CHANGE_GUARDS: readonly Rule[] = [GUARDS.bumpCommit, GUARDS.bumpMessage, GUARDS.bumpMergeRequest];
+
+/** The default rules of build and test: merge-request and default-branch pipelines. */
+export const MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES: readonly Rule[] = [{ if: MERGE_REQUEST_PIPELINE }, { if: DEFAULT_BRANCH_ONLY }];
+
+/** `needs:` of a job that consumes build's image: the producer by name, with its dotenv report. */
+export function needsBuild(buildJob: InputRef<string, string>): { job: string; artifacts: true } {
+  return { job: String(buildJob), artifacts: true };
+}
+
+/** The `build_job` input of the jobs that consume build's output. */
+export const BUILD_JOB_INPUT = {
+  type: "string",
+  description:
+    "The job that builds the image (the build component's job_name): this job needs it and reads its GITOPS_IMAGE, so a pipeline without it fails at creation. Name your own build job here when a pipeline has several.",
+  default: "build",
+  regex: "^[A-Za-z0-9_. /:-]+$",
+} as const;
 
 /**
  * A job variable value carrying an `array` or `boolean` input. The placeholder sits inside a
@@ -51,6 +109,3 @@ export const SKIP_BUMP_COMMITS: Rule = { if: `$CI_COMMIT_TITLE =~ /${BUMP_MARKER
 export function inputVariable(input: { name: string; toString(): string }): string {
   return `{"${input.name}":${String(input)}}`;
 }
-
-/** Rules for jobs of every change (build, test): merge-request and default-branch pipelines, never a bump commit's. */
-export const MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES: readonly Rule[] = [SKIP_BUMP_COMMITS, { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }, { if: DEFAULT_BRANCH_ONLY }];

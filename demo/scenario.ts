@@ -1,10 +1,13 @@
 /**
  * The whole GitOps flow on one machine: a git server playing GitLab, a registry, the Kubernetes
  * API stand-in, this repository's templates published as a catalog at the current version, and an
- * application whose pipelines `gitlab-ci-local` runs — merge request, merge, default branch, the
- * bump commit, and the manual production job. After each step the state is read back from the
- * servers and checked. Everything started is stopped and every temporary directory removed, also
- * when a step fails.
+ * application whose pipelines `gitlab-ci-local` runs — merge request, merge, the merge commit's
+ * default-branch pipeline (build, test, bump, staging), the bump commit's pipeline (no job), and
+ * the manual production job of the merge commit's pipeline. After each step the state is read
+ * back from the servers and checked, and every commit an environment branch receives is recorded
+ * with the image its manifests name: only bump commits (or commits that needed no bump) may reach
+ * an environment, and only with the image built for that change. Everything started is stopped and
+ * every temporary directory removed, also when a step fails.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -29,9 +32,26 @@ export interface DemoStep {
   state: string[];
 }
 
+/** A commit an environment branch received, and the image its manifests name. */
+export interface Delivery {
+  /** The environment branch. */
+  branch: string;
+  commit: string;
+  /** The commit's title. */
+  title: string;
+  /** For a bump commit: the commit whose pipeline built the image (its GitOps-Source-Commit trailer). */
+  bumpOf?: string;
+  /** The image `deploy/base/kustomization.yaml` names at that commit. */
+  image: string;
+  /** The step that moved the branch. */
+  step: string;
+}
+
 /** What the demo observed. */
 export interface DemoResult {
   steps: DemoStep[];
+  /** Every commit each environment branch received, in order. */
+  deliveries: Delivery[];
   /** Branch heads on the server at the end. */
   branches: Record<string, string | undefined>;
   /** The digest the registry serves for the image built on main. */
@@ -50,6 +70,9 @@ function check(condition: unknown, message: string): asserts condition {
 }
 
 const APP = "group/app";
+/** The manifests update-manifests bumps (the image every environment runs). */
+const MANIFESTS = "deploy/base/kustomization.yaml";
+const ENVIRONMENT_BRANCHES = ["_gitlab/agents/staging", "_gitlab/agents/production"] as const;
 const TOKENS = { developer: "demo-developer-token-0001", staging: "demo-staging-token-0002", production: "demo-production-token-0003", manifests: "demo-manifests-token-0004" };
 const REGISTRY_AUTH = { username: "demo-ci", password: "demo-registry-password-0005" };
 
@@ -126,11 +149,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let kube: KubeApi | undefined;
   let project: Project | undefined;
 
+  const deliveries: Delivery[] = [];
   const step = async (name: string, body: () => Promise<string[]>) => {
     const start = performance.now();
     log(`▶ ${name}`);
     const state = await body();
     const ms = performance.now() - start;
+    if (server) deliveries.push(...(await newDeliveries(server, deliveries, name)));
     steps.push({ name, ms, state });
     for (const line of state) log(`  ${line}`);
     log(`  (${(ms / 1000).toFixed(1)} s)`);
@@ -229,38 +254,39 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
 
     let digest = "";
-    await step("default-branch pipeline: build → update-manifests (a bump commit on main)", async () => {
-      const mergeSha = (await app.git("rev-parse", "HEAD")).trim();
+    let merge = "";
+    let bump = "";
+    await step("default-branch pipeline of the merge commit: build → test → update-manifests (a bump commit) → promote-staging (the bump)", async () => {
+      merge = (await app.git("rev-parse", "HEAD")).trim();
       const result = await run([], commitVariables(await app.git("log", "-1", "--format=%B")));
       const jobs = jobResults(result);
       check(result.code === 0 && jobs.failed.length === 0, `default-branch pipeline failed:\n${tail(result)}`);
-      check(["build", "test", "update-manifests"].every((j) => jobs.passed.includes(j)), `expected build, test and update-manifests to pass, got ${jobs.passed.join(", ")}`);
-      digest = (await reg.digest(APP, mergeSha)) ?? "";
+      check(["build", "test", "update-manifests", "promote-staging"].every((j) => jobs.passed.includes(j)), `expected build, test, update-manifests and promote-staging to pass, got ${jobs.passed.join(", ")}`);
+      digest = (await reg.digest(APP, merge)) ?? "";
       check(digest.startsWith("sha256:"), "the registry has no image for the merge commit");
-      const main = git.branch(APP, "main");
-      check(main && main !== mergeSha, "update-manifests pushed no commit to main");
-      await app.git("fetch", "-q", authUrl(git, TOKENS.developer), "main");
-      await app.git("reset", "-q", "--hard", "FETCH_HEAD");
-      const kustomization = readFileSync(path.join(app.dir, "deploy/base/kustomization.yaml"), "utf8");
-      check(kustomization.includes(digest), `the manifests on main do not point at ${digest}`);
-      const title = (await app.git("log", "-1", "--format=%s")).trim();
-      return [`jobs passed: ${jobs.passed.join(", ")}`, `registry ${APP}:${short(mergeSha)} → ${digest}`, `main at ${short(main)}: "${title}"`, ...environmentState(git)];
-    });
-
-    await step("the bump commit's pipeline: no build, promote-staging fast-forwards _gitlab/agents/staging", async () => {
-      const bump = (await app.git("rev-parse", "HEAD")).trim();
-      const result = await run([], commitVariables(await app.git("log", "-1", "--format=%B")));
-      const jobs = jobResults(result);
-      check(result.code === 0 && jobs.failed.length === 0, `bump pipeline failed:\n${tail(result)}`);
-      check(jobs.passed.includes("promote-staging"), `promote-staging did not run: ${jobs.passed.join(", ")}`);
-      check(!["build", "test", "update-manifests"].some((j) => jobs.passed.includes(j)), `the bump commit's pipeline ran ${jobs.passed.join(", ")}: a loop`);
+      bump = git.branch(APP, "main") ?? "";
+      check(bump && bump !== merge, "update-manifests pushed no commit to main");
+      check((await manifestsImage(git, bump)) === `${imageName}@${digest}`, `the manifests on main do not point at ${digest}`);
       check(git.branch(APP, "_gitlab/agents/staging") === bump, "staging is not at the bump commit");
       await assertEnvironmentsOnMain(git);
-      return [`jobs passed: ${jobs.passed.join(", ")}`, ...environmentState(git)];
+      return [`jobs passed: ${jobs.passed.join(", ")}`, `registry ${APP}:${short(merge)} → ${digest}`, `main at ${short(bump)}: "${await title(git, bump)}"`, ...environmentState(git)];
     });
 
-    await step("the manual production job fast-forwards _gitlab/agents/production", async () => {
-      const bump = (await app.git("rev-parse", "HEAD")).trim();
+    await step("the bump commit's pipeline: no job (no build, no bump, no second deployment)", async () => {
+      // The checkout moves to the bump commit, where GitLab runs its pipeline.
+      await app.git("fetch", "-q", authUrl(git, TOKENS.developer), "main");
+      await app.git("reset", "-q", "--hard", "FETCH_HEAD");
+      const variables = commitVariables(await app.git("log", "-1", "--format=%B"));
+      const listed = await run(["--list-json"], variables);
+      check(listed.code === 0, `gitlab-ci-local could not list the bump commit's pipeline:\n${tail(listed)}`);
+      const jobs = (JSON.parse(listed.stdout.slice(listed.stdout.indexOf("["))) as Array<{ name: string; when: string }>).filter((j) => j.when !== "never").map((j) => j.name);
+      check(jobs.length === 0, `the bump commit's pipeline would run ${jobs.join(", ")}: a loop or a second deployment`);
+      return ["jobs: none", ...environmentState(git)];
+    });
+
+    await step("the manual production job of the merge commit's pipeline fast-forwards _gitlab/agents/production to the bump", async () => {
+      // Back to the pipeline the user watched: its production job promotes the same bump.
+      await app.git("reset", "-q", "--hard", merge);
       const result = await run(["promote-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
       check(result.code === 0, `promote-production failed:\n${tail(result)}`);
       check(git.branch(APP, "_gitlab/agents/production") === bump, "production is not at the bump commit");
@@ -268,9 +294,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return [...environmentState(git), "every environment branch holds only commits that are on main"];
     });
 
-    const kustomization = readFileSync(path.join(app.dir, "deploy/base/kustomization.yaml"), "utf8");
+    // Only bump commits (or commits that needed no bump) reach an environment, each naming the image built for the change.
+    for (const delivery of deliveries) {
+      check(delivery.commit !== merge, `${delivery.branch} received the merge commit ${short(merge)}, whose manifests name the previous image`);
+      check(delivery.bumpOf === merge, `${delivery.branch} received ${short(delivery.commit)} ("${delivery.title}"), which is not the bump made for the merge commit ${short(merge)}`);
+      check(delivery.image === `${imageName}@${digest}`, `${delivery.branch} received ${short(delivery.commit)}, whose manifests name ${delivery.image} instead of ${imageName}@${digest}`);
+    }
+    check(["_gitlab/agents/staging", "_gitlab/agents/production"].every((b) => deliveries.some((d) => d.branch === b)), "an environment received nothing");
+
+    const kustomization = await inRepo(git, "show", `${bump}:${MANIFESTS}`);
     return {
       steps,
+      deliveries,
       branches: Object.fromEntries(["main", "_gitlab/agents/staging", "_gitlab/agents/production"].map((b) => [b, git.branch(APP, b)])),
       digest,
       kustomization,
@@ -314,6 +349,37 @@ function environmentState(server: GitServer): string[] {
   return ["main", "_gitlab/agents/staging", "_gitlab/agents/production"].map((b) => `${b.padEnd(26)} ${short(server.branch(APP, b))}`);
 }
 
+/** Runs git in the application's repository on the server. */
+async function inRepo(server: GitServer, ...args: string[]): Promise<string> {
+  return (await exec("git", args, { cwd: path.join(server.root, `${APP}.git`) })).stdout.trim();
+}
+
+async function title(server: GitServer, sha: string): Promise<string> {
+  return inRepo(server, "log", "-1", "--format=%s", sha);
+}
+
+/** The image the manifests name at `sha` (`images:` entry: name, then digest or newTag). */
+async function manifestsImage(server: GitServer, sha: string): Promise<string> {
+  const text = await inRepo(server, "show", `${sha}:${MANIFESTS}`);
+  const name = /^\s*- name: (\S+)/m.exec(text)?.[1] ?? "?";
+  const digest = /^\s*digest: "?(sha256:[0-9a-f]{64})"?/m.exec(text)?.[1];
+  const tag = /^\s*newTag: "?([^"\s#]+)"?/m.exec(text)?.[1];
+  return digest ? `${name}@${digest}` : `${name}:${tag ?? "?"}`;
+}
+
+/** The environment branches' moves since `known`: each new head, with its title and the image its manifests name. */
+async function newDeliveries(server: GitServer, known: readonly Delivery[], step: string): Promise<Delivery[]> {
+  const out: Delivery[] = [];
+  for (const branch of ENVIRONMENT_BRANCHES) {
+    const head = server.branch(APP, branch);
+    const last = [...known].reverse().find((d) => d.branch === branch);
+    if (!head || head === last?.commit) continue;
+    const bumpOf = await inRepo(server, "log", "-1", "--format=%(trailers:key=GitOps-Source-Commit,valueonly)", head);
+    out.push({ branch, commit: head, title: await title(server, head), ...(bumpOf ? { bumpOf } : {}), image: await manifestsImage(server, head), step });
+  }
+  return out;
+}
+
 /** Every environment branch holds only commits that are on main (its head is an ancestor of main). */
 async function assertEnvironmentsOnMain(server: GitServer): Promise<void> {
   const repo = path.join(server.root, `${APP}.git`);
@@ -328,9 +394,14 @@ async function assertEnvironmentsOnMain(server: GitServer): Promise<void> {
   }
 }
 
-/** A compact timeline of the steps. */
-export function timeline(steps: DemoStep[]): string {
+/** A compact timeline of the steps, then which commit each environment received and which image its manifests name. */
+export function timeline(steps: DemoStep[], deliveries: readonly Delivery[] = []): string {
   const total = steps.reduce((sum, s) => sum + s.ms, 0);
-  const lines = steps.map((s) => `${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name}`);
+  const lines = steps.map((s) => {
+    const moved = deliveries
+      .filter((d) => d.step === s.name)
+      .map((d) => `\n          → ${d.branch} received ${short(d.commit)} (${d.bumpOf ? `the bump for ${short(d.bumpOf)}` : `"${d.title}"`}), whose manifests name ${d.image}`);
+    return `${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name}${moved.join("")}`;
+  });
   return [...lines, `${(total / 1000).toFixed(1).padStart(6)} s  total`].join("\n");
 }

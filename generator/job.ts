@@ -9,6 +9,11 @@ import type { NodeScript } from "./script.ts";
 export type Value<T> = T | InputRef<string, T>;
 /** A list written literally, or an `array` input placed as the whole value. */
 export type ListValue<T> = T[] | InputRef<string, unknown[]>;
+/**
+ * A list whose items may include `array` inputs, each placed as one item: GitLab inserts the
+ * array there as a nested list and flattens it where the keyword allows (`rules`, `needs`).
+ */
+export type FlattenedList<T> = ListValue<T> | Array<T | InputRef<string, unknown[]>>;
 
 /** `when:` values. */
 export type When = "on_success" | "on_failure" | "always" | "never" | "manual" | "delayed";
@@ -72,9 +77,9 @@ export interface Job {
   image?: Image;
   services?: Array<string | { name: string; alias?: string }>;
   variables?: Record<string, Variable>;
-  needs?: ListValue<Need>;
+  needs?: FlattenedList<Need>;
   dependencies?: string[];
-  rules?: ListValue<Rule>;
+  rules?: FlattenedList<Rule>;
   when?: Value<When>;
   allow_failure?: Value<boolean> | { exit_codes: number | number[] };
   manual_confirmation?: string;

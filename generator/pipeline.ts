@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import type { Component } from "./component.ts";
 import type { Catalog } from "./config.ts";
-import { hasInputType, inputType, isOption } from "./inputs.ts";
+import { hasInputType, inputType, isInputRef, isOption } from "./inputs.ts";
 import type { Job, Rule } from "./job.ts";
 import { showValue, type Problem } from "./problems.ts";
 import { schemaProblems } from "./schema.ts";
@@ -84,6 +84,7 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
   for (const { name, job } of pipeline.jobs) {
     const needs = Array.isArray(job.needs) ? job.needs : [];
     needs.forEach((need, i) => {
+      if (isInputRef(need)) return;
       const target = typeof need === "string" ? need : need.job;
       const optional = typeof need === "object" && need.optional;
       if (!names.has(target) && !optional) problems.push({ path: [where, name, `needs[${i}]`], message: "points at a job that does not exist in this pipeline", value: target, fix: `name one of: ${[...names].join(", ")}` });

@@ -27,19 +27,30 @@ type Schema = { definitions: Record<string, { patternProperties?: Record<string,
  * 3. The same `url` pattern admits a variable (`\$[A-Za-z]+`), but `format: uri` then refuses it;
  *    GitLab documents `url: $DYNAMIC_ENVIRONMENT_URL` read from the job's dotenv report (S-ENV §
  *    Set a dynamic environment URL). A value that is exactly one variable reference is added.
+ * 4. `rules` and `needs` items may be lists of rules and needs: GitLab flattens nested lists in
+ *    both (lib/gitlab/ci/config/entry/rules.rb: `[@config].flatten`; entry/needs.rb: `[@config].flatten`),
+ *    which is how an `array` input placed as one item (components/common.ts `guardedRules`) and
+ *    `- !reference [.x, rules]` work. The schema admits only `!reference`'s list of strings there;
+ *    a list of the items themselves is added.
  */
 function applySchemaFixes(schema: Schema): Schema {
   const inputs = schema.definitions.configInputs?.patternProperties?.[".*"]?.oneOf?.[0] as { allOf?: Array<{ allOf?: Array<{ if?: { required?: string[] } }> }> } | undefined;
   for (const part of inputs?.allOf ?? []) for (const rule of part.allOf ?? []) if (rule.if) rule.if.required = ["type"];
   const environment = (schema.definitions as Record<string, { properties?: Record<string, { oneOf?: Array<{ properties?: Record<string, unknown> }> }> }>).job_template?.properties?.environment?.oneOf?.[1];
   if (environment?.properties?.url) environment.properties.url = { anyOf: [{ const: "" }, { type: "string", pattern: "^\\$(\\{[A-Za-z_][A-Za-z0-9_]*\\}|[A-Za-z_][A-Za-z0-9_]*)$" }, environment.properties.url] };
+  const definitions = schema.definitions as Record<string, { items?: unknown; properties?: Record<string, { items?: unknown }> }>;
+  const nested = (holder: { items?: unknown } | undefined) => {
+    if (holder?.items) holder.items = { anyOf: [holder.items, { type: "array", items: holder.items }] };
+  };
+  nested(definitions.rules);
+  nested(definitions.job_template?.properties?.needs);
   return schema;
 }
 
 let compiled: ValidateFunction | undefined;
 
 /** Bump when `applySchemaFixes` or the ajv options change, so cached validators are rebuilt. */
-const VALIDATOR_REVISION = "3";
+const VALIDATOR_REVISION = "4";
 
 /**
  * The compiled validator for a whole `.gitlab-ci.yml` document (header or body).

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, version as esbuildVersion, type Plugin } from "esbuild";
+import { build, version as esbuildVersion } from "esbuild";
 
 const NODE_SCRIPT = Symbol.for("gitops-components.node-script");
 
@@ -42,31 +42,10 @@ const CREATE_REQUIRE = `import { createRequire as __gitopsCreateRequire } from "
 export class ScriptEmbedError extends Error {}
 
 /**
- * Trims kubernetes-models' validation runtime (the review component validates objects with it):
- * it imports every ajv-i18n locale only to call `localize.en`, and the JSON-schema draft-2019
- * formats (idn-email, iri, …, with punycode, uri-js and an SMTP grammar) that no Kubernetes schema
- * uses (they use int32, int64, double, byte, date-time and quantity). Both are replaced when
- * imported by exactly these names, saving about 300 KB of embedded script; nothing else changes.
- */
-const VALIDATION_TRIMS: Plugin = {
-  name: "gitops-validation-trims",
-  setup(bundle) {
-    bundle.onResolve({ filter: /^ajv-i18n$/ }, (args) => ({ path: "ajv-i18n-en", namespace: "gitops-trim", pluginData: args.resolveDir }));
-    bundle.onResolve({ filter: /^ajv-formats-draft2019\/formats\/index\.js$/ }, () => ({ path: "no-draft2019-formats", namespace: "gitops-trim" }));
-    bundle.onLoad({ filter: /.*/, namespace: "gitops-trim" }, (args) =>
-      args.path === "ajv-i18n-en"
-        ? { contents: 'import en from "ajv-i18n/localize/en/index.js";\nexport default { en };\n', resolveDir: args.pluginData as string, loader: "js" }
-        : { contents: "export default {};\n", loader: "js" },
-    );
-  },
-};
-
-/**
  * Bundles `entry` and everything it imports into one ES module. Only `node:` built-ins stay
  * external; an import of any other package that cannot be bundled fails the build.
  *
- * Bundling the review script (kubernetes-models' validators) takes esbuild about 0.35 s, so each
- * bundle is cached under `node_modules/.cache` with the hash of every file esbuild read for it,
+ * Each bundle is cached under `node_modules/.cache` with the hash of every file esbuild read for it,
  * keyed by the entry, esbuild's version, this module's own source and the lockfile. A cached
  * bundle is used only while every one of those files still has the same content.
  */
@@ -98,7 +77,6 @@ export async function bundleScript(root: string, entry: string): Promise<string>
     logLevel: "silent",
     sourcemap: false,
     metafile: true,
-    plugins: [VALIDATION_TRIMS],
   });
   const output = result.outputFiles[0];
   if (!output) throw new ScriptEmbedError(`esbuild produced no output for ${entry}`);

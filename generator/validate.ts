@@ -141,8 +141,12 @@ function placeholderProblems(t: RenderedTemplate): Problem[] {
   return problems;
 }
 
-/** Job references after interpolation: unique names, needs / extends / environment.on_stop pointing at jobs that exist. */
-function referenceProblems(name: string, rawNames: string[], body: Record<string, Record<string, unknown>>, context: string): Problem[] {
+/**
+ * Job references after interpolation: unique names, needs / extends / environment.on_stop pointing
+ * at jobs that exist. A need whose job comes from an input (`raw` holds a placeholder there) names
+ * a job of the consumer's pipeline, such as build's; GitLab checks it when the pipeline is created.
+ */
+function referenceProblems(name: string, rawNames: string[], body: Record<string, Record<string, unknown>>, context: string, raw: Record<string, unknown>[] = []): Problem[] {
   const problems: Problem[] = [];
   const names = new Set<string>();
   for (const job of rawNames) {
@@ -153,14 +157,16 @@ function referenceProblems(name: string, rawNames: string[], body: Record<string
     if (typeof target === "string" && !names.has(target))
       problems.push({ path: [name, job, where], message: `points at a job that does not exist in this component (${context})`, value: target, fix: `name one of: ${[...names].join(", ")}` });
   };
-  for (const [job, keywords] of Object.entries(body)) {
+  Object.entries(body).forEach(([job, keywords], index) => {
     const needs = keywords.needs;
-    if (Array.isArray(needs)) needs.forEach((need, i) => missing(job, `needs[${i}]`, typeof need === "string" ? need : (need as { job?: unknown })?.job));
+    const rawNeeds = raw[index]?.needs;
+    const fromInput = (i: number) => JSON.stringify(Array.isArray(rawNeeds) ? (rawNeeds[i] ?? "") : (rawNeeds ?? "")).includes("$[[");
+    if (Array.isArray(needs)) needs.forEach((need, i) => fromInput(i) || missing(job, `needs[${i}]`, typeof need === "string" ? need : (need as { job?: unknown })?.job));
     const ext = keywords.extends;
     for (const [i, target] of (Array.isArray(ext) ? ext : ext === undefined ? [] : [ext]).entries()) missing(job, Array.isArray(ext) ? `extends[${i}]` : "extends", target);
     const env = keywords.environment;
     if (env && typeof env === "object") missing(job, "environment.on_stop", (env as { on_stop?: unknown }).on_stop);
-  }
+  });
   return problems;
 }
 
@@ -187,7 +193,7 @@ function interpolatedProblems(t: RenderedTemplate, values: Record<string, unknow
     if (inputs.length === 0 || p.fix !== SCHEMA_FIX) return p;
     return { ...p, fix: `the value comes from input ${inputs.map((i) => `"${i}"`).join(", ")}: give it a default and options that are valid here (${inputs.map((i) => `${i} = ${JSON.stringify(values[i])}`).join(", ")} is not)` };
   });
-  return [...schema, ...referenceProblems(t.component.name, rawNames, body, context)];
+  return [...schema, ...referenceProblems(t.component.name, rawNames, body, context, rawJobs)];
 }
 
 /** Keywords set outside the typed model where the model has them, or beside it where GitLab has none. */

@@ -5,7 +5,7 @@
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { inputVariable, commonInputs, rulesInput, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES } from "../common.ts";
+import { CHANGE_GUARDS, commonInputs, guardedRules, inputVariable, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES, rulesInput } from "../common.ts";
 import { BUILD_DOTENV } from "./outputs.ts";
 
 export default defineComponent(import.meta.url, {
@@ -36,7 +36,10 @@ export default defineComponent(import.meta.url, {
       regex: "^[A-Za-z_][A-Za-z0-9_]*$",
     },
     tls_verify: { type: "boolean", description: "Require HTTPS with a trusted certificate when talking to the registry. Set false only for a plain-HTTP or self-signed registry.", default: true },
-    rules: rulesInput("When the job runs. Default: merge-request and default-branch pipelines, except for update-manifests' own bump commits.", [...MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES]),
+    rules: rulesInput(
+      "When the job runs. Default: merge-request and default-branch pipelines. Guards before these rules keep it out of every pipeline of a bump (its commit, its merge commit, its merge request).",
+      [...MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES],
+    ),
   }),
   jobs: (inputs) => [
     job(inputs.job_name, {
@@ -52,7 +55,7 @@ export default defineComponent(import.meta.url, {
         GITOPS_REGISTRY_PASSWORD_VARIABLE: inputs.registry_password_variable,
         GITOPS_TLS_VERIFY: inputVariable(inputs.tls_verify),
       },
-      rules: inputs.rules,
+      rules: guardedRules(CHANGE_GUARDS, inputs.rules),
       script: nodeScript("components/build/build.ts"),
       artifacts: { reports: { dotenv: BUILD_DOTENV } },
     }),

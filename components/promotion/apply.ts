@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Git, GitCommandError } from "../../runtime/git.ts";
-import type { BranchTips, PromotionBranches, PromotionPlan } from "./decide.ts";
+import { TRAILERS } from "../../runtime/bump-trailers.ts";
+import type { BranchTips, LaterCommit, PromotionBranches, PromotionPlan } from "./decide.ts";
 import { ancestryQuestions } from "./decide.ts";
 
 /** A throw-away repository for one promotion job, and the remote it talks to. */
@@ -116,6 +117,32 @@ export async function gatherAncestry(git: Git, target: string, known: boolean, t
     if (answer === undefined) throw new Error(`decide asked an ancestry question nobody answered: ${ancestor} → ${descendant}`);
     return answer;
   };
+}
+
+const FULL_SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * Every commit of the source branch that the pipeline's commit lacks, with its parents and bump
+ * trailers: what `chooseTarget` reads. The tree-less fetch already brought these commit objects;
+ * reading their messages fetches nothing.
+ */
+export async function laterCommits(git: Git, pipelineCommit: string, sourceTip: string): Promise<LaterCommit[]> {
+  const trailer = (key: string) => `%(trailers:key=${key},valueonly,separator=%x20)`;
+  const log = await git.run(["log", "--no-decorate", `--format=%H%x1f%P%x1f${trailer(TRAILERS.sourceCommit)}%x1f${trailer(TRAILERS.pipeline)}%x1e`, `${pipelineCommit}..${sourceTip}`]);
+  const commits: LaterCommit[] = [];
+  for (const record of log.split("\x1e")) {
+    const [commit = "", parents = "", source = "", pipeline = ""] = record.trim().split("\x1f");
+    if (!FULL_SHA.test(commit)) continue;
+    const bumpOf = source.trim();
+    commits.push({
+      commit,
+      parents: parents.split(" ").filter(Boolean),
+      // A trailer that is not one full SHA (hand-written, or repeated) names no pipeline commit.
+      ...(FULL_SHA.test(bumpOf) ? { bumpOf } : {}),
+      ...(pipeline.trim() ? { pipeline: pipeline.trim() } : {}),
+    });
+  }
+  return commits;
 }
 
 /** The commits a plan adds to the environment branch: their count, and the newest (at most `limit`) as `sha subject` lines. */

@@ -14,8 +14,10 @@ export interface PromotionConfig {
   branches: PromotionBranches;
   /** The GitLab environment's name, for messages. */
   environment: string;
-  /** The commit to promote: the pipeline's own. */
-  target: string;
+  /** The pipeline's commit (`CI_COMMIT_SHA`): the change whose bump, or itself, is promoted. */
+  pipelineCommit: string;
+  /** GITOPS_MERGE_REQUEST_URL from a needed update-manifests job: this change's bump waits in that merge request. */
+  pendingMergeRequest?: string;
   repositoryUrl: string;
   /** The token, and the name of the variable it came from (for messages). */
   token: { name: string; value: string };
@@ -74,10 +76,12 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   // Child processes need no copy of the variable itself: git gets the token through its helper.
   delete process.env[token.name];
 
+  const pendingMergeRequest = optionalInput(env, "GITOPS_MERGE_REQUEST_URL");
   return {
     branches,
     environment: optionalInput(env, "GITOPS_ENVIRONMENT") || branches.environment,
-    target,
+    pipelineCommit: target,
+    ...(pendingMergeRequest ? { pendingMergeRequest } : {}),
     repositoryUrl,
     token,
     skipCi: booleanInput(env, "GITOPS_SKIP_CI", "skip_ci", true),

@@ -1,7 +1,10 @@
 /**
- * The promotion decision, pure: from the branch tips just fetched and the commit graph, what to do
- * with the environment branch. No git here, so it is property-tested against simulated histories;
- * `apply.ts` gathers the facts from git and carries the plan out.
+ * The promotion decision, pure, in two steps. `chooseTarget`: which commit this pipeline's change
+ * is promoted as (the bump update-manifests pushed for it, the pipeline's own commit, or nothing
+ * when a newer pipeline's bump supersedes it or the bump waits in a merge request). `decide`: from
+ * the branch tips just fetched and the commit graph, what to do with the environment branch. No
+ * git here, so both are property-tested against simulated histories; `apply.ts` gathers the facts
+ * from git and carries the plan out.
  *
  * The rules (research/promotion.md, failure-mode checklist):
  * - only commits of the source branch are promoted, and production only receives commits the
@@ -43,8 +46,8 @@ export interface PromotionFacts {
   isAncestor: IsAncestor;
 }
 
-/** How the environment branch changes: the values of `GITOPS_PROMOTION`. */
-export type Promotion = "fast-forward" | "created" | "up-to-date";
+/** How the environment branch changes: the values of `GITOPS_PROMOTION` (the last two push nothing). */
+export type Promotion = "fast-forward" | "created" | "up-to-date" | StandDownReason;
 
 /** Why a promotion is refused (nothing is pushed). */
 export type RefusalReason = "target-not-on-source" | "required-branch-missing" | "target-not-in-required" | "diverged" | "not-fast-forward";
@@ -124,4 +127,94 @@ export function decide(facts: PromotionFacts): PromotionPlan {
 
 function refuse(reason: RefusalReason, message: string, fix: string): Refusal {
   return { action: "refuse", reason, message, fix };
+}
+
+/** One commit of the source branch that the pipeline's commit lacks, as `git log` lists it. */
+export interface LaterCommit {
+  commit: string;
+  parents: string[];
+  /** Its GitOps-Source-Commit trailer, if it is a bump: the pipeline commit whose image it names. */
+  bumpOf?: string;
+  /** Its GitOps-Pipeline trailer (the pipeline that made the bump), for messages. */
+  pipeline?: string;
+}
+
+/** Everything `chooseTarget` needs. */
+export interface TargetFacts {
+  /** The pipeline's commit (`CI_COMMIT_SHA`), already known to be on the source branch. */
+  pipelineCommit: string;
+  /** Every commit of the source branch the pipeline's commit lacks (`git log <pipeline>..<source>`), in any order. */
+  later: LaterCommit[];
+  /** The merge request update-manifests left this change's bump in (its GITOPS_MERGE_REQUEST_URL), if any. */
+  pendingMergeRequest?: string;
+}
+
+/** Why a pipeline promotes nothing. */
+export type StandDownReason = "superseded" | "pending-merge-request";
+
+/** The commit to promote, or why there is none. */
+export type TargetChoice =
+  | { action: "promote"; target: string; kind: "bump" | "pipeline-commit"; message: string }
+  | { action: "stand-down"; reason: StandDownReason; message: string };
+
+/**
+ * Which commit this pipeline's change is promoted as. The environment must receive a commit whose
+ * manifests name the images built for this change, or newer ones:
+ * - the bump update-manifests made for this change waits in a merge request: nothing (the merge's
+ *   own pipeline promotes it);
+ * - bumps made for this change are on the branch: the newest of them, unless a bump made for a
+ *   later commit landed after it (that pipeline promotes a commit holding both: standing down lets
+ *   no environment receive this change's manifests without the newer image);
+ * - no bump for this change, but one for a later commit: nothing (superseded, as above);
+ * - no bump at all: the pipeline's own commit (a change that needed none, such as a manifests-only
+ *   commit or the merge of a bump merge request).
+ */
+export function chooseTarget(facts: TargetFacts): TargetChoice {
+  const { pipelineCommit, later, pendingMergeRequest } = facts;
+  const p = shortSha(pipelineCommit);
+  if (pendingMergeRequest)
+    return {
+      action: "stand-down",
+      reason: "pending-merge-request",
+      message: `the manifests bump for ${p} waits in merge request ${pendingMergeRequest}; the pipeline of its merge promotes it. Nothing to promote from this pipeline`,
+    };
+  const laterSet = new Set(later.map((c) => c.commit));
+  const own = later.filter((c) => c.bumpOf === pipelineCommit);
+  // A bump made for a commit this pipeline's commit lacks: a newer change's (or a side branch merged later).
+  const newer = later.filter((c) => c.bumpOf !== undefined && c.bumpOf !== pipelineCommit && laterSet.has(c.bumpOf));
+  const supersededBy = (bump: LaterCommit): TargetChoice => ({
+    action: "stand-down",
+    reason: "superseded",
+    message:
+      `bump ${shortSha(bump.commit)} for the later commit ${shortSha(bump.bumpOf as string)}${bump.pipeline ? ` (pipeline ${bump.pipeline})` : ""} supersedes this pipeline's change ${p}: ` +
+      "that pipeline promotes a commit holding both. Nothing to promote from this pipeline",
+  });
+  if (own.length === 0) {
+    if (newer[0]) return supersededBy(newer[0]);
+    return { action: "promote", target: pipelineCommit, kind: "pipeline-commit", message: `no bump was needed for ${p}: promoting the pipeline's own commit` };
+  }
+  const parents = new Map(later.map((c) => [c.commit, c.parents]));
+  const ancestry = (from: string): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [from];
+    while (stack.length > 0) {
+      const at = stack.pop() as string;
+      if (seen.has(at) || !laterSet.has(at)) continue;
+      seen.add(at);
+      stack.push(...(parents.get(at) ?? []));
+    }
+    return seen;
+  };
+  const newest = own.filter((b) => own.every((other) => ancestry(b.commit).has(other.commit)));
+  if (newest.length !== 1)
+    return {
+      action: "stand-down",
+      reason: "superseded",
+      message: `the bumps for ${p} (${own.map((b) => shortSha(b.commit)).join(", ")}) are on separate lines of history; the pipeline of the commit that joins them promotes them all. Nothing to promote from this pipeline`,
+    };
+  const bump = newest[0] as LaterCommit;
+  const holds = ancestry(bump.commit);
+  const outside = newer.find((n) => !holds.has(n.commit));
+  if (outside) return supersededBy(outside);
+  return { action: "promote", target: bump.commit, kind: "bump", message: `promoting ${shortSha(bump.commit)}, the manifests bump update-manifests pushed for ${p}` };
 }

@@ -6,7 +6,7 @@ import type { Catalog } from "../../generator/config.ts";
 import type { InputRef, InputRefs, InputSpecs } from "../../generator/inputs.ts";
 import { job, type JobDefinition, type Rule } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { commonInputs, inputVariable, rulesInput } from "../common.ts";
+import { commonInputs, GUARDS, guardedRules, inputVariable, rulesInput } from "../common.ts";
 import { PROMOTION_DOTENV } from "./outputs.ts";
 
 /** The defaults that differ between staging and production. */
@@ -16,6 +16,8 @@ export interface PromotionDefaults<Name extends string> {
   environment_branch: string;
   token_variable: string;
   resource_group: string;
+  /** The jobs it waits for: the update-manifests job (and, for production, staging's promotion). */
+  needs: Array<{ job: string; artifacts: boolean; optional: true }>;
   rules: Rule[];
   /** How the default rules read in the `rules` input's description. */
   rulesDescription: string;
@@ -28,6 +30,12 @@ export interface PromotionDefaults<Name extends string> {
 export function promotionInputs<const Name extends string, const Extra extends InputSpecs>(catalog: Catalog, defaults: PromotionDefaults<Name>, extra: Extra) {
   return {
     ...commonInputs(catalog, { stage: "deploy", job_name: defaults.job_name }),
+    needs: {
+      type: "array",
+      description:
+        "The jobs this job waits for, in GitLab's needs: form. List every update-manifests job of the pipeline (a monorepo has several), each with optional: true (a pipeline that merges a bump has none) and artifacts: true (their GITOPS_MERGE_REQUEST_URL says a bump waits in a merge request). The job then promotes the bump commit they pushed for this pipeline's commit, or the pipeline's commit when nothing needed a bump.",
+      default: defaults.needs,
+    },
     environment: { type: "string", description: "The GitLab environment the job deploys to (environment:name).", default: defaults.environment },
     environment_branch: {
       type: "string",
@@ -42,14 +50,14 @@ export function promotionInputs<const Name extends string, const Extra extends I
     },
     source_branch: {
       type: "string",
-      description: "The branch promoted commits must be on. The pipeline's commit is refused unless this branch contains it. CI/CD variables are expanded.",
+      description: "The branch promoted commits must be on (the branch update-manifests bumps). The pipeline's commit is refused unless this branch contains it. CI/CD variables are expanded.",
       default: "$CI_DEFAULT_BRANCH",
     },
     ...extra,
     token_variable: {
       type: "string",
       description:
-        "The name of the CI/CD variable holding the project access token allowed to push to environment_branch (never the token itself). Make it protected and masked: it then exists only in pipelines of protected branches and tags.",
+        "The name of the CI/CD variable holding the project access token allowed to push to environment_branch (never the token itself). Make it protected and masked: it then exists only in pipelines of protected branches and tags (and, since GitLab 18, of merge requests between protected branches; the job refuses any commit that is not on source_branch).",
       default: defaults.token_variable,
       regex: "^[A-Za-z_][A-Za-z0-9_]*$",
     },
@@ -65,7 +73,7 @@ export function promotionInputs<const Name extends string, const Extra extends I
     },
     skip_ci: { type: "boolean", description: "Push with `-o ci.skip`, so the push starts no pipeline for environment_branch.", default: true },
     dry_run: { type: "boolean", description: "Decide and report what would be promoted, and push nothing. The outputs then describe what would happen, with GITOPS_PROMOTION_DRY_RUN=true; GitLab still records a deployment of the environment.", default: false },
-    rules: rulesInput(defaults.rulesDescription, defaults.rules),
+    rules: rulesInput(`${defaults.rulesDescription} A guard before these rules keeps it out of the pipeline of a commit-mode bump: the pipeline that pushed the bump promotes it.`, defaults.rules),
   } as const;
 }
 
@@ -90,9 +98,9 @@ export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "prod
       GITOPS_SKIP_CI: inputVariable(inputs.skip_ci),
       GITOPS_DRY_RUN: inputVariable(inputs.dry_run),
     },
-    // Nothing from earlier jobs is needed: no artifacts are downloaded.
-    dependencies: [],
-    rules: inputs.rules,
+    // After update-manifests: only the needed jobs' artifacts (their dotenv reports) are downloaded.
+    needs: inputs.needs,
+    rules: guardedRules([GUARDS.commitModeBump], inputs.rules),
     environment: { name: inputs.environment, url: inputs.environment_url, deployment_tier: tier, action: "start" },
     resource_group: inputs.resource_group,
     script: nodeScript("components/promotion/promote.ts"),

@@ -1,16 +1,18 @@
 /**
  * The promotion job (`promote-staging`, `manual-production`): fast-forwards an environment branch
- * to the pipeline's commit. Each attempt fetches fresh tips, decides (pure, `decide.ts`) and pushes
- * plainly; a rejected push means someone else moved a branch, so the job fetches and decides again,
- * a bounded number of times with jittered pauses. Outputs go to `gitops-promotion.env`.
+ * to the commit this pipeline's change is promoted as (the bump update-manifests pushed for it, or
+ * the pipeline's own commit), or stands down. Each attempt fetches fresh tips, chooses the target
+ * and decides (pure, `decide.ts`) and pushes plainly; a rejected push means someone else moved a
+ * branch, so the job fetches and decides again, a bounded number of times with jittered pauses.
+ * Outputs go to `gitops-promotion.env`.
  */
 import { writeDotenv } from "../../runtime/dotenv.ts";
 import { EXIT_CODES, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
-import { fetchTips, gatherAncestry, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
+import { fetchTips, gatherAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
 import { readConfig, type PromotionConfig } from "./config.ts";
-import { decide, shortSha, type Promotion, type PromotionPlan } from "./decide.ts";
+import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
 
 /**
  * Attempts before giving up. A rejected push means a branch moved after the fetch: another
@@ -32,7 +34,14 @@ interface PromotionResult {
   previous: string;
   promoted: string;
   commitCount: number;
+  /** The commit chosen for this change ("" for a stand-down). */
+  target: string;
+  /** Why nothing was promoted, for a stand-down. */
+  standDown?: string;
 }
+
+/** One attempt's outcome: a decision (or a stand-down), what it did, or the push that was rejected. */
+type Attempt = { plan: PromotionPlan; result?: PromotionResult; rejected?: GitCommandError } | { plan?: undefined; result: PromotionResult; rejected?: undefined };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = () => BACKOFF_MS.min + Math.floor(Math.random() * (BACKOFF_MS.max - BACKOFF_MS.min));
@@ -53,15 +62,36 @@ function isPermissionRefusal(error: GitCommandError): boolean {
   return /not allowed to push code to protected branches|pre-receive hook declined|protected branch hook declined/i.test(error.result.stderr) && !/force push/i.test(error.result.stderr);
 }
 
-async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): Promise<{ plan: PromotionPlan; result?: PromotionResult; rejected?: GitCommandError }> {
+/**
+ * The commit to promote: chosen from the commits of the source branch after the pipeline's commit
+ * (the bump made for it, or itself), or a stand-down. A pipeline commit that is not on the source
+ * branch is returned as it is, for `decide` to refuse: only commits of the source branch move.
+ */
+async function target(git: PromotionWorkspace["git"], config: PromotionConfig, sourceTip: string, known: boolean): Promise<{ target: string } | { standDown: StandDownReason; message: string }> {
+  const commit = config.pipelineCommit;
+  if (!known || !(await git.isAncestor(commit, sourceTip))) return { target: commit };
+  const choice = chooseTarget({ pipelineCommit: commit, later: await laterCommits(git, commit, sourceTip), pendingMergeRequest: config.pendingMergeRequest });
+  if (choice.action === "stand-down") return { standDown: choice.reason, message: choice.message };
+  info(`Target ${choice.target}: ${choice.message}`);
+  return { target: choice.target };
+}
+
+async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): Promise<Attempt> {
   const { git } = workspace;
-  const { tips, targetKnown } = await fetchTips(workspace, config.branches, config.target);
+  const { tips, targetKnown } = await fetchTips(workspace, config.branches, config.pipelineCommit);
   if (tips.source === undefined)
     throw new InputError("source_branch", config.branches.source, `does not exist at ${config.repositoryUrl}`, "set source_branch to an existing branch (default $CI_DEFAULT_BRANCH)");
   const sourceTips = { ...tips, source: tips.source };
-  const plan = decide({ branches: config.branches, target: config.target, tips: sourceTips, isAncestor: await gatherAncestry(git, config.target, targetKnown, sourceTips) });
+  const chosen = await target(git, config, tips.source, targetKnown);
+  if ("standDown" in chosen) {
+    const at = tips.environment ?? "";
+    return { result: { promotion: chosen.standDown, previous: at, promoted: at, commitCount: 0, target: "", standDown: chosen.message } };
+  }
+  // A chosen bump is a commit of the fetched source branch; the pipeline's commit is known only if fetched.
+  const known = chosen.target !== config.pipelineCommit || targetKnown;
+  const plan = decide({ branches: config.branches, target: chosen.target, tips: sourceTips, isAncestor: await gatherAncestry(git, chosen.target, known, sourceTips) });
   if (plan.action === "refuse") return { plan };
-  if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0 } };
+  if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0, target: plan.target } };
 
   // The summary is read locally while the push runs: the push goes out as soon as the decision is made.
   const [commits, outcome] = await Promise.all([
@@ -69,7 +99,7 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
     config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi }),
   ]);
   if (!outcome.pushed) return { plan, rejected: outcome.error };
-  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: commits.count };
+  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: commits.count, target: plan.target };
   await section(
     `${config.dryRun ? "Would promote" : "Promoted"} ${commits.count} commit${commits.count === 1 ? "" : "s"} to ${config.environment}`,
     () => {
@@ -84,7 +114,7 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
 async function promote(config: PromotionConfig): Promise<PromotionResult> {
   const { branches } = config;
   info(
-    `Promoting ${shortSha(config.target)} from ${branches.source} to ${branches.environment} (environment ${config.environment})` +
+    `Promoting the change of ${shortSha(config.pipelineCommit)} from ${branches.source} to ${branches.environment} (environment ${config.environment})` +
       `${branches.required ? `, only if ${branches.required} already has it` : ""}${config.dryRun ? " — dry run: nothing is pushed" : ""}`,
   );
   const workspace = await openWorkspace(config.repositoryUrl, config.token.value, { keep: config.keepWorkdir });
@@ -104,7 +134,7 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
         throw remoteFailure(error, config);
       }
       const { plan, result, rejected } = outcome;
-      if (plan.action === "refuse") throw new RefusedError(plan.message, plan.fix);
+      if (plan?.action === "refuse") throw new RefusedError(plan.message, plan.fix);
       if (result) return result;
       if (!rejected) throw new Error("a push attempt ended with neither a result nor a rejection");
       if (rejected.failure === "auth" || rejected.failure === "unreachable") throw remoteFailure(rejected, config);
@@ -135,7 +165,11 @@ function report(config: PromotionConfig, result: PromotionResult): void {
   const dry = config.dryRun ? "dry run, nothing pushed: would " : "";
   switch (result.promotion) {
     case "up-to-date":
-      info(`${config.environment} is up to date: ${branches.environment} is at ${shortSha(result.previous)}, which already contains ${shortSha(config.target)}. Nothing pushed.`);
+      info(`${config.environment} is up to date: ${branches.environment} is at ${shortSha(result.previous)}, which already contains ${shortSha(result.target)}. Nothing pushed.`);
+      break;
+    case "superseded":
+    case "pending-merge-request":
+      info(`${config.environment}: ${result.standDown}. ${branches.environment} stays at ${result.previous ? shortSha(result.previous) : "(not created yet)"}; nothing pushed.`);
       break;
     case "created":
       info(`${config.environment}: ${dry}create ${branches.environment} at ${shortSha(result.promoted)} (${result.commitCount} commits).`);

@@ -1,15 +1,18 @@
 /**
  * `review`: a review app per merge request, applied straight to the review cluster through the
- * GitLab agent's CI access (merge-request pipelines never see protected variables, so there is no
- * environment branch for it), and removed when the merge request is merged or closed, by hand, or
+ * GitLab agent's CI access (no token: a merge-request pipeline has no business holding one, and
+ * GitLab 18 can hand protected variables to some), and removed when the merge request is merged or closed, by hand, or
  * when `auto_stop_in` passes.
  */
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { commonInputs, rulesInput, SKIP_BUMP_COMMITS } from "../common.ts";
+import { BUILD_JOB_INPUT, CHANGE_GUARDS, commonInputs, GUARDS, guardedRules, MERGE_REQUEST_PIPELINE, needsBuild, rulesInput } from "../common.ts";
 import { DOTENV_FILE, OUTPUTS, VARIABLES } from "./contract.ts";
 import { PREFIX_MAX } from "./names.ts";
+
+/** Review apps are for changes under review: never for a bump, never on a merge train (the request is already approved). */
+const REVIEW_GUARDS = [...CHANGE_GUARDS, GUARDS.mergeTrain];
 
 /** The environment of one merge request's review app (GitLab's slug of the source branch). */
 const ENVIRONMENT = "review/$CI_COMMIT_REF_SLUG";
@@ -17,7 +20,7 @@ const ENVIRONMENT = "review/$CI_COMMIT_REF_SLUG";
 export default defineComponent(import.meta.url, {
   name: "review",
   description:
-    "Deploys a review app per merge request: renders the application's kustomize directory into its own namespace with the new image and a <slug>.<domain> host, validates every object, applies it server-side through the GitLab agent's kube context and waits for the rollout; a stop job deletes the namespace when the merge request is merged or closed.",
+    "Deploys a review app per merge request: renders the application's kustomize directory into its own namespace with the new image and a <slug>.<domain> host, has the review cluster validate every object in a server-side dry run (strict field validation), applies it server-side through the GitLab agent's kube context and waits for the rollout; a stop job deletes the namespace when the merge request is merged or closed.",
   inputs: (catalog) => {
     const { stage, image } = commonInputs(catalog, { stage: "review", job_name: "review" });
     return {
@@ -29,6 +32,7 @@ export default defineComponent(import.meta.url, {
         regex: "^[A-Za-z0-9_. /:-]+$",
       },
       image,
+      build_job: BUILD_JOB_INPUT,
       agent: {
         type: "string",
         description: "The GitLab agent for the review cluster, as its kube context: path/to/agent-project:agent-name. Its config.yaml must authorize this project under ci_access (restrict it to environments review/*).",
@@ -46,7 +50,7 @@ export default defineComponent(import.meta.url, {
       },
       new_image: {
         type: "string",
-        description: "The image to deploy (registry/path[:tag][@digest]). The default is the build component's output.",
+        description: "The image to deploy (registry/path[:tag][@digest]). The default is the output of build_job (its GITOPS_IMAGE, and no other job's).",
         default: "$GITOPS_IMAGE",
       },
       domain: {
@@ -72,8 +76,8 @@ export default defineComponent(import.meta.url, {
         regex: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
       },
       rules: rulesInput(
-        "When the deploy and stop jobs exist: merge-request pipelines, except for a merge request of update-manifests' bump (its commit builds no image to review). The stop job uses the same rules and is manual (a rule's own when overrides that).",
-        [SKIP_BUMP_COMMITS, { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }],
+        "When the deploy and stop jobs exist. Default: merge-request pipelines. Guards before these rules keep both jobs out of merge-train pipelines and out of every pipeline of a bump (its merge request builds no image to review). The stop job uses the same rules and is manual (a rule's own when overrides that).",
+        [{ if: MERGE_REQUEST_PIPELINE }],
       ),
     };
   },
@@ -94,7 +98,8 @@ export default defineComponent(import.meta.url, {
           [VARIABLES.new_image]: inputs.new_image,
           [VARIABLES.domain]: inputs.domain,
         },
-        rules: inputs.rules,
+        needs: [needsBuild(inputs.build_job)],
+        rules: guardedRules(REVIEW_GUARDS, inputs.rules),
         environment: {
           name: ENVIRONMENT,
           url: `$${OUTPUTS.url}`,
@@ -114,7 +119,7 @@ export default defineComponent(import.meta.url, {
         image: inputs.image,
         // The branch may be gone when the merge request is merged: check nothing out.
         variables: { GIT_STRATEGY: "empty", ...variables },
-        rules: inputs.rules,
+        rules: guardedRules(REVIEW_GUARDS, inputs.rules),
         when: "manual",
         allow_failure: true,
         environment: { name: ENVIRONMENT, action: "stop", kubernetes: { agent: inputs.agent } },

@@ -1,7 +1,7 @@
 /**
- * The review deploy job: render the merge request's review app, validate every object, apply it
- * server-side to the review cluster through the agent's context, wait for each Deployment's
- * rollout, and report the URL and namespace (dotenv).
+ * The review deploy job: render the merge request's review app, check what needs no schema, have
+ * the review cluster validate every object in a server-side dry run, apply it server-side through
+ * the agent's context, wait for each Deployment's rollout, and report the URL and namespace (dotenv).
  */
 import path from "node:path";
 import { writeDotenv } from "../../runtime/dotenv.ts";
@@ -9,13 +9,14 @@ import { optionalInput, requireInput } from "../../runtime/env.ts";
 import { InputError, JobError, runJob } from "../../runtime/errors.ts";
 import { info, section } from "../../runtime/log.ts";
 import { formatImageReference, parseImageReference } from "../../runtime/image-reference.ts";
+import { applyObjects, describeObjects, dryRunApply, prepareNamespace, removeCreatedNamespace } from "./apply.ts";
+import { checkObjects, type KubeObject } from "./check-objects.ts";
 import { DOTENV_FILE, FIELD_MANAGER, LABELS, MANAGED_BY, OUTPUTS, VARIABLES } from "./contract.ts";
 import { Kubectl } from "./kubectl.ts";
 import { reviewNames } from "./names.ts";
-import { checkManifestsDirectory, containerImages, renderReviewApp, toApplyStream } from "./render.ts";
+import { checkManifestsDirectory, renderReviewApp } from "./render.ts";
 import { waitForRollouts } from "./rollout.ts";
 import { readAgent, readDomain, readNamespacePrefix, readTarget, readTimeout } from "./settings.ts";
-import { describeObject, validateObjects } from "./validate-objects.ts";
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -48,23 +49,21 @@ async function main(): Promise<void> {
   info(`  image     ${formatImageReference(newImage)}`);
 
   const objects = await section(`Render ${manifestsInput}`, () => renderReviewApp({ manifests, label: manifestsInput, namespace: names.namespace, host: names.host, imageName, newImage, labels }), { collapsed: true });
-  const problems = validateObjects(objects, names.namespace);
-  for (const extra of objects.slice(1).filter((o) => o.kind === "Namespace"))
-    problems.push(`${describeObject(extra)}: the manifests declare a Namespace; review apps create their own, so leave Namespace objects out of the review manifests`);
-  const wanted = formatImageReference(newImage);
-  if (!containerImages(objects).includes(wanted))
-    problems.push(`no container runs ${wanted}: no container image in ${manifestsInput} is named ${imageName} (found: ${[...new Set(containerImages(objects))].join(", ") || "none"})`);
+  const problems = checkObjects(objects, { namespace: names.namespace, labels, image: formatImageReference(newImage), imageName, manifests: manifestsInput });
   if (problems.length > 0)
     throw new JobError(`the rendered review app is not valid (nothing was applied):\n  - ${problems.join("\n  - ")}`, "fix the manifests or the inputs named above, then rerun the job");
-  info(`Rendered and validated ${objects.length} objects: ${objects.map(describeObject).join(", ")}`);
+  info(`Rendered ${objects.length} objects: ${describeObjects(objects)}`);
 
   const kubectl = new Kubectl(agent);
-  await section(`Apply to ${names.namespace} (server-side, field manager ${FIELD_MANAGER})`, async () => {
-    // The merge request's manifests are the truth for its own namespace: take over fields another
-    // manager (a debugging `kubectl edit`, say) changed, instead of failing every later deploy.
-    const out = await kubectl.run(["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"], toApplyStream(objects));
-    info(out.trimEnd());
-  });
+  const [namespace] = objects as [KubeObject, ...KubeObject[]];
+  const created = await section(`Prepare namespace ${names.namespace}`, () => prepareNamespace(kubectl, namespace), { collapsed: true });
+  try {
+    await section("Validate with the cluster (server-side dry run, strict field validation)", () => dryRunApply(kubectl, objects, manifestsInput), { collapsed: true });
+  } catch (e) {
+    if (created && e instanceof JobError) throw new JobError(`${e.message}\n${await removeCreatedNamespace(kubectl, namespace, timeout)}`, e.fix, e.exitCode);
+    throw e;
+  }
+  await section(`Apply to ${names.namespace} (server-side, field manager ${FIELD_MANAGER})`, () => applyObjects(kubectl, objects));
   const deployments = objects.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name);
   await section(`Wait for ${deployments.length} deployment(s) to roll out (timeout ${timeout})`, () => waitForRollouts(kubectl, names.namespace, deployments, timeout));
   writeDotenv(path.join(projectDir, DOTENV_FILE), { [OUTPUTS.url]: names.url, [OUTPUTS.namespace]: names.namespace });

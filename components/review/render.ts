@@ -9,7 +9,7 @@ import path from "node:path";
 import { InfrastructureError, InputError, JobError } from "../../runtime/errors.ts";
 import { run } from "../../runtime/exec.ts";
 import type { ImageReference } from "../../runtime/image-reference.ts";
-import type { KubeObject } from "./validate-objects.ts";
+import type { KubeObject } from "./check-objects.ts";
 
 /** What to render. */
 export interface RenderRequest {
@@ -72,43 +72,32 @@ export function setIngressHosts(objects: KubeObject[], host: string): string[] {
   return changed;
 }
 
-/** Every container image in the objects' pod templates (Deployment, StatefulSet, Job, CronJob). */
-export function containerImages(objects: readonly KubeObject[]): string[] {
-  const images: string[] = [];
-  const fromPod = (pod: unknown) => {
-    const spec = (pod as { spec?: { containers?: Array<{ image?: string }>; initContainers?: Array<{ image?: string }> } } | undefined)?.spec;
-    for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) if (c.image) images.push(c.image);
-  };
-  for (const object of objects) {
-    const spec = object.spec as { template?: unknown; jobTemplate?: { spec?: { template?: unknown } } } | undefined;
-    if (spec?.template) fromPod(spec.template);
-    if (spec?.jobTemplate?.spec?.template) fromPod(spec.jobTemplate.spec.template);
-  }
-  return images;
-}
-
 /**
- * Renders the review app: `kubectl kustomize` of a temporary overlay, then the host on every
- * Ingress, with the Namespace object first. A directory kustomize cannot render throws with
- * kustomize's own words; nothing has been sent to the cluster at that point.
+ * Renders the review app with one kubectl call that needs no cluster: `kubectl label --local -k`
+ * runs kustomize on the temporary overlay and prints the objects as JSON (the label it sets is
+ * one the overlay has already set), so the script parses JSON only and bundles no YAML library.
+ * Then the host goes on every Ingress, and the Namespace object in front. A directory kustomize
+ * cannot render throws with kustomize's own words; nothing has been sent to the cluster.
  */
 export async function renderReviewApp(request: RenderRequest): Promise<KubeObject[]> {
   const overlay = mkdtempSync(path.join(tmpdir(), "gitops-review-"));
   try {
     writeFileSync(path.join(overlay, "kustomization.yaml"), overlayKustomization(request, overlay));
+    const [label, value] = Object.entries(request.labels)[0] as [string, string];
     let result;
     try {
-      result = await run("kubectl", ["kustomize", overlay]);
+      result = await run("kubectl", ["label", "--local", "--overwrite", "-k", overlay, "-o", "json", `${label}=${value}`]);
     } catch (e) {
       throw new InfrastructureError(`cannot run kubectl: ${(e as Error).message}`, "run the job in the catalog's tools image, or an image with kubectl on PATH");
     }
     if (result.code !== 0) {
+      if (/no objects passed to label/.test(result.stderr)) throw new JobError(`${request.label} renders no objects`, "add the application's Deployment, Service and Ingress to the kustomization's resources");
       // Say it in the user's terms: kustomize's error for their own directory, if it has one.
       const own = await run("kubectl", ["kustomize", request.manifests]);
       const said = kustomizeError(own.code !== 0 ? own.stderr : result.stderr);
       throw new JobError(`kustomize cannot render ${request.label}:\n  ${said}`, "fix the manifests so that `kubectl kustomize <manifests>` renders them; nothing was applied");
     }
-    const objects = await toObjects(result.stdout, request.labels);
+    const objects = parseJsonStream(result.stdout);
     setIngressHosts(objects, request.host);
     const namespace: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: request.namespace, labels: { ...request.labels } } };
     return [namespace, ...objects];
@@ -117,23 +106,10 @@ export async function renderReviewApp(request: RenderRequest): Promise<KubeObjec
   }
 }
 
-/**
- * kustomize's YAML as objects. `kubectl label --local` (offline) re-reads the YAML and prints JSON,
- * so the script parses JSON only; the label it sets is one the overlay has already set.
- */
-async function toObjects(yaml: string, labels: Record<string, string>): Promise<KubeObject[]> {
-  if (yaml.trim() === "") return [];
-  const [label, value] = Object.entries(labels)[0] as [string, string];
-  const result = await run("kubectl", ["label", "--local", "--overwrite", "-f", "-", "-o", "json", `${label}=${value}`], { input: yaml });
-  if (result.code !== 0) throw new JobError(`kubectl cannot read what kustomize rendered: ${result.stderr.trim()}`, "fix the manifests; nothing was applied");
-  // One pretty-printed object after another: each starts with "{" at the start of a line.
-  return result.stdout
+/** kubectl's `-o json` of several objects: one pretty-printed object after another, each starting with "{" at the start of a line. */
+export function parseJsonStream(text: string): KubeObject[] {
+  return text
     .split(/\n(?=\{)/)
-    .filter((text) => text.trim() !== "")
-    .map((text) => JSON.parse(text) as KubeObject);
-}
-
-/** The objects as a stream of JSON documents for `kubectl apply -f -`. */
-export function toApplyStream(objects: readonly KubeObject[]): string {
-  return objects.map((o) => JSON.stringify(o)).join("\n");
+    .filter((part) => part.trim() !== "")
+    .map((part) => JSON.parse(part) as KubeObject);
 }

@@ -9,6 +9,7 @@ import { info } from "../../runtime/log.ts";
 import { LABELS, MANAGED_BY } from "./contract.ts";
 import { Kubectl } from "./kubectl.ts";
 import { reviewNamespace } from "./names.ts";
+import { isReviewNamespace, readNamespace } from "./namespace.ts";
 import { readAgent, readNamespacePrefix, readTarget, readTimeout } from "./settings.ts";
 
 async function main(): Promise<void> {
@@ -18,13 +19,12 @@ async function main(): Promise<void> {
   const namespace = reviewNamespace(target, readNamespacePrefix(env));
   const timeout = readTimeout(env);
   const kubectl = new Kubectl(agent);
-  const found = (await kubectl.run(["get", "namespace", namespace, "--ignore-not-found", "-o", "json"])).trim();
-  if (found === "") {
+  const live = await readNamespace(kubectl, namespace);
+  if (!live) {
     info(`Namespace ${namespace} does not exist: the review app is already removed.`);
     return;
   }
-  const labels = ((JSON.parse(found) as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {}) as Record<string, string>;
-  if (labels[LABELS.managedBy] !== MANAGED_BY)
+  if (!isReviewNamespace(live))
     throw new RefusedError(
       `namespace ${namespace} exists but is not labelled ${LABELS.managedBy}=${MANAGED_BY}; the review jobs did not create it, so stop will not delete it`,
       "delete it by hand if it really is this merge request's review app, or change namespace_prefix so review namespaces cannot clash with others",

@@ -5,23 +5,28 @@
  */
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
-import { rulesInput, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES } from "../common.ts";
+import { BUILD_JOB_INPUT, CHANGE_GUARDS, guardedRules, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES, needsBuild, rulesInput } from "../common.ts";
 
 export default defineComponent(import.meta.url, {
   name: "test",
   description:
-    "Runs the application's test commands in the freshly built image (GITOPS_IMAGE from build) and publishes their JUnit report, Cobertura coverage report and coverage percentage.",
+    "Runs the application's test commands in the freshly built image (GITOPS_IMAGE of the build job it needs) and publishes their JUnit report, Cobertura coverage report and coverage percentage.",
   inputs: () => ({
-    stage: { type: "string", description: "The stage the job runs in. It must come after build's stage, so the job receives GITOPS_IMAGE.", default: "test" },
+    stage: {
+      type: "string",
+      description: "The stage the job runs in: build's stage or a later one. The job needs the build job, so it starts as soon as the image exists whatever the stage order.",
+      default: "test",
+    },
     job_name: {
       type: "string",
       description: "The job's name. Change it to include the component more than once in a pipeline.",
       default: "test",
       regex: "^[A-Za-z0-9_. /:-]+$",
     },
+    build_job: BUILD_JOB_INPUT,
     image: {
       type: "string",
-      description: "The image the tests run in. The default is the image build pushed, by digest (GITOPS_IMAGE from build's dotenv report).",
+      description: "The image the tests run in. The default is the image build_job pushed, by digest (GITOPS_IMAGE from that job's dotenv report, and from no other job's).",
       default: "$GITOPS_IMAGE",
     },
     script: { type: "array", description: "The test commands, run by the image's shell in order; the job fails at the first that fails.", example: ["npm test"] },
@@ -42,13 +47,18 @@ export default defineComponent(import.meta.url, {
       default: "/Lines\\s*:\\s*(\\d+(?:\\.\\d+)?)%/",
       regex: "^/.+/$",
     },
-    rules: rulesInput("When the job runs. Default: merge-request and default-branch pipelines, except for update-manifests' own bump commits.", [...MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES]),
+    rules: rulesInput(
+      "When the job runs. Default: merge-request and default-branch pipelines, like build. Guards before these rules keep it out of every pipeline of a bump (its commit, its merge commit, its merge request).",
+      [...MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES],
+    ),
   }),
   jobs: (inputs) => [
     job(inputs.job_name, {
       stage: inputs.stage,
       image: inputs.image,
-      rules: inputs.rules,
+      // Only build_job's dotenv report reaches the job: another build's GITOPS_IMAGE cannot win.
+      needs: [needsBuild(inputs.build_job)],
+      rules: guardedRules(CHANGE_GUARDS, inputs.rules),
       script: inputs.script,
       coverage: inputs.coverage_regex,
       artifacts: {

@@ -4,7 +4,7 @@
  * own pipeline from building and bumping again.
  */
 import { InputError } from "../../runtime/errors.ts";
-import { BUMP_MARKER } from "../common.ts";
+import { BUMP_BRANCH_PREFIX, BUMP_MARKER, TRAILERS, type BumpMode } from "../../runtime/bump-trailers.ts";
 import type { ImageReference } from "../../runtime/image-reference.ts";
 
 /** The placeholder `commit_message` may hold for the new image. */
@@ -16,6 +16,8 @@ export interface BumpProvenance {
   sourceCommit?: string;
   /** `CI_PIPELINE_URL`. */
   pipelineUrl?: string;
+  /** How the bump reaches the branch; a `commit` bump's own pipeline skips promotion (components/common.ts GUARDS). */
+  mode?: BumpMode;
 }
 
 /**
@@ -32,9 +34,10 @@ export function bumpCommitMessage(template: string, image: string, provenance: B
       `its first line does not contain the marker ${BUMP_MARKER}, so the bump commit's own pipeline would build and bump again (a loop)`,
       `put ${BUMP_MARKER} in the first line, for example "chore(manifests): deploy ${IMAGE_PLACEHOLDER} ${BUMP_MARKER}"`,
     );
-  const trailers = [`GitOps-Image: ${image}`];
-  if (provenance.sourceCommit) trailers.push(`GitOps-Source-Commit: ${provenance.sourceCommit}`);
-  if (provenance.pipelineUrl) trailers.push(`GitOps-Pipeline: ${provenance.pipelineUrl}`);
+  const trailers = [`${TRAILERS.image}: ${image}`];
+  if (provenance.sourceCommit) trailers.push(`${TRAILERS.sourceCommit}: ${provenance.sourceCommit}`);
+  if (provenance.pipelineUrl) trailers.push(`${TRAILERS.pipeline}: ${provenance.pipelineUrl}`);
+  if (provenance.mode) trailers.push(`${TRAILERS.mode}: ${provenance.mode}`);
   return `${message}\n\n${trailers.join("\n")}\n`;
 }
 
@@ -46,5 +49,5 @@ export function messageTitle(message: string): string {
 /** The branch `merge_request` mode pushes: `gitops/bump-<12 hex of the digest>` or `gitops/bump-<tag>`. */
 export function bumpBranchName(image: ImageReference): string {
   const id = image.digest ? (image.digest.split(":")[1] ?? image.digest).slice(0, 12) : (image.tag ?? "latest");
-  return `gitops/bump-${id.replace(/[^A-Za-z0-9._-]/g, "-").replace(/\.+$/, "").replace(/^[.-]+/, "") || "image"}`;
+  return `${BUMP_BRANCH_PREFIX}${id.replace(/[^A-Za-z0-9._-]/g, "-").replace(/\.+$/, "").replace(/^[.-]+/, "") || "image"}`;
 }

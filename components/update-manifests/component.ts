@@ -1,26 +1,29 @@
 /**
- * `update-manifests`: after build on the default branch, repoint the manifests on that branch at
- * the new image (one commit, or a merge request), so the commit's own pipeline promotes it.
+ * `update-manifests`: after build (and test) on the default branch, repoint the manifests on that
+ * branch at the new image (one commit, or a merge request). In commit mode the same pipeline's
+ * promotion jobs then promote the bump commit; in merge_request mode the merge's pipeline does.
  */
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { BUMP_MARKER, commonInputs, DEFAULT_BRANCH_ONLY, rulesInput, SKIP_BUMP_COMMITS } from "../common.ts";
+import { BUMP_MARKER } from "../../runtime/bump-trailers.ts";
+import { BUILD_JOB_INPUT, CHANGE_GUARDS, commonInputs, DEFAULT_BRANCH_ONLY, guardedRules, needsBuild, rulesInput } from "../common.ts";
 import { IMAGE_PLACEHOLDER } from "./bump-message.ts";
 import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
-
-/**
- * A bump merged through a merge request lands as a merge commit titled "Merge branch
- * 'gitops/bump-…'"; its message still holds the bump's title, so the message is checked too.
- */
-const SKIP_MERGED_BUMPS = { if: `$CI_COMMIT_MESSAGE =~ /${BUMP_MARKER.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")}/`, when: "never" } as const;
 
 export default defineComponent(import.meta.url, {
   name: "update-manifests",
   description:
-    "Points the manifests on the default branch at the new image (kustomize images: entries and the container images kustomize's images transformer would change, edited in place so the diff is the value only): one commit pushed plainly and re-applied if the branch moved, or a merge request. The bump commit's own pipeline does not build or bump again (no loops) but still promotes. Outputs GITOPS_MANIFESTS_SHA, GITOPS_MANIFESTS_CHANGED and GITOPS_MERGE_REQUEST_URL.",
+    "Points the manifests on the default branch at the new image (kustomize images: entries and the container images kustomize's images transformer would change, edited in place so the diff is the value only): one commit pushed plainly and re-applied if the branch moved, or a merge request. No pipeline of a bump builds or bumps again (no loops); the pipeline that pushed a commit-mode bump promotes it, and the merge of a merge_request-mode bump is promoted by its own pipeline. Outputs GITOPS_MANIFESTS_SHA, GITOPS_MANIFESTS_CHANGED and GITOPS_MERGE_REQUEST_URL.",
   inputs: (catalog) => ({
     ...commonInputs(catalog, { stage: "deploy", job_name: "update-manifests" }),
+    build_job: BUILD_JOB_INPUT,
+    needs: {
+      type: "array",
+      description:
+        "More jobs that must succeed before the manifests change, in GitLab's needs: form, after build_job: by default the test job (optional, so a pipeline without it still bumps; artifacts: false, since only build's GITOPS_IMAGE is read). List your own test jobs here.",
+      default: [{ job: "test", artifacts: false, optional: true }],
+    },
     manifests: {
       type: "string",
       description:
@@ -34,7 +37,7 @@ export default defineComponent(import.meta.url, {
     },
     new_image: {
       type: "string",
-      description: "The image to point at: repository@sha256:<digest> or repository:tag. The default is the digest reference the build job publishes.",
+      description: "The image to point at: repository@sha256:<digest> or repository:tag. The default is the digest reference build_job publishes (its GITOPS_IMAGE, and no other job's).",
       default: "$GITOPS_IMAGE",
     },
     mode: {
@@ -52,14 +55,13 @@ export default defineComponent(import.meta.url, {
     },
     commit_message: {
       type: "string",
-      description: `The bump commit's message (the merge request's title in merge_request mode). ${IMAGE_PLACEHOLDER} is replaced by the new image. Its first line must contain ${BUMP_MARKER}: the rules of build, test and update-manifests skip commits that carry it.`,
+      description: `The bump commit's message (the merge request's title in merge_request mode). ${IMAGE_PLACEHOLDER} is replaced by the new image. Its first line must contain ${BUMP_MARKER}: the components' guards skip commits that carry it. Trailers naming the image, the source commit, the pipeline and the mode are appended.`,
       default: `chore(manifests): deploy ${IMAGE_PLACEHOLDER} ${BUMP_MARKER}`,
     },
-    rules: rulesInput("When the job runs. Default: pipelines of the default branch, except for bump commits (and merges of bump merge requests).", [
-      SKIP_BUMP_COMMITS,
-      SKIP_MERGED_BUMPS,
-      { if: DEFAULT_BRANCH_ONLY },
-    ]),
+    rules: rulesInput(
+      "When the job runs. Default: pipelines of the default branch (the script also refuses a pipeline commit that is not on the default branch). Guards before these rules keep it out of every pipeline of a bump (its commit, its merge commit, its merge request).",
+      [{ if: DEFAULT_BRANCH_ONLY }],
+    ),
   }),
   jobs: (inputs) => [
     job(inputs.job_name, {
@@ -77,7 +79,9 @@ export default defineComponent(import.meta.url, {
         [VARIABLES.commitMessage]: inputs.commit_message,
         [VARIABLES.repositoryUrl]: "$CI_SERVER_URL/$CI_PROJECT_PATH.git",
       },
-      rules: inputs.rules,
+      // build_job's image, once the listed jobs (the tests) passed; only build_job's dotenv report is read.
+      needs: [needsBuild(inputs.build_job), inputs.needs],
+      rules: guardedRules(CHANGE_GUARDS, inputs.rules),
       // Bumps of one branch queue instead of racing (the push still re-applies when the branch moved).
       resource_group: "gitops-update-manifests",
       script: nodeScript("components/update-manifests/update.ts"),

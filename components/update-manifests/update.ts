@@ -60,7 +60,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const branch = requireInput(env, VARIABLES.branch, "branch", "set branch to the branch that holds the manifests (default: $CI_DEFAULT_BRANCH)");
   const repositoryUrl = requireInput(env, VARIABLES.repositoryUrl, "repository URL", "the job builds it from CI_SERVER_URL and CI_PROJECT_PATH; run the job in a GitLab pipeline");
   const template = requireInput(env, VARIABLES.commitMessage, "commit_message", "set commit_message, for example \"chore(manifests): deploy {image} [gitops-bump]\"");
-  const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL });
+  const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
   const manifests = normaliseManifestsPath(requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
   const token = secretFromVariable(env, VARIABLES.tokenVariable, "token_variable").value;
   return { manifests, imageName, image, imageText, mode, branch, token, repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
@@ -95,6 +95,41 @@ async function remoteTip(git: Git, branch: string): Promise<string | undefined> 
 }
 
 /**
+ * The commit graph (no trees, no blobs) of `branch`, in its own repository so the checkout stays
+ * shallow; returns the repository and the branch's tip there, or no tip if the branch is missing.
+ */
+async function commitGraph(settings: Settings, scratch: string, branch: string): Promise<{ graph: Git; tip?: string }> {
+  const graph = new Git(path.join(scratch, "graph"), { token: settings.token });
+  if (!existsSync(path.join(graph.dir, ".git"))) {
+    await graph.init();
+    await graph.run(["remote", "add", "origin", settings.repositoryUrl]);
+  }
+  const ref = `refs/remotes/origin/${branch}`;
+  const fetched = await graph.exec(["fetch", "-q", "--no-tags", "--filter=tree:0", "origin", `+refs/heads/${branch}:${ref}`]);
+  if (fetched.code !== 0) {
+    const error = new GitCommandError(["fetch", "origin", branch], fetched);
+    if (error.failure !== "missing-ref") asInfrastructure(error);
+  }
+  return { graph, tip: await graph.resolve(ref) };
+}
+
+/**
+ * Refuses an image built from a commit that is not on the default branch: whatever the rules say
+ * (a consumer's own, or a merge-request pipeline that sees protected variables, which GitLab 18
+ * allows between protected branches), unmerged code never reaches the manifests.
+ */
+async function requireMergedCommit(settings: Settings, scratch: string, defaultBranch: string): Promise<void> {
+  const ours = settings.sourceCommit;
+  if (!ours) throw new InputError("CI_COMMIT_SHA", ours, "is empty", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the commit whose image it bumps");
+  const { graph, tip } = await commitGraph(settings, scratch, defaultBranch);
+  if (tip && (await graph.resolve(ours)) && (await graph.isAncestor(ours, tip))) return;
+  throw new RefusedError(
+    `this pipeline's commit ${ours.slice(0, 12)} is not on the default branch ${defaultBranch}: its image was built from code that is not merged, and only merged code is bumped into the manifests`,
+    `run update-manifests only in pipelines of ${defaultBranch} (its default rules); merge the change first`,
+  );
+}
+
+/**
  * A bump already on the branch that a newer pipeline made: its GitOps-Source-Commit trailer names
  * a commit that descends from this pipeline's. Bumping now would move the manifests back to an
  * older image (an older pipeline whose job ran late), so the job stands down instead.
@@ -102,15 +137,7 @@ async function remoteTip(git: Git, branch: string): Promise<string | undefined> 
 async function newerBump(settings: Settings, tip: string, scratch: string): Promise<{ commit: string; source: string } | undefined> {
   const ours = settings.sourceCommit;
   if (!ours || tip === ours) return undefined;
-  // The commit graph only (no trees, no blobs), in its own repository: the checkout stays shallow.
-  const graph = new Git(path.join(scratch, "graph"), { token: settings.token });
-  if (!existsSync(path.join(graph.dir, ".git"))) {
-    await graph.init();
-    await graph.run(["remote", "add", "origin", settings.repositoryUrl]);
-  }
-  const ref = `refs/remotes/origin/${settings.branch}`;
-  await graph.run(["fetch", "-q", "--no-tags", "--filter=tree:0", "origin", `+refs/heads/${settings.branch}:${ref}`]).catch(asInfrastructure);
-  const graphTip = (await graph.resolve(ref)) as string;
+  const { graph, tip: graphTip = tip } = await commitGraph(settings, scratch, settings.branch);
   if (!(await graph.resolve(ours)) || !(await graph.isAncestor(ours, graphTip))) {
     warn(`this pipeline's commit ${ours.slice(0, 12)} is not on ${settings.branch}: cannot tell whether a newer bump exists`);
     return undefined;
@@ -232,6 +259,7 @@ async function main(): Promise<void> {
     await git.run(["remote", "add", "origin", settings.repositoryUrl]);
     // Only the manifests are checked out: a large repository costs one commit and its trees.
     if (settings.manifests !== ".") await git.run(["sparse-checkout", "set", "--no-cone", `/${settings.manifests.replace(/[*?[\]\\!#]/g, "\\$&")}`]);
+    await requireMergedCommit(settings, scratch, env.CI_DEFAULT_BRANCH || settings.branch);
     const outcome = settings.mode === "commit" ? await bumpByCommit(git, settings, scratch) : await bumpByMergeRequest(git, settings, env, scratch);
     // Artifact paths are relative to the job's working directory (the project directory on a runner;
     // gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).

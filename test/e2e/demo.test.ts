@@ -1,6 +1,7 @@
 /**
  * The whole flow end to end (`npm run demo` runs the same scenario): merge request → review app →
- * merge → build and bump on main → staging from the bump commit's pipeline → manual production.
+ * merge → build, test, bump and staging in the merge commit's pipeline → no job in the bump
+ * commit's pipeline → manual production in the merge commit's pipeline.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -49,9 +50,15 @@ describe.skipIf(!tools)("the GitOps flow, end to end", () => {
       expect.stringMatching(/^publish the catalog \d+\.\d+\.\d+ and create the application$/),
       "merge request pipeline on feature/greeting: build → test → review deploy",
       "merge: the review stop job removes the namespace",
-      "default-branch pipeline: build → update-manifests (a bump commit on main)",
-      "the bump commit's pipeline: no build, promote-staging fast-forwards _gitlab/agents/staging",
-      "the manual production job fast-forwards _gitlab/agents/production",
+      "default-branch pipeline of the merge commit: build → test → update-manifests (a bump commit) → promote-staging (the bump)",
+      "the bump commit's pipeline: no job (no build, no bump, no second deployment)",
+      "the manual production job of the merge commit's pipeline fast-forwards _gitlab/agents/production to the bump",
+    ]);
+    // Each environment received exactly one commit: the bump, naming the image built for the change.
+    const image = expect.stringMatching(new RegExp(`/group/app@${result.digest}$`));
+    expect(result.deliveries).toEqual([
+      { branch: "_gitlab/agents/staging", commit: result.branches.main, title: expect.stringContaining("[gitops-bump]"), bumpOf: expect.stringMatching(/^[0-9a-f]{40}$/), image, step: result.steps[4]?.name },
+      { branch: "_gitlab/agents/production", commit: result.branches.main, title: expect.stringContaining("[gitops-bump]"), bumpOf: expect.stringMatching(/^[0-9a-f]{40}$/), image, step: result.steps[6]?.name },
     ]);
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.kustomization).toContain(`digest: ${result.digest}`);

@@ -73,7 +73,7 @@ const EXPECTED: Record<string, { mergeRequest: string[]; main: string[] }> = {
     main: ["build", "promote-production", "promote-review-base", "promote-staging", "test", "update-manifests"],
   },
   monorepo: {
-    mergeRequest: ["build-api", "build-web", "test-api", "test-web"],
+    mergeRequest: ["build-api", "build-web", "review-api-deploy", "review-api-stop", "review-web-deploy", "review-web-stop", "test-api", "test-web"],
     main: ["build-api", "build-web", "promote-production", "promote-staging", "test-api", "test-web", "update-manifests-api", "update-manifests-web"],
   },
 };
@@ -105,6 +105,34 @@ describe.skipIf(!requireTools("git", "rsync"))("examples under gitlab-ci-local",
       };
       expect(await jobs({ CI_PIPELINE_SOURCE: "merge_request_event", CI_COMMIT_BRANCH: "", CI_MERGE_REQUEST_IID: "1" })).toEqual(EXPECTED[name]?.mergeRequest);
       expect(await jobs({ CI_COMMIT_TITLE: "feat: a change", CI_COMMIT_MESSAGE: "feat: a change" })).toEqual(EXPECTED[name]?.main);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it("monorepo: each application's test, review and bump need its own build (no image named by hand), and promotion waits for both bumps", async () => {
+    const pipeline = readFileSync(path.join(EXAMPLES, "monorepo", ".gitlab-ci.yml"), "utf8");
+    for (const include of pipelineOf("monorepo").include) {
+      expect(Object.keys(include.inputs ?? {})).not.toContain("image");
+      expect(Object.keys(include.inputs ?? {})).not.toContain("new_image");
+    }
+    const project = await createProject({ files: { ".gitlab-ci.yml": pipeline } });
+    try {
+      const needsOf = async (variables: Record<string, string>) => {
+        const run = await gitlabCiLocal(project, ["--list-json"], { gitConfig: catalog.gitConfig, variables });
+        expect(run.code, run.stdout + run.stderr).toBe(0);
+        const listed = JSON.parse(run.stdout.slice(run.stdout.indexOf("["))) as Array<{ name: string; when: string; needs?: Array<{ job: string; artifacts: boolean }> }>;
+        return Object.fromEntries(listed.filter((j) => j.when !== "never").map((j) => [j.name, (j.needs ?? []).map((n) => `${n.job}${n.artifacts ? "" : " (no artifacts)"}`)]));
+      };
+      const mergeRequest = await needsOf({ CI_PIPELINE_SOURCE: "merge_request_event", CI_COMMIT_BRANCH: "", CI_MERGE_REQUEST_IID: "1" });
+      expect(mergeRequest).toMatchObject({ "test-api": ["build-api"], "test-web": ["build-web"], "review-api-deploy": ["build-api"], "review-web-deploy": ["build-web"] });
+      const main = await needsOf({ CI_COMMIT_TITLE: "feat: a change", CI_COMMIT_MESSAGE: "feat: a change" });
+      expect(main).toMatchObject({
+        "update-manifests-api": ["build-api", "test-api (no artifacts)"],
+        "update-manifests-web": ["build-web", "test-web (no artifacts)"],
+        "promote-staging": ["update-manifests-api", "update-manifests-web"],
+        "promote-production": ["update-manifests-api", "update-manifests-web", "promote-staging (no artifacts)"],
+      });
     } finally {
       project.remove();
     }

@@ -51,6 +51,7 @@ const components: Component[] = [
     environment_branch: text("Branch.", "_gitlab/agents/staging"),
     token_variable: text("Token variable.", "GITOPS_STAGING_TOKEN"),
     resource_group: text("Resource group.", "gitops-staging"),
+    needs: { type: "array", description: "Needs.", default: [] },
     dry_run: { type: "boolean", description: "Dry run.", default: false },
   }),
   component("brand-new", { ...common("brand-new"), target: text("Target.") }),

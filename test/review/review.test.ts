@@ -66,6 +66,21 @@ spec:
             backend: {service: {name: web, port: {number: 80}}}
 `;
 
+const HPA = `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 4
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}
+`;
+/** A custom resource (Prometheus operator's ServiceMonitor): the cluster serves it only once its definition is installed. */
+const SERVICE_MONITOR = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\nspec: {endpoints: [{port: http}]}\n";
+
 /** A checkout of the application: its review kustomize directory and whatever files the test wants. */
 function checkout(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), "review-app-"));
@@ -131,6 +146,11 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     return runTemplateJob({ component: "review", job: "review-stop", inputs: { agent: AGENT, manifests: "deploy/review", domain: DOMAIN, ...inputs }, env: { ...kubeEnv, ...mr } });
   }
 
+  /** `METHOD path` of every request since `count` that changed something (dry runs change nothing). */
+  function writesSince(count: number): string[] {
+    return api.writes().filter((r) => api.requests.indexOf(r) >= count).map((r) => `${r.method} ${r.path}`);
+  }
+
   function patchesSince(count: number) {
     return api.requests.slice(count).filter((r) => r.method === "PATCH");
   }
@@ -168,8 +188,14 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
       expect(a.object.metadata.labels?.["app.kubernetes.io/managed-by"]).toBe("gitops-components");
       if (a.object.kind !== "Namespace") expect(a.object.metadata.namespace).toBe(namespace);
     }
-    // kubectl asked the server to validate every field strictly.
-    expect(patchesSince(before).every((r) => r.query.fieldValidation === "Strict")).toBe(true);
+    // kubectl asked the server to validate every field strictly, and the cluster saw every object
+    // in a dry run before any of the app's objects was written.
+    const patches = patchesSince(before);
+    expect(patches.every((r) => r.query.fieldValidation === "Strict")).toBe(true);
+    const dryRuns = patches.filter((r) => r.query.dryRun === "All").map((r) => r.path);
+    expect(dryRuns.sort()).toEqual(applied.map((a) => a.path).sort());
+    const firstAppWrite = patches.findIndex((r) => r.query.dryRun !== "All" && r.path !== `/api/v1/namespaces/${namespace}`);
+    expect(patches.slice(firstAppWrite).some((r) => r.query.dryRun === "All")).toBe(false);
     expect(run.output).toContain(`Review app ready: https://feature-login-page.${DOMAIN}`);
     expect(api.unhandled).toEqual([]);
   });
@@ -260,19 +286,116 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     expect(existsSync(path.join(dir, "gitops-review.env"))).toBe(false);
   });
 
-  it("reports every invalid object and applies nothing", async () => {
+  it("reports every problem that needs no schema before contacting the cluster", async () => {
     const dir = app({
-      "deploy/review/service.yaml": SERVICE.replace("port: 80, targetPort: 8080", "port: http"),
-      "deploy/review/kustomization.yaml": "resources: [deployment.yaml, service.yaml, ingress.yaml, monitor.yaml]\n",
-      "deploy/review/monitor.yaml": "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\nspec: {endpoints: [{port: http}]}\n",
+      "deploy/review/kustomization.yaml": "resources: [deployment.yaml, service.yaml, ingress.yaml, namespace.yaml, reader.yaml]\n",
+      "deploy/review/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: mine}\n",
+      "deploy/review/reader.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n",
     });
     const before = api.requests.length;
-    const run = await deploy(dir, mergeRequest("feature/invalid", "13"));
+    const run = await deploy(dir, mergeRequest("feature/local-problems", "13"), { image_name: "registry.example.com/group/other" });
     expect(run.code).toBe(2);
     expect(run.output).toContain("the rendered review app is not valid (nothing was applied)");
-    expect(run.output).toContain("Service/web: data/spec/ports/0/port must be integer");
-    expect(run.output).toContain("ServiceMonitor/web (monitoring.coreos.com/v1): this kind cannot be validated offline");
+    // kustomize's namespace transformer renames a Namespace object to the review namespace.
+    expect(run.output).toMatch(/Namespace\/review-13-feature-local-problems-[0-9a-f]{8}: the manifests declare a Namespace; review apps create their own/);
+    expect(run.output).toContain("ClusterRole/reader (rbac.authorization.k8s.io/v1): kustomize set no namespace on it, so it is cluster-scoped");
+    expect(run.output).toContain(`no container runs ${NEW_IMAGE}: no container image in deploy/review is named registry.example.com/group/other`);
     expect(api.requests.slice(before)).toEqual([]);
+  });
+
+  describe("the cluster validates every object in a server-side dry run before anything is applied", () => {
+    const refusals: Array<{ given: string; files: Record<string, string>; said: (namespace: string) => string }> = [
+      {
+        given: "an unknown field",
+        files: { "deploy/review/deployment.yaml": DEPLOYMENT.replace("replicas: 2", "replica: 2") },
+        said: (ns: string) => `Error from server: failed to create typed patch object (${ns}/web; apps/v1, Kind=Deployment): .spec.replica: field not declared in schema`,
+      },
+      {
+        given: "a missing required field",
+        files: { "deploy/review/service.yaml": SERVICE.replace("  ports: [{port: 80, targetPort: 8080}]\n", "") },
+        said: () => 'The Service "web" is invalid: spec.ports: Required value',
+      },
+      {
+        given: "a wrong type",
+        files: { "deploy/review/deployment.yaml": DEPLOYMENT.replace("replicas: 2", 'replicas: "2"') },
+        said: (ns: string) => `Error from server: failed to create typed patch object (${ns}/web; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string`,
+      },
+    ];
+
+    it.each(refusals.map((r, i) => ({ ...r, iid: String(30 + i) })))("refuses $given with the cluster's words, applies nothing and removes the namespace it made for the dry run", async ({ files, said, iid }) => {
+      const dir = app(files);
+      const before = api.requests.length;
+      const run = await deploy(dir, mergeRequest(`feature/refused-${iid}`, iid));
+      expect(run.code).toBe(2);
+      const namespace = /namespace (review-\S+)/.exec(run.output)?.[1] as string;
+      expect(run.output).toContain("ERROR: the review cluster refused deploy/review in a server-side dry run (strict field validation), so nothing was applied:");
+      expect(run.output).toContain(said(namespace));
+      expect(run.output).toContain(`The namespace ${namespace} this job created for the dry run was removed again.`);
+      expect(run.output).toContain("Fix: fix what the cluster named above in deploy/review");
+      // The only writes: the namespace the dry run needed, and its removal.
+      expect(writesSince(before)).toEqual([`PATCH /api/v1/namespaces/${namespace}`, `DELETE /api/v1/namespaces/${namespace}`]);
+      expect(api.get("namespaces", undefined, namespace)).toBeUndefined();
+      expect(existsSync(path.join(dir, "gitops-review.env"))).toBe(false);
+      expect(api.unhandled).toEqual([]);
+    });
+
+    it("leaves a running review app exactly as it was when a later push is refused", async () => {
+      const mr = mergeRequest("feature/later-typo", "33");
+      const good = app();
+      expectOk(await deploy(good, mr));
+      const namespace = readDotenv(path.join(good, "gitops-review.env")).GITOPS_REVIEW_NAMESPACE as string;
+      const running = structuredClone(api.get("deployments", namespace, "web"));
+      const before = api.requests.length;
+      const run = await deploy(app(refusals[0]?.files), mr, {}, `${REGISTRY_IMAGE}@sha256:${"e".repeat(64)}`);
+      expect(run.code).toBe(2);
+      expect(run.output).toContain(".spec.replica: field not declared in schema");
+      expect(run.output).not.toContain("this job created for the dry run");
+      expect(writesSince(before)).toEqual([]);
+      expect(api.get("deployments", namespace, "web")).toEqual(running);
+    });
+
+    it("accepts a kind the offline schemas never knew: a HorizontalPodAutoscaler", async () => {
+      const dir = app({
+        "deploy/review/kustomization.yaml": "resources: [deployment.yaml, service.yaml, ingress.yaml, hpa.yaml]\n",
+        "deploy/review/hpa.yaml": HPA,
+      });
+      expectOk(await deploy(dir, mergeRequest("feature/autoscaled", "34")));
+      const namespace = readDotenv(path.join(dir, "gitops-review.env")).GITOPS_REVIEW_NAMESPACE as string;
+      expect(api.get("horizontalpodautoscalers", namespace, "web")?.spec).toMatchObject({ scaleTargetRef: { kind: "Deployment", name: "web" }, maxReplicas: 4 });
+      expect(api.unhandled).toEqual([]);
+    });
+
+    it("refuses a custom resource the cluster does not serve, naming the missing definition, and accepts it once the definition is installed", async () => {
+      const files = { "deploy/review/kustomization.yaml": "resources: [deployment.yaml, service.yaml, ingress.yaml, monitor.yaml]\n", "deploy/review/monitor.yaml": SERVICE_MONITOR };
+      const mr = mergeRequest("feature/monitored", "35");
+      const before = api.requests.length;
+      const refused = await deploy(app(files), mr);
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain('no matches for kind "ServiceMonitor" in version "monitoring.coreos.com/v1"');
+      expect(refused.output).toContain("Fix: the review cluster does not serve ServiceMonitor (monitoring.coreos.com/v1): install its CustomResourceDefinition in the review cluster, or leave that kind out of deploy/review");
+      const made = /namespace (review-\S+)/.exec(refused.output)?.[1] as string;
+      expect(writesSince(before)).toEqual([`PATCH /api/v1/namespaces/${made}`, `DELETE /api/v1/namespaces/${made}`]);
+
+      api.installCustomResourceDefinition({ group: "monitoring.coreos.com", version: "v1", kind: "ServiceMonitor" });
+      const dir = app(files);
+      expectOk(await deploy(dir, mr));
+      const namespace = readDotenv(path.join(dir, "gitops-review.env")).GITOPS_REVIEW_NAMESPACE as string;
+      expect(api.get("servicemonitors", namespace, "web")?.spec).toEqual({ endpoints: [{ port: "http" }] });
+      expect(api.unhandled).toEqual([]);
+    });
+
+    it("refuses to take over a namespace of the review app's name that the review jobs did not create", async () => {
+      const mr = mergeRequest("feature/foreign-namespace", "36");
+      const dir = app();
+      expectOk(await deploy(dir, mr));
+      const namespace = readDotenv(path.join(dir, "gitops-review.env")).GITOPS_REVIEW_NAMESPACE as string;
+      api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { team: "someone-else" } } });
+      const before = api.requests.length;
+      const run = await deploy(app(), mr);
+      expect(run.code).toBe(3);
+      expect(run.output).toContain(`namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components; the review jobs did not create it, so deploy will not take it over`);
+      expect(writesSince(before)).toEqual([]);
+    });
   });
 
   it("refuses when no container uses image_name, naming the images it found", async () => {

@@ -6,7 +6,14 @@ import { describe, expect, it } from "vitest";
 import { includeTemplate, loadTemplate } from "../support/templates.ts";
 
 const REQUIRED = { manifests: "deploy/review", domain: "review.example.com" };
-const MR_RULE = [{ if: "$CI_COMMIT_TITLE =~ /\\[gitops-bump\\]/", when: "never" }, { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }];
+/** The guards, then the `rules` input as one nested item (GitLab flattens it). */
+const GUARDS = [
+  { if: "$CI_COMMIT_TITLE =~ /\\[gitops-bump\\]/", when: "never" },
+  { if: "$CI_COMMIT_MESSAGE =~ /\\[gitops-bump\\]|Merge branch 'gitops\\/bump-/", when: "never" },
+  { if: "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME =~ /^gitops\\/bump-/", when: "never" },
+  { if: '$CI_MERGE_REQUEST_EVENT_TYPE == "merge_train"', when: "never" },
+];
+const MR_RULE = [...GUARDS, [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]];
 
 describe("review template", () => {
   it("has a deploy and a stop job named after job_prefix, and on_stop names the stop job", () => {
@@ -21,6 +28,18 @@ describe("review template", () => {
     expect(jobs["review-deploy"]?.rules).toEqual(MR_RULE);
     expect(jobs["review-stop"]?.rules).toEqual(MR_RULE);
     expect(loadTemplate("review").text).toContain(`- if: $CI_PIPELINE_SOURCE == "merge_request_event"`);
+  });
+
+  it("keeps its guards when a consumer replaces the rules", () => {
+    const rules = [{ if: "$CI_MERGE_REQUEST_LABELS =~ /review-app/" }];
+    const jobs = includeTemplate("review", { ...REQUIRED, rules });
+    expect(jobs["review-deploy"]?.rules).toEqual([...GUARDS, rules]);
+    expect(jobs["review-stop"]?.rules).toEqual([...GUARDS, rules]);
+  });
+
+  it("deploys the image of the build job it needs, named by build_job", () => {
+    expect(includeTemplate("review", REQUIRED)["review-deploy"]?.needs).toEqual([{ job: "build", artifacts: true }]);
+    expect(includeTemplate("review", { ...REQUIRED, build_job: "build-web" })["review-deploy"]?.needs).toEqual([{ job: "build-web", artifacts: true }]);
   });
 
   it("deploys to environment review/<slug> with the URL from its dotenv, the stop job, auto-stop, development tier and the agent", () => {
@@ -57,9 +76,11 @@ describe("review template", () => {
     }
   });
 
-  it("keeps each job's embedded script under 1 MiB, GitLab's limit for one job's compiled configuration", () => {
-    // GitLab 18.11 refuses a job whose compiled configuration exceeds 1 MiB (gitlab-org/gitlab!241962).
-    const { body } = loadTemplate("review");
-    for (const job of Object.values(body)) expect(Buffer.byteLength((job.script as string[]).join("\n"))).toBeLessThan(1024 * 1024);
+  it("stays within the catalog's budgets: each embedded script at most 64 KB, the template at most 100 KB", () => {
+    // The cluster validates objects (server-side dry run), so no schema library is bundled; GitLab
+    // refuses any string over 1 MiB (Gitlab::Ci::Config::Interpolation::Config::MAX_NODE_SIZE).
+    const { body, text } = loadTemplate("review");
+    for (const job of Object.values(body)) expect(Buffer.byteLength((job.script as string[]).join("\n"))).toBeLessThanOrEqual(64 * 1024);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(100 * 1024);
   });
 });

@@ -31,8 +31,14 @@ describe.skipIf(!requireTools("git", "rsync"))("test component in a pipeline", (
     await server?.close();
   });
 
-  async function pipeline(script: string[]): Promise<Project> {
-    const ci = { include: [{ component: catalog.component("test"), inputs: { image: "unused", script, junit: "reports/junit.xml" } }] };
+  /** A stand-in for the build component: the job test needs, publishing GITOPS_IMAGE in its dotenv report. */
+  const BUILD = { stage: "build", script: ["echo GITOPS_IMAGE=unused > build.env"], artifacts: { reports: { dotenv: "build.env" } } };
+
+  async function pipeline(script: string[], options: { build?: boolean } = {}): Promise<Project> {
+    const ci = {
+      include: [{ component: catalog.component("test"), inputs: { image: "unused", script, junit: "reports/junit.xml" } }],
+      ...(options.build === false ? {} : { build: BUILD }),
+    };
     const project = await createProject({ files: { ".gitlab-ci.yml": stringify(ci) } });
     projects.push(project);
     return project;
@@ -50,7 +56,7 @@ describe.skipIf(!requireTools("git", "rsync"))("test component in a pipeline", (
     ]);
     const run = await gitlabCiLocal(project, [], { gitConfig: catalog.gitConfig });
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/PASS\s+test 87\.5% coverage/);
+    expect(run.stdout).toMatch(/PASS\s+test\s+87\.5% coverage/);
     passing = project;
   });
 
@@ -70,8 +76,18 @@ describe.skipIf(!requireTools("git", "rsync"))("test component in a pipeline", (
     const run = await gitlabCiLocal(project, [], { gitConfig: catalog.gitConfig });
     expect(run.code).not.toBe(0);
     expect(run.stdout).toMatch(/FAIL\s+test/);
-    expect(run.stdout).toContain("test > one test failed");
-    expect(run.stdout).not.toContain("test > never-reached");
+    // gitlab-ci-local pads job names to the longest one ("build"): "test  > …".
+    expect(run.stdout).toMatch(/test\s+> one test failed/);
+    expect(run.stdout).not.toContain("never-reached\n");
     expect(existsSync(path.join(jobDir(project), "reports", "junit.xml"))).toBe(true);
+  });
+
+  it("fails before any job runs when the build job it needs is missing (no test without an image)", async () => {
+    const project = await pipeline(["echo should-not-run"], { build: false });
+    const run = await gitlabCiLocal(project, [], { gitConfig: catalog.gitConfig });
+    expect(run.code).not.toBe(0);
+    // gitlab-ci-local's words; GitLab refuses to create the pipeline: "test job: undefined need: build".
+    expect(run.stdout + run.stderr).toContain("needs: [build] for test could not be found");
+    expect(run.stdout).not.toContain("should-not-run");
   });
 });

@@ -127,6 +127,8 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
     expect(await git(p.bare, "show", `${main}:deploy/kustomization.yaml`)).toBe(KUSTOMIZATION.replace(`    newTag: "v1"      # bumped by CI`, `    digest: "${DIGEST}"      # bumped by CI`).trimEnd());
     expect(await git(p.bare, "log", "-1", "--format=%s%n%an <%ae>", main)).toBe(`chore(manifests): deploy ${APP}@${DIGEST} [gitops-bump]\nGitOps Bot <gitops-bot@noreply>`);
     expect(await git(p.bare, "log", "-1", "--format=%(trailers:key=GitOps-Source-Commit,valueonly)", main)).toBe(p.main);
+    // The trailer the promotion jobs' guard reads: this bump's own pipeline does not deploy again.
+    expect(await git(p.bare, "log", "-1", "--format=%(trailers:key=GitOps-Bump-Mode,valueonly)", main)).toBe("commit");
     expect(run.outputs).toEqual({ GITOPS_MANIFESTS_SHA: main, GITOPS_MANIFESTS_CHANGED: "true" });
     expect(run.stdout).toContain(`deploy/kustomization.yaml:8 images[0].newTag: v1 -> (removed)`);
   });
@@ -291,6 +293,21 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
       expect(run.output).not.toContain("dev-token");
     });
 
+    it("when the pipeline's commit is not on the default branch (a merge-request pipeline that sees the token), whatever the rules say", async () => {
+      const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION });
+      await git(p.work, "checkout", "-q", "-b", "feature");
+      await git(p.work, "commit", "-q", "--allow-empty", "-m", "feat: under review");
+      const feature = await git(p.work, "rev-parse", "HEAD");
+      await git(p.work, "push", "-q", `${server.url}/${p.repo}.git`.replace("http://", "http://dev:dev-token@"), "HEAD:refs/heads/feature");
+      const pushes = pushesTo(p.repo);
+      const run = await runJob(p, {}, { CI_COMMIT_SHA: feature, CI_PIPELINE_SOURCE: "merge_request_event" });
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain(`this pipeline's commit ${feature.slice(0, 12)} is not on the default branch main: its image was built from code that is not merged`);
+      expect(server.branch(p.repo, "main")).toBe(p.main);
+      expect(pushesTo(p.repo)).toBe(pushes);
+      expect(run.outputs).toBeUndefined();
+    });
+
     it("when the token variable is missing", async () => {
       const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION });
       const run = await runJob(p, {}, { GITOPS_MANIFESTS_TOKEN: "" });
@@ -324,7 +341,7 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
               source_branch: branch,
               target_branch: "main",
               title: `chore(manifests): deploy ${APP}@${DIGEST} [gitops-bump]`,
-              description: `GitOps-Image: ${APP}@${DIGEST}\nGitOps-Source-Commit: ${p.main}\nGitOps-Pipeline: https://gitlab.example.com/group/app/-/pipelines/7`,
+              description: `GitOps-Image: ${APP}@${DIGEST}\nGitOps-Source-Commit: ${p.main}\nGitOps-Pipeline: https://gitlab.example.com/group/app/-/pipelines/7\nGitOps-Bump-Mode: merge_request`,
               remove_source_branch: true,
             },
             status: 201,
