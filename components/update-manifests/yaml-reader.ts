@@ -82,7 +82,7 @@ const isSpace = (c: string | undefined) => c !== undefined && SPACE.test(c);
 const isBreak = (c: string | undefined) => c === "\n" || c === "\r";
 const isFlowIndicator = (c: string | undefined) => c !== undefined && ",[]{}".includes(c);
 /** A character of a tag after its `!` (YAML's URI characters, without the flow indicators). */
-const TAG_CHAR = /[A-Za-z0-9\-#;/?:@&=+$_.~*'()!]/;
+const TAG_CHAR = /[A-Za-z0-9\-#;/?:@&=+$_.~*'()]/;
 /** Plain scalars cannot start with these (`-`, `?`, `:` can when a non-space follows). */
 const INDICATORS = "-?:,[]{}#&*!|>'\"%@`";
 
@@ -221,6 +221,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
       } else if (ch() === "!" && found.tag === undefined) {
         const verbatim = ch(++pos) === "<";
         if (verbatim) pos++;
+        // A named handle (`!!`, `!e!`) comes before the suffix.
+        else pos += /^\w*!/.exec(src.slice(pos, pos + 64))?.[0].length ?? 0;
         for (;;) {
           if (ch() === "%" && /^%[0-9a-fA-F]{2}$/.test(src.slice(pos, pos + 3))) pos += 3;
           else if (TAG_CHAR.test(ch() ?? " ") || (verbatim && isFlowIndicator(ch()))) pos++;
@@ -339,10 +341,7 @@ export function readYamlDocuments(src: string): YamlNode[] {
       const text = src.slice(at, src[eol - 1] === "\r" ? eol - 1 : eol);
       const spaces = spacesFrom(at);
       const blank = spaces === text.length;
-      if (!blank && depth === undefined) {
-        if (spaces <= parent) break;
-        depth = spaces;
-      }
+      if (!blank && depth === undefined) depth = spaces <= parent ? Infinity : spaces;
       if (documentMarker(at) || (!blank && spaces < (depth as number))) {
         if (/^ *\t/.test(text)) fail("a tab before a block scalar's content", at);
         break;
