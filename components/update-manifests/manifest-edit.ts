@@ -132,13 +132,9 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
   /** A kustomization's images: entry for the image, set to it. */
   const editEntry = (entry: YamlMap, index: number, name: string, shared: Set<YamlNode>) => {
     const { repository, tag, digest } = target.image;
-    const want: Record<string, string | undefined> = {
-      // newName only when the repository moves; an existing newName is kept, and kept right.
-      newName: repository !== name || ownPair(entry, "newName") ? repository : undefined,
-      // kustomize renders newTag and digest together (`app:v2@sha256:...`): a stale one would pin the old image.
-      newTag: tag,
-      digest,
-    };
+    // newName only when the repository moves (an existing newName is kept, and kept right); newTag
+    // and digest both, as kustomize renders them together (`app:v2@sha256:...`): a stale one would pin the old image.
+    const want: Record<string, string | undefined> = { newName: repository !== name || ownPair(entry, "newName") ? repository : undefined, newTag: tag, digest };
     const textOf = (node: YamlNode) => (resolve(node) as YamlScalar).value;
     const path = (key: string) => `images[${index}].${key}`;
     const place = `images entry ${name}`;

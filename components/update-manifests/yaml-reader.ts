@@ -73,7 +73,7 @@ export class YamlSyntaxError extends Error {
   }
 }
 
-/** What introduced a block node: only a sequence entry (or an explicit key or value) may open a collection on its line. */
+/** What introduced a block node: only a sequence entry may open a collection on its line. */
 type BlockContext = "document" | "value" | "entry";
 
 /** A space or a tab (a regular expression: esbuild would print a "\t" string as a raw tab). */
@@ -255,7 +255,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
     skipSpaces();
     const where = `the ${what} that starts on line ${lineOf(start)}, which may not be closed`;
     if (documentMarker(lineStart)) fail(`document marker inside ${where}`, lineStart);
-    if (!isBreak(ch()) && ch() !== undefined && spaces <= parent) fail(`this line is not indented enough to continue ${where}`, lineStart + spaces);
+    // (A comment line inside a flow collection may sit anywhere, as in `yaml`.)
+    if (!isBreak(ch()) && ch() !== undefined && spaces <= parent && !(what === "flow collection" && ch() === "#")) fail(`this line is not indented enough to continue ${where}`, lineStart + spaces);
   };
 
   /** A plain scalar; `flow`: inside flow collections, where `,[]{}` end it. Continuation lines must be deeper than `parent`. */
@@ -378,25 +379,21 @@ export function readYamlDocuments(src: string): YamlNode[] {
     for (pos++; ; pos++) {
       flowSpace(parent, start);
       if (ch() === close) break;
-      const explicit = indicator("?");
-      if (explicit) {
-        pos++;
-        flowSpace(parent, start);
-      }
+      if (indicator("?")) unsupportedExplicitKey();
       const atIndicator = ch() === ":" && (blankAt(pos + 1) || isFlowIndicator(ch(pos + 1)));
-      const key = atIndicator || (explicit && (ch() === "," || ch() === close)) ? empty(pos) : flowNode(parent, start);
+      const key = atIndicator ? empty(pos) : flowNode(parent, start);
       const keyEnd = pos;
       flowSpace(parent, start);
       // After a quoted or bracketed key, ":" needs no space (JSON).
       const jsonLike = key.kind !== "scalar" || key.style === "single" || key.style === "double";
       let value: YamlNode | undefined;
       if (ch() === ":" && (jsonLike || blankAt(pos + 1) || isFlowIndicator(ch(pos + 1)))) {
-        if (!explicit && multiLine(key)) fail("a mapping key must be on one line", key.start);
+        if (multiLine(key) || (node.kind === "seq" && src.slice(key.start, pos).includes("\n"))) fail("a mapping key must be on one line", key.start);
         pos++;
         flowSpace(parent, start);
         value = ch() === "," || ch() === close ? empty(pos) : flowNode(parent, start);
         flowSpace(parent, start);
-      } else if (explicit || node.kind === "map") value = empty(keyEnd);
+      } else if (node.kind === "map") value = empty(keyEnd);
       if (node.kind === "map") addPair(node, key, value as YamlNode);
       else if (value === undefined) node.items.push(key);
       else node.items.push(addPair({ kind: "map", flow: true, pairs: [], start: key.start, end: Math.max(value.end, key.end) }, key, value));
@@ -427,6 +424,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
   };
 
   const multiLine = (node: YamlNode) => src.slice(node.start, node.end).includes("\n");
+  /** `? key` entries never appear in Kubernetes manifests, and readers disagree on their corner cases: refused. */
+  const unsupportedExplicitKey = () => fail('explicit keys ("? key") are not supported: write the key as "key: value"');
 
   const addPair = (map: YamlMap, key: YamlNode, value: YamlNode): YamlMap => {
     const id = keyIdentity(key);
@@ -451,35 +450,19 @@ export function readYamlDocuments(src: string): YamlNode[] {
     const map: YamlMap = { kind: "map", flow: false, pairs: [], start: firstKey?.start ?? pos, end: pos };
     let key = firstKey;
     do {
-      let value: YamlNode;
-      if (key === undefined && indicator("?")) {
-        pos++;
-        const inline = afterIndicator();
-        key = inline || entryContinues(col, true) ? blockNode(col, "entry", inline) : empty(pos);
-        finishLine();
-        const lineStart = pos;
-        if (nextContent() === col && indicator(":")) {
-          pos++;
-          const sameLine = afterIndicator();
-          value = sameLine || entryContinues(col, true) ? blockNode(col, "entry", sameLine) : empty(pos);
-        } else {
-          pos = lineStart;
-          value = empty(key.end);
-        }
-      } else {
-        if (key === undefined) {
-          const propsAt = pos;
-          const props = properties();
-          if (pos !== propsAt && column(propsAt) !== col) fail("unexpected indentation");
-          key = withProperties(indicator(":") ? empty(pos) : flowNodeInBlock(col), props);
-          skipSpaces();
-        }
-        if (!indicator(":")) fail('expected a key and ": " (a mapping entry)');
-        if (multiLine(key)) fail("a mapping key must be on one line", key.start);
-        pos++;
-        const inline = afterIndicator();
-        value = inline || entryContinues(col, true) ? blockNode(col, "value", inline) : empty(pos);
+      if (key === undefined) {
+        if (indicator("?")) unsupportedExplicitKey();
+        const propsAt = pos;
+        const props = properties();
+        if (pos !== propsAt && column(propsAt) !== col) fail("unexpected indentation");
+        key = withProperties(indicator(":") ? empty(pos) : flowNodeInBlock(col), props);
+        skipSpaces();
       }
+      if (!indicator(":")) fail('expected a key and ": " (a mapping entry)');
+      if (multiLine(key)) fail("a mapping key must be on one line", key.start);
+      pos++;
+      const inline = afterIndicator();
+      const value = inline || entryContinues(col, true) ? blockNode(col, "value", inline) : empty(pos);
       addPair(map, key, value);
       map.end = Math.max(map.end, value.end, key.end);
       key = undefined;
@@ -493,8 +476,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
    */
   const blockNode = (parent: number, context: BlockContext, inline: boolean): YamlNode => {
     const lineAt = pos;
-    // After "- " or "? ", a tab may separate a scalar, not properties or a compact collection (as in `yaml`).
-    const tabbed = inline && context === "entry" && /[-?][ \t]*\t[ \t]*$/.test(src.slice(lineStartOf(lineAt), lineAt));
+    // After "- ", a tab may separate a scalar, not properties or a compact collection (as in `yaml`).
+    const tabbed = inline && context === "entry" && /-[ \t]*\t[ \t]*$/.test(src.slice(lineStartOf(lineAt), lineAt));
     const props = properties();
     const hasProps = pos !== lineAt;
     if (tabbed && hasProps) fail("tabs are not allowed as indentation", lineAt);
@@ -506,11 +489,12 @@ export function readYamlDocuments(src: string): YamlNode[] {
     }
     const at = column(lineAt);
     const c = ch();
-    if (indicator("-") || indicator("?") || indicator(":")) {
+    if (indicator("?")) unsupportedExplicitKey();
+    if (indicator("-") || indicator(":")) {
       const what = `a block ${c === "-" ? "sequence" : "mapping"} cannot start on this line`;
       if (inline && context !== "entry") fail(what);
-      // `&a : value`: the properties are an empty key's after "- ", the mapping's on a line of its own (as in `yaml`).
-      if (hasProps && c === ":") return inline ? blockMapping(at, withProperties(empty(pos), props)) : withProperties(blockMapping(at, empty(pos)), props);
+      // `&a : value`: the properties are the empty key's, except on a mapping value's own line (as in `yaml`).
+      if (hasProps && c === ":") return inline || context !== "value" ? blockMapping(at, withProperties(empty(pos), props)) : withProperties(blockMapping(at, empty(pos)), props);
       if (hasProps) fail(what);
       if (tabbed) fail("tabs are not allowed as indentation", lineAt);
       return c === "-" ? blockSequence(at) : blockMapping(at);

@@ -32,9 +32,9 @@ describe("readYamlDocuments reads what the yaml library reads", () => {
     "explicit: |2\n   two spaces kept\nchomp: >1-\n  x\n",
     // Compact and explicit forms.
     "- - a\n  - b\n- k: v\n  l: w\n-   # comment\n  x\n",
-    "? a\n: b\n? [c, d]\n: - e\n",
+    "[c, d]: e\n",
     "key:\n- a\n- b\nother: c\n",
-    "{a: [1, {b: c}], d, ? e : f, \"g\":h}\n",
+    "{a: [1, {b: c}], d, \"g\":h}\n",
     "[a: b, c, {d: e}]\n",
     // Anchors, aliases, merge keys (read as plain keys), tags.
     "base: &b {image: app:v1}\nuse: *b\nmerged:\n  <<: *b\n  name: x\n",
@@ -74,6 +74,10 @@ describe("readYamlDocuments reads what the yaml library reads", () => {
   it("refuses what kustomize's parser refuses and the library accepts: a lone carriage return, an alias inside its own anchor", () => {
     expect(() => readYamlDocuments("a: b\rc: d\n")).toThrow(/carriage return/);
     expect(() => readYamlDocuments("&a [*a]\n")).toThrow(/inside the node its anchor names/);
+  });
+
+  it.each(["? a\n: b\n", "- ? a\n", "{? a : b}\n"])("refuses explicit keys, which manifests never use and readers disagree on: %j", (text) => {
+    expect(() => readYamlDocuments(text)).toThrow(/explicit keys \("\? key"\) are not supported: write the key as "key: value"/);
   });
 });
 
