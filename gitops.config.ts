@@ -1,12 +1,12 @@
 /**
  * This catalog's configuration. A platform team that forks the catalog changes these values and
- * runs `npm run generate`; every template follows.
+ * runs `npm run generate`; every template follows. The tools image every component defaults to is
+ * derived from them: `$CI_REGISTRY/<catalogProject>/tools:<version>` (generator/config.ts).
  */
 import { defineConfig } from "./generator/config.ts";
 
 export default defineConfig({
   catalogProject: "platform/gitops-components",
-  toolsImage: "registry.gitlab.com/platform/gitops-components/tools",
   reviewAgent: "platform/gitops-agents:review",
   environmentBranches: {
     staging: "_gitlab/agents/staging",

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (generator part): wall time of `generate` on the real catalog, on a synthetic
- * 30-component catalog (GitLab's limit) and on a 100-component one, each against the floor of
+ * 30-component catalog (GitLab's limit from 16.9) and on a 100-component one (current GitLab's), each against the floor of
  * starting the same runtime (tsx) on an empty script, all measured in this run. Prints medians
  * and ratios; asserts nothing.
  */

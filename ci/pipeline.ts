@@ -5,19 +5,24 @@
  * check that the tag is the generated version, then the image's version tag and the catalog release.
  */
 import type { Component } from "../generator/component.ts";
+import { toolsImageRepository } from "../generator/config.ts";
 import type { Rule } from "../generator/job.ts";
 import { definePipeline, type PipelineInclude } from "../generator/pipeline.ts";
 
 /**
  * Third-party images, pinned. buildah builds the tools image (it cannot build itself the first
- * time); glab is what the `release` keyword runs (GitLab documents `cli:latest`; a pin keeps a
- * release reproducible).
+ * time). The `release` keyword runs a script GitLab injects (lib/gitlab/ci/build/releaser.rb):
+ * GitLab 17.x runs only `release-cli create`, which the glab image (`gitlab-org/cli`) lacks; 18.x
+ * runs `glab release create` when glab >= 1.58.0 is in the image and falls back to release-cli
+ * otherwise, until 20.0 removes the fallback. The release-cli image ships both binaries (glab since
+ * release-cli v0.20.0, gitlab-org/release-cli!185), so it releases on every GitLab from the 17.6
+ * floor on; a pin keeps a release reproducible.
  */
 const BUILDAH_IMAGE = "quay.io/buildah/stable:v1.43.4";
-const GLAB_IMAGE = "registry.gitlab.com/gitlab-org/cli:v1.107.0";
+const RELEASE_IMAGE = "registry.gitlab.com/gitlab-org/release-cli:v0.24.0";
 
-/** Packages only the library's tests need on top of the tools image (a registry, rsync, busybox). */
-const TEST_PACKAGES = ["docker-registry", "rsync", "busybox-static"];
+/** Packages only the library's tests need on top of the tools image (a registry, rsync, busybox, libyaml for Python, sshd). */
+const TEST_PACKAGES = ["docker-registry", "rsync", "busybox-static", "python3-yaml", "openssh-server"];
 
 /** GitLab's catalog publishes bare semver tags (no `v`); the release runs only for those. */
 const RELEASE_TAG: Rule = { if: "$CI_COMMIT_TAG =~ /^\\d+\\.\\d+\\.\\d+$/" };
@@ -39,6 +44,13 @@ interface SelfTest {
 /** Self-test stages, in order: the image first, then what uses it, then what needs staging moved. */
 const SELF_TEST_STAGES = ["self-test-build", "self-test", "self-test-production"] as const;
 type SelfTestStage = (typeof SELF_TEST_STAGES)[number];
+
+/**
+ * Where this project builds and publishes its tools image: its own registry, whatever instance and
+ * path it lives at. The templates' default (generator/config.ts) names the same repository from
+ * gitops.config.ts; the release checks that the two agree.
+ */
+const TOOLS_REPOSITORY = "$CI_REGISTRY_IMAGE/tools";
 
 /** The scratch image repository: a sibling of the project's images, never the tools image. */
 const SCRATCH_IMAGE = "$CI_REGISTRY_IMAGE/selftest";
@@ -98,13 +110,13 @@ const SELF_TESTS: Record<string, SelfTest> = {
  */
 const SELF_TEST_RULES: Rule[] = [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }, RELEASE_TAG];
 
-function selfTestInclude(component: Component, test: SelfTest, toolsImage: string): PipelineInclude {
+function selfTestInclude(component: Component, test: SelfTest): PipelineInclude {
   const common: Record<string, unknown> = {
     stage: test.stage ?? "self-test",
     job_name: `selftest-${component.name}`,
     job_prefix: `selftest-${component.name}`,
     // The image this very commit built: the version tag a template defaults to exists only after release.
-    image: `${toolsImage}:$CI_COMMIT_SHA`,
+    image: `${TOOLS_REPOSITORY}:$CI_COMMIT_SHA`,
     rules: SELF_TEST_RULES,
   };
   for (const name of test.keepDefault ?? []) delete common[name];
@@ -115,8 +127,12 @@ function selfTestInclude(component: Component, test: SelfTest, toolsImage: strin
 }
 
 export default definePipeline(import.meta.url, (catalog, components) => {
-  const tools = catalog.config.toolsImage;
+  const tools = TOOLS_REPOSITORY;
   const toolsAtCommit = `${tools}:$CI_COMMIT_SHA`;
+  // The templates of a release default to this repository: a catalog moved or forked without
+  // updating gitops.config.ts would publish components whose image does not exist.
+  const configured = toolsImageRepository(catalog.config);
+  const samePlace = `[ "${tools}" = "${configured}" ] || { echo "The templates default to ${configured}, but this project publishes ${tools}: set catalogProject (and registry) in gitops.config.ts to this project and run npm run generate." >&2; exit 1; }`;
   const tested = components.filter((c) => SELF_TESTS[c.name] && !SELF_TESTS[c.name]?.skip);
   const untested = components.filter((c) => !tested.includes(c)).map((c) => `${c.name} (${SELF_TESTS[c.name]?.skip ?? "no scratch inputs in ci/pipeline.ts yet"})`);
   const registryLogin = (tool: "buildah" | "skopeo") => `printf '%s' "$CI_REGISTRY_PASSWORD" | ${tool} login --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`;
@@ -134,7 +150,7 @@ export default definePipeline(import.meta.url, (catalog, components) => {
       ],
     },
     stages: ["build", "test", ...SELF_TEST_STAGES, "release"],
-    include: tested.map((c) => selfTestInclude(c, SELF_TESTS[c.name] as SelfTest, tools)),
+    include: tested.map((c) => selfTestInclude(c, SELF_TESTS[c.name] as SelfTest)),
     jobs: [
       {
         name: "tools-image",
@@ -152,7 +168,8 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           stage: "test",
           image: toolsAtCommit,
           needs: ["tools-image"],
-          before_script: [`apt-get update && apt-get install -y --no-install-recommends ${TEST_PACKAGES.join(" ")}`],
+          // sshd's privilege separation directory, which its service scripts would create (test/support/ssh-server.ts).
+          before_script: [`apt-get update && apt-get install -y --no-install-recommends ${TEST_PACKAGES.join(" ")}`, "mkdir -p -m 0755 /run/sshd"],
           // `npm test` type-checks first (test/run.sh), then runs every test.
           script: ["npm ci", "npm test -- --reporter=junit --outputFile.junit=junit.xml"],
           artifacts: { when: "always", reports: { junit: ["junit.xml"] } },
@@ -169,7 +186,7 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           image: toolsAtCommit,
           needs: ["tools-image"],
           rules: [RELEASE_TAG],
-          script: ["npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"],
+          script: [samePlace, "npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"],
         },
       },
       {
@@ -186,7 +203,7 @@ export default definePipeline(import.meta.url, (catalog, components) => {
         name: "publish",
         job: {
           stage: "release",
-          image: GLAB_IMAGE,
+          image: RELEASE_IMAGE,
           needs: ["tools-image-release"],
           rules: [RELEASE_TAG],
           script: ['echo "Publishing catalog version $CI_COMMIT_TAG of $CI_PROJECT_PATH"'],

@@ -1,7 +1,9 @@
 /**
  * Input interpolation, as GitLab does it when a component is included: a placeholder that is a
- * whole value is replaced by the typed value; one inside a longer string becomes text.
+ * whole value is replaced by the typed value; one inside a longer string becomes the value's Ruby
+ * `to_s` (generator/ruby-text.ts).
  */
+import { rubyToS } from "./ruby-text.ts";
 
 /** Matches one `$[[ inputs.x ]]` block, with optional `| function` parts. */
 export const PLACEHOLDER = /\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*((?:\|[^\]]*)?)\]\]/g;
@@ -29,10 +31,6 @@ export function walkStrings(value: unknown, visit: (text: string, path: (string 
   }
 }
 
-function asText(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
-}
-
 /**
  * Returns a copy of `value` with every placeholder replaced from `values`. Unknown names are left
  * as written (the semantic checks report them).
@@ -41,7 +39,7 @@ export function interpolate(value: unknown, values: Record<string, unknown>): un
   if (typeof value === "string") {
     const whole = WHOLE.exec(value);
     if (whole && Object.hasOwn(values, whole[1] as string)) return values[whole[1] as string];
-    return value.replace(PLACEHOLDER, (text, name: string) => (Object.hasOwn(values, name) ? asText(values[name]) : text));
+    return value.replace(PLACEHOLDER, (text, name: string) => (Object.hasOwn(values, name) ? rubyToS(values[name]) : text));
   }
   if (Array.isArray(value)) return value.map((item) => interpolate(item, values));
   if (value !== null && typeof value === "object") {

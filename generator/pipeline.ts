@@ -13,6 +13,7 @@ import { showValue, type Problem } from "./problems.ts";
 import { schemaProblems } from "./schema.ts";
 import { banner, renderJobs, sourcePath, YAML_OPTIONS } from "./template.ts";
 import { hatchProblems } from "./validate.ts";
+import { yamlFileProblems } from "./yaml-file.ts";
 
 /** One `include:` entry (the forms the library's pipeline uses). */
 export type PipelineInclude = { component: string; inputs?: Record<string, unknown> } | { local: string };
@@ -74,6 +75,7 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
   const { pipeline } = rendered;
   const problems: Problem[] = [...schemaProblems(rendered.document, [where], "the pipeline")];
   problems.push(...hatchProblems(where, rendered.hatchCollisions));
+  problems.push(...yamlFileProblems(where, rendered.text));
   const names = new Set<string>();
   const stages = new Set(pipeline.stages);
   for (const { name, job } of pipeline.jobs) {

@@ -9,6 +9,7 @@ import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, version as esbuildVersion } from "esbuild";
+import { asciiOnly, AsciiEscapeError } from "./ascii-script.ts";
 
 const NODE_SCRIPT = Symbol.for("gitops-components.node-script");
 
@@ -69,7 +70,9 @@ export async function bundleScript(root: string, entry: string): Promise<string>
     target: SCRIPT_TARGET,
     external: builtinModules.flatMap((m) => [m, `node:${m}`]),
     legalComments: "none",
-    charset: "utf8",
+    // Templates are printable ASCII (GitLab's libyaml reads some other characters as line breaks);
+    // esbuild escapes what it can, embedScript() the rest.
+    charset: "ascii",
     minifySyntax: true,
     minifyWhitespace: false,
     minifyIdentifiers: false,
@@ -119,10 +122,18 @@ function writeCachedBundle(root: string, cacheFile: string, inputs: string[], co
 }
 
 /**
- * The `script:` entry that writes `code` to a fresh temporary directory through a quoted heredoc
- * and runs it. `name` names the file so a job log shows which script ran.
+ * The `script:` entry that writes `bundled` to a fresh temporary directory through a quoted heredoc
+ * and runs it, every character outside printable ASCII escaped first (generator/ascii-script.ts).
+ * `name` names the file so a job log shows which script ran.
  */
-export function embedScript(name: string, code: string): string[] {
+export function embedScript(name: string, bundled: string): string[] {
+  let code: string;
+  try {
+    code = asciiOnly(bundled);
+  } catch (error) {
+    if (!(error instanceof AsciiEscapeError)) throw error;
+    throw new ScriptEmbedError(`the bundled script ${name} cannot be made printable ASCII: ${error.message}`);
+  }
   if (code.includes("$[[")) {
     throw new ScriptEmbedError(
       `the bundled script ${name} contains "$[[", which GitLab would treat as an input placeholder. ` +

@@ -36,7 +36,7 @@ export interface RenderedTemplate {
 }
 
 /** How every generated YAML file is written: no line folding, two-space indents, plain scalars where YAML allows. */
-export const YAML_OPTIONS = { lineWidth: 0, indent: 2, indentSeq: true, defaultStringType: "PLAIN", defaultKeyType: "PLAIN", aliasDuplicateObjects: false } as const;
+export const YAML_OPTIONS = { version: "1.1", lineWidth: 0, indent: 2, indentSeq: true, defaultStringType: "PLAIN", defaultKeyType: "PLAIN", aliasDuplicateObjects: false } as const;
 
 /** The repository-relative path of a component's source module. */
 export function sourcePath(root: string, source: string): string {

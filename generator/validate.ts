@@ -8,6 +8,7 @@ import { interpolate, referencedInputs, walkStrings, wholePlaceholder } from "./
 import { keywordPath, type Problem } from "./problems.ts";
 import { SCHEMA_FIX, schemaProblems } from "./schema.ts";
 import type { RenderedTemplate } from "./template.ts";
+import { yamlFileProblems } from "./yaml-file.ts";
 
 /** GitLab's documented limits. */
 export const LIMITS = {
@@ -15,7 +16,12 @@ export const LIMITS = {
   descriptionLength: 1024,
   /** `spec:inputs:options`. */
   options: 50,
-  /** Components per catalog project (`COMPONENTS_LIMIT`). */
+  /**
+   * Components per catalog project: `Ci::Catalog::ComponentsProject::COMPONENTS_LIMIT`
+   * (app/models/ci/catalog/components_project.rb). It is 30 from GitLab 16.9 and 100 in current
+   * GitLab (gitlab-org/gitlab#569158); a catalog must publish on every version of its floor, so
+   * the generator keeps to 30 (`componentLimit` raises it for a catalog whose instances all allow 100).
+   */
   components: 30,
 } as const;
 
@@ -211,6 +217,7 @@ export function templateProblems(t: RenderedTemplate): Problem[] {
   const problems: Problem[] = [];
   if (!COMPONENT_NAME.test(name)) problems.push({ path: [name], message: "a component name may hold only letters, digits, - and _ (GitLab's templates/<name>/template.yml rule)", value: name, fix: "rename the component" });
   problems.push(...hatchProblems(name, t.hatchCollisions));
+  problems.push(...yamlFileProblems(t.file, t.text));
   const declared = inputProblems(t);
   const covered = new Set(declared.map((p) => p.path.join("/")));
   // The semantic check says the same thing with a better fix; keep GitLab's wording only for the rest.

@@ -3,6 +3,7 @@
  * helpers read them with the input's name in every error.
  */
 import { InputError } from "./errors.ts";
+import { parseListText } from "./list-text.ts";
 import { registerSecret } from "./log.ts";
 
 type Env = Record<string, string | undefined>;
@@ -53,27 +54,28 @@ export function secretFromVariable(env: Env, variableNameVariable: string, input
 /**
  * An `array` input passed through a job variable (components/common.ts `inputVariable`), as a list
  * of strings. Accepts every form the value takes on the way: `{"<input>":[…]}` (the template's
- * own), a bare JSON array, and a comma-separated list (how some tools stringify an array).
- * GitLab writes the array as Ruby text, which is JSON except that it escapes `#{` as `\#{`.
+ * own), a bare list, and a comma-separated list (how some tools stringify an array). GitLab writes
+ * the list as Ruby text (`Array#inspect`), other tools as JSON; runtime/list-text.ts reads both, so
+ * every character of every item arrives as written.
  */
 export function listInput(env: Env, variable: string, input: string): string[] {
   const raw = (env[variable] ?? "").trim();
   if (raw === "") return [];
-  if (raw.startsWith("{") || raw.startsWith("[")) {
-    let parsed: unknown;
-    for (const text of [raw, raw.replace(/\\#/g, "#")]) {
-      try {
-        parsed = JSON.parse(text);
-        break;
-      } catch {
-        // Try GitLab's Ruby spelling next.
-      }
-    }
-    if (parsed === undefined) throw new InputError(input, raw, `is not a list (job variable ${variable} is not valid JSON)`, `give ${input} as a YAML list of strings, for example [a, b]`);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) parsed = (parsed as Record<string, unknown>)[input];
-    if (!Array.isArray(parsed) || parsed.some((item) => typeof item === "object" && item !== null))
-      throw new InputError(input, raw, "must be a list of strings", `give ${input} as a YAML list of strings, for example [a, b]`);
-    return parsed.map((item) => String(item));
+  if (!raw.startsWith("{") && !raw.startsWith("[")) return raw.split(",").map((item) => item.trim());
+  let list = raw;
+  if (raw.startsWith("{")) {
+    // The template's own form: {"<input>":<list>}.
+    const key = /^\{\s*"([a-z0-9_]+)"\s*:/.exec(raw);
+    if (key?.[1] !== input) throw new InputError(input, raw, `is not a list (job variable ${variable} holds no {"${input}":[...]})`, `give ${input} as a YAML list of strings, for example [a, b]`);
+    list = raw.endsWith("}") ? raw.slice(key[0].length, -1) : raw.slice(key[0].length);
   }
-  return raw.split(",").map((item) => item.trim());
+  const parsed = raw.startsWith("{") && !raw.endsWith("}") ? { error: "no } at the end" } : parseListText(list);
+  if ("error" in parsed)
+    throw new InputError(
+      input,
+      raw,
+      `is not a list of strings (job variable ${variable} holds neither JSON nor the Ruby text GitLab writes for a list: ${parsed.error})`,
+      `give ${input} as a YAML list of strings, for example [a, b]`,
+    );
+  return parsed.items;
 }

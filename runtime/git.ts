@@ -1,6 +1,7 @@
 /**
  * The one git wrapper job scripts use. Tokens reach git through a credential helper that reads an
- * environment variable of the child process: never a URL, `.git/config`, argv or a trace line.
+ * environment variable of the child process: never a URL, `.git/config`, argv or a trace line. A
+ * deploy key reaches ssh through GIT_SSH_COMMAND (runtime/ssh-credential.ts).
  */
 import { EXIT_CODES, InfrastructureError, JobError } from "./errors.ts";
 import { describeFailure, run, type CommandResult } from "./exec.ts";
@@ -16,16 +17,19 @@ export interface GitOptions {
   token?: string;
   /** The HTTP username sent with the token (GitLab accepts any non-empty name). @default "oauth2" */
   username?: string;
+  /** The ssh command for SSH remotes (a deploy key: `SshCredential.command`). */
+  sshCommand?: string;
   /** Extra environment for every git command. */
   env?: NodeJS.ProcessEnv;
 }
 
 /** Why a remote operation failed, as far as git's words tell. */
-export type RemoteFailure = "auth" | "unreachable" | "rejected" | "missing-ref" | "other";
+export type RemoteFailure = "auth" | "host-key" | "unreachable" | "rejected" | "missing-ref" | "other";
 
 /** Classifies git's stderr (wording differs across servers and versions, so this is only for messages). */
 export function classifyRemoteFailure(stderr: string): RemoteFailure {
-  if (/Authentication failed|could not read (Username|Password)|HTTP Basic: Access denied|The requested URL returned error: 40[13]|terminal prompts disabled/i.test(stderr)) return "auth";
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No [A-Z0-9-]+ host key is known/i.test(stderr)) return "host-key";
+  if (/Authentication failed|could not read (Username|Password)|HTTP Basic: Access denied|The requested URL returned error: 40[13]|terminal prompts disabled|Permission denied \(publickey/i.test(stderr)) return "auth";
   if (/Could not resolve host|Failed to connect|Connection refused|Couldn't connect|Connection timed out|Empty reply from server|The requested URL returned error: 5\d\d/i.test(stderr)) return "unreachable";
   if (/\[rejected\]|\[remote rejected\]|failed to push some refs|cannot lock ref|stale info|fetch first|non-fast-forward/i.test(stderr)) return "rejected";
   if (/couldn't find remote ref|no such ref/i.test(stderr)) return "missing-ref";
@@ -54,6 +58,10 @@ export class Git {
       config.push(["credential.helper", CREDENTIAL_HELPER]);
       env[PASSWORD_VARIABLE] = this.options.token;
       env.GITOPS_GIT_USERNAME = this.options.username ?? "oauth2";
+    }
+    if (this.options.sshCommand) {
+      env.GIT_SSH_COMMAND = this.options.sshCommand;
+      env.GIT_SSH_VARIANT = "ssh";
     }
     env.GIT_CONFIG_COUNT = String(config.length);
     config.forEach(([key, value], i) => {
@@ -105,7 +113,7 @@ export class GitCommandError extends JobError {
     readonly result: CommandResult,
   ) {
     const failure = classifyRemoteFailure(result.stderr);
-    super(describeFailure("git", args, result), GitCommandError.fixFor(failure), failure === "auth" || failure === "unreachable" ? EXIT_CODES.infrastructure : EXIT_CODES.usage);
+    super(describeFailure("git", args, result), GitCommandError.fixFor(failure), failure === "auth" || failure === "unreachable" || failure === "host-key" ? EXIT_CODES.infrastructure : EXIT_CODES.usage);
     this.failure = failure;
     this.name = "GitCommandError";
   }
@@ -113,7 +121,9 @@ export class GitCommandError extends JobError {
   private static fixFor(failure: RemoteFailure): string {
     switch (failure) {
       case "auth":
-        return "the token was refused: check that the variable holds a valid project access token with write_repository scope, allowed to push to this branch";
+        return "the credential was refused: check that the variable holds a valid project access token with write_repository scope (or a deploy key with write access), allowed to push to this branch";
+      case "host-key":
+        return "the server's SSH host key is not one of ssh_known_hosts: check ssh_known_hosts against the fingerprints your GitLab instance publishes (Help > SSH host keys fingerprints)";
       case "unreachable":
         return "the git server could not be reached: check repository_url and that the server is up, then retry the job";
       case "rejected":
@@ -128,6 +138,6 @@ export class GitCommandError extends JobError {
 
 /** Throws an {@link InfrastructureError} for unreachable/auth failures, else rethrows. */
 export function asInfrastructure(error: unknown): never {
-  if (error instanceof GitCommandError && (error.failure === "auth" || error.failure === "unreachable")) throw new InfrastructureError(error.message, error.fix);
+  if (error instanceof GitCommandError && (error.failure === "auth" || error.failure === "unreachable" || error.failure === "host-key")) throw new InfrastructureError(error.message, error.fix);
   throw error;
 }

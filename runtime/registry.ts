@@ -9,6 +9,7 @@ import path from "node:path";
 import { InfrastructureError, InputError, JobError } from "./errors.ts";
 import { run, type CommandResult } from "./exec.ts";
 import { redact, registerSecret } from "./log.ts";
+import { isNamespaceRefused, namespaceRefusedError } from "./buildah-privileges.ts";
 
 /** An image repository split into the registry host and the path on it. */
 export interface ImageName {
@@ -132,6 +133,7 @@ export class RegistrySession {
    * Credentials are named by their variables, never shown.
    */
   failure(what: string, result: CommandResult, credentials?: Pick<RegistryCredentials, "userVariable" | "passwordVariable">): JobError {
+    if (isNamespaceRefused(result.stderr)) return namespaceRefusedError(what, result.stderr);
     const registry = this.image.registry;
     const detail = lastLines(result);
     switch (classifyRegistryFailure(result.stderr)) {

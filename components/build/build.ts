@@ -9,6 +9,7 @@ import path from "node:path";
 import { writeDotenv } from "../../runtime/dotenv.ts";
 import { booleanInput, listInput, requireInput, secretFromVariable } from "../../runtime/env.ts";
 import { InfrastructureError, InputError, JobError, runJob } from "../../runtime/errors.ts";
+import { isNamespaceRefused, namespaceRefusedError } from "../../runtime/buildah-privileges.ts";
 import { run } from "../../runtime/exec.ts";
 import { info, redact, section, warn } from "../../runtime/log.ts";
 import { parseImageName, RegistrySession, type ImageName } from "../../runtime/registry.ts";
@@ -85,7 +86,11 @@ function registryPassword(env: NodeJS.ProcessEnv): { name: string; value: string
   return secretFromVariable(env, "GITOPS_REGISTRY_PASSWORD_VARIABLE", "registry_password_variable");
 }
 
-/** Environment for buildah: chroot isolation and vfs storage unless the runner chose otherwise (no privileges, no fuse). */
+/**
+ * Environment for buildah: chroot isolation and vfs storage unless the runner chose otherwise (no
+ * fuse, no overlay mounts). buildah still needs namespaces the Docker executor refuses by default:
+ * see runtime/buildah-privileges.ts.
+ */
 function buildahEnv(session: RegistrySession, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return session.env({ BUILDAH_ISOLATION: env.BUILDAH_ISOLATION || "chroot", STORAGE_DRIVER: env.STORAGE_DRIVER || "vfs" });
 }
@@ -110,6 +115,7 @@ async function buildImage(request: BuildRequest, session: RegistrySession, env: 
   ];
   const result = await section(`buildah build ${local}`, () => run("buildah", args, { env: buildahEnv(session, env), cwd: request.context, echo: true }));
   if (result.code !== 0) {
+    if (isNamespaceRefused(result.stderr)) throw namespaceRefusedError(`buildah could not build ${path.relative(process.cwd(), request.dockerfile) || request.dockerfile}`, result.stderr);
     const lines = (result.stderr.trim() || result.stdout.trim()).split("\n").filter((l) => /^Error:|error/i.test(l));
     const cause = redact(lines.slice(-2).join("; ") || result.stderr.trim().split("\n").slice(-1).join(""));
     // The base image may live on another registry than image_name: name the tool's words, not our registry.

@@ -1,6 +1,7 @@
 /**
- * `build`: build and push the application image with buildah (daemonless: no Docker engine, no
- * privileged runner) and publish the digest the registry reported.
+ * `build`: build and push the application image with buildah (daemonless: no Docker engine or
+ * socket, but a runner whose containers may create namespaces: privileged, or seccomp and AppArmor
+ * unconfined) and publish the digest the registry reported.
  */
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
@@ -11,7 +12,7 @@ import { BUILD_DOTENV } from "./outputs.ts";
 export default defineComponent(import.meta.url, {
   name: "build",
   description:
-    "Builds the application image with buildah (no Docker engine) and pushes every tag; publishes the digest the registry reported as GITOPS_IMAGE (name@sha256:…), GITOPS_IMAGE_DIGEST and GITOPS_IMAGE_TAG. A rerun for a commit whose image already exists reuses it.",
+    "Builds the application image with buildah (no Docker engine; the runner must let it create namespaces: privileged, or seccomp and AppArmor unconfined) and pushes every tag; publishes the digest the registry reported as GITOPS_IMAGE (name@sha256:…), GITOPS_IMAGE_DIGEST and GITOPS_IMAGE_TAG. A rerun for a commit whose image already exists reuses it.",
   inputs: (catalog) => ({
     ...commonInputs(catalog, { stage: "build", job_name: "build" }),
     context: { type: "string", description: "The build context directory, relative to the project directory.", default: "." },
@@ -24,10 +25,15 @@ export default defineComponent(import.meta.url, {
     tags: {
       type: "array",
       description:
-        "The tags to push (each gets the same digest). CI/CD variables are expanded. The first tag is GITOPS_IMAGE_TAG and is the one a rerun checks for an image built from this commit. The default is the commit SHA.",
+        "The tags to push (each gets the same digest). CI/CD variables are expanded. The first tag is GITOPS_IMAGE_TAG and is the one a rerun checks for an image built from this commit. The default is the commit SHA. Items are strings (numbers count as their text); GitLab hands the list to the job as Ruby text, which the job reads back character for character.",
       default: ["$CI_COMMIT_SHA"],
     },
-    build_args: { type: "array", description: "Build arguments, each `KEY=VALUE` (`--build-arg`). CI/CD variables in values are expanded.", default: [] },
+    build_args: {
+      type: "array",
+      description:
+        "Build arguments, each `KEY=VALUE` (`--build-arg`). CI/CD variables in values are expanded. Values may hold any characters (quotes, backslashes, #{...}, non-ASCII): GitLab hands the list to the job as Ruby text, which the job reads back character for character.",
+      default: [],
+    },
     registry_user_variable: { type: "string", description: "The name of the CI/CD variable that holds the registry user.", default: "CI_REGISTRY_USER", regex: "^[A-Za-z_][A-Za-z0-9_]*$" },
     registry_password_variable: {
       type: "string",

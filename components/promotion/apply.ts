@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Git, GitCommandError } from "../../runtime/git.ts";
+import { Git, GitCommandError, type GitOptions } from "../../runtime/git.ts";
 import { TRAILERS } from "../../runtime/bump-trailers.ts";
 import type { BranchTips, LaterCommit, PromotionBranches, PromotionPlan } from "./decide.ts";
 import { ancestryQuestions } from "./decide.ts";
@@ -24,12 +24,13 @@ export interface PromotionWorkspace {
 }
 
 /**
- * Creates an empty repository in a fresh temporary directory. The URL holds no credentials; the
- * token reaches git only through `runtime/git.ts`'s credential helper.
+ * Creates an empty repository in a fresh temporary directory. The URL holds no credentials; a
+ * token reaches git only through `runtime/git.ts`'s credential helper, a deploy key through its
+ * ssh command.
  */
-export async function openWorkspace(url: string, token: string, options: { keep?: boolean } = {}): Promise<PromotionWorkspace> {
+export async function openWorkspace(url: string, credential: GitOptions, options: { keep?: boolean } = {}): Promise<PromotionWorkspace> {
   const dir = mkdtempSync(path.join(tmpdir(), "gitops-promotion-"));
-  const git = new Git(dir, { token });
+  const git = new Git(dir, credential);
   await git.init();
   return {
     git,

@@ -6,6 +6,8 @@
 import path from "node:path";
 import { booleanInput, optionalInput, requireInput, secretFromVariable } from "../../runtime/env.ts";
 import { InputError } from "../../runtime/errors.ts";
+import type { GitOptions } from "../../runtime/git.ts";
+import { checkSshRepositoryUrl, sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 import type { PromotionBranches } from "./decide.ts";
 import { PROMOTION_DOTENV } from "./outputs.ts";
 
@@ -18,15 +20,31 @@ export interface PromotionConfig {
   pipelineCommit: string;
   /** GITOPS_MERGE_REQUEST_URL from a needed update-manifests job: this change's bump waits in that merge request. */
   pendingMergeRequest?: string;
+  /** The HTTPS clone URL (token), or the SSH clone URL (deploy key). */
   repositoryUrl: string;
-  /** The token, and the name of the variable it came from (for messages). */
-  token: { name: string; value: string };
+  credential: PromotionCredential;
   skipCi: boolean;
   dryRun: boolean;
   /** Where the dotenv report goes. */
   dotenv: string;
   /** Keep the promotion repository after the job (`GITOPS_KEEP_WORKDIR=true`, for debugging; it holds no token). */
   keepWorkdir: boolean;
+}
+
+/** How the job authenticates: a project access token over HTTPS, or a deploy key over SSH. */
+export interface PromotionCredential {
+  kind: "token" | "deploy key";
+  /** The CI/CD variable it came from. */
+  variable: string;
+  /** How git gets it. */
+  git: GitOptions;
+  /** Removes whatever it left on disk (a deploy key's files). */
+  dispose(): void;
+}
+
+/** `the token in X` / `the deploy key in X`, for messages. */
+export function describeCredential(credential: PromotionCredential): string {
+  return `the ${credential.kind} in ${credential.variable}`;
 }
 
 /**
@@ -39,7 +57,7 @@ export function isValidBranchName(name: string): boolean {
   return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
 }
 
-/** Reads and checks the configuration; the token is registered for redaction on the way. */
+/** Reads and checks the configuration; the credential (token or deploy key) is registered for redaction on the way. */
 export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   const target = requireInput(env, "CI_COMMIT_SHA", "CI_COMMIT_SHA", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the pipeline's commit");
   if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(target)) throw new InputError("CI_COMMIT_SHA", target, "is not a full commit SHA", "leave CI_COMMIT_SHA to GitLab: it is the pipeline's commit");
@@ -60,6 +78,28 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   if (branches.environment === branches.source) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch, such as _gitlab/agents/staging");
   if (branches.required === branches.environment) throw new InputError("require_branch", branches.required, "is the environment branch itself", "set require_branch to the branch that must already hold the commit (staging's branch)");
 
+  const pendingMergeRequest = optionalInput(env, "GITOPS_MERGE_REQUEST_URL");
+  const common = {
+    branches,
+    environment: optionalInput(env, "GITOPS_ENVIRONMENT") || branches.environment,
+    pipelineCommit: target,
+    ...(pendingMergeRequest ? { pendingMergeRequest } : {}),
+    skipCi: booleanInput(env, "GITOPS_SKIP_CI", "skip_ci", true),
+    dryRun: booleanInput(env, "GITOPS_DRY_RUN", "dry_run", false),
+    // Artifact paths are relative to the job's working directory, the project directory on a
+    // runner (gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
+    dotenv: path.resolve(PROMOTION_DOTENV),
+    keepWorkdir: booleanInput(env, "GITOPS_KEEP_WORKDIR", "GITOPS_KEEP_WORKDIR", false),
+  };
+
+  if (optionalInput(env, "GITOPS_SSH_KEY_VARIABLE").trim() !== "") {
+    // A deploy key over SSH instead of the token (GitLab Free: runtime/ssh-credential.ts). Read last,
+    // so no key is written for a job that fails its checks.
+    const sshUrl = checkSshRepositoryUrl(requireInput(env, "GITOPS_SSH_REPOSITORY_URL", "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url");
+    const ssh = sshCredentialFromInputs(env, { keyVariable: "GITOPS_SSH_KEY_VARIABLE", knownHostsVariable: "GITOPS_SSH_KNOWN_HOSTS" });
+    if (ssh) return { ...common, repositoryUrl: sshUrl, credential: { kind: "deploy key", variable: ssh.variable, git: { sshCommand: ssh.command }, dispose: ssh.dispose } };
+  }
+
   const repositoryUrl = requireInput(env, "GITOPS_REPOSITORY_URL", "repository_url", "set repository_url to the project's HTTPS clone URL (default $CI_SERVER_URL/$CI_PROJECT_PATH.git)");
   let parsed: URL;
   try {
@@ -76,19 +116,5 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   // Child processes need no copy of the variable itself: git gets the token through its helper.
   delete process.env[token.name];
 
-  const pendingMergeRequest = optionalInput(env, "GITOPS_MERGE_REQUEST_URL");
-  return {
-    branches,
-    environment: optionalInput(env, "GITOPS_ENVIRONMENT") || branches.environment,
-    pipelineCommit: target,
-    ...(pendingMergeRequest ? { pendingMergeRequest } : {}),
-    repositoryUrl,
-    token,
-    skipCi: booleanInput(env, "GITOPS_SKIP_CI", "skip_ci", true),
-    dryRun: booleanInput(env, "GITOPS_DRY_RUN", "dry_run", false),
-    // Artifact paths are relative to the job's working directory, the project directory on a
-    // runner (gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
-    dotenv: path.resolve(PROMOTION_DOTENV),
-    keepWorkdir: booleanInput(env, "GITOPS_KEEP_WORKDIR", "GITOPS_KEEP_WORKDIR", false),
-  };
+  return { ...common, repositoryUrl, credential: { kind: "token", variable: token.name, git: { token: token.value }, dispose: () => {} } };
 }

@@ -6,7 +6,7 @@ import type { Catalog } from "../../generator/config.ts";
 import type { InputRef, InputRefs, InputSpecs } from "../../generator/inputs.ts";
 import { job, type JobDefinition, type Rule } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
-import { commonInputs, GUARDS, guardedRules, inputVariable, rulesInput } from "../common.ts";
+import { commonInputs, GUARDS, guardedRules, inputVariable, rulesInput, sshInputs } from "../common.ts";
 import { PROMOTION_DOTENV } from "./outputs.ts";
 
 /** The defaults that differ between staging and production. */
@@ -44,7 +44,8 @@ export function promotionInputs<const Name extends string, const Extra extends I
     },
     environment_url: {
       type: "string",
-      description: "The environment's URL shown in GitLab (environment:url). Empty for none. CI/CD variables are expanded, including GITOPS_ outputs of this job.",
+      description:
+        "The environment's URL shown in GitLab (environment:url), written at every deployment. CI/CD variables are expanded, including GITOPS_ outputs of this job. Empty means no URL, and also clears a URL entered in GitLab's UI: GitLab writes the expanded value at each deployment even when it is empty (Deployments::UpdateEnvironmentService), and a component cannot leave the keyword out. Set the URL here, not in the UI.",
       default: "",
       example: "https://app.example.com",
     },
@@ -57,7 +58,7 @@ export function promotionInputs<const Name extends string, const Extra extends I
     token_variable: {
       type: "string",
       description:
-        "The name of the CI/CD variable holding the project access token allowed to push to environment_branch (never the token itself). Make it protected and masked: it then exists only in pipelines of protected branches and tags (and, since GitLab 18, of merge requests between protected branches; the job refuses any commit that is not on source_branch).",
+        "The name of the CI/CD variable holding the project access token allowed to push to environment_branch (never the token itself). Make it protected and masked: it then exists only in pipelines of protected branches and tags (and, since GitLab 18, of merge requests between protected branches; the job refuses any commit that is not on source_branch). Not read when ssh_key_variable is set.",
       default: defaults.token_variable,
       regex: "^[A-Za-z_][A-Za-z0-9_]*$",
     },
@@ -66,6 +67,7 @@ export function promotionInputs<const Name extends string, const Extra extends I
       description: "The project's HTTPS clone URL, without credentials. CI/CD variables are expanded.",
       default: "$CI_SERVER_URL/$CI_PROJECT_PATH.git",
     },
+    ...sshInputs("environment_branch"),
     resource_group: {
       type: "string",
       description: "The resource group that runs promotions to this environment one at a time (the job also retries a lost push race itself).",
@@ -95,6 +97,9 @@ export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "prod
       ...(requireBranch ? { GITOPS_REQUIRE_BRANCH: requireBranch } : {}),
       GITOPS_TOKEN_VARIABLE: inputs.token_variable,
       GITOPS_REPOSITORY_URL: inputs.repository_url,
+      GITOPS_SSH_KEY_VARIABLE: inputs.ssh_key_variable,
+      GITOPS_SSH_KNOWN_HOSTS: inputs.ssh_known_hosts,
+      GITOPS_SSH_REPOSITORY_URL: inputs.ssh_repository_url,
       GITOPS_SKIP_CI: inputVariable(inputs.skip_ci),
       GITOPS_DRY_RUN: inputVariable(inputs.dry_run),
     },

@@ -11,7 +11,7 @@ import { EXIT_CODES, InfrastructureError, InputError, JobError, RefusedError, ru
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
 import { fetchTips, gatherAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
-import { readConfig, type PromotionConfig } from "./config.ts";
+import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
 
 /**
@@ -46,13 +46,17 @@ type Attempt = { plan: PromotionPlan; result?: PromotionResult; rejected?: GitCo
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = () => BACKOFF_MS.min + Math.floor(Math.random() * (BACKOFF_MS.max - BACKOFF_MS.min));
 
-/** A git failure outside the push race: wrong token, server down, missing permission. */
+/** A git failure outside the push race: wrong credential, unknown host key, server down, missing permission. */
 function remoteFailure(error: GitCommandError, config: PromotionConfig): JobError {
+  const { credential } = config;
   if (error.failure === "auth")
     return new InfrastructureError(
-      `the git server refused the token in ${config.token.name}: ${error.message}`,
-      `check that ${config.token.name} holds a valid project access token with the write_repository scope, allowed to push to ${config.branches.environment}`,
+      `the git server refused ${describeCredential(credential)}: ${error.message}`,
+      credential.kind === "token"
+        ? `check that ${credential.variable} holds a valid project access token with the write_repository scope, allowed to push to ${config.branches.environment}`
+        : `check that ${credential.variable} holds the private key of a deploy key with write access that is enabled for this project, and that ssh_repository_url names this project`,
     );
+  if (error.failure === "host-key") return new InfrastructureError(`the git server's SSH host key is not in ssh_known_hosts: ${error.message}`, error.fix);
   if (error.failure === "unreachable") return new InfrastructureError(`the git server at ${config.repositoryUrl} could not be reached: ${error.message}`, "check repository_url and that the server is up, then retry the job");
   return error;
 }
@@ -117,7 +121,7 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
     `Promoting the change of ${shortSha(config.pipelineCommit)} from ${branches.source} to ${branches.environment} (environment ${config.environment})` +
       `${branches.required ? `, only if ${branches.required} already has it` : ""}${config.dryRun ? " — dry run: nothing is pushed" : ""}`,
   );
-  const workspace = await openWorkspace(config.repositoryUrl, config.token.value, { keep: config.keepWorkdir });
+  const workspace = await openWorkspace(config.repositoryUrl, config.credential.git, { keep: config.keepWorkdir });
   let unreachable = 0;
   try {
     for (let n = 1; ; n++) {
@@ -141,7 +145,9 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
       if (isPermissionRefusal(rejected))
         throw new JobError(
           `the server refused the push to ${branches.environment}: ${rejected.message}`,
-          `allow the user of the token in ${config.token.name} to push to ${branches.environment} (Settings > Repository > Protected branches)`,
+          config.credential.kind === "token"
+            ? `allow the user of the token in ${config.credential.variable} to push to ${branches.environment} (Settings > Repository > Protected branches)`
+            : `choose the deploy key in ${config.credential.variable} under "Allowed to push and merge" of ${branches.environment} (Settings > Repository > Protected branches); its owner must be a member of the project`,
           EXIT_CODES.infrastructure,
         );
       if (/does not support push options/i.test(rejected.result.stderr))
@@ -182,7 +188,12 @@ function report(config: PromotionConfig, result: PromotionResult): void {
 
 runJob(async () => {
   const config = readConfig(process.env);
-  const result = await promote(config);
+  let result: PromotionResult;
+  try {
+    result = await promote(config);
+  } finally {
+    config.credential.dispose();
+  }
   report(config, result);
   writeDotenv(config.dotenv, {
     GITOPS_PREVIOUS_SHA: result.previous,

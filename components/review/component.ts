@@ -35,7 +35,8 @@ export default defineComponent(import.meta.url, {
       build_job: BUILD_JOB_INPUT,
       agent: {
         type: "string",
-        description: "The GitLab agent for the review cluster, as its kube context: path/to/agent-project:agent-name. Its config.yaml must authorize this project under ci_access (restrict it to environments review/*).",
+        description:
+          "The GitLab agent for the review cluster, as its kube context: path/to/agent-project:agent-name. Its config.yaml must authorize this project under ci_access (restrict it to environments review/*), and under user_access for the environment's Kubernetes dashboard. GitLab honours both only for projects under the agent configuration project's top-level group (unless a self-managed instance enables instance level authorization).",
         default: catalog.config.reviewAgent,
         regex: "^[^\\s:]+:[^\\s:]+$",
       },
@@ -117,10 +118,18 @@ export default defineComponent(import.meta.url, {
       job(`${inputs.job_prefix}-stop`, {
         stage: inputs.stage,
         image: inputs.image,
-        // The branch may be gone when the merge request is merged: check nothing out.
-        variables: { GIT_STRATEGY: "empty", ...variables },
+        // The branch may be gone when the merge request is merged: check nothing out. `none`, not
+        // `empty`: runners 17.3 to 18.2 still run the get-sources hooks for `empty` (runner issue 38703).
+        variables: { GIT_STRATEGY: "none", ...variables },
+        // Nothing from earlier jobs is needed; without this, once build's artifacts expire GitLab
+        // fails the job for a missing dependency before it starts (Ci::Processable::Dependencies#valid_local?).
+        dependencies: [],
         rules: guardedRules(REVIEW_GUARDS, inputs.rules),
         when: "manual",
+        // A manual job that may not fail blocks the pipeline (and "Pipelines must succeed" blocks the
+        // merge) until someone runs it. So a failed stop shows as "failed (allowed to fail)"
+        // (Gitlab::Ci::Status::Build::FailedAllowed) and GitLab puts the environment back to available
+        // (Environments::StopJobFailedWorker): the review app stays listed, and the job log says why.
         allow_failure: true,
         environment: { name: ENVIRONMENT, action: "stop", kubernetes: { agent: inputs.agent } },
         resource_group: ENVIRONMENT,

@@ -28,12 +28,16 @@ export class Kubectl {
   /** The error for a failed kubectl command. */
   failure(args: readonly string[], result: CommandResult): JobError {
     const said = `${result.stderr}\n${result.stdout}`;
+    // GitLab puts a context into KUBECONFIG only for agents whose ci_access authorizes this project,
+    // and honours ci_access only for projects and groups under the agent configuration project's
+    // top-level group (doc/user/clusters/agent/ci_cd_workflow.md; lifted on self-managed by the
+    // organization_cluster_agent_authorization_enabled setting, gitlab-org/gitlab!190769).
     if (/context "[^"]*" does not exist|context was not found/i.test(said))
       return new InputError(
         "agent",
         this.context,
-        "this job's KUBECONFIG has no such context",
-        "check the agent path (path/to/agent-project:agent-name) and that the agent's config.yaml ci_access authorizes this project for environments review/*",
+        "this job's KUBECONFIG has no such context (GitLab adds one per agent that authorizes this project)",
+        "most often this project is not under the same top-level group as the agent's configuration project: GitLab ignores ci_access entries outside that group, unless an administrator of a self-managed instance enables instance level authorization (Admin > Settings > General > GitLab agent for Kubernetes). Also check the agent path (path/to/agent-project:agent-name) and that the agent's config.yaml lists this project or its group under ci_access, for environments review/*",
       );
     if (/connection refused|no such host|i\/o timeout|Unable to connect to the server|TLS handshake timeout|the server is currently unable/i.test(said))
       return new InfrastructureError(describeFailure("kubectl", args, result), "the review cluster could not be reached through the agent: check that the agent is connected, then retry the job");

@@ -1,10 +1,11 @@
 /**
  * The review stop job: delete the merge request's review namespace (and everything in it). It
- * needs no repository file (it runs with GIT_STRATEGY empty, after the branch may be gone): the
+ * needs no repository file (it runs with GIT_STRATEGY none, after the branch may be gone): the
  * namespace comes from the same predefined variables the deploy job used. A namespace already
- * gone is success; one that these jobs did not create is never deleted.
+ * gone is success; one that these jobs did not create is never deleted. Anything else fails the
+ * job, saying that the review app is still there.
  */
-import { RefusedError, runJob } from "../../runtime/errors.ts";
+import { JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { info } from "../../runtime/log.ts";
 import { LABELS, MANAGED_BY } from "./contract.ts";
 import { Kubectl } from "./kubectl.ts";
@@ -18,7 +19,17 @@ async function main(): Promise<void> {
   const agent = readAgent(env);
   const namespace = reviewNamespace(target, readNamespacePrefix(env));
   const timeout = readTimeout(env);
-  const kubectl = new Kubectl(agent);
+  try {
+    await removeNamespace(new Kubectl(agent), namespace, timeout);
+  } catch (error) {
+    // The job is allowed to fail (a manual job must be, or it would block the pipeline): say plainly what is left.
+    if (error instanceof JobError) error.message = `the review app was NOT removed (namespace ${namespace}): ${error.message}`;
+    throw error;
+  }
+}
+
+/** Deletes `namespace` if it exists and these jobs created it. */
+async function removeNamespace(kubectl: Kubectl, namespace: string, timeout: string): Promise<void> {
   const live = await readNamespace(kubectl, namespace);
   if (!live) {
     info(`Namespace ${namespace} does not exist: the review app is already removed.`);

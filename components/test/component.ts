@@ -26,7 +26,8 @@ export default defineComponent(import.meta.url, {
     build_job: BUILD_JOB_INPUT,
     image: {
       type: "string",
-      description: "The image the tests run in. The default is the image build_job pushed, by digest (GITOPS_IMAGE from that job's dotenv report, and from no other job's).",
+      description:
+        "The image the tests run in. The default is the image build_job pushed, by digest (GITOPS_IMAGE from that job's dotenv report, and from no other job's). Its ENTRYPOINT is overridden (entrypoint: [\"\"]), so the runner's shell runs the commands whatever the image would start.",
       default: "$GITOPS_IMAGE",
     },
     script: { type: "array", description: "The test commands, run by the image's shell in order; the job fails at the first that fails.", example: ["npm test"] },
@@ -55,7 +56,10 @@ export default defineComponent(import.meta.url, {
   jobs: (inputs) => [
     job(inputs.job_name, {
       stage: inputs.stage,
-      image: inputs.image,
+      // The Docker executor hands the job's shell script to the image's ENTRYPOINT; an application
+      // image's entrypoint (a server, `node`, a wrapper) would swallow it. An empty entrypoint runs
+      // the runner's shell instead (docs.gitlab.com/ci/docker/using_docker_images/#override-the-entrypoint-of-an-image).
+      image: { name: inputs.image, entrypoint: [""] },
       // Only build_job's dotenv report reaches the job: another build's GITOPS_IMAGE cannot win.
       needs: [needsBuild(inputs.build_job)],
       rules: guardedRules(CHANGE_GUARDS, inputs.rules),

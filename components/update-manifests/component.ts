@@ -7,7 +7,9 @@ import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { BUMP_MARKER } from "../../runtime/bump-trailers.ts";
-import { BUILD_JOB_INPUT, CHANGE_GUARDS, commonInputs, DEFAULT_BRANCH_ONLY, guardedRules, needsBuild, rulesInput } from "../common.ts";
+import { BUILD_JOB_INPUT, CHANGE_GUARDS, commonInputs, DEFAULT_BRANCH_ONLY, guardedRules, needsBuild, rulesInput, sshInputs } from "../common.ts";
+import { AUTHOR_VARIABLES } from "./bump-author.ts";
+import { SSH_VARIABLES } from "./credential.ts";
 import { IMAGE_PLACEHOLDER } from "./bump-message.ts";
 import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 
@@ -49,7 +51,8 @@ export default defineComponent(import.meta.url, {
     branch: { type: "string", description: "The branch that holds the manifests.", default: "$CI_DEFAULT_BRANCH" },
     token_variable: {
       type: "string",
-      description: "The name of the CI/CD variable holding a project access token (write_repository; api for merge_request mode) allowed to push to the branch. Never the token itself.",
+      description:
+        "The name of the CI/CD variable holding a project access token (write_repository; api for merge_request mode; read_user to name the bump's author) allowed to push to the branch. Never the token itself. Not read in commit mode when ssh_key_variable is set.",
       default: "GITOPS_MANIFESTS_TOKEN",
       regex: "^[A-Za-z_][A-Za-z0-9_]*$",
     },
@@ -57,6 +60,20 @@ export default defineComponent(import.meta.url, {
       type: "string",
       description: `The bump commit's message (the merge request's title in merge_request mode). ${IMAGE_PLACEHOLDER} is replaced by the new image. Its first line must contain ${BUMP_MARKER}: the components' guards skip commits that carry it. Trailers naming the image, the source commit, the pipeline and the mode are appended.`,
       default: `chore(manifests): deploy ${IMAGE_PLACEHOLDER} ${BUMP_MARKER}`,
+    },
+    ...sshInputs("the branch (and, in merge_request mode, to create gitops/bump-* branches)"),
+    author_name: {
+      type: "string",
+      description:
+        "The bump commit's author and committer name. Empty (the default) with author_email empty: the user of the token, as GitLab's GET /user tells it (a project access token's bot; the token then also needs the read_user, read_api or api scope), else the pipeline's user. Push rules that check the commit author or committer pass with the token's user.",
+      default: "",
+      example: "GitOps Bot",
+    },
+    author_email: {
+      type: "string",
+      description: "The bump commit's author and committer email, set together with author_name. Empty (the default): the token's user's commit email.",
+      default: "",
+      example: "gitops-bot@example.com",
     },
     rules: rulesInput(
       "When the job runs. Default: pipelines of the default branch (the script also refuses a pipeline commit that is not on the default branch). Guards before these rules keep it out of every pipeline of a bump (its commit, its merge commit, its merge request).",
@@ -77,6 +94,11 @@ export default defineComponent(import.meta.url, {
         [VARIABLES.branch]: inputs.branch,
         [VARIABLES.tokenVariable]: inputs.token_variable,
         [VARIABLES.commitMessage]: inputs.commit_message,
+        [SSH_VARIABLES.keyVariable]: inputs.ssh_key_variable,
+        [SSH_VARIABLES.knownHosts]: inputs.ssh_known_hosts,
+        [SSH_VARIABLES.repositoryUrl]: inputs.ssh_repository_url,
+        [AUTHOR_VARIABLES.name]: inputs.author_name,
+        [AUTHOR_VARIABLES.email]: inputs.author_email,
         [VARIABLES.repositoryUrl]: "$CI_SERVER_URL/$CI_PROJECT_PATH.git",
       },
       // build_job's image, once the listed jobs (the tests) passed; only build_job's dotenv report is read.

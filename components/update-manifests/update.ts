@@ -9,10 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeDotenv } from "../../runtime/dotenv.ts";
-import { requireInput, secretFromVariable } from "../../runtime/env.ts";
+import { requireInput } from "../../runtime/env.ts";
 import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { asInfrastructure, Git, GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
+import { bumpAuthor, type BumpAuthor } from "./bump-author.ts";
+import { readBumpCredential, type BumpCredential } from "./credential.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
 import { openMergeRequest } from "./gitlab-merge-requests.ts";
 import { parseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
@@ -21,8 +23,6 @@ import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 
 /** Push attempts before giving up when the branch keeps moving. */
 const MAX_ATTEMPTS = 5;
-/** The bump commit's author and committer. */
-const BOT = { name: "GitOps Bot", email: "gitops-bot@noreply" };
 
 type Mode = "commit" | "merge_request";
 
@@ -33,14 +33,20 @@ interface Settings {
   imageText: string;
   mode: Mode;
   branch: string;
-  token: string;
+  /** The token (absent when a deploy key pushes in commit mode) and how git reaches the remote. */
+  credential: BumpCredential;
   repositoryUrl: string;
   message: string;
   /** `CI_COMMIT_SHA`: the commit whose pipeline built the image (absent outside a pipeline). */
   sourceCommit?: string;
+  /** The bump commit's author and committer (bump-author.ts). */
+  author: BumpAuthor;
 }
 
-function readSettings(env: NodeJS.ProcessEnv): Settings {
+/** What reading the repository needs: how git authenticates and where it fetches from. */
+type Remote = Pick<Settings, "credential" | "repositoryUrl">;
+
+function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> {
   const imageName = requireInput(env, VARIABLES.imageName, "image_name", "set image_name to the image repository the manifests refer to, without tag or digest");
   const parsedName = parseImageReference(imageName);
   if (!parsedName || parsedName.repository !== imageName)
@@ -62,8 +68,9 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const template = requireInput(env, VARIABLES.commitMessage, "commit_message", "set commit_message, for example \"chore(manifests): deploy {image} [gitops-bump]\"");
   const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
   const manifests = normaliseManifestsPath(requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
-  const token = secretFromVariable(env, VARIABLES.tokenVariable, "token_variable").value;
-  return { manifests, imageName, image, imageText, mode, branch, token, repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
+  // Read last: a deploy key is written to disk only for a job that passed its checks.
+  const credential = readBumpCredential(env, mode === "merge_request");
+  return { manifests, imageName, image, imageText, mode, branch, credential, repositoryUrl: credential.sshUrl ?? repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
 }
 
 /** Fetches the branch tip (one commit, no blobs outside the manifests) and checks it out; returns its SHA. */
@@ -84,7 +91,8 @@ async function checkoutTip(git: Git, settings: Settings): Promise<string> {
 async function commitPlan(git: Git, settings: Settings, plan: BumpPlan): Promise<string> {
   for (const f of plan.files) writeFileSync(path.join(git.dir, f.file), f.text);
   await git.run(["add", "--", ...plan.files.map((f) => f.file)]);
-  await git.run(["-c", `user.name=${BOT.name}`, "-c", `user.email=${BOT.email}`, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-F", "-"], settings.message);
+  const { name, email } = settings.author;
+  await git.run(["-c", `user.name=${name}`, "-c", `user.email=${email}`, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-F", "-"], settings.message);
   return git.run(["rev-parse", "HEAD"]);
 }
 
@@ -98,8 +106,8 @@ async function remoteTip(git: Git, branch: string): Promise<string | undefined> 
  * The commit graph (no trees, no blobs) of `branch`, in its own repository so the checkout stays
  * shallow; returns the repository and the branch's tip there, or no tip if the branch is missing.
  */
-async function commitGraph(settings: Settings, scratch: string, branch: string): Promise<{ graph: Git; tip?: string }> {
-  const graph = new Git(path.join(scratch, "graph"), { token: settings.token });
+async function commitGraph(settings: Remote, scratch: string, branch: string): Promise<{ graph: Git; tip?: string }> {
+  const graph = new Git(path.join(scratch, "graph"), settings.credential.git);
   if (!existsSync(path.join(graph.dir, ".git"))) {
     await graph.init();
     await graph.run(["remote", "add", "origin", settings.repositoryUrl]);
@@ -118,7 +126,7 @@ async function commitGraph(settings: Settings, scratch: string, branch: string):
  * (a consumer's own, or a merge-request pipeline that sees protected variables, which GitLab 18
  * allows between protected branches), unmerged code never reaches the manifests.
  */
-async function requireMergedCommit(settings: Settings, scratch: string, defaultBranch: string): Promise<void> {
+async function requireMergedCommit(settings: Remote & Pick<Settings, "sourceCommit">, scratch: string, defaultBranch: string): Promise<void> {
   const ours = settings.sourceCommit;
   if (!ours) throw new InputError("CI_COMMIT_SHA", ours, "is empty", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the commit whose image it bumps");
   const { graph, tip } = await commitGraph(settings, scratch, defaultBranch);
@@ -239,7 +247,7 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
   const mr = await openMergeRequest({
     apiUrl,
     project,
-    token: settings.token,
+    token: settings.credential.token as string,
     sourceBranch,
     targetBranch: settings.branch,
     title: messageTitle(settings.message),
@@ -251,15 +259,17 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
 
 async function main(): Promise<void> {
   const env = process.env;
-  const settings = readSettings(env);
+  const read = readSettings(env);
   const scratch = mkdtempSync(path.join(tmpdir(), "gitops-manifests-"));
   try {
-    const git = new Git(path.join(scratch, "work"), { token: settings.token });
+    // Unmerged code is refused before anything else is asked of GitLab (GET /user for the author).
+    await requireMergedCommit(read, scratch, env.CI_DEFAULT_BRANCH || read.branch);
+    const settings: Settings = { ...read, author: await bumpAuthor(env, { token: read.credential.token }) };
+    const git = new Git(path.join(scratch, "work"), settings.credential.git);
     await git.init();
     await git.run(["remote", "add", "origin", settings.repositoryUrl]);
     // Only the manifests are checked out: a large repository costs one commit and its trees.
     if (settings.manifests !== ".") await git.run(["sparse-checkout", "set", "--no-cone", `/${settings.manifests.replace(/[*?[\]\\!#]/g, "\\$&")}`]);
-    await requireMergedCommit(settings, scratch, env.CI_DEFAULT_BRANCH || settings.branch);
     const outcome = settings.mode === "commit" ? await bumpByCommit(git, settings, scratch) : await bumpByMergeRequest(git, settings, env, scratch);
     // Artifact paths are relative to the job's working directory (the project directory on a runner;
     // gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
@@ -270,6 +280,7 @@ async function main(): Promise<void> {
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    read.credential.dispose();
   }
 }
 

@@ -17,7 +17,8 @@ describe("array inputs in job variables", () => {
   });
 
   it.each([
-    { form: "the generator's and gitlab-ci-local's interpolation (JSON)", value: interpolate(inputVariable(refs.tags), { tags: ["a", "b c"] }), want: ["a", "b c"] },
+    { form: "the generator's interpolation (Ruby's, as GitLab's)", value: interpolate(inputVariable(refs.tags), { tags: ["a", "b c#{x}"] }), want: ["a", "b c#{x}"] },
+    { form: "gitlab-ci-local's interpolation (JSON)", value: '{"tags":["a","b c"]}', want: ["a", "b c"] },
     { form: "GitLab's interpolation (Ruby Array#to_s)", value: '{"tags":["a", "b c"]}', want: ["a", "b c"] },
     { form: "GitLab's Ruby escaping of #{", value: '{"tags":["X=\\#{y}"]}', want: ["X=#{y}"] },
     { form: "a bare JSON array", value: '["a","b"]', want: ["a", "b"] },
@@ -29,11 +30,13 @@ describe("array inputs in job variables", () => {
   });
 
   it("refuses a list of objects, naming the input", () => {
-    expect(() => listInput({ GITOPS_TAGS: '{"tags":[{"a":1}]}' }, "GITOPS_TAGS", "tags")).toThrow('input tags = "{\\"tags\\":[{\\"a\\":1}]}": must be a list of strings');
+    expect(() => listInput({ GITOPS_TAGS: '{"tags":[{"a":1}]}' }, "GITOPS_TAGS", "tags")).toThrow('input tags = "{\\"tags\\":[{\\"a\\":1}]}": is not a list of strings');
   });
 
-  it("refuses text that is not JSON, naming the input and the variable", () => {
-    expect(() => listInput({ GITOPS_TAGS: '{"tags":[a' }, "GITOPS_TAGS", "tags")).toThrow("is not a list (job variable GITOPS_TAGS is not valid JSON)");
+  it("refuses text that is no list, naming the input and the variable", () => {
+    expect(() => listInput({ GITOPS_TAGS: '{"tags":[a' }, "GITOPS_TAGS", "tags")).toThrow(
+      "is not a list of strings (job variable GITOPS_TAGS holds neither JSON nor the Ruby text GitLab writes for a list: no } at the end)",
+    );
   });
 });
 

@@ -75,7 +75,7 @@ describe("generate CLI", () => {
     const root = copyFixture("invalid");
     const result = await cli("--root", root);
     expect(result.code).toBe(1);
-    expect(result.err).toMatch(/^generate: 18 problems found:\n {2}- broken › spec › inputs\.level\.default: /);
+    expect(result.err).toMatch(/^generate: 19 problems found:\n {2}- broken › spec › inputs\.level\.default: /);
     expect(existsSync(path.join(root, "templates"))).toBe(false);
   });
 

@@ -22,7 +22,9 @@ describe("script bundling and embedding", () => {
   it("reuses a cached bundle only while every file it was built from is unchanged", async () => {
     const root = mkdtempSync(path.join(import.meta.dirname, "..", "fixtures", ".tmp-bundle-"));
     try {
-      cpSync(BASIC, root, { recursive: true });
+      // Without node_modules: the fixture keeps the bundle cache of earlier runs (of older generator
+      // sources too), and this copy must start with none.
+      cpSync(BASIC, root, { recursive: true, filter: (source) => path.basename(source) !== "node_modules" });
       const first = await bundleScript(root, "components/hello/hello.ts");
       expect(readdirSync(path.join(root, "node_modules", ".cache", "gitops-components", "bundles"))).toHaveLength(1);
       expect(await bundleScript(root, "components/hello/hello.ts")).toBe(first);
@@ -45,6 +47,17 @@ describe("script bundling and embedding", () => {
     expect(() => embedScript("demo", 'const marker = "$[[ inputs.x ]]";\n')).toThrow(
       'the bundled script demo contains "$[[", which GitLab would treat as an input placeholder. Fix: build that text at run time (for example "$" + "[[") instead of writing it literally.',
     );
+  });
+
+  it("embeds printable ASCII only: other characters become escapes that print the same at run time", () => {
+    const [entry] = embedScript("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n");
+    expect(entry).toMatch(/^[\n\x20-\x7e]*$/);
+    const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}`], { encoding: "utf8" });
+    expect(result.stdout).toBe("caf\u00e9 \u2192 ok true a\tb\n");
+  });
+
+  it("refuses a script that no escape keeps as it is (a tagged template's raw text), naming the script", () => {
+    expect(() => embedScript("demo", "console.log(String.raw`\u00e9`);\n")).toThrow(/^the bundled script demo cannot be made printable ASCII: a tagged template literal holds \\u00E9/);
   });
 
   it("refuses a script containing the heredoc delimiter on a line of its own", () => {

@@ -2,6 +2,7 @@
  * The library's own `.gitlab-ci.yml`: rendered from TypeScript by the generator and validated like
  * the templates (GitLab's schema, stages, needs, and the inputs of the self-tested components).
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
@@ -10,7 +11,7 @@ import libraryPipeline from "../../ci/pipeline.ts";
 import { generateCatalog } from "../../generator/catalog.ts";
 import { main as generate } from "../../generator/cli.ts";
 import type { Component } from "../../generator/component.ts";
-import type { Catalog } from "../../generator/config.ts";
+import { toolsImageRef, type Catalog } from "../../generator/config.ts";
 import type { InputSpec } from "../../generator/inputs.ts";
 import type { Job } from "../../generator/job.ts";
 import { formatProblem } from "../../generator/problems.ts";
@@ -23,7 +24,7 @@ const catalog: Catalog = {
   version: "3.1.4",
   config: {
     catalogProject: "acme/catalog",
-    toolsImage: "registry.acme.test/acme/catalog/tools",
+    registry: "registry.acme.test",
     reviewAgent: "acme/agents:review",
     environmentBranches: { staging: "_gitlab/agents/staging", production: "_gitlab/agents/production", review: "_gitlab/agents/review" },
   },
@@ -39,7 +40,7 @@ function component(name: string, inputs: Record<string, InputSpec>): Component {
 const common = (jobName: string): Record<string, InputSpec> => ({
   stage: text("Stage.", "deploy"),
   job_name: text("Job name.", jobName),
-  image: text("Image.", `${catalog.config.toolsImage}:${catalog.version}`),
+  image: text("Image.", toolsImageRef(catalog)),
   rules: { type: "array", description: "Rules.", default: [] },
 });
 
@@ -75,16 +76,27 @@ describe("the library's own pipeline (ci/pipeline.ts)", () => {
     expect(doc.test?.rules).toBeUndefined();
   });
 
-  it("builds the tools image per commit at the configured repository, and tags it with the version on a release", () => {
-    expect(doc["tools-image"]?.script).toContain('buildah push "registry.acme.test/acme/catalog/tools:$CI_COMMIT_SHA"');
-    expect(doc["tools-image"]?.script).toContain('buildah build --file images/tools/Dockerfile --tag "registry.acme.test/acme/catalog/tools:$CI_COMMIT_SHA" images/tools');
-    expect(doc["tools-image-release"]?.script).toContain('skopeo copy --all "docker://registry.acme.test/acme/catalog/tools:$CI_COMMIT_SHA" "docker://registry.acme.test/acme/catalog/tools:$CI_COMMIT_TAG"');
+  it("builds the tools image per commit in the project's own registry, and tags it with the version on a release", () => {
+    expect(doc["tools-image"]?.script).toContain('buildah push "$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA"');
+    expect(doc["tools-image"]?.script).toContain('buildah build --file images/tools/Dockerfile --tag "$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA" images/tools');
+    expect(doc["tools-image-release"]?.script).toContain('skopeo copy --all "docker://$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA" "docker://$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_TAG"');
+  });
+
+  it("refuses to release templates whose default image is not where this project publishes it", () => {
+    const check = (doc["release-check"]?.script as string[])[0] as string;
+    const run = (env: Record<string, string>) => spawnSync("sh", ["-c", check], { env, encoding: "utf8" });
+    expect(run({ CI_REGISTRY: "registry.acme.test", CI_REGISTRY_IMAGE: "registry.acme.test/acme/catalog" }).status).toBe(0);
+    const moved = run({ CI_REGISTRY: "registry.acme.test", CI_REGISTRY_IMAGE: "registry.acme.test/other/place" });
+    expect(moved.status).toBe(1);
+    expect(moved.stderr).toBe(
+      "The templates default to registry.acme.test/acme/catalog/tools, but this project publishes registry.acme.test/other/place/tools: set catalogProject (and registry) in gitops.config.ts to this project and run npm run generate.\n",
+    );
   });
 
   it("self-tests each component at this commit with scratch targets and the image this commit built", () => {
     expect(doc.include.map((i) => i.component)).toEqual(["$CI_SERVER_FQDN/$CI_PROJECT_PATH/build@$CI_COMMIT_SHA", "$CI_SERVER_FQDN/$CI_PROJECT_PATH/promote-staging@$CI_COMMIT_SHA"]);
     const [build, promote] = doc.include;
-    expect(build?.inputs).toMatchObject({ image_name: "$CI_REGISTRY_IMAGE/selftest", image: "registry.acme.test/acme/catalog/tools:$CI_COMMIT_SHA", job_name: "selftest-build" });
+    expect(build?.inputs).toMatchObject({ image_name: "$CI_REGISTRY_IMAGE/selftest", image: "$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA", job_name: "selftest-build" });
     expect(promote?.inputs).toMatchObject({ environment_branch: "_gitlab/selftest/staging", token_variable: "GITOPS_SELFTEST_TOKEN", job_name: "selftest-promote-staging" });
     for (const include of doc.include) expect(JSON.stringify(include.inputs)).not.toContain("_gitlab/agents/");
   });
@@ -96,8 +108,11 @@ describe("the library's own pipeline (ci/pipeline.ts)", () => {
 
   it("on a bare semver tag only: checks the tag against package.json and the drift, then releases with the release keyword", () => {
     const tagOnly = [{ if: "$CI_COMMIT_TAG =~ /^\\d+\\.\\d+\\.\\d+$/" }];
-    expect(doc["release-check"]).toMatchObject({ stage: "test", rules: tagOnly, script: ["npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"] });
+    expect(doc["release-check"]).toMatchObject({ stage: "test", rules: tagOnly });
+    expect((doc["release-check"]?.script as string[]).slice(1)).toEqual(["npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"]);
     expect(doc.publish).toMatchObject({ stage: "release", rules: tagOnly, needs: ["tools-image-release"], release: { tag_name: "$CI_COMMIT_TAG" } });
+    // GitLab 17.x runs only release-cli for `release:`, 18.x prefers glab: the release-cli image ships both.
+    expect(String(doc.publish?.image)).toMatch(/^registry\.gitlab\.com\/gitlab-org\/release-cli:v\d+\.\d+\.\d+$/);
     expect(doc["tools-image-release"]).toMatchObject({ stage: "release", rules: tagOnly });
     expect(ownPipeline.document.stages).toEqual(["build", "test", "self-test-build", "self-test", "self-test-production", "release"]);
   });

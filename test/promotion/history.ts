@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { GitServer } from "../support/git-server.ts";
+import type { GitServer, ProtectedBranch } from "../support/git-server.ts";
 import { readDotenv, runTemplateJob, type JobRun } from "../support/templates.ts";
 
 const exec = promisify(execFile);
@@ -36,11 +36,13 @@ export class Project {
   private counter = 0;
   private emptyTree: Promise<string> | undefined;
 
+  /** `protect`: more protected branches than the environment branches (which only {@link PROMOTER} may push). */
   constructor(
     readonly server: GitServer,
     readonly repoPath: string,
+    protect: ProtectedBranch[] = [],
   ) {
-    this.url = server.createRepo(repoPath, { protect: [{ pattern: "_gitlab/agents/*", user: PROMOTER }] });
+    this.url = server.createRepo(repoPath, { protect: [{ pattern: "_gitlab/agents/*", user: PROMOTER }, ...protect] });
     this.dir = path.join(server.root, `${repoPath}.git`);
   }
 

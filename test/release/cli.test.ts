@@ -84,7 +84,7 @@ describe("npm run release", () => {
     write(
       dir,
       "gitops.config.ts",
-      `export default { catalogProject: "acme/catalog", toolsImage: "registry.example.com/acme/tools", reviewAgent: "acme/agents:review", environmentBranches: { staging: "s", production: "p", review: "r" } };\n`,
+      `export default { catalogProject: "acme/catalog", registry: "registry.example.com", reviewAgent: "acme/agents:review", environmentBranches: { staging: "s", production: "p", review: "r" } };\n`,
     );
     write(dir, "README.md", "# catalog\n\nUse `component: $CI_SERVER_FQDN/acme/catalog/greet@0.0.0` in your pipeline.\n");
     write(dir, "examples/hello/.gitlab-ci.yml", "include:\n  - component: $CI_SERVER_FQDN/acme/catalog/greet@0.0.0\n    inputs:\n      tone: plain\n");
@@ -103,7 +103,7 @@ describe("npm run release", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(await git(dir, "describe", "--exact-match", "HEAD")).toBe("1.0.0");
-    expect(read(dir, "templates/greet/template.yml")).toContain("default: registry.example.com/acme/tools:1.0.0");
+    expect(read(dir, "templates/greet/template.yml")).toContain("default: registry.example.com/acme/catalog/tools:1.0.0");
     expect(read(dir, "CHANGELOG.md")).toBe("# Changelog\n\n## 1.0.0 (2026-11-28)\n\nFirst release, with the components `greet`.\n");
     expect(read(dir, "examples/hello/.gitlab-ci.yml")).toContain("component: $CI_SERVER_FQDN/acme/catalog/greet@1.0.0\n");
   });
@@ -154,7 +154,7 @@ describe("npm run release", () => {
     const lock = JSON.parse(read(dir, "package-lock.json"));
     expect([lock.version, lock.packages[""].version]).toEqual(["2.0.0", "2.0.0"]);
     const template = read(dir, "templates/greet/template.yml");
-    expect(template).toContain("default: registry.example.com/acme/tools:2.0.0");
+    expect(template).toContain("default: registry.example.com/acme/catalog/tools:2.0.0");
     expect(template).toContain("punctuation:");
     expect(read(dir, "README.md")).toContain("component: $CI_SERVER_FQDN/acme/catalog/greet@2.0.0`");
     expect(read(dir, "examples/hello/.gitlab-ci.yml")).toBe("include:\n  - component: $CI_SERVER_FQDN/acme/catalog/greet@2.0.0\n    inputs:\n      tone: plain\n");

@@ -203,7 +203,7 @@ describe("reading the surface from a template", () => {
       inputs: {
         stage: { type: "string", default: "test" },
         job_name: { type: "string", default: "hello" },
-        image: { type: "string", default: `registry.example.com/fixtures/tools:${VERSION_TOKEN}` },
+        image: { type: "string", default: `registry.example.com/fixtures/basic/tools:${VERSION_TOKEN}` },
         who: { type: "string", default: "world", regex: "^[a-z]+$" },
         when: { type: "string", default: "on_success", options: ["on_success", "manual"] },
         optional: { type: "boolean", default: false },

@@ -141,7 +141,7 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     });
   }
 
-  /** The stop job runs in an empty directory: GIT_STRATEGY empty, the branch may be gone. */
+  /** The stop job runs in an empty directory: GIT_STRATEGY none, the branch may be gone. */
   async function stop(mr: Record<string, string>, inputs: Record<string, unknown> = {}): Promise<JobRun> {
     return runTemplateJob({ component: "review", job: "review-stop", inputs: { agent: AGENT, manifests: "deploy/review", domain: DOMAIN, ...inputs }, env: { ...kubeEnv, ...mr } });
   }
@@ -244,7 +244,7 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
 
     const run = await stop(mr);
     expectOk(run);
-    expect(run.variables.GIT_STRATEGY).toBe("empty");
+    expect(run.variables.GIT_STRATEGY).toBe("none");
     expect(run.output).toContain(`Deleted namespace ${namespace} and everything in it.`);
     expect(api.get("namespaces", undefined, namespace)).toBeUndefined();
     expect(api.list("deployments", namespace)).toEqual([]);
@@ -269,7 +269,7 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { team: "someone-else" } } });
     const run = await stop(mr);
     expect(run.code).toBe(3);
-    expect(run.output).toContain(`namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components`);
+    expect(run.output).toContain(`ERROR: the review app was NOT removed (namespace ${namespace}): namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components`);
     expect(api.get("namespaces", undefined, namespace)).toBeDefined();
   });
 
@@ -421,6 +421,7 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     const run = await deploy(app(), mergeRequest("feature/wrong-agent", "16"), { agent: "group/agents:production" });
     expect(run.code).toBe(2);
     expect(run.output).toContain('input agent = "group/agents:production": this job\'s KUBECONFIG has no such context');
+    expect(run.output).toContain("Fix: most often this project is not under the same top-level group as the agent's configuration project");
   });
 
   describe("branch names", () => {

@@ -1,9 +1,10 @@
 /**
- * A stand-in for GitLab's merge-request REST endpoints (`/api/v4/projects/:id/merge_requests`), on
- * 127.0.0.1 at a port chosen at run time. No real GitLab exists here, so this answers the way
- * GitLab documents it (201 with `iid` and `web_url`, 409 when an open merge request already exists
- * for the branch, 401 for a wrong token, 404 for another project, 400 for a bad body), checks every
- * request and records it for the test to read.
+ * A stand-in for the GitLab REST endpoints the jobs call: the merge-request endpoints
+ * (`/api/v4/projects/:id/merge_requests`) and the current user (`GET /api/v4/user`), on 127.0.0.1
+ * at a port chosen at run time. No real GitLab exists here, so this answers the way GitLab
+ * documents it (201 with `iid` and `web_url`, 409 when an open merge request already exists for
+ * the branch, 401 for a wrong token, 403 `insufficient_scope` for a token without the scope, 404
+ * for another project, 400 for a bad body), checks every request and records it for the test to read.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -34,6 +35,33 @@ export interface StandInMergeRequest {
   state: "opened";
 }
 
+/**
+ * The token's user as `GET /user` returns it (doc/api/users.md, "Get the current user"; the fields
+ * the jobs read and their neighbours). A project access token's user is a bot named after the
+ * token, with the username `project_<id>_bot_<random>` and the email `<username>@noreply.<host>`
+ * (app/services/resource_access_tokens/create_service.rb).
+ */
+export interface StandInUser {
+  id: number;
+  username: string;
+  name: string;
+  email: string;
+  commit_email: string;
+  public_email: string | null;
+  bot: boolean;
+  state: "active";
+}
+
+/** The bot user of a project access token named `name` in project `projectId`. */
+export function projectBot(projectId: string, name: string): StandInUser {
+  const username = `project_${projectId}_bot_8d5f3c2a1b9e4f70`;
+  const email = `${username}@noreply.gitlab.example.com`;
+  return { id: 4711, username, name, email, commit_email: email, public_email: null, bot: true, state: "active" };
+}
+
+/** Scopes that let a token read `GET /user` (lib/api/users.rb: read_user, or a wider API scope). */
+const USER_SCOPES = ["api", "read_api", "read_user"];
+
 /** A running stand-in. */
 export interface GitLabApi {
   /** `http://127.0.0.1:<port>/api/v4`: what GitLab puts in `CI_API_V4_URL`. */
@@ -43,8 +71,14 @@ export interface GitLabApi {
   close(): Promise<void>;
 }
 
-/** Starts the stand-in for one project (by id, or by its URL-encoded path) and one token. */
-export async function startGitLabApi(options: { token: string; projectId: string; projectPath: string }): Promise<GitLabApi> {
+/**
+ * Starts the stand-in for one project (by id, or by its URL-encoded path) and one token, whose
+ * `scopes` (default `api`) decide what it may call, and whose user (default: the project bot of a
+ * token named "gitops-manifests") `GET /user` returns.
+ */
+export async function startGitLabApi(options: { token: string; projectId: string; projectPath: string; scopes?: string[]; user?: StandInUser }): Promise<GitLabApi> {
+  const scopes = options.scopes ?? ["api"];
+  const user = options.user ?? projectBot(options.projectId, "gitops-manifests");
   const requests: RecordedApiRequest[] = [];
   const mergeRequests: StandInMergeRequest[] = [];
   const projectKeys = new Set([options.projectId, options.projectPath]);
@@ -64,6 +98,13 @@ export async function startGitLabApi(options: { token: string; projectId: string
         res.end(JSON.stringify(body));
       };
       if (token !== options.token) return answer(401, { message: "401 Unauthorized" });
+      const insufficientScope = (needed: string[]) => answer(403, { error: "insufficient_scope", error_description: "The request requires higher privileges than provided by the access token.", scope: needed.join(" ") });
+      if (url.pathname === "/api/v4/user") {
+        if (req.method !== "GET") return answer(405, { error: "405 Method Not Allowed" });
+        if (!scopes.some((s) => USER_SCOPES.includes(s))) return insufficientScope(USER_SCOPES);
+        return answer(200, user);
+      }
+      if (!scopes.includes("api")) return insufficientScope(["api"]);
       // GitLab takes `:id` as the number or the URL-encoded path (`group%2Fapp`): one path segment.
       const match = /^\/api\/v4\/projects\/([^/]+)\/merge_requests$/.exec(url.pathname);
       if (!match) return answer(404, { error: "404 Not Found" });

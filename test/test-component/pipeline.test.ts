@@ -66,7 +66,7 @@ describe.skipIf(!requireTools("git", "rsync"))("test component in a pipeline", (
     expect(preview.code, preview.stderr).toBe(0);
     const job = (parse(preview.stdout.slice(preview.stdout.indexOf("---"))) as Record<string, { artifacts: unknown; image: unknown }>).test;
     expect(job?.artifacts).toEqual({ when: "always", reports: { junit: "reports/junit.xml", coverage_report: { coverage_format: "cobertura", path: "coverage/cobertura-coverage.xml" } } });
-    expect(job?.image).toEqual({ name: "unused" });
+    expect(job?.image).toEqual({ name: "unused", entrypoint: [""] });
     expect(readFileSync(path.join(jobDir(project), "reports", "junit.xml"), "utf8")).toContain('testcase name="works"');
     expect(readFileSync(path.join(jobDir(project), "coverage", "cobertura-coverage.xml"), "utf8")).toContain('line-rate="0.875"');
   });

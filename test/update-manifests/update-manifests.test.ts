@@ -98,6 +98,9 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
         CI_PIPELINE_URL: "https://gitlab.example.com/group/app/-/pipelines/7",
         GITOPS_IMAGE: `${APP}@${DIGEST}`,
         GITOPS_MANIFESTS_TOKEN: TOKEN,
+        // GitLab sets these to the user who started the pipeline.
+        GITLAB_USER_NAME: "Pipeline Starter",
+        GITLAB_USER_EMAIL: "starter@example.com",
         ...env,
       },
       cwd,
@@ -125,7 +128,7 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
     expect(await git(p.bare, "rev-parse", `${main}^`)).toBe(p.main);
     expect(await git(p.bare, "diff", "--name-only", p.main, main)).toBe("deploy/kustomization.yaml");
     expect(await git(p.bare, "show", `${main}:deploy/kustomization.yaml`)).toBe(KUSTOMIZATION.replace(`    newTag: "v1"      # bumped by CI`, `    digest: "${DIGEST}"      # bumped by CI`).trimEnd());
-    expect(await git(p.bare, "log", "-1", "--format=%s%n%an <%ae>", main)).toBe(`chore(manifests): deploy ${APP}@${DIGEST} [gitops-bump]\nGitOps Bot <gitops-bot@noreply>`);
+    expect(await git(p.bare, "log", "-1", "--format=%s%n%an <%ae>", main)).toBe(`chore(manifests): deploy ${APP}@${DIGEST} [gitops-bump]\nPipeline Starter <starter@example.com>`);
     expect(await git(p.bare, "log", "-1", "--format=%(trailers:key=GitOps-Source-Commit,valueonly)", main)).toBe(p.main);
     // The trailer the promotion jobs' guard reads: this bump's own pipeline does not deploy again.
     expect(await git(p.bare, "log", "-1", "--format=%(trailers:key=GitOps-Bump-Mode,valueonly)", main)).toBe("commit");
@@ -332,6 +335,7 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
         expect(await git(p.bare, "rev-parse", `${bump}^`)).toBe(p.main);
         expect(await git(p.bare, "diff", "--unified=0", "--no-prefix", p.main, bump)).toMatch(/@@ -8 \+8 @@[^\n]*\n-    newTag: "v1"      # bumped by CI\n\+    digest: "sha256:1{64}"      # bumped by CI$/);
         expect(api.requests).toEqual([
+          { method: "GET", path: "/api/v4/user", token: TOKEN, status: 200 },
           {
             method: "POST",
             path: "/api/v4/projects/42/merge_requests",
@@ -370,11 +374,13 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
         expect(server.branch(p.repo, branch)).toBe(bump);
         expect(api.mergeRequests).toHaveLength(1);
         expect(api.requests.map((r) => [r.method, r.path.split("?")[0], r.status])).toEqual([
+          ["GET", "/api/v4/user", 200],
           ["POST", "/api/v4/projects/42/merge_requests", 201],
+          ["GET", "/api/v4/user", 200],
           ["POST", "/api/v4/projects/42/merge_requests", 409],
           ["GET", "/api/v4/projects/42/merge_requests", 200],
         ]);
-        expect(new URLSearchParams(api.requests[2]?.path.split("?")[1]).get("source_branch")).toBe(branch);
+        expect(new URLSearchParams(api.requests[4]?.path.split("?")[1]).get("source_branch")).toBe(branch);
         expect(rerun.outputs?.GITOPS_MERGE_REQUEST_URL).toBe(`https://gitlab.example.com/${p.repo}/-/merge_requests/1`);
         expect(rerun.stdout).toContain(`found the open merge request !1`);
       } finally {

@@ -1,0 +1,39 @@
+/**
+ * How update-manifests reaches the repository and the API: a project access token over HTTPS, or a
+ * deploy key over SSH (runtime/ssh-credential.ts; GitLab Free, where only a deploy key can be the
+ * one credential allowed to push to a protected branch). merge_request mode still needs a token
+ * with the api scope for the merge request itself; its pushes may go over SSH.
+ */
+import { requireInput, secretFromVariable } from "../../runtime/env.ts";
+import type { GitOptions } from "../../runtime/git.ts";
+import { checkSshRepositoryUrl, sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
+import { VARIABLES } from "./outputs.ts";
+
+/** The job variables that carry the deploy-key inputs. */
+export const SSH_VARIABLES = {
+  keyVariable: "GITOPS_BUMP_SSH_KEY_VARIABLE",
+  knownHosts: "GITOPS_BUMP_SSH_KNOWN_HOSTS",
+  repositoryUrl: "GITOPS_BUMP_SSH_REPOSITORY_URL",
+} as const;
+
+/** What the job pushes and calls with. */
+export interface BumpCredential {
+  /** The token: for HTTPS pushes, the merge-request API and naming the bump's author. */
+  token?: string;
+  /** How git reaches the remote. */
+  git: GitOptions;
+  /** The SSH clone URL when a deploy key pushes; undefined for the HTTPS URL. */
+  sshUrl?: string;
+  /** Removes a deploy key's files. */
+  dispose(): void;
+}
+
+/** Reads the credential; `needsToken` when the job calls the API (merge_request mode). */
+export function readBumpCredential(env: NodeJS.ProcessEnv, needsToken: boolean): BumpCredential {
+  const sshWanted = (env[SSH_VARIABLES.keyVariable] ?? "").trim() !== "";
+  const token = !sshWanted || needsToken ? secretFromVariable(env, VARIABLES.tokenVariable, "token_variable").value : undefined;
+  if (!sshWanted) return { token, git: { token }, dispose: () => {} };
+  const sshUrl = checkSshRepositoryUrl(requireInput(env, SSH_VARIABLES.repositoryUrl, "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url");
+  const ssh = sshCredentialFromInputs(env, { keyVariable: SSH_VARIABLES.keyVariable, knownHostsVariable: SSH_VARIABLES.knownHosts });
+  return { token, git: { sshCommand: ssh?.command }, sshUrl, dispose: () => ssh?.dispose() };
+}

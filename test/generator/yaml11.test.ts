@@ -1,0 +1,47 @@
+/**
+ * GitLab reads YAML with libyaml (YAML 1.1), the generator and the tests with the `yaml` package
+ * (YAML 1.2). Every generated file must mean the same to both, or GitLab would run other jobs and
+ * other scripts than the tests run; and it must be printable ASCII with every script a literal
+ * block, so nothing depends on how a parser treats escapes or unusual line breaks.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { describe, expect, it } from "vitest";
+import { parseWithLibyaml, requireLibyaml } from "../support/libyaml.ts";
+import { ROOT } from "../support/templates.ts";
+
+const GENERATED = [...readdirSync(path.join(ROOT, "templates")).map((name) => `templates/${name}/template.yml`), ".gitlab-ci.yml"];
+
+describe.skipIf(!requireLibyaml())("every generated YAML file, as GitLab's libyaml reads it", () => {
+  it.each(GENERATED)("%s has the same value for libyaml (YAML 1.1) as for the yaml package", (file) => {
+    const text = readFileSync(path.join(ROOT, file), "utf8");
+    const ours = parseAllDocuments(text).map((doc) => doc.toJS());
+    expect(parseWithLibyaml(text)).toEqual(ours);
+  });
+
+  it("sees a difference where there is one (the check is not vacuous)", () => {
+    // YAML 1.1 reads `on` as true and U+0085 as a line break; YAML 1.2 reads a string and keeps the character.
+    const text = 'on: 1\nscript: "a\u0085b"\n';
+    expect(parseWithLibyaml(text)).not.toEqual(parseAllDocuments(text).map((doc) => doc.toJS()));
+  });
+});
+
+describe("every generated YAML file's text", () => {
+  it.each(GENERATED)("%s is printable ASCII with every script a literal block", (file) => {
+    const text = readFileSync(path.join(ROOT, file), "utf8");
+    expect(text).toMatch(/^[\n\x20-\x7e]*$/);
+    for (const doc of parseAllDocuments(text, { keepSourceTokens: true })) {
+      const body = doc.toJS() as Record<string, { script?: unknown }> | null;
+      for (const [job, keywords] of Object.entries(body ?? {})) {
+        const lines = (keywords as { script?: unknown })?.script;
+        if (!Array.isArray(lines)) continue;
+        lines.forEach((line, i) => {
+          if (typeof line !== "string" || !line.includes("\n")) return;
+          const node = doc.getIn([job, "script", i], true) as { type?: string };
+          expect(node.type, `${file} › ${job} › script[${i}]`).toBe("BLOCK_LITERAL");
+        });
+      }
+    }
+  });
+});
