@@ -291,6 +291,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
         pos += spaces;
         skipSpaces();
         goesOn = ch() !== undefined && !isBreak(ch()) && ch() !== "#" && spaces > parent && !documentMarker(lineAt);
+        // A blank line with a tab, no deeper than `parent`, ends it (as in `yaml`).
+        if (isBreak(ch()) && pos > lineAt + spaces && spaces <= parent) break;
       }
       if (!goesOn) break;
       separator = breaks > 1 ? "\n".repeat(breaks - 1) : " ";
