@@ -26,6 +26,8 @@ export interface GenerateOptions {
   componentLimit?: number;
   /** Generate only these components (development); the README is then left alone. */
   only?: string[];
+  /** Where bundles are cached between runs (default: `$GITOPS_CACHE_DIR`, see generator/cache.ts); a fresh directory gives a cold build. */
+  cacheDir?: string;
 }
 
 /** The generated catalog: every file's wanted content, and the component names. */
@@ -70,7 +72,7 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   const templates: RenderedTemplate[] = [];
   for (const module of modules) {
     try {
-      templates.push(await renderComponent(module.build(catalog), { root, version: catalog.version, bundles }));
+      templates.push(await renderComponent(module.build(catalog), { root, version: catalog.version, bundles, cacheDir: options.cacheDir }));
     } catch (error) {
       const where = path.relative(root, new URL(module.source).pathname);
       problems.push({ path: [where], message: `cannot render: ${(error as Error).message}`, fix: "fix the component module (the message says what failed)" });

@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, version as esbuildVersion } from "esbuild";
 import { asciiOnly, AsciiEscapeError } from "./ascii-script.ts";
+import { cacheDir } from "./cache.ts";
 
 const NODE_SCRIPT = Symbol.for("gitops-components.node-script");
 
@@ -46,18 +47,19 @@ export class ScriptEmbedError extends Error {}
  * Bundles `entry` and everything it imports into one ES module. Only `node:` built-ins stay
  * external; an import of any other package that cannot be bundled fails the build.
  *
- * Each bundle is cached under `node_modules/.cache` with the hash of every file esbuild read for it,
- * keyed by the entry, esbuild's version, this module's own source and the lockfile. A cached
- * bundle is used only while every one of those files still has the same content.
+ * Each bundle is cached in `cache` (generator/cache.ts) with the hash of every file esbuild read for
+ * it, keyed by the entry, esbuild's version, this module's own source and the lockfile (not by the
+ * root: esbuild writes paths relative to it, so a copy of the catalog elsewhere bundles the same
+ * bytes). A cached bundle is used only while every one of those files, read under `root`, still
+ * has the same content; a fresh `cache` directory gives a cold build.
  */
-export async function bundleScript(root: string, entry: string): Promise<string> {
-  const cacheDir = path.join(root, "node_modules", ".cache", "gitops-components", "bundles");
+export async function bundleScript(root: string, entry: string, cache: string = cacheDir()): Promise<string> {
   const lockfile = path.join(root, "package-lock.json");
   const key = createHash("sha256")
     .update([entry, esbuildVersion, readFileSync(fileURLToPath(import.meta.url), "utf8"), existsSync(lockfile) ? readFileSync(lockfile, "utf8") : ""].join("\0"))
     .digest("hex")
     .slice(0, 24);
-  const cacheFile = path.join(cacheDir, `${key}.json`);
+  const cacheFile = path.join(cache, "bundles", `${key}.json`);
   const cached = readCachedBundle(root, cacheFile);
   if (cached !== undefined) return cached;
   const result = await build({

@@ -19,6 +19,8 @@ export interface RenderContext {
   version: string;
   /** Bundled scripts by entry, shared across components of one run. */
   bundles: Map<string, Promise<string>>;
+  /** Where bundles are cached between runs (default: generator/cache.ts `cacheDir()`). */
+  cacheDir?: string;
 }
 
 /** A rendered component: the two documents as data and the file text. */
@@ -90,7 +92,7 @@ async function embedScripts(component: Component, ctx: RenderContext): Promise<M
     component.jobs.map(async ({ job }) => {
       if (!isNodeScript(job.script)) return;
       const entry = job.script.entry;
-      if (!ctx.bundles.has(entry)) ctx.bundles.set(entry, bundleScript(ctx.root, entry));
+      if (!ctx.bundles.has(entry)) ctx.bundles.set(entry, bundleScript(ctx.root, entry, ctx.cacheDir));
       scripts.set(job.script, embedScript(scriptName(entry), await (ctx.bundles.get(entry) as Promise<string>)));
     }),
   );

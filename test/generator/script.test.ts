@@ -3,7 +3,7 @@
  * embedded as a quoted heredoc, and run as embedded.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,20 +20,22 @@ describe("script bundling and embedding", () => {
   });
 
   it("reuses a cached bundle only while every file it was built from is unchanged", async () => {
+    // A copy beside the fixture (its imports of the generator are relative), and a cache of its own.
     const root = mkdtempSync(path.join(import.meta.dirname, "..", "fixtures", ".tmp-bundle-"));
+    const cache = mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-"));
     try {
-      // Without node_modules: the fixture keeps the bundle cache of earlier runs (of older generator
-      // sources too), and this copy must start with none.
-      cpSync(BASIC, root, { recursive: true, filter: (source) => path.basename(source) !== "node_modules" });
-      const first = await bundleScript(root, "components/hello/hello.ts");
-      expect(readdirSync(path.join(root, "node_modules", ".cache", "gitops-components", "bundles"))).toHaveLength(1);
-      expect(await bundleScript(root, "components/hello/hello.ts")).toBe(first);
+      cpSync(BASIC, root, { recursive: true });
+      const first = await bundleScript(root, "components/hello/hello.ts", cache);
+      expect(readdirSync(path.join(cache, "bundles"))).toHaveLength(1);
+      expect(await bundleScript(root, "components/hello/hello.ts", cache)).toBe(first);
       writeFileSync(path.join(root, "components", "hello", "greeting.ts"), "export function greeting(who: string): string {\n  return `good day, ${who}`;\n}\n");
-      const second = await bundleScript(root, "components/hello/hello.ts");
+      const second = await bundleScript(root, "components/hello/hello.ts", cache);
       expect(second).toContain("good day");
       expect(second).not.toContain("hello, ");
+      expect(existsSync(path.join(root, "node_modules")), "the catalog got a cache of its own").toBe(false);
     } finally {
       rmSync(root, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 
