@@ -79,6 +79,9 @@ export async function bundleScript(root: string, entry: string, cache: string = 
     minifyWhitespace: false,
     minifyIdentifiers: false,
     treeShaking: true,
+    // Paths in the bundle (its module comments) are the paths as seen from the root, not where a
+    // symlinked node_modules really lives, so a checkout bundles the same bytes however it is installed.
+    preserveSymlinks: true,
     logLevel: "silent",
     sourcemap: false,
     metafile: true,
