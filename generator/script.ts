@@ -126,12 +126,24 @@ function writeCachedBundle(root: string, cacheFile: string, inputs: string[], co
   }
 }
 
+/** A bundle as a job writes and runs it. */
+export interface EmbeddedScript {
+  /** The file the job writes and runs (`<name>.mjs`), as the banner's checksum line names it. */
+  file: string;
+  /** Its exact content: the bundle, printable ASCII, ending in a newline. */
+  code: string;
+  /** The hex sha256 of `code`, what `sha256sum <file>` prints. */
+  sha256: string;
+  /** The job's `script:` entry that writes `code` to `file` and runs it. */
+  script: string[];
+}
+
 /**
  * The `script:` entry that writes `bundled` to a fresh temporary directory through a quoted heredoc
  * and runs it, every character outside printable ASCII escaped first (generator/ascii-script.ts).
  * `name` names the file so a job log shows which script ran.
  */
-export function embedScript(name: string, bundled: string): string[] {
+export function embedScript(name: string, bundled: string): EmbeddedScript {
   let code: string;
   try {
     code = asciiOnly(bundled);
@@ -149,17 +161,19 @@ export function embedScript(name: string, bundled: string): string[] {
     throw new ScriptEmbedError(`the bundled script ${name} contains the heredoc delimiter ${HEREDOC_DELIMITER} on a line of its own. Fix: rename that text in the script.`);
   }
   const body = code.endsWith("\n") ? code : `${code}\n`;
+  const file = `${name}.mjs`;
   // The temporary directory is removed whatever the script's outcome (shell runners keep /tmp);
   // the runner's `set -e` must not skip the clean-up, hence the explicit status.
-  return [
+  const script = [
     [
       `gitops_script_dir="$(mktemp -d "\${TMPDIR:-/tmp}/gitops-script.XXXXXX")"`,
-      `cat > "$gitops_script_dir/${name}.mjs" <<'${HEREDOC_DELIMITER}'`,
+      `cat > "$gitops_script_dir/${file}" <<'${HEREDOC_DELIMITER}'`,
       `${body}${HEREDOC_DELIMITER}`,
       `gitops_status=0`,
-      `node "$gitops_script_dir/${name}.mjs" || gitops_status=$?`,
+      `node "$gitops_script_dir/${file}" || gitops_status=$?`,
       `rm -rf "$gitops_script_dir"`,
       `if [ "$gitops_status" -ne 0 ]; then exit "$gitops_status"; fi`,
     ].join("\n"),
   ];
+  return { file, code: body, sha256: createHash("sha256").update(body).digest("hex"), script };
 }

@@ -40,7 +40,7 @@ describe("script bundling and embedding", () => {
   });
 
   it("keeps the script in a quoted heredoc so the shell expands nothing in it", () => {
-    const [entry] = embedScript("demo", 'console.log(`${process.env.HOME} $HOME $(date)`);\n');
+    const [entry] = embedScript("demo", 'console.log(`${process.env.HOME} $HOME $(date)`);\n').script;
     expect(entry).toContain(`cat > "$gitops_script_dir/demo.mjs" <<'${HEREDOC_DELIMITER}'\n`);
     expect(entry).toContain('node "$gitops_script_dir/demo.mjs"');
   });
@@ -52,7 +52,7 @@ describe("script bundling and embedding", () => {
   });
 
   it("embeds printable ASCII only: other characters become escapes that print the same at run time", () => {
-    const [entry] = embedScript("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n");
+    const [entry] = embedScript("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n").script;
     expect(entry).toMatch(/^[\n\x20-\x7e]*$/);
     const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}`], { encoding: "utf8" });
     expect(result.stdout).toBe("caf\u00e9 \u2192 ok true a\tb\n");
@@ -72,7 +72,7 @@ describe("script bundling and embedding", () => {
   ])("keeps the job's exit status and leaves no temporary file when the script %s", (_, code, status) => {
     const scratch = mkdtempSync(path.join(tmpdir(), "gitops-embed-test-"));
     try {
-      const [entry] = embedScript("demo", `${code}\n`);
+      const [entry] = embedScript("demo", `${code}\n`).script;
       // The runner's shell: each script entry under `set -eo pipefail`.
       const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}\necho after`], { env: { ...process.env, TMPDIR: scratch }, encoding: "utf8" });
       expect(result.status).toBe(status);
