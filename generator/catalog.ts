@@ -11,6 +11,7 @@ import type { Catalog, CatalogConfig } from "./config.ts";
 import { GenerationFailed, type Problem } from "./problems.ts";
 import { updateReadme } from "./readme.ts";
 import { pipelineProblems, renderPipeline, type PipelineModule, type RenderedPipeline } from "./pipeline.ts";
+import { updateSizeTable } from "./size-table.ts";
 import { renderComponent, type RenderedTemplate } from "./template.ts";
 import { catalogProblems, LIMITS, templateProblems } from "./validate.ts";
 
@@ -86,7 +87,7 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   for (const t of templates) files.set(t.file, t.text);
   if (pipeline) files.set(pipeline.file, pipeline.text);
   const readmePath = path.join(root, "README.md");
-  if (existsSync(readmePath) && !options.only) files.set("README.md", updateReadme(readFileSync(readmePath, "utf8"), templates, catalog));
+  if (existsSync(readmePath) && !options.only) files.set("README.md", updateSizeTable(updateReadme(readFileSync(readmePath, "utf8"), templates, catalog), templates));
   return { templates, files };
 }
 
