@@ -1,19 +1,24 @@
 /**
- * The promotion benchmark's repository: a synthetic GitOps monorepo of 20,000 commits and a few
- * hundred MB of history (research/promotion.md B1), written with `git fast-import` from a seeded
- * generator and cached under /tmp between runs.
+ * The promotion benchmark's repositories: synthetic GitOps monorepos written with `git fast-import`
+ * from a seeded generator (the same seed builds the same history), in two shapes:
  *
- * Shape: 300 apps × 4 YAML files; ~75 % direct commits bumping 1–3 image tags, ~25 % "merge
- * requests" (1–3 side commits and a merge commit); about 1 % of commits vendor a random
- * 0.5–2 MiB `charts/*.tgz` (incompressible), sometimes deleting an old one.
+ * - `short-lived`: ~75 % direct commits on main bumping 1-3 image tags, ~25 % "merge requests"
+ *   of 1-3 side commits merged at once (about 16 % of all commits are merges);
+ * - `merge-heavy`: as real projects grow: 40 side branches open at any time, each taking commits
+ *   while main moves on, merged back (a quarter of them long-lived, merged again and again, the
+ *   rest replaced by a fresh branch from main once merged), and main merged into side branches
+ *   now and then; about a quarter of all commits are merges.
+ *
+ * 300 apps x 4 YAML files; about 1 % of commits vendor a random 0.5-2 MiB `charts/*.tgz`
+ * (incompressible), sometimes deleting an old one, so the history weighs a few hundred MB.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import path from "node:path";
 
-/** Where built repositories are cached. */
-export const CACHE = "/tmp/gitops-bench";
+/** How the history branches and merges. */
+export type HistoryShape = "short-lived" | "merge-heavy";
 
 /** Seeded PRNG (mulberry32): the same seed builds the same repository. */
 function prng(seed: number): () => number {
@@ -45,17 +50,40 @@ function git(dir: string, ...args: string[]): string {
   return r.stdout.trim();
 }
 
+/** Writes a fast-import stream: commits with marks, on named refs. */
+class History {
+  private mark = 0;
+  private time = 1_700_000_000;
+  count = 0;
+
+  constructor(private readonly write: (chunk: string | Buffer) => Promise<void>) {}
+
+  /** One commit on `ref` (its first parent `from`, a second parent `merge`); returns its mark. */
+  async commit(ref: string, message: string, from: number | undefined, merge: number | undefined, changes: Buffer[]): Promise<number> {
+    this.mark++;
+    this.count++;
+    this.time += 60;
+    const msg = Buffer.from(message);
+    await this.write(`commit ${ref}\nmark :${this.mark}\ncommitter Bench <bench@example.com> ${this.time} +0000\ndata ${msg.length}\n${message}\n`);
+    if (from !== undefined) await this.write(`from :${from}\n`);
+    if (merge !== undefined) await this.write(`merge :${merge}\n`);
+    for (const c of changes) await this.write(c);
+    await this.write("\n");
+    return this.mark;
+  }
+}
+
 /**
- * Returns the bare repository with `commits` commits (building it once; later calls reuse it).
- * `main` is the only branch.
+ * Returns the bare repository `<dir>/<shape>-<commits>-s<seed>.git` with `commits` commits on
+ * `main`, its only branch, building it once (later calls with the same `dir` reuse it).
  */
-export async function benchRepository(commits = 20_000, seed = 1, log: (s: string) => void = () => {}): Promise<string> {
-  const dir = path.join(CACHE, `r${commits}-s${seed}.git`);
-  if (existsSync(path.join(dir, "gitops-bench-complete"))) return dir;
-  mkdirSync(CACHE, { recursive: true });
-  const building = `${dir}.building`;
+export async function benchRepository(dir: string, shape: HistoryShape, commits: number, seed = 1, log: (s: string) => void = () => {}): Promise<string> {
+  const repo = path.join(dir, `${shape}-${commits}-s${seed}.git`);
+  if (existsSync(path.join(repo, "gitops-bench-complete"))) return repo;
+  mkdirSync(dir, { recursive: true });
+  const building = `${repo}.building`;
   rmSync(building, { recursive: true, force: true });
-  git(CACHE, "init", "-q", "--bare", "-b", "main", building);
+  git(dir, "init", "-q", "--bare", "-b", "main", building);
   const started = Date.now();
   const child = spawn("git", ["fast-import", "--done", "--quiet"], { cwd: building, stdio: ["pipe", "inherit", "inherit"] });
   const write = async (chunk: string | Buffer) => {
@@ -73,24 +101,11 @@ export async function benchRepository(commits = 20_000, seed = 1, log: (s: strin
     files.set(`apps/${app}/kustomization.yaml`, `resources:\n  - deployment.yaml\n  - service.yaml\n${filler(10 + pick(20), app)}\n`);
     files.set(`apps/${app}/config.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${app}\n${filler(15 + pick(30), app)}\n`);
   }
-  let mark = 0;
-  let time = 1_700_000_000;
   const charts: string[] = [];
   let chartCounter = 0;
   const inline = (p: string, content: string | Buffer) => {
     const data = typeof content === "string" ? Buffer.from(content) : content;
     return Buffer.concat([Buffer.from(`M 100644 inline ${p}\ndata ${data.length}\n`), data, Buffer.from("\n")]);
-  };
-  const commit = async (ref: string, message: string, from: number | undefined, merge: number | undefined, changes: Buffer[]) => {
-    mark++;
-    const msg = Buffer.from(message);
-    time += 60;
-    await write(`commit ${ref}\nmark :${mark}\ncommitter Bench <bench@example.com> ${time} +0000\ndata ${msg.length}\n${message}\n`);
-    if (from !== undefined) await write(`from :${from}\n`);
-    if (merge !== undefined) await write(`merge :${merge}\n`);
-    for (const c of changes) await write(c);
-    await write("\n");
-    return mark;
   };
   const bump = () => {
     const changes: Buffer[] = [];
@@ -110,45 +125,77 @@ export async function benchRepository(commits = 20_000, seed = 1, log: (s: strin
     return changes;
   };
 
-  let count = 0;
-  let main = await commit("refs/heads/main", "Initial manifests", undefined, undefined, [...files].map(([p, c]) => inline(p, c)));
-  count++;
-  let mr = 0;
-  while (count < commits) {
-    if (random() < 0.25 && count + 2 <= commits) {
-      mr++;
-      let side = main;
-      const sideCommits = Math.min(1 + pick(3), commits - count - 1);
-      for (let i = 0; i < sideCommits; i++) {
-        side = await commit("refs/heads/mr", `MR ${mr}: change ${i + 1}`, side, undefined, bump());
-        count++;
-      }
-      if (random() < 0.3 && count + 2 <= commits) {
-        main = await commit("refs/heads/main", `Direct change ${count}`, main, undefined, bump());
-        count++;
-      }
-      main = await commit("refs/heads/main", `Merge branch 'mr-${mr}' into 'main'`, main, side, []);
-      count++;
-    } else {
-      main = await commit("refs/heads/main", `Bump images (${count})`, main, undefined, bump());
-      count++;
-    }
-    if (count % 2000 === 0) log(`  … ${count} commits`);
-  }
+  const history = new History(write);
+  const main = await history.commit("refs/heads/main", "Initial manifests", undefined, undefined, [...files].map(([p, c]) => inline(p, c)));
+  const refs = shape === "short-lived" ? await shortLived(history, main, commits, random, bump, log) : await mergeHeavy(history, main, commits, random, bump, log);
   await write("done\n");
   child.stdin.end();
   const [code] = await once(child, "close");
   if (code !== 0) throw new Error(`git fast-import exited ${code}`);
-  git(building, "update-ref", "-d", "refs/heads/mr");
-  log(`  imported ${count} commits in ${((Date.now() - started) / 1000).toFixed(1)} s; repacking`);
+  for (const ref of refs) git(building, "update-ref", "-d", ref);
+  log(`  imported ${history.count} commits in ${((Date.now() - started) / 1000).toFixed(1)} s; repacking`);
   git(building, "-c", "pack.threads=2", "repack", "-a", "-d", "-b", "-q", "--window=10", "--depth=50");
-  spawnSync("touch", [path.join(building, "gitops-bench-complete")]);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(building, dir);
-  log(`  built ${dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return dir;
+  writeFileSync(path.join(building, "gitops-bench-complete"), "");
+  rmSync(repo, { recursive: true, force: true });
+  renameSync(building, repo);
+  log(`  built ${repo} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return repo;
 }
 
-if (process.argv[1]?.endsWith("promote-repo.ts")) {
-  benchRepository(Number(process.argv[2] ?? 20_000), Number(process.argv[3] ?? 1), console.log).then((dir) => console.log(dir));
+type Bump = () => Buffer[];
+
+/** Short merge requests: 1-3 side commits merged at once. Returns the refs to delete. */
+async function shortLived(history: History, start: number, commits: number, random: () => number, bump: Bump, log: (s: string) => void): Promise<string[]> {
+  const pick = (n: number) => Math.floor(random() * n);
+  let main = start;
+  let mr = 0;
+  while (history.count < commits) {
+    if (random() < 0.25 && history.count + 2 <= commits) {
+      mr++;
+      let side = main;
+      const sideCommits = Math.min(1 + pick(3), commits - history.count - 1);
+      for (let i = 0; i < sideCommits; i++) side = await history.commit("refs/heads/mr", `MR ${mr}: change ${i + 1}`, side, undefined, bump());
+      if (random() < 0.3 && history.count + 2 <= commits) main = await history.commit("refs/heads/main", `Direct change ${history.count}`, main, undefined, bump());
+      main = await history.commit("refs/heads/main", `Merge branch 'mr-${mr}' into 'main'`, main, side, []);
+    } else main = await history.commit("refs/heads/main", `Bump images (${history.count})`, main, undefined, bump());
+    if (history.count % 2000 === 0) log(`  ... ${history.count} commits`);
+  }
+  return ["refs/heads/mr"];
+}
+
+/** How many side branches are open at once, and which share of them live on after a merge. */
+const OPEN_BRANCHES = 40;
+const LONG_LIVED = 10;
+
+/**
+ * Many side branches open at once, merged back while main moves on; some long-lived. Per step:
+ * a side-branch commit (half the time), a direct commit on main, a merge of a side branch into
+ * main, or a merge of main into a side branch. Returns the refs to delete.
+ */
+async function mergeHeavy(history: History, start: number, commits: number, random: () => number, bump: Bump, log: (s: string) => void): Promise<string[]> {
+  const pick = (n: number) => Math.floor(random() * n);
+  let main = start;
+  // Each side branch: its tip, and whether it has commits main lacks.
+  const sides = Array.from({ length: OPEN_BRANCHES }, () => ({ tip: start, ahead: false, name: 0 }));
+  let named = 0;
+  for (const side of sides) side.name = ++named;
+  while (history.count < commits) {
+    const roll = random();
+    const i = pick(OPEN_BRANCHES);
+    const side = sides[i] as (typeof sides)[number];
+    const ref = `refs/heads/side-${i}`;
+    if (roll < 0.45 || (roll < 0.7 && !side.ahead)) {
+      side.tip = await history.commit(ref, `Side ${side.name}: change`, side.tip, undefined, bump());
+      side.ahead = true;
+    } else if (roll < 0.7) {
+      main = await history.commit("refs/heads/main", `Merge branch 'side-${side.name}' into 'main'`, main, side.tip, []);
+      side.ahead = false;
+      // A short-lived branch is done; a fresh one starts from main.
+      if (i >= LONG_LIVED) Object.assign(side, { tip: main, name: ++named });
+    } else if (roll < 0.78 && side.ahead) {
+      side.tip = await history.commit(ref, `Merge branch 'main' into 'side-${side.name}'`, side.tip, main, []);
+    } else main = await history.commit("refs/heads/main", `Bump images (${history.count})`, main, undefined, bump());
+    if (history.count % 2000 === 0) log(`  ... ${history.count} commits`);
+  }
+  return sides.map((_, i) => `refs/heads/side-${i}`);
 }

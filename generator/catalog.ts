@@ -13,6 +13,7 @@ import { parseConfig } from "./parse-config.ts";
 import { GenerationFailed, type Problem } from "./problems.ts";
 import { updateReadme } from "./readme.ts";
 import { pipelineProblems, renderPipeline, type PipelineModule, type RenderedPipeline } from "./pipeline.ts";
+import { updateSizeTable } from "./size-table.ts";
 import { renderComponent, type RenderedTemplate } from "./template.ts";
 import { catalogProblems, LIMITS, templateProblems } from "./validate.ts";
 
@@ -28,6 +29,8 @@ export interface GenerateOptions {
   componentLimit?: number;
   /** Generate only these components (development); the README is then left alone. */
   only?: string[];
+  /** Where bundles are cached between runs (default: `$GITOPS_CACHE_DIR`, see generator/cache.ts); a fresh directory gives a cold build. */
+  cacheDir?: string;
 }
 
 /** The generated catalog: every file's wanted content, and the component names. */
@@ -78,7 +81,7 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   const templates: RenderedTemplate[] = [];
   for (const module of modules) {
     try {
-      templates.push(await renderComponent(module.build(catalog), { root, version: catalog.version, bundles }));
+      templates.push(await renderComponent(module.build(catalog), { root, version: catalog.version, bundles, cacheDir: options.cacheDir }));
     } catch (error) {
       const where = path.relative(root, new URL(module.source).pathname);
       problems.push({ path: [where], message: `cannot render: ${(error as Error).message}`, fix: "fix the component module (the message says what failed)" });
@@ -95,7 +98,7 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   if (!options.only && existsSync(path.join(root, path.dirname(EDITOR_SCHEMA_FILE))))
     files.set(EDITOR_SCHEMA_FILE, editorSchema(templates.map((t) => ({ name: t.component.name, text: t.text })), catalog));
   const readmePath = path.join(root, "README.md");
-  if (existsSync(readmePath) && !options.only) files.set("README.md", updateReadme(readFileSync(readmePath, "utf8"), templates, catalog));
+  if (existsSync(readmePath) && !options.only) files.set("README.md", updateSizeTable(updateReadme(readFileSync(readmePath, "utf8"), templates, catalog), templates));
   return { templates, files };
 }
 

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { cacheDir } from "./cache.ts";
 import { keywordPath, type Problem } from "./problems.ts";
 
 const require = createRequire(import.meta.url);
@@ -49,27 +50,43 @@ function applySchemaFixes(schema: Schema): Schema {
 
 let compiled: ValidateFunction | undefined;
 
-/** Bump when `applySchemaFixes` or the ajv options change, so cached validators are rebuilt. */
-const VALIDATOR_REVISION = "4";
+/** What the compiled validator is built from: the schema, the code that builds it (this module: `applySchemaFixes`, the ajv options) and the versions of ajv and ajv-formats. */
+export interface ValidatorSources {
+  schema: string;
+  builder: string;
+  versions: string[];
+}
+
+/** The sources of the validator this module compiles. */
+export function validatorSources(): ValidatorSources {
+  const version = (name: string) => `${name}@${(require(`${name}/package.json`) as { version: string }).version}`;
+  return {
+    schema: readFileSync(new URL("./schema/gitlab-ci.json", import.meta.url), "utf8"),
+    builder: readFileSync(fileURLToPath(import.meta.url), "utf8"),
+    versions: [version("ajv"), version("ajv-formats")],
+  };
+}
+
+/** The cache key of a compiled validator: a hash of everything it is built from, so any edit to them builds a new one. */
+export function validatorKey(sources: ValidatorSources): string {
+  return createHash("sha256").update([sources.schema, sources.builder, ...sources.versions].join("\0")).digest("hex").slice(0, 16);
+}
 
 /**
  * The compiled validator for a whole `.gitlab-ci.yml` document (header or body).
  *
  * Compiling GitLab's schema takes ajv about 0.4 s, most of a generator run; so the compiled
- * validator's code (ajv "standalone" output) is cached under `node_modules/.cache`, keyed by the
- * schema's hash, ajv's version and {@link VALIDATOR_REVISION}. The cache only saves time: a missing
- * or foreign cache file is simply rebuilt.
+ * validator's code (ajv "standalone" output) is cached in the generator's cache directory
+ * (generator/cache.ts), keyed by {@link validatorKey}. The cache only saves time: a missing or
+ * foreign cache file is simply rebuilt.
  */
 export function ciValidator(): ValidateFunction {
   if (compiled) return compiled;
-  const schemaText = readFileSync(new URL("./schema/gitlab-ci.json", import.meta.url), "utf8");
-  const ajvVersion = (require("ajv/package.json") as { version: string }).version;
-  const key = createHash("sha256").update(`${schemaText}\0${ajvVersion}\0${VALIDATOR_REVISION}`).digest("hex").slice(0, 16);
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-  const cacheFile = path.join(root, "node_modules", ".cache", "gitops-components", `ci-schema-${key}.cjs`);
+  const sources = validatorSources();
+  const cacheFile = path.join(cacheDir(), `ci-schema-${validatorKey(sources)}.cjs`);
   if (existsSync(cacheFile)) {
     try {
-      compiled = require(cacheFile) as ValidateFunction;
+      compiled = loadStandalone(readFileSync(cacheFile, "utf8"));
       return compiled;
     } catch {
       // A broken cache file is rebuilt below.
@@ -80,7 +97,7 @@ export function ciValidator(): ValidateFunction {
   const standalone = require("ajv/dist/standalone") as typeof import("ajv/dist/standalone").default;
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, code: { source: true } });
   addFormats(ajv);
-  compiled = ajv.compile(applySchemaFixes(JSON.parse(schemaText) as Schema));
+  compiled = ajv.compile(applySchemaFixes(JSON.parse(sources.schema) as Schema));
   try {
     mkdirSync(path.dirname(cacheFile), { recursive: true });
     const temporary = `${cacheFile}.${process.pid}.tmp`;
@@ -90,6 +107,16 @@ export function ciValidator(): ValidateFunction {
     // No writable cache (read-only checkout): every run compiles, which is only slower.
   }
   return compiled;
+}
+
+/**
+ * Runs ajv's standalone (CommonJS) validator code with this module's `require`, so its imports of
+ * ajv's runtime resolve from the generator's `node_modules` wherever the cache directory is.
+ */
+function loadStandalone(code: string): ValidateFunction {
+  const module = { exports: {} as unknown };
+  new Function("module", "exports", "require", code)(module, module.exports, require);
+  return module.exports as ValidateFunction;
 }
 
 /** Turns an ajv instance path (`/promote/environment/on_stop`) into path segments. */

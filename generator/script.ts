@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, version as esbuildVersion } from "esbuild";
 import { asciiOnly, AsciiEscapeError } from "./ascii-script.ts";
+import { cacheDir } from "./cache.ts";
 
 const NODE_SCRIPT = Symbol.for("gitops-components.node-script");
 
@@ -46,18 +47,19 @@ export class ScriptEmbedError extends Error {}
  * Bundles `entry` and everything it imports into one ES module. Only `node:` built-ins stay
  * external; an import of any other package that cannot be bundled fails the build.
  *
- * Each bundle is cached under `node_modules/.cache` with the hash of every file esbuild read for it,
- * keyed by the entry, esbuild's version, this module's own source and the lockfile. A cached
- * bundle is used only while every one of those files still has the same content.
+ * Each bundle is cached in `cache` (generator/cache.ts) with the hash of every file esbuild read for
+ * it, keyed by the entry, esbuild's version, this module's own source and the lockfile (not by the
+ * root: esbuild writes paths relative to it, so a copy of the catalog elsewhere bundles the same
+ * bytes). A cached bundle is used only while every one of those files, read under `root`, still
+ * has the same content; a fresh `cache` directory gives a cold build.
  */
-export async function bundleScript(root: string, entry: string): Promise<string> {
-  const cacheDir = path.join(root, "node_modules", ".cache", "gitops-components", "bundles");
+export async function bundleScript(root: string, entry: string, cache: string = cacheDir()): Promise<string> {
   const lockfile = path.join(root, "package-lock.json");
   const key = createHash("sha256")
     .update([entry, esbuildVersion, readFileSync(fileURLToPath(import.meta.url), "utf8"), existsSync(lockfile) ? readFileSync(lockfile, "utf8") : ""].join("\0"))
     .digest("hex")
     .slice(0, 24);
-  const cacheFile = path.join(cacheDir, `${key}.json`);
+  const cacheFile = path.join(cache, "bundles", `${key}.json`);
   const cached = readCachedBundle(root, cacheFile);
   if (cached !== undefined) return cached;
   const result = await build({
@@ -77,6 +79,9 @@ export async function bundleScript(root: string, entry: string): Promise<string>
     minifyWhitespace: false,
     minifyIdentifiers: false,
     treeShaking: true,
+    // Paths in the bundle (its module comments) are the paths as seen from the root, not where a
+    // symlinked node_modules really lives, so a checkout bundles the same bytes however it is installed.
+    preserveSymlinks: true,
     logLevel: "silent",
     sourcemap: false,
     metafile: true,
@@ -121,12 +126,24 @@ function writeCachedBundle(root: string, cacheFile: string, inputs: string[], co
   }
 }
 
+/** A bundle as a job writes and runs it. */
+export interface EmbeddedScript {
+  /** The file the job writes and runs (`<name>.mjs`), as the banner's checksum line names it. */
+  file: string;
+  /** Its exact content: the bundle, printable ASCII, ending in a newline. */
+  code: string;
+  /** The hex sha256 of `code`, what `sha256sum <file>` prints. */
+  sha256: string;
+  /** The job's `script:` entry that writes `code` to `file` and runs it. */
+  script: string[];
+}
+
 /**
  * The `script:` entry that writes `bundled` to a fresh temporary directory through a quoted heredoc
  * and runs it, every character outside printable ASCII escaped first (generator/ascii-script.ts).
  * `name` names the file so a job log shows which script ran.
  */
-export function embedScript(name: string, bundled: string): string[] {
+export function embedScript(name: string, bundled: string): EmbeddedScript {
   let code: string;
   try {
     code = asciiOnly(bundled);
@@ -144,17 +161,19 @@ export function embedScript(name: string, bundled: string): string[] {
     throw new ScriptEmbedError(`the bundled script ${name} contains the heredoc delimiter ${HEREDOC_DELIMITER} on a line of its own. Fix: rename that text in the script.`);
   }
   const body = code.endsWith("\n") ? code : `${code}\n`;
+  const file = `${name}.mjs`;
   // The temporary directory is removed whatever the script's outcome (shell runners keep /tmp);
   // the runner's `set -e` must not skip the clean-up, hence the explicit status.
-  return [
+  const script = [
     [
       `gitops_script_dir="$(mktemp -d "\${TMPDIR:-/tmp}/gitops-script.XXXXXX")"`,
-      `cat > "$gitops_script_dir/${name}.mjs" <<'${HEREDOC_DELIMITER}'`,
+      `cat > "$gitops_script_dir/${file}" <<'${HEREDOC_DELIMITER}'`,
       `${body}${HEREDOC_DELIMITER}`,
       `gitops_status=0`,
-      `node "$gitops_script_dir/${name}.mjs" || gitops_status=$?`,
+      `node "$gitops_script_dir/${file}" || gitops_status=$?`,
       `rm -rf "$gitops_script_dir"`,
       `if [ "$gitops_status" -ne 0 ]; then exit "$gitops_status"; fi`,
     ].join("\n"),
   ];
+  return { file, code: body, sha256: createHash("sha256").update(body).digest("hex"), script };
 }

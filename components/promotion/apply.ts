@@ -12,6 +12,7 @@ import path from "node:path";
 import { Git, GitCommandError, type GitOptions } from "../../runtime/git.ts";
 import { TRAILERS } from "../../runtime/bump-trailers.ts";
 import type { BranchTips, LaterCommit, PromotionBranches, PromotionPlan } from "./decide.ts";
+import { Ancestry } from "./ancestry.ts";
 import { ancestryQuestions } from "./decide.ts";
 
 /** A throw-away repository for one promotion job, and the remote it talks to. */
@@ -106,13 +107,19 @@ async function disableLazyFetch(git: Git, url: string): Promise<void> {
 }
 
 /**
- * Answers every ancestry question `decide` may ask, in parallel, and returns them as a lookup.
- * A target that is not in the fetched graph is an ancestor of nothing.
+ * Answers every ancestry question `decide` may ask and returns them as a lookup. The questions go
+ * to `ancestry` together (the walks run in parallel), except that of a pair of reverse questions
+ * (environment head and target) the one whose ancestor is the environment head goes first: in a
+ * promotion the environment is usually behind the target, and that "yes" answers the reverse.
  */
-export async function gatherAncestry(git: Git, target: string, known: boolean, tips: BranchTips): Promise<(ancestor: string, descendant: string) => boolean> {
+export async function gatherAncestry(ancestry: Ancestry, target: string, tips: BranchTips): Promise<(ancestor: string, descendant: string) => boolean> {
   const questions = ancestryQuestions(target, tips);
-  const answers = await Promise.all(questions.map(([a, d]) => ((a === target || d === target) && !known ? false : git.isAncestor(a, d))));
-  const table = new Map(questions.map(([a, d], i) => [`${a}..${d}`, answers[i] as boolean]));
+  const asked = new Set(questions.map(([a, d]) => `${a}..${d}`));
+  const second = ([a, d]: [string, string]) => a !== tips.environment && asked.has(`${d}..${a}`);
+  const order = [...questions.filter((q) => !second(q)), ...questions.filter(second)];
+  const pending = new Map(order.map(([a, d]) => [`${a}..${d}`, ancestry.isAncestor(a, d)]));
+  const table = new Map<string, boolean>();
+  for (const [key, answer] of pending) table.set(key, await answer);
   return (ancestor, descendant) => {
     const answer = table.get(`${ancestor}..${descendant}`);
     if (answer === undefined) throw new Error(`decide asked an ancestry question nobody answered: ${ancestor} → ${descendant}`);
@@ -120,14 +127,20 @@ export async function gatherAncestry(git: Git, target: string, known: boolean, t
   };
 }
 
+/** The attempt's ancestry answers from git; `missing` commits (not fetched) are ancestors of nothing. */
+export function gitAncestry(git: Git, missing: readonly string[] = []): Ancestry {
+  return new Ancestry((ancestor, descendant) => git.isAncestor(ancestor, descendant), new Set(missing));
+}
+
 const FULL_SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /**
  * Every commit of the source branch that the pipeline's commit lacks, with its parents and bump
  * trailers: what `chooseTarget` reads. The tree-less fetch already brought these commit objects;
- * reading their messages fetches nothing.
+ * reading their messages fetches nothing. None when the pipeline's commit is the source tip.
  */
 export async function laterCommits(git: Git, pipelineCommit: string, sourceTip: string): Promise<LaterCommit[]> {
+  if (pipelineCommit === sourceTip) return [];
   const trailer = (key: string) => `%(trailers:key=${key},valueonly,separator=%x20)`;
   const log = await git.run(["log", "--no-decorate", `--format=%H%x1f%P%x1f${trailer(TRAILERS.sourceCommit)}%x1f${trailer(TRAILERS.pipeline)}%x1e`, `${pipelineCommit}..${sourceTip}`]);
   const commits: LaterCommit[] = [];
@@ -146,11 +159,26 @@ export async function laterCommits(git: Git, pipelineCommit: string, sourceTip: 
   return commits;
 }
 
-/** The commits a plan adds to the environment branch: their count, and the newest (at most `limit`) as `sha subject` lines. */
-export async function promotedCommits(git: Git, plan: Extract<PromotionPlan, { action: "push" }>, limit: number): Promise<{ count: number; lines: string[] }> {
-  const range = plan.previous ? [plan.target, `^${plan.previous}`] : [plan.target];
-  const [count, log] = await Promise.all([git.run(["rev-list", "--count", ...range]), git.run(["log", "--no-decorate", "--format=%h %s", `--max-count=${limit}`, ...range])]);
-  return { count: Number(count), lines: log === "" ? [] : log.split("\n") };
+/** The commits a plan adds to the environment branch. */
+export interface PromotedCommits {
+  count: number;
+  /** The newest (at most `limit`), as `<abbreviated sha> <subject>` lines, newest first. */
+  lines: string[];
+}
+
+/**
+ * The commits a plan adds to the environment branch, from one walk: `git log` of the range lists
+ * them all and the count is its length. A branch created from nothing has the whole history
+ * behind it: then `rev-list --count` walks it without formatting and `log` stops after `limit`.
+ */
+export async function promotedCommits(git: Git, plan: Extract<PromotionPlan, { action: "push" }>, limit: number): Promise<PromotedCommits> {
+  if (!plan.previous) {
+    const [count, log] = await Promise.all([git.run(["rev-list", "--count", plan.target]), git.run(["log", "--no-decorate", "--format=%h %s", `--max-count=${limit}`, plan.target])]);
+    return { count: Number(count), lines: log === "" ? [] : log.split("\n") };
+  }
+  const log = await git.run(["log", "--no-decorate", "--format=%h %s", plan.target, `^${plan.previous}`]);
+  const lines = log === "" ? [] : log.split("\n");
+  return { count: lines.length, lines: lines.slice(0, limit) };
 }
 
 /** The outcome of one push attempt. */

@@ -10,7 +10,8 @@ import { writeDotenv } from "../../runtime/dotenv.ts";
 import { EXIT_CODES, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
-import { fetchTips, gatherAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
+import type { Ancestry } from "./ancestry.ts";
+import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
 
@@ -71,9 +72,9 @@ function isPermissionRefusal(error: GitCommandError): boolean {
  * (the bump made for it, or itself), or a stand-down. A pipeline commit that is not on the source
  * branch is returned as it is, for `decide` to refuse: only commits of the source branch move.
  */
-async function target(git: PromotionWorkspace["git"], config: PromotionConfig, sourceTip: string, known: boolean): Promise<{ target: string } | { standDown: StandDownReason; message: string }> {
+async function target(git: PromotionWorkspace["git"], ancestry: Ancestry, config: PromotionConfig, sourceTip: string): Promise<{ target: string } | { standDown: StandDownReason; message: string }> {
   const commit = config.pipelineCommit;
-  if (!known || !(await git.isAncestor(commit, sourceTip))) return { target: commit };
+  if (!(await ancestry.isAncestor(commit, sourceTip))) return { target: commit };
   const choice = chooseTarget({ pipelineCommit: commit, later: await laterCommits(git, commit, sourceTip), pendingMergeRequest: config.pendingMergeRequest });
   if (choice.action === "stand-down") return { standDown: choice.reason, message: choice.message };
   info(`Target ${choice.target}: ${choice.message}`);
@@ -86,14 +87,15 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   if (tips.source === undefined)
     throw new InputError("source_branch", config.branches.source, `does not exist at ${config.repositoryUrl}`, "set source_branch to an existing branch (default $CI_DEFAULT_BRANCH)");
   const sourceTips = { ...tips, source: tips.source };
-  const chosen = await target(git, config, tips.source, targetKnown);
+  // One set of answers for the attempt: target() and decide() ask overlapping questions. A
+  // pipeline commit the fetch did not bring is an ancestor of nothing; a chosen bump was fetched.
+  const ancestry = gitAncestry(git, targetKnown ? [] : [config.pipelineCommit]);
+  const chosen = await target(git, ancestry, config, tips.source);
   if ("standDown" in chosen) {
     const at = tips.environment ?? "";
     return { result: { promotion: chosen.standDown, previous: at, promoted: at, commitCount: 0, target: "", standDown: chosen.message } };
   }
-  // A chosen bump is a commit of the fetched source branch; the pipeline's commit is known only if fetched.
-  const known = chosen.target !== config.pipelineCommit || targetKnown;
-  const plan = decide({ branches: config.branches, target: chosen.target, tips: sourceTips, isAncestor: await gatherAncestry(git, chosen.target, known, sourceTips) });
+  const plan = decide({ branches: config.branches, target: chosen.target, tips: sourceTips, isAncestor: await gatherAncestry(ancestry, chosen.target, sourceTips) });
   if (plan.action === "refuse") return { plan };
   if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0, target: plan.target } };
 

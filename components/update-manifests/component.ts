@@ -16,7 +16,7 @@ import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 export default defineComponent(import.meta.url, {
   name: "update-manifests",
   description:
-    "Points the manifests on the default branch at the new image (kustomize images: entries and container image: fields, edited in place so the diff is the value only): one commit pushed plainly and re-applied if the branch moved, or a merge request. No pipeline of a bump builds or bumps again (no loops); the pipeline that pushed a commit-mode bump promotes it, and the merge of a merge_request-mode bump is promoted by its own pipeline. Outputs GITOPS_MANIFESTS_SHA, GITOPS_MANIFESTS_CHANGED and GITOPS_MERGE_REQUEST_URL.",
+    "Points the manifests on the default branch at the new image (kustomize images: entries and the container images kustomize's images transformer would change, edited in place so the diff is the value only): one commit pushed plainly and re-applied if the branch moved, or a merge request. No pipeline of a bump builds or bumps again (no loops); the pipeline that pushed a commit-mode bump promotes it, and the merge of a merge_request-mode bump is promoted by its own pipeline. Outputs GITOPS_MANIFESTS_SHA, GITOPS_MANIFESTS_CHANGED and GITOPS_MERGE_REQUEST_URL.",
   inputs: (catalog) => ({
     ...commonInputs(catalog, { stage: "deploy", job_name: "update-manifests" }),
     build_job: BUILD_JOB_INPUT,
@@ -28,7 +28,8 @@ export default defineComponent(import.meta.url, {
     },
     manifests: {
       type: "string",
-      description: "What to edit, relative to the repository root: a kustomization.yaml, a manifest, or a directory (every .yaml and .yml file under it).",
+      description:
+        "What to edit, relative to the repository root. A file is edited alone. A directory means every file kustomize or Flux would read from it: every .yaml and .yml file under it, every kustomization (kustomization.yaml, kustomization.yml or Kustomization), and each other file inside it that one of those kustomizations lists under resources, components, patches or configurations (a .json resource, for example); remote resources, files outside the directory and symbolic links are not read. In every file, only what kustomize's images: transformer changes is edited: the image of each containers and initContainers entry and of image volumes, the fields a kustomization adds under configurations:, never a CustomResourceDefinition or another image: field (such as Flux's ImageRepository), plus the matching images: entries of kustomizations.",
       example: "deploy/kustomization.yaml",
     },
     image_name: {

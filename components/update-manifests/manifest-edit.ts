@@ -1,11 +1,13 @@
 /**
- * Repointing an image in one YAML file, as a text patch. The file is parsed with the `yaml`
- * Document API only to find the nodes; the new values are written into the original text at the
- * nodes' source offsets, so comments, order, quoting and formatting stay byte-for-byte and the
- * diff is the changed values only. Pure: text in, text out.
+ * Repointing an image in one YAML file, as a text patch. The file is read (yaml-reader.ts) only to
+ * find what kustomize's `images:` transformer would change (kustomize-images.ts) and a
+ * kustomization's own `images:` entries; the new values are written into the original text at
+ * the nodes' offsets, so comments, order, quoting and formatting stay byte for byte and the diff
+ * is the changed values only. Pure: text in, text out.
  */
-import { isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Pair, type Scalar, type YAMLMap } from "yaml";
-import { formatImageReference, parseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
+import { formatImageReference, type ImageReference } from "../../runtime/image-reference.ts";
+import { DEFAULT_IMAGE_FIELD_SPECS, imageFields, imageText, ownPair, resolve, scalarField, sharedNodes, type FieldSpec, type ImageField } from "./kustomize-images.ts";
+import { readYamlDocuments, type YamlMap, type YamlNode, type YamlScalar } from "./yaml-reader.ts";
 
 /** Which image to repoint, and to what. */
 export interface ImageTarget {
@@ -36,23 +38,24 @@ export interface ManifestEdit {
   changes: ImageChange[];
 }
 
-/** The file is not valid YAML. */
-export class ManifestSyntaxError extends Error {
-  constructor(
-    readonly line: number,
-    readonly column: number,
-    readonly reason: string,
-  ) {
-    super(`line ${line}, column ${column}: ${reason}`);
-    this.name = "ManifestSyntaxError";
-  }
+/** How to read a file. */
+export interface EditOptions {
+  /** The file is named as a kustomization (`kustomization.yaml`, `kustomization.yml`, `Kustomization`). */
+  kustomizationFile?: boolean;
+  /** Images field specs beyond kustomize's defaults (from kustomizations' `configurations:`). */
+  fieldSpecs?: readonly FieldSpec[];
 }
 
-/** The file refers to the image in a shape a one-line patch cannot change (a flow mapping needing a new key). */
+/** The file is not valid YAML (line, column, reason). */
+export { YamlSyntaxError as ManifestSyntaxError } from "./yaml-reader.ts";
+
+/** The file refers to the image in a shape an in-place patch cannot change exactly as kustomize would. */
 export class UneditableManifestError extends Error {
   constructor(
     readonly line: number,
     readonly reason: string,
+    /** What to change in the file. */
+    readonly fix: string,
   ) {
     super(`line ${line}: ${reason}`);
     this.name = "UneditableManifestError";
@@ -65,226 +68,155 @@ interface TextPatch {
   text: string;
 }
 
+interface Plan {
+  patches: TextPatch[];
+  changes: ImageChange[];
+  matched: number;
+}
+
 /**
- * Repoints every reference to `target.imageName` in `source`: container `image:` values whose
- * repository is the image name, and kustomize `images:` entries whose `name` (or `newName`) is it.
+ * kustomize's image name match (api/internal/image/image.go, IsImageMatched): the name, then an
+ * optional `:tag` and `@algorithm:digest`. kustomize puts the name into a regular expression
+ * unescaped, so its `.` matches any character; here it matches a dot only.
  */
-export function editImages(source: string, target: ImageTarget): ManifestEdit {
-  const result = planEdits(source, target);
-  const text = applyPatches(source, result.patches);
-  if (result.patches.length > 0) {
-    // The patch is only trusted once the result parses and needs no further change.
-    const again = planEdits(text, target);
-    if (again.patches.length > 0) throw new Error(`internal error: repointing ${target.imageName} did not converge (line ${again.changes[0]?.line})`);
-  }
-  return { text, matched: result.matched, changes: result.changes };
+export function refersTo(value: string, imageName: string): boolean {
+  return value.startsWith(imageName) && /^(?::[a-zA-Z0-9_.{}-]*)?(?:@[a-zA-Z0-9]+(?:[.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?$/.test(value.slice(imageName.length));
 }
 
-function planEdits(source: string, target: ImageTarget): { patches: TextPatch[]; changes: ImageChange[]; matched: number } {
-  const lines = lineStarts(source);
-  const lineOf = (offset: number) => lineIndex(lines, offset) + 1;
-  const patches: TextPatch[] = [];
-  const changes: ImageChange[] = [];
-  let matched = 0;
-  const wanted = formatImageReference(target.image);
-
-  for (const doc of parseAllDocuments(source)) {
-    const problem = doc.errors[0];
-    if (problem) {
-      const [line = 0, column = 0] = problem.linePos?.[0] ? [problem.linePos[0].line, problem.linePos[0].col] : [];
-      throw new ManifestSyntaxError(line, column, problem.message.split("\n")[0] ?? problem.message);
-    }
-    visit(doc, {
-      Pair(_, pair, ancestors) {
-        if (!isScalar(pair.key)) return;
-        const key = pair.key.value;
-        if (key === "image" && isScalar(pair.value) && typeof pair.value.value === "string") {
-          const current = pair.value.value;
-          if (parseImageReference(current)?.repository !== target.imageName) return;
-          matched++;
-          if (current !== wanted) {
-            patches.push(replaceScalar(pair.value, wanted));
-            changes.push({ line: lineOf(scalarStart(pair.value)), path: yamlPath(ancestors, pair), from: current, to: wanted });
-          }
-          return;
-        }
-        // Kustomize's `images:` list lives at the top of a Kustomization (or Component).
-        if (key === "images" && isSeq(pair.value) && ancestors.length === 2) {
-          pair.value.items.forEach((item, index) => {
-            if (!isMap(item)) return;
-            const edit = editKustomizeImage(source, item, target, lineOf);
-            if (!edit) return;
-            matched++;
-            patches.push(...edit.patches);
-            for (const c of edit.changes) changes.push({ ...c, path: `images[${index}].${c.path}` });
-          });
-        }
-      },
-    });
-  }
-  return { patches, changes, matched };
-}
-
-/** The fields of a kustomize `images:` entry this edit manages, in the order they are added. */
-const KUSTOMIZE_FIELDS = ["newName", "newTag", "digest"] as const;
-
-function editKustomizeImage(
-  source: string,
-  entry: YAMLMap,
-  target: ImageTarget,
-  lineOf: (offset: number) => number,
-): { patches: TextPatch[]; changes: ImageChange[] } | undefined {
-  const pairOf = (key: string) => entry.items.find((p): p is Pair<Scalar, unknown> => isPair(p) && isScalar(p.key) && p.key.value === key);
-  const textOf = (key: string) => {
-    const value = pairOf(key)?.value;
-    return isScalar(value) && value.value !== null ? scalarText(source, value) : undefined;
-  };
-  const name = textOf("name");
-  const newName = textOf("newName");
-  if (name !== target.imageName && newName !== target.imageName) return undefined;
-
-  const { repository, tag, digest } = target.image;
-  const want: Record<(typeof KUSTOMIZE_FIELDS)[number], string | undefined> = {
-    // newName only when the repository moves; an existing newName is kept and kept right.
-    newName: repository !== name || pairOf("newName") ? repository : undefined,
-    // kustomize renders newTag and digest together (`app:v2@sha256:…`): a stale one would pin the old image.
-    newTag: tag,
-    digest,
-  };
-
-  const patches: TextPatch[] = [];
-  const changes: ImageChange[] = [];
-  const toAdd: Array<[string, string]> = [];
-  const toRemove: Array<Pair<Scalar, unknown>> = [];
-  for (const field of KUSTOMIZE_FIELDS) {
-    const pair = pairOf(field);
-    const value = want[field];
-    if (pair && value !== undefined) {
-      const current = textOf(field);
-      if (current === value) continue;
-      if (!isScalar(pair.value)) throw new UneditableManifestError(lineOf(pair.key.range?.[0] ?? 0), `images entry ${name}: ${field} is not a plain value`);
-      patches.push(replaceScalar(pair.value, value));
-      changes.push({ line: lineOf(scalarStart(pair.value)), path: field, from: current, to: value });
-    } else if (pair) toRemove.push(pair);
-    else if (value !== undefined) toAdd.push([field, value]);
-  }
-
-  // A key swapped for another (newTag → digest) is one line rewritten, not one removed and one added.
-  while (toAdd.length > 0 && toRemove.length > 0) {
-    const [field, value] = toAdd.shift() as [string, string];
-    const pair = toRemove.shift() as Pair<Scalar, unknown>;
-    if (!isScalar(pair.value)) throw new UneditableManifestError(lineOf(pair.key.range?.[0] ?? 0), `images entry ${name}: ${String(pair.key.value)} is not a plain value`);
-    const keyRange = pair.key.range as [number, number, number];
-    patches.push({ start: keyRange[0], end: keyRange[1], text: field });
-    patches.push(replaceScalar(pair.value, value));
-    changes.push({ line: lineOf(keyRange[0]), path: String(pair.key.value), from: textOf(String(pair.key.value)), to: undefined });
-    changes.push({ line: lineOf(keyRange[0]), path: field, from: undefined, to: value });
-  }
-  for (const pair of toRemove) {
-    patches.push(removePairLines(source, entry, pair, name ?? target.imageName));
-    changes.push({ line: lineOf(pair.key.range?.[0] ?? 0), path: String(pair.key.value), from: textOf(String(pair.key.value)), to: undefined });
-  }
-  if (toAdd.length > 0) {
-    const insertion = addPairLines(source, entry, toAdd, name ?? target.imageName);
-    patches.push(insertion.patch);
-    for (const [field, value] of toAdd) changes.push({ line: lineOf(insertion.patch.start), path: field, from: undefined, to: value });
-  }
-  return { patches, changes };
-}
-
-/** Writes `value` where `node` stands, in the node's own quoting style when that keeps it a string. */
-function replaceScalar(node: Scalar, value: string): TextPatch {
-  const [start, end] = node.range as [number, number, number];
-  let text: string;
-  if (node.type === "QUOTE_SINGLE") text = `'${value.replace(/'/g, "''")}'`;
-  else if (node.type === "QUOTE_DOUBLE") text = JSON.stringify(value);
-  else text = plainOrQuoted(value);
-  return { start, end, text };
-}
-
-/** `value` as a plain scalar when YAML reads it back as the same string, else double-quoted (`1.0`, `true`, …). */
-function plainOrQuoted(value: string): string {
-  const probe = parseAllDocuments(`k: ${value}\n`);
-  const doc = probe[0];
-  const plainWorks = probe.length === 1 && doc !== undefined && doc.errors.length === 0 && doc.get("k") === value && !/[#\n]/.test(value);
-  return plainWorks ? value : JSON.stringify(value);
-}
-
-/** The scalar as written, for comparisons (`1.0` stays `1.0`, not the number 1). */
-function scalarText(source: string, node: Scalar): string {
-  if (node.type === "PLAIN" && node.range) return source.slice(node.range[0], node.range[1]);
-  return String(node.value);
-}
-
-function scalarStart(node: Scalar): number {
-  return node.range?.[0] ?? 0;
-}
-
-/** Deletes the whole lines a `key: value` pair occupies; refuses when other content shares them. */
-function removePairLines(source: string, entry: YAMLMap, pair: Pair<Scalar, unknown>, name: string): TextPatch {
-  const keyStart = pair.key.range?.[0] ?? 0;
-  const valueEnd = isScalar(pair.value) ? (pair.value.range?.[1] ?? keyStart) : keyStart;
-  const lineStart = source.lastIndexOf("\n", keyStart - 1) + 1;
-  const lineEndAt = source.indexOf("\n", valueEnd);
-  const lineEnd = lineEndAt < 0 ? source.length : lineEndAt + 1;
-  const before = source.slice(lineStart, keyStart);
-  const after = source.slice(valueEnd, lineEnd);
-  if (entry.flow || /\S/.test(before) || !/^\s*(#.*)?\r?\n?$/.test(after)) {
-    const line = source.slice(0, keyStart).split("\n").length;
-    throw new UneditableManifestError(line, `images entry ${name}: cannot remove ${String(pair.key.value)} without rewriting other content. Fix: put each key of this entry on its own line (block style), or remove ${String(pair.key.value)} by hand`);
-  }
-  return { start: lineStart, end: lineEnd, text: "" };
-}
-
-/** Adds `key: value` lines after the entry's last line, indented like its keys. */
-function addPairLines(source: string, entry: YAMLMap, fields: Array<[string, string]>, name: string): { patch: TextPatch } {
-  const last = entry.items[entry.items.length - 1];
-  const lastKey = isPair(last) && isScalar(last.key) ? last.key : undefined;
-  const lastEnd = isPair(last) && isScalar(last.value) ? last.value.range?.[1] : lastKey?.range?.[1];
-  if (entry.flow || !lastKey?.range || lastEnd === undefined) {
-    const at = entry.range?.[0] ?? 0;
-    const line = source.slice(0, at).split("\n").length;
-    throw new UneditableManifestError(line, `images entry ${name} is written in flow style ({…}) and needs new keys (${fields.map(([k]) => k).join(", ")}). Fix: write this entry in block style, one key per line`);
-  }
-  const keyStart = lastKey.range[0];
-  const indent = keyStart - (source.lastIndexOf("\n", keyStart - 1) + 1);
-  const eol = source.indexOf("\n", lastEnd);
-  const newline = /\r\n/.test(source) ? "\r\n" : "\n";
-  const text = fields.map(([field, value]) => `${" ".repeat(indent)}${field}: ${plainOrQuoted(value)}${newline}`).join("");
-  if (eol < 0) return { patch: { start: source.length, end: source.length, text: `${newline}${text.slice(0, -newline.length)}` } };
-  return { patch: { start: eol + 1, end: eol + 1, text } };
-}
-
-function applyPatches(source: string, patches: TextPatch[]): string {
+/**
+ * Repoints every reference to `target.imageName` in `source` that kustomize's `images:`
+ * transformer would repoint, and the matching `images:` entries of a kustomization (by `name` or
+ * `newName`).
+ */
+export function editImages(source: string, target: ImageTarget, options: EditOptions = {}): ManifestEdit {
+  const plan = planEdits(source, target, options);
   let text = source;
-  for (const p of [...patches].sort((a, b) => b.start - a.start)) text = text.slice(0, p.start) + p.text + text.slice(p.end);
-  return text;
+  for (const p of [...plan.patches].sort((a, b) => b.start - a.start)) text = text.slice(0, p.start) + p.text + text.slice(p.end);
+  // The patch is only trusted once the result reads back and needs no further change.
+  if (text !== source && planEdits(text, target, options).patches.length > 0) throw new Error(`internal error: repointing ${target.imageName} did not converge`);
+  return { text, matched: plan.matched, changes: plan.changes };
 }
 
-/** `spec.template.spec.containers[0].image` for a pair reached through `ancestors`. */
-function yamlPath(ancestors: readonly unknown[], pair: Pair): string {
-  const chain = [...ancestors, pair];
-  let path = "";
-  chain.forEach((node, i) => {
-    if (isPair(node) && isScalar(node.key)) path += `${path === "" ? "" : "."}${String(node.key.value)}`;
-    if (isSeq(node)) path += `[${node.items.indexOf(chain[i + 1] as never)}]`;
-  });
-  return path;
-}
+function planEdits(source: string, target: ImageTarget, options: EditOptions): Plan {
+  const plan: Plan = { patches: [], changes: [], matched: 0 };
+  const wanted = formatImageReference(target.image);
+  const lineOf = (offset: number) => source.slice(0, offset).split("\n").length;
+  const refuse = (at: number, reason: string, fix: string): never => {
+    throw new UneditableManifestError(lineOf(at), reason, fix);
+  };
+  const change = (at: number, path: string, from: string | undefined, to: string | undefined, patch?: TextPatch) => {
+    if (patch) plan.patches.push(patch);
+    plan.changes.push({ line: lineOf(at), path, from, to });
+  };
 
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
-  return starts;
-}
+  /** `node`'s text replaced by `value`, in its own quoting where that keeps it a string; an alias is replaced by the value. */
+  const replace = (node: YamlNode, value: string, shared: Set<YamlNode>, place: string): TextPatch => {
+    if (shared.has(node)) refuse(node.start, `${place} has an anchor (&) that aliases (*) copy elsewhere: changing it would change the copies, which kustomize does not`, "write the value out without the anchor");
+    const style = node.kind === "scalar" ? node.style : "plain";
+    if (style === "literal" || style === "folded") refuse(node.start, `${place} is a block scalar (| or >)`, "write it on one line");
+    const text = style === "single" ? `'${value.replace(/'/g, "''")}'` : style === "double" ? JSON.stringify(value) : plainOrQuoted(value);
+    return { start: node.start, end: node.end, text };
+  };
 
-function lineIndex(starts: number[], offset: number): number {
-  let low = 0;
-  let high = starts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) low = mid;
-    else high = mid - 1;
+  const editField = (field: ImageField, shared: Set<YamlNode>, follows: boolean) => {
+    const current = imageText(field);
+    if (current === undefined || !refersTo(current, target.imageName)) return;
+    plan.matched++;
+    if (current === wanted || follows) return;
+    const place = `${field.path} (${current})`;
+    const via = field.via;
+    if (via) refuse(field.node.start, `${place} is reached through ${via.kind === "alias" ? `the YAML alias *${via.name}` : "the merge key <<"} on line ${lineOf(via.start)}: kustomize changes a copy there, which has no text of its own`, "write the container out in full instead of the alias or merge");
+    change(field.node.start, field.path, current, wanted, replace(field.node, wanted, shared, place));
+  };
+
+  /** A kustomization's images: entry for the image, set to it. */
+  const editEntry = (entry: YamlMap, index: number, name: string, shared: Set<YamlNode>) => {
+    const { repository, tag, digest } = target.image;
+    // newName only when the repository moves (an existing newName is kept, and kept right); newTag
+    // and digest both, as kustomize renders them together (`app:v2@sha256:...`): a stale one would pin the old image.
+    const want: Record<string, string | undefined> = { newName: repository !== name || ownPair(entry, "newName") ? repository : undefined, newTag: tag, digest };
+    const textOf = (node: YamlNode) => (resolve(node) as YamlScalar).value;
+    const path = (key: string) => `images[${index}].${key}`;
+    const place = `images entry ${name}`;
+    const toAdd: Array<[string, string]> = [];
+    const toRemove: Array<{ key: YamlScalar; value: YamlNode }> = [];
+    for (const key of ["newName", "newTag", "digest"]) {
+      const pair = ownPair(entry, key);
+      const value = want[key];
+      if (pair && value !== undefined) {
+        if (textOf(pair.value) !== value) change(pair.value.start, path(key), textOf(pair.value), value, replace(pair.value, value, shared, `${place}: ${key}`));
+      } else if (pair) toRemove.push(pair);
+      else if (value !== undefined) toAdd.push([key, value]);
+    }
+    // A key swapped for another (newTag -> digest) is one line rewritten, not one removed and one added.
+    while (toAdd.length > 0 && toRemove.length > 0) {
+      const [key, value] = toAdd.shift() as [string, string];
+      const pair = toRemove.shift() as { key: YamlScalar; value: YamlNode };
+      if (pair.key.style !== "plain" || shared.has(pair.key)) refuse(pair.key.start, `${place}: the key ${pair.key.value} is quoted or anchored`, "write it as a plain key");
+      change(pair.key.start, path(pair.key.value), textOf(pair.value), undefined, { start: pair.key.start, end: pair.key.end, text: key });
+      change(pair.key.start, path(key), undefined, value, replace(pair.value, value, shared, `${place}: ${pair.key.value}`));
+    }
+    const newline = source.includes("\r\n") ? "\r\n" : "\n";
+    const endOfLine = (at: number) => (source.indexOf("\n", at) < 0 ? source.length : source.indexOf("\n", at) + 1);
+    const blockOnly = `write the entry in block style, one key per line`;
+    for (const pair of toRemove) {
+      // The pair's whole lines go; nothing else may share them.
+      const start = source.lastIndexOf("\n", pair.key.start - 1) + 1;
+      const end = endOfLine(Math.max(pair.key.end, pair.value.end));
+      if (entry.flow || /\S/.test(source.slice(start, pair.key.start)) || !/^[ \t]*(#.*)?\r?\n?$/.test(source.slice(Math.max(pair.key.end, pair.value.end), end)))
+        refuse(pair.key.start, `${place}: ${pair.key.value} cannot go without rewriting other content`, blockOnly);
+      change(pair.key.start, path(pair.key.value), textOf(pair.value), undefined, { start, end, text: "" });
+    }
+    const last = entry.pairs[entry.pairs.length - 1];
+    if (toAdd.length === 0) return;
+    if (entry.flow || !last) return refuse(entry.start, `${place} is in flow style ({...}) and needs new keys (${toAdd.map(([k]) => k).join(", ")})`, blockOnly);
+    // New lines after the entry's last line, indented like its keys.
+    const indent = " ".repeat(last.key.start - (source.lastIndexOf("\n", last.key.start - 1) + 1));
+    const at = endOfLine(Math.max(last.key.end, last.value.end));
+    const lines = toAdd.map(([key, value]) => `${indent}${key}: ${plainOrQuoted(value)}`).join(newline);
+    const patch = at === source.length && !source.endsWith("\n") ? { start: at, end: at, text: newline + lines } : { start: at, end: at, text: lines + newline };
+    toAdd.forEach(([key, value], i) => change(at, path(key), undefined, value, i === 0 ? patch : undefined));
+  };
+
+  for (const root of readYamlDocuments(source)) {
+    if (isKustomization(root, options.kustomizationFile === true)) {
+      const images = root.kind === "map" ? ownPair(root, "images")?.value : undefined;
+      const list = images && resolve(images);
+      if (list?.kind !== "seq") continue;
+      const shared = sharedNodes(root);
+      list.items.forEach((item, index) => {
+        const entry = resolve(item);
+        const name = scalarField(entry, "name");
+        if (entry.kind !== "map" || (name !== target.imageName && scalarField(entry, "newName") !== target.imageName)) return;
+        plan.matched++;
+        if (images?.kind === "alias" || item.kind === "alias") refuse(item.start, `images entry ${name} is written through a YAML alias`, "write the entry out in full");
+        editEntry(entry, index, name || target.imageName, shared);
+      });
+      continue;
+    }
+    const fields = imageFields(root, [...DEFAULT_IMAGE_FIELD_SPECS, ...(options.fieldSpecs ?? [])]);
+    // An image that is an alias of another image kustomize also changes follows that one's edit:
+    // such an alias neither blocks the edit of its anchor nor needs one of its own.
+    const direct = new Set(fields.filter((f) => !f.via).map((f) => f.node));
+    const following = new Set([...direct].filter((node) => node.kind === "alias" && direct.has(node.target)));
+    const shared = sharedNodes(root, following);
+    for (const field of fields) editField(field, shared, following.has(field.node));
   }
-  return low;
+  return plan;
+}
+
+/** A kustomization or component: by its file's name, or by its apiVersion. */
+function isKustomization(root: YamlNode, byFileName: boolean): boolean {
+  const kind = scalarField(root, "kind");
+  return byFileName || ((scalarField(root, "apiVersion") ?? "").startsWith("kustomize.config.k8s.io/") && (kind === undefined || kind === "Kustomization" || kind === "Component"));
+}
+
+/**
+ * `value` plain when every YAML reader (1.1 and 1.2, block or flow context) reads it back as
+ * this string; otherwise double-quoted (`1.10`, `true`, `2024-01-01`...).
+ */
+function plainOrQuoted(value: string): string {
+  const safe = /^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/.test(value) && !value.endsWith(":");
+  const readsAsString = /^[A-Za-z]/.test(value) ? !/^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/.test(value) : value.includes("/");
+  return safe && readsAsString ? value : JSON.stringify(value);
 }

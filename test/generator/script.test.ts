@@ -3,7 +3,7 @@
  * embedded as a quoted heredoc, and run as embedded.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,25 +20,27 @@ describe("script bundling and embedding", () => {
   });
 
   it("reuses a cached bundle only while every file it was built from is unchanged", async () => {
+    // A copy beside the fixture (its imports of the generator are relative), and a cache of its own.
     const root = mkdtempSync(path.join(import.meta.dirname, "..", "fixtures", ".tmp-bundle-"));
+    const cache = mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-"));
     try {
-      // Without node_modules: the fixture keeps the bundle cache of earlier runs (of older generator
-      // sources too), and this copy must start with none.
-      cpSync(BASIC, root, { recursive: true, filter: (source) => path.basename(source) !== "node_modules" });
-      const first = await bundleScript(root, "components/hello/hello.ts");
-      expect(readdirSync(path.join(root, "node_modules", ".cache", "gitops-components", "bundles"))).toHaveLength(1);
-      expect(await bundleScript(root, "components/hello/hello.ts")).toBe(first);
+      cpSync(BASIC, root, { recursive: true });
+      const first = await bundleScript(root, "components/hello/hello.ts", cache);
+      expect(readdirSync(path.join(cache, "bundles"))).toHaveLength(1);
+      expect(await bundleScript(root, "components/hello/hello.ts", cache)).toBe(first);
       writeFileSync(path.join(root, "components", "hello", "greeting.ts"), "export function greeting(who: string): string {\n  return `good day, ${who}`;\n}\n");
-      const second = await bundleScript(root, "components/hello/hello.ts");
+      const second = await bundleScript(root, "components/hello/hello.ts", cache);
       expect(second).toContain("good day");
       expect(second).not.toContain("hello, ");
+      expect(existsSync(path.join(root, "node_modules")), "the catalog got a cache of its own").toBe(false);
     } finally {
       rmSync(root, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 
   it("keeps the script in a quoted heredoc so the shell expands nothing in it", () => {
-    const [entry] = embedScript("demo", 'console.log(`${process.env.HOME} $HOME $(date)`);\n');
+    const [entry] = embedScript("demo", 'console.log(`${process.env.HOME} $HOME $(date)`);\n').script;
     expect(entry).toContain(`cat > "$gitops_script_dir/demo.mjs" <<'${HEREDOC_DELIMITER}'\n`);
     expect(entry).toContain('node "$gitops_script_dir/demo.mjs"');
   });
@@ -50,7 +52,7 @@ describe("script bundling and embedding", () => {
   });
 
   it("embeds printable ASCII only: other characters become escapes that print the same at run time", () => {
-    const [entry] = embedScript("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n");
+    const [entry] = embedScript("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n").script;
     expect(entry).toMatch(/^[\n\x20-\x7e]*$/);
     const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}`], { encoding: "utf8" });
     expect(result.stdout).toBe("caf\u00e9 \u2192 ok true a\tb\n");
@@ -70,7 +72,7 @@ describe("script bundling and embedding", () => {
   ])("keeps the job's exit status and leaves no temporary file when the script %s", (_, code, status) => {
     const scratch = mkdtempSync(path.join(tmpdir(), "gitops-embed-test-"));
     try {
-      const [entry] = embedScript("demo", `${code}\n`);
+      const [entry] = embedScript("demo", `${code}\n`).script;
       // The runner's shell: each script entry under `set -eo pipefail`.
       const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}\necho after`], { env: { ...process.env, TMPDIR: scratch }, encoding: "utf8" });
       expect(result.status).toBe(status);

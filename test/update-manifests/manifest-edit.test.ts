@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { formatImageReference, parseImageReference } from "../../runtime/image-reference.ts";
-import { editImages, ManifestSyntaxError, UneditableManifestError, type ImageTarget } from "../../components/update-manifests/manifest-edit.ts";
+import { editImages, ManifestSyntaxError, refersTo, UneditableManifestError, type ImageTarget } from "../../components/update-manifests/manifest-edit.ts";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const OLD_DIGEST = `sha256:${"b".repeat(64)}`;
@@ -97,13 +97,125 @@ spec:
   });
 
   it("keeps CRLF line endings and a missing final newline", () => {
-    const crlf = `spec:\r\n  image: ${APP}:v1 # c\r\n  other: 1`;
-    expect(editImages(crlf, target(`${APP}:v2`)).text).toBe(`spec:\r\n  image: ${APP}:v2 # c\r\n  other: 1`);
+    const crlf = `spec:\r\n  containers:\r\n  - image: ${APP}:v1 # c\r\n    name: a`;
+    expect(editImages(crlf, target(`${APP}:v2`)).text).toBe(`spec:\r\n  containers:\r\n  - image: ${APP}:v2 # c\r\n    name: a`);
   });
 
   it("reports malformed YAML with its line and column", () => {
     expect(() => editImages("spec:\n  image: [unclosed\n  other: 1\n", target(`${APP}:v2`))).toThrow(ManifestSyntaxError);
     expect(() => editImages("a: 1\nb: [\nc: d\n", target(`${APP}:v2`))).toThrow(/^line 3, column 1: /);
+  });
+});
+
+describe("refersTo: kustomize's image name match", () => {
+  it.each([
+    [APP, true],
+    [`${APP}:v1`, true],
+    [`${APP}@${DIGEST}`, true],
+    [`${APP}:v1@${DIGEST}`, true],
+    [`${APP}:{{version}}`, true],
+    [`${APP}-sidecar:v1`, false],
+    [`${APP}/nested:v1`, false],
+    [`other.example.com/${APP}:v1`, false],
+    [`${APP}:v1 `, false],
+  ])("%s refers to the app: %s", (value, refers) => {
+    expect(refersTo(value, APP)).toBe(refers);
+  });
+});
+
+describe("editImages edits what kustomize's images transformer edits, nothing else", () => {
+  const only = (text: string, options = {}) => changedLines(text, editImages(text, target(`${APP}:v2`), options).text);
+
+  it.each([
+    {
+      name: "Flux's ImageRepository names the repository: never changed",
+      text: `apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\nmetadata: {name: app}\nspec:\n  image: ${APP}\n  interval: 1m\n`,
+    },
+    {
+      name: "a custom resource's own image: field",
+      text: `apiVersion: example.com/v1\nkind: Widget\nspec:\n  image: ${APP}:v1\n  template:\n    image: ${APP}:v1\n`,
+    },
+    {
+      name: "ephemeral containers",
+      text: `apiVersion: v1\nkind: Pod\nspec:\n  ephemeralContainers:\n  - name: debug\n    image: ${APP}:v1\n`,
+    },
+    {
+      name: "a CustomResourceDefinition, whatever it holds",
+      text: `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  template:\n    spec:\n      containers:\n      - image: ${APP}:v1\n`,
+    },
+    {
+      name: "a GitLab CI file and a Compose file (no containers: sequences)",
+      text: `image: ${APP}:v1\nservices:\n  app:\n    image: ${APP}:v1\n`,
+    },
+    {
+      name: "images: entries outside a kustomization",
+      text: `apiVersion: v1\nkind: ConfigMap\nimages:\n- name: ${APP}\n  newTag: v1\n`,
+    },
+  ])("leaves alone $name", ({ text }) => {
+    expect(editImages(text, target(`${APP}:v2`))).toEqual({ text, matched: 0, changes: [] });
+  });
+
+  it.each([
+    {
+      name: "containers at any depth of a custom resource",
+      text: `apiVersion: example.com/v1\nkind: Widget\nspec:\n  runner:\n    initContainers:\n    - image: ${APP}:v1\n`,
+      line: "    - image: ",
+    },
+    {
+      name: "image volumes of a pod template (kustomize 5.7)",
+      text: `apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      volumes:\n      - name: content\n        image:\n          reference: ${APP}:v1\n`,
+      line: "          reference: ",
+    },
+    {
+      name: "the pods of a List",
+      text: `apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - image: ${APP}:v1\n`,
+      line: "    - image: ",
+    },
+    {
+      name: "a containers mapping, which the default field spec spec/containers[]/image reaches",
+      text: `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    image: ${APP}:v1\n`,
+      line: "    image: ",
+    },
+  ])("changes $name", ({ text, line }) => {
+    expect(only(text)).toEqual([[`${line}${APP}:v1`, `${line}${APP}:v2`]]);
+  });
+
+  it("changes the field specs a kustomization adds under configurations:, for their kinds only", () => {
+    const text = `apiVersion: example.com/v1\nkind: Runner\nspec:\n  jobImage: ${APP}:v1\n---\napiVersion: example.com/v1\nkind: Other\nspec:\n  jobImage: ${APP}:v1\n`;
+    const fieldSpecs = [{ path: "spec/jobImage", kind: "Runner" }];
+    expect(only(text, { fieldSpecs })).toEqual([[`  jobImage: ${APP}:v1`, `  jobImage: ${APP}:v2`]]);
+    expect(editImages(text, target(`${APP}:v2`), { fieldSpecs: [{ path: "spec/jobImage", kind: "Runner", group: "other.com" }] }).changes).toEqual([]);
+  });
+
+  it("edits the images: entries of a kustomization named by its file, by its apiVersion, and of a Component", () => {
+    const entries = `images:\n- name: ${APP}\n  newTag: v1\n`;
+    expect(only(entries, { kustomizationFile: true })).toEqual([["  newTag: v1", "  newTag: v2"]]);
+    expect(only(`apiVersion: kustomize.config.k8s.io/v1beta1\n${entries}`)).toEqual([["  newTag: v1", "  newTag: v2"]]);
+    expect(only(`apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n${entries}`)).toEqual([["  newTag: v1", "  newTag: v2"]]);
+  });
+
+  describe("with YAML anchors and aliases, edits only when the result is kustomize's", () => {
+    const pod = (body: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    built: &img ${APP}:v1\nspec:\n${body}`;
+
+    it("writes the value in place of an alias whose anchor is not an image", () => {
+      const text = pod(`  containers:\n  - image: *img\n`);
+      expect(only(text)).toEqual([["  - image: *img", `  - image: ${APP}:v2`]]);
+    });
+
+    it("edits an anchored image that only other images alias, leaving the aliases to follow it", () => {
+      const text = `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: &app ${APP}:v1\n  initContainers:\n  - image: *app\n`;
+      expect(only(text)).toEqual([[`  - image: &app ${APP}:v1`, `  - image: &app ${APP}:v2`]]);
+    });
+
+    it.each([
+      ["an anchored image copied to a place kustomize leaves alone", `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: &app ${APP}:v1\n  note: *app\n`, /line 5: spec\.containers\[0\]\.image .* has an anchor/],
+      ["containers reached through an alias", pod(`  list: &list\n  - image: ${APP}:v1\n  containers: *list\n`), /line 8: spec\.containers\[0\]\.image .* reached through the YAML alias \*list on line 9/],
+      ["a container merged in with <<", `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - <<: {image: ${APP}:v1}\n    name: a\n`, /reached through the merge key <</],
+      ["an image written as a block scalar", `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: |-\n      ${APP}:v1\n`, /block scalar/],
+    ])("refuses %s, naming the line and the fix", (_, text, reason) => {
+      expect(() => editImages(text, target(`${APP}:v2`))).toThrow(UneditableManifestError);
+      expect(() => editImages(text, target(`${APP}:v2`))).toThrow(reason);
+    });
   });
 });
 
@@ -192,9 +304,9 @@ describe("editImages properties", () => {
         if (from.tag !== undefined) lines.push(`    newTag: ${q(from.tag)} # tag`);
         if (from.digest !== undefined) lines.push(`    digest: ${q(from.digest)}`);
         const before = `# head\nimages:\n${lines.join("\n")}\n# tail\n`;
-        const edit = editImages(before, { imageName: APP, image: to });
+        const edit = editImages(before, { imageName: APP, image: to }, { kustomizationFile: true });
         expect(kustomizeImage(edit.text)).toBe(formatImageReference(to));
-        expect(editImages(edit.text, { imageName: APP, image: to }).changes).toEqual([]);
+        expect(editImages(edit.text, { imageName: APP, image: to }, { kustomizationFile: true }).changes).toEqual([]);
         expect(edit.text.startsWith("# head\nimages:\n  - name: ")).toBe(true);
         expect(edit.text.endsWith("\n# tail\n")).toBe(true);
       }),
