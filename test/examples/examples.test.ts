@@ -90,7 +90,8 @@ describe("the README quick start works as written", async () => {
     const kustomization = /```yaml\n( *resources: \[deployment\.yaml\]\n[\s\S]*?)```/.exec(quickStart())?.[1]?.replace(/^ {3}/gm, "");
     expect(kustomization).toBeDefined();
     const image = parseImageReference(`registry.example.com/group/app@sha256:${"a".repeat(64)}`);
-    const edit = editImages(kustomization as string, { imageName: "registry.example.com/group/app", image: image as NonNullable<typeof image> });
+    // The quick start's file is deploy/base/kustomization.yaml: read as a kustomization, as update-manifests reads it.
+    const edit = editImages(kustomization as string, { imageName: "registry.example.com/group/app", image: image as NonNullable<typeof image> }, { kustomizationFile: true });
     expect(edit.matched).toBe(1);
     expect(edit.text).toContain(`digest: sha256:${"a".repeat(64)}`);
   });
