@@ -3,7 +3,9 @@
  * API stand-in, this repository's templates published as a catalog at the current version, and an
  * application whose pipelines `gitlab-ci-local` runs — merge request, merge, the merge commit's
  * default-branch pipeline (build, test, bump, staging), the bump commit's pipeline (no job), and
- * the manual production job of the merge commit's pipeline. After each step the state is read
+ * the manual production job of the merge commit's pipeline. A simulated Flux (demo/flux.ts) applies
+ * what each environment branch receives; the promotion jobs wait for it, production is refused
+ * until staging has run the bump for `staging_soak` and during a deploy freeze. After each step the state is read
  * back from the servers and checked, and every commit an environment branch receives is recorded
  * with the image its manifests name: only bump commits (or commits that needed no bump) may reach
  * an environment, and only with the image built for that change. Everything started is stopped and
@@ -19,6 +21,7 @@ import { pushBaseImage, temporaryStorage } from "../test/support/base-image.ts";
 import { startGitServer, type GitServer } from "../test/support/git-server.ts";
 import { createProject, gitlabCiLocal, publishCatalog, type PipelineRun, type Project } from "../test/support/gitlab-ci-local.ts";
 import { startKubeApi, type KubeApi } from "../test/support/kube-api.ts";
+import { startSimulatedFlux, type FluxEvent, type SimulatedFlux } from "./flux.ts";
 import { startRegistry, type TestRegistry } from "../test/support/registry.ts";
 import { ROOT } from "../test/support/templates.ts";
 
@@ -60,6 +63,8 @@ export interface DemoResult {
   kustomization: string;
   /** Review namespaces left in the cluster at the end (none once stopped). */
   reviewNamespaces: string[];
+  /** Every commit the simulated Flux applied, with the step it happened in. */
+  reconciliations: Array<FluxEvent & { step: string }>;
 }
 
 /** Raised when an observed state is not what the flow promises. */
@@ -75,6 +80,11 @@ const MANIFESTS = "deploy/base/kustomization.yaml";
 const ENVIRONMENT_BRANCHES = ["_gitlab/agents/staging", "_gitlab/agents/production"] as const;
 const TOKENS = { developer: "demo-developer-token-0001", staging: "demo-staging-token-0002", production: "demo-production-token-0003", manifests: "demo-manifests-token-0004" };
 const REGISTRY_AUTH = { username: "demo-ci", password: "demo-registry-password-0005" };
+/** The agents of the staging and production clusters (one stand-in serves both) and their Flux Kustomizations. */
+const AGENTS = { staging: "group/agents:staging", production: "group/agents:production" };
+const FLUX = { staging: "flux-system/app-staging", production: "flux-system/app-production" };
+/** How long staging must run a commit before production may receive it: short, so the demo waits it out. */
+const STAGING_SOAK_S = 30;
 
 /** Copies the demo application into `dir`, filling in the image name. */
 function appFiles(imageName: string): Record<string, string> {
@@ -117,7 +127,16 @@ include:
       manifests: deploy/base/kustomization.yaml
       image_name: ${options.imageName}
   - component: ${component("promote-staging")}
+    inputs:
+      verify_agent: ${AGENTS.staging}
+      flux_resource: ${FLUX.staging}
   - component: ${component("manual-production")}
+    inputs:
+      verify_agent: ${AGENTS.production}
+      flux_resource: ${FLUX.production}
+      staging_agent: ${AGENTS.staging}
+      staging_flux_resource: ${FLUX.staging}
+      staging_soak: ${STAGING_SOAK_S}s
 `;
 }
 
@@ -148,14 +167,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let registry: TestRegistry | undefined;
   let kube: KubeApi | undefined;
   let project: Project | undefined;
+  let flux: SimulatedFlux | undefined;
 
   const deliveries: Delivery[] = [];
+  const reconciliations: DemoResult["reconciliations"] = [];
   const step = async (name: string, body: () => Promise<string[]>) => {
     const start = performance.now();
     log(`▶ ${name}`);
     const state = await body();
     const ms = performance.now() - start;
     if (server) deliveries.push(...(await newDeliveries(server, deliveries, name)));
+    if (flux) reconciliations.push(...flux.applied.slice(reconciliations.length).map((event) => ({ ...event, step: name })));
     steps.push({ name, ms, state });
     for (const line of state) log(`  ${line}`);
     log(`  (${(ms / 1000).toFixed(1)} s)`);
@@ -174,7 +196,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       server = await startGitServer();
       registry = await startRegistry({ auth: REGISTRY_AUTH });
       kube = await startKubeApi();
-      kube.writeKubeconfig(kubeconfig, agent);
+      kube.writeKubeconfig(kubeconfig, [agent, AGENTS.staging, AGENTS.production]);
       return [`git ${server.url}`, `registry ${registry.host}`, `kubernetes ${kube.url}`];
     });
     const git = server as GitServer;
@@ -203,6 +225,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       files[".gitlab-ci.yml"] = pipeline(catalogComponent, { imageName, baseImage, agent });
       project = await createProject({ files, projectPath: APP, message: "initial application" });
       cleanups.push(() => project?.remove());
+      flux = startSimulatedFlux(git, APP, cluster, [
+        { environment: "staging", branch: ENVIRONMENT_BRANCHES[0], resource: FLUX.staging },
+        { environment: "production", branch: ENVIRONMENT_BRANCHES[1], resource: FLUX.production },
+      ]);
+      cleanups.push(() => flux?.stop());
       await pushAs(project, git, "main");
       const storage = temporaryStorage();
       cleanups.push(() => storage.remove());
@@ -268,8 +295,30 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       check(bump && bump !== merge, "update-manifests pushed no commit to main");
       check((await manifestsImage(git, bump)) === `${imageName}@${digest}`, `the manifests on main do not point at ${digest}`);
       check(git.branch(APP, "_gitlab/agents/staging") === bump, "staging is not at the bump commit");
+      check(appliedBy(flux, "staging", bump), "the simulated Flux did not apply the bump to staging");
+      check(result.stdout.includes(`staging runs ${bump.slice(0, 12)}: Flux Kustomization ${FLUX.staging} applied`), `promote-staging did not wait for Flux:\n${tail(result)}`);
       await assertEnvironmentsOnMain(git);
-      return [`jobs passed: ${jobs.passed.join(", ")}`, `registry ${APP}:${short(merge)} → ${digest}`, `main at ${short(bump)}: "${await title(git, bump)}"`, ...environmentState(git)];
+      return [
+        `jobs passed: ${jobs.passed.join(", ")}`,
+        `registry ${APP}:${short(merge)} → ${digest}`,
+        `main at ${short(bump)}: "${await title(git, bump)}"`,
+        ...environmentState(git),
+        `Flux (simulated) applied ${short(bump)} to staging; promote-staging ended (GitLab's deployment green) only then`,
+      ];
+    });
+
+    const productionJob = async (variables: Record<string, string> = {}) => {
+      // The pipeline the user watched: its production job promotes the same bump.
+      await app.git("reset", "-q", "--hard", merge);
+      return run(["promote-production"], { ...commitVariables(await app.git("log", "-1", "--format=%B")), ...variables });
+    };
+
+    await step(`the manual production job, played at once: refused, staging has not run the bump for staging_soak (${STAGING_SOAK_S} s)`, async () => {
+      const result = await productionJob();
+      const refusal = /staging has run \S+ \(or later\) since \S+, for [^;]+; staging_soak is \S+: [^.]+ left/.exec(result.stdout)?.[0];
+      check(refusal !== undefined, `promote-production was not refused for the soak:\n${tail(result)}`);
+      check(git.branch(APP, "_gitlab/agents/production") === undefined, "production moved before staging soaked");
+      return [refusal, ...environmentState(git)];
     });
 
     await step("the bump commit's pipeline: no job (no build, no bump, no second deployment)", async () => {
@@ -284,14 +333,28 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return ["jobs: none", ...environmentState(git)];
     });
 
+    await step("a deploy freeze (GitLab sets CI_DEPLOY_FREEZE): the production job refuses and says so", async () => {
+      const result = await productionJob({ CI_DEPLOY_FREEZE: "true" });
+      check(result.stdout.includes("GitLab reports a deploy freeze (CI_DEPLOY_FREEZE): production is not promoted during a freeze"), `promote-production did not refuse the freeze:\n${tail(result)}`);
+      check(git.branch(APP, "_gitlab/agents/production") === undefined, "production moved during a deploy freeze");
+      return ["production refused: deploy freeze", ...environmentState(git)];
+    });
+
+    await step(`staging runs the bump for staging_soak (${STAGING_SOAK_S} s, counted from Flux's status.history)`, async () => {
+      const since = soakStart(flux as SimulatedFlux, bump);
+      const remaining = since + STAGING_SOAK_S * 1000 + 1000 - Date.now();
+      if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
+      return [`staging first ran ${short(bump)} at ${new Date(since).toISOString()}; waited ${Math.max(0, remaining / 1000).toFixed(1)} s more`];
+    });
+
     await step("the manual production job of the merge commit's pipeline fast-forwards _gitlab/agents/production to the bump", async () => {
-      // Back to the pipeline the user watched: its production job promotes the same bump.
-      await app.git("reset", "-q", "--hard", merge);
-      const result = await run(["promote-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
+      const result = await productionJob();
       check(result.code === 0, `promote-production failed:\n${tail(result)}`);
+      check(result.stdout.includes("Production gate passed:"), `promote-production did not check staging:\n${tail(result)}`);
       check(git.branch(APP, "_gitlab/agents/production") === bump, "production is not at the bump commit");
+      check(appliedBy(flux, "production", bump) && result.stdout.includes(`production runs ${bump.slice(0, 12)}`), `promote-production did not wait for Flux:\n${tail(result)}`);
       await assertEnvironmentsOnMain(git);
-      return [...environmentState(git), "every environment branch holds only commits that are on main"];
+      return [...environmentState(git), `Flux (simulated) applied ${short(bump)} to production; the job ended only then`, "every environment branch holds only commits that are on main"];
     });
 
     // Only bump commits (or commits that needed no bump) reach an environment, each naming the image built for the change.
@@ -310,6 +373,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       digest,
       kustomization,
       reviewNamespaces: cluster.list("namespaces").map((n) => n.metadata.name).filter((n) => n.startsWith("review-")),
+      reconciliations,
     };
   } finally {
     for (const cleanup of cleanups.reverse()) {
@@ -321,6 +385,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     }
     await Promise.allSettled([server?.close(), registry?.stop(), kube?.close()]);
   }
+}
+
+/** Did the simulated Flux apply `commit` to `environment`? */
+function appliedBy(flux: SimulatedFlux | undefined, environment: string, commit: string): boolean {
+  return flux?.applied.some((e) => e.environment === environment && e.commit === commit) ?? false;
+}
+
+/** When staging first ran `commit` successfully, from its Kustomization's status.history (what the production gate reads). */
+function soakStart(flux: SimulatedFlux, commit: string): number {
+  const history = (flux.kustomization("staging").object().status as { history?: Array<{ firstReconciled: string; metadata: { revision: string } }> }).history ?? [];
+  const entry = history.find((e) => e.metadata.revision.endsWith(`@sha1:${commit}`));
+  check(entry, `staging's Flux history has no entry for ${short(commit)}`);
+  return Date.parse(entry.firstReconciled);
 }
 
 function short(sha: string | undefined): string {
@@ -394,14 +471,15 @@ async function assertEnvironmentsOnMain(server: GitServer): Promise<void> {
   }
 }
 
-/** A compact timeline of the steps, then which commit each environment received and which image its manifests name. */
-export function timeline(steps: DemoStep[], deliveries: readonly Delivery[] = []): string {
+/** A compact timeline of the steps, then which commit each environment received, which image its manifests name, and when Flux applied it. */
+export function timeline(steps: DemoStep[], deliveries: readonly Delivery[] = [], reconciliations: DemoResult["reconciliations"] = []): string {
   const total = steps.reduce((sum, s) => sum + s.ms, 0);
   const lines = steps.map((s) => {
     const moved = deliveries
       .filter((d) => d.step === s.name)
       .map((d) => `\n          → ${d.branch} received ${short(d.commit)} (${d.bumpOf ? `the bump for ${short(d.bumpOf)}` : `"${d.title}"`}), whose manifests name ${d.image}`);
-    return `${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name}${moved.join("")}`;
+    const applied = reconciliations.filter((r) => r.step === s.name).map((r) => `\n          → Flux (simulated) applied ${short(r.commit)} to ${r.environment}; the promotion job waited for it`);
+    return `${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name}${moved.join("")}${applied.join("")}`;
   });
   return [...lines, `${(total / 1000).toFixed(1).padStart(6)} s  total`].join("\n");
 }

@@ -10,6 +10,7 @@ import type { GitOptions } from "../../runtime/git.ts";
 import { checkSshRepositoryUrl, sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 import type { PromotionBranches } from "./decide.ts";
 import { PROMOTION_DOTENV } from "./outputs.ts";
+import { readVerification, type VerificationConfig } from "./verify-config.ts";
 
 /** What the job was asked to do. */
 export interface PromotionConfig {
@@ -29,6 +30,8 @@ export interface PromotionConfig {
   dotenv: string;
   /** Keep the promotion repository after the job (`GITOPS_KEEP_WORKDIR=true`, for debugging; it holds no token). */
   keepWorkdir: boolean;
+  /** Deploy freezes, the production gate and the wait for Flux (verify-config.ts). */
+  verification: VerificationConfig;
 }
 
 /** How the job authenticates: a project access token over HTTPS, or a deploy key over SSH. */
@@ -90,6 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
     // runner (gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
     dotenv: path.resolve(PROMOTION_DOTENV),
     keepWorkdir: booleanInput(env, "GITOPS_KEEP_WORKDIR", "GITOPS_KEEP_WORKDIR", false),
+    verification: readVerification(env),
   };
 
   if (optionalInput(env, "GITOPS_SSH_KEY_VARIABLE").trim() !== "") {

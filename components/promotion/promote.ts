@@ -14,6 +14,7 @@ import type { Ancestry } from "./ancestry.ts";
 import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
+import { beforePromotion, checkStagingGate, verifyDeployment } from "./verify.ts";
 
 /**
  * Attempts before giving up. A rejected push means a branch moved after the fetch: another
@@ -98,6 +99,8 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   const plan = decide({ branches: config.branches, target: chosen.target, tips: sourceTips, isAncestor: await gatherAncestry(ancestry, chosen.target, sourceTips) });
   if (plan.action === "refuse") return { plan };
   if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0, target: plan.target } };
+  // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
+  await checkStagingGate(config, workspace, plan.target);
 
   // The summary is read locally while the push runs: the push goes out as soon as the decision is made.
   const [commits, outcome] = await Promise.all([
@@ -192,11 +195,14 @@ runJob(async () => {
   const config = readConfig(process.env);
   let result: PromotionResult;
   try {
+    await beforePromotion(config);
     result = await promote(config);
+    report(config, result);
+    // Verified deployments (verify.ts): the job, and so GitLab's deployment, ends once Flux applied the commit.
+    await verifyDeployment(config, result);
   } finally {
     config.credential.dispose();
   }
-  report(config, result);
   writeDotenv(config.dotenv, {
     GITOPS_PREVIOUS_SHA: result.previous,
     GITOPS_PROMOTED_SHA: result.promoted,

@@ -1,7 +1,9 @@
 /**
  * The whole flow end to end (`npm run demo` runs the same scenario): merge request → review app →
- * merge → build, test, bump and staging in the merge commit's pipeline → no job in the bump
- * commit's pipeline → manual production in the merge commit's pipeline.
+ * merge → build, test, bump and staging (which waits for the simulated Flux) in the merge commit's
+ * pipeline → production refused until staging soaked → no job in the bump commit's pipeline →
+ * production refused during a deploy freeze → after the soak, manual production in the merge
+ * commit's pipeline (which waits for Flux too).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -51,15 +53,25 @@ describe.skipIf(!tools)("the GitOps flow, end to end", () => {
       "merge request pipeline on feature/greeting: build → test → review deploy",
       "merge: the review stop job removes the namespace",
       "default-branch pipeline of the merge commit: build → test → update-manifests (a bump commit) → promote-staging (the bump)",
+      "the manual production job, played at once: refused, staging has not run the bump for staging_soak (30 s)",
       "the bump commit's pipeline: no job (no build, no bump, no second deployment)",
+      "a deploy freeze (GitLab sets CI_DEPLOY_FREEZE): the production job refuses and says so",
+      "staging runs the bump for staging_soak (30 s, counted from Flux's status.history)",
       "the manual production job of the merge commit's pipeline fast-forwards _gitlab/agents/production to the bump",
     ]);
     // Each environment received exactly one commit: the bump, naming the image built for the change.
     const image = expect.stringMatching(new RegExp(`/group/app@${result.digest}$`));
     expect(result.deliveries).toEqual([
       { branch: "_gitlab/agents/staging", commit: result.branches.main, title: expect.stringContaining("[gitops-bump]"), bumpOf: expect.stringMatching(/^[0-9a-f]{40}$/), image, step: result.steps[4]?.name },
-      { branch: "_gitlab/agents/production", commit: result.branches.main, title: expect.stringContaining("[gitops-bump]"), bumpOf: expect.stringMatching(/^[0-9a-f]{40}$/), image, step: result.steps[6]?.name },
+      { branch: "_gitlab/agents/production", commit: result.branches.main, title: expect.stringContaining("[gitops-bump]"), bumpOf: expect.stringMatching(/^[0-9a-f]{40}$/), image, step: result.steps[9]?.name },
     ]);
+    // Flux applied each delivery in the step that pushed it: the promotion job ended only after that.
+    expect(result.reconciliations).toEqual([
+      { environment: "staging", commit: result.branches.main, at: expect.any(Number), step: result.steps[4]?.name },
+      { environment: "production", commit: result.branches.main, at: expect.any(Number), step: result.steps[9]?.name },
+    ]);
+    // Production was applied no sooner than staging_soak after staging.
+    expect((result.reconciliations[1]?.at ?? 0) - (result.reconciliations[0]?.at ?? 0)).toBeGreaterThanOrEqual(30_000);
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.kustomization).toContain(`digest: ${result.digest}`);
     expect(result.branches["_gitlab/agents/staging"]).toBe(result.branches.main);
