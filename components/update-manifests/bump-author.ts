@@ -33,17 +33,8 @@ type Env = Record<string, string | undefined>;
  * warning, the user who started the pipeline (GITLAB_USER_NAME, GITLAB_USER_EMAIL).
  */
 export async function bumpAuthor(env: Env, credential: { token?: string }): Promise<BumpAuthor> {
-  const name = env[AUTHOR_VARIABLES.name]?.trim() ?? "";
-  const email = env[AUTHOR_VARIABLES.email]?.trim() ?? "";
-  if (name !== "" || email !== "") {
-    if (name === "" || email === "") {
-      const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];
-      throw new InputError(missing, "", `is empty while ${missing === "author_name" ? "author_email" : "author_name"} is ${JSON.stringify(given)}`, "set both author_name and author_email, or neither (the token's user then authors the bump)");
-    }
-    if (BAD_IDENTITY.test(name)) throw new InputError("author_name", name, "holds <, > or a line break", "set author_name to a plain name");
-    if (BAD_IDENTITY.test(email) || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new InputError("author_email", email, "is not an email address", "set author_email to an address such as bot@example.com");
-    return { name, email, source: "the author_name and author_email inputs" };
-  }
+  const given = authorFromInputs(env);
+  if (given) return given;
   const apiUrl = env.CI_API_V4_URL;
   if (credential.token && apiUrl) {
     const user = await tokenUser(apiUrl, credential.token);
@@ -58,6 +49,20 @@ export async function bumpAuthor(env: Env, credential: { token?: string }): Prom
     return { ...pipelineUser, source: "the pipeline's user (GITLAB_USER_NAME, GITLAB_USER_EMAIL)" };
   }
   throw new InputError("author_name", "", "is empty, and neither the token's user nor the pipeline's user is known", "set author_name and author_email to the identity the bump commit should carry");
+}
+
+/** The author_name/author_email inputs, checked (before any remote call), or undefined when both are empty. */
+export function authorFromInputs(env: Env): BumpAuthor | undefined {
+  const name = env[AUTHOR_VARIABLES.name]?.trim() ?? "";
+  const email = env[AUTHOR_VARIABLES.email]?.trim() ?? "";
+  if (name === "" && email === "") return undefined;
+  if (name === "" || email === "") {
+    const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];
+    throw new InputError(missing, "", `is empty while ${missing === "author_name" ? "author_email" : "author_name"} is ${JSON.stringify(given)}`, "set both author_name and author_email, or neither (the token's user then authors the bump)");
+  }
+  if (BAD_IDENTITY.test(name)) throw new InputError("author_name", name, "holds <, > or a line break", "set author_name to a plain name");
+  if (BAD_IDENTITY.test(email) || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new InputError("author_email", email, "is not an email address", "set author_email to an address such as bot@example.com");
+  return { name, email, source: "the author_name and author_email inputs" };
 }
 
 /**

@@ -15,7 +15,7 @@ import { parseBranchName } from "../../runtime/branch-name.ts";
 import { checkHttpsRepositoryUrl, Git, GitCommandError } from "../../runtime/git.ts";
 import { relativePathInside, symbolicLinkError } from "../../runtime/project-path.ts";
 import { info, section, warn } from "../../runtime/log.ts";
-import { bumpAuthor, type BumpAuthor } from "./bump-author.ts";
+import { authorFromInputs, bumpAuthor, type BumpAuthor } from "./bump-author.ts";
 import { readBumpCredential, type BumpCredential } from "./credential.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
 import { openMergeRequest } from "./gitlab-merge-requests.ts";
@@ -64,6 +64,7 @@ function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> {
   const template = requireInput(env, VARIABLES.commitMessage, "commit_message", "set commit_message, for example \"chore(manifests): deploy {image} [gitops-bump]\"");
   const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
   const manifests = relativePathInside("manifests", requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
+  authorFromInputs(env);
   // Read last: a deploy key is written to disk only for a job that passed its checks.
   const credential = readBumpCredential(env, mode === "merge_request");
   return { manifests, imageName, image, imageText, mode, branch, credential, repositoryUrl: credential.sshUrl ?? repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
