@@ -44,7 +44,7 @@ export class Kubectl {
     // agent's ci_access and RBAC decide what it may do.
     const kind = /connection refused|no such host|i\/o timeout|Unable to connect to the server|TLS handshake timeout|the server is currently unable/i.test(said)
       ? "unreachable"
-      : /Unauthorized/i.test(said)
+      : /Unauthorized|must be logged in|provide credentials/i.test(said)
         ? "authentication"
         : /forbidden/i.test(said)
           ? "permission"

@@ -44,6 +44,12 @@ export interface KubeApi {
   unhandled: RecordedRequest[];
   /** How deployments applied from now on report their rollout (default `ready`). */
   rollout: RolloutMode;
+  /**
+   * Refuse every request as the API server refuses a credential: 401 (not authenticated: a wrong or
+   * expired token) or 403 (authenticated, not authorized: RBAC). kubectl sends no bearer token over
+   * plain HTTP, so the stand-in cannot tell tokens apart; the test says which answer to give.
+   */
+  refuse?: 401 | 403;
   /** A stored object, or undefined. `resource` is the plural (`deployments`). */
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Stored objects of a resource, optionally in one namespace, sorted by namespace and name. */
@@ -260,6 +266,8 @@ export async function startKubeApi(): Promise<KubeApi> {
       const request: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, query: parseQuery(url.searchParams), contentType: req.headers["content-type"]?.split(";")[0] };
       if (chunks.length > 0) request.body = Buffer.concat(chunks).toString("utf8");
       requests.push(request);
+      if (api.refuse === 401) return send(res, 401, status(401, "Unauthorized", "Unauthorized"));
+      if (api.refuse === 403) return send(res, 403, status(403, "Forbidden", `${url.pathname} is forbidden: User "gitlab:ci_job:1" cannot ${req.method?.toLowerCase()} it`));
       const p = url.pathname;
       if (req.method === "GET" && p === "/version") return send(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.0-stand-in", platform: "linux/amd64" });
       if (req.method === "GET" && (p === "/api" || p === "/apis")) {
