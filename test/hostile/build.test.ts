@@ -25,6 +25,8 @@ interface Situation {
   env?: Record<string, string>;
   /** Symbolic links in the project: path -> target (`{outside}` is a directory outside the project with its own Dockerfile). */
   links?: Record<string, string>;
+  /** The application's Dockerfile, given the base image. */
+  dockerfile?: (base: string) => string;
 }
 
 describe.skipIf(!requireTools("buildah", "skopeo", "docker-registry", "busybox", "htpasswd"))("build refuses hostile values and situations", () => {
@@ -53,7 +55,7 @@ describe.skipIf(!requireTools("buildah", "skopeo", "docker-registry", "busybox",
     const root = path.join(scratch, String(++n));
     const [project, outside, tmp] = ["project", "outside", "tmp"].map((d) => path.join(root, d)) as [string, string, string];
     for (const dir of [path.join(project, "app"), outside, tmp]) mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(project, "app", "Dockerfile"), `FROM ${base}\nARG GREETING=none\nRUN echo "$GREETING" > /greeting\n`);
+    writeFileSync(path.join(project, "app", "Dockerfile"), situation.dockerfile?.(base) ?? `FROM ${base}\nARG GREETING=none\nRUN echo "$GREETING" > /greeting\n`);
     // What a build from outside would send: the runner's files.
     writeFileSync(path.join(outside, "Dockerfile"), `FROM ${base}\nCOPY runner-secret.txt /stolen\n`);
     writeFileSync(path.join(outside, "runner-secret.txt"), "runner-only-secret\n");
@@ -146,6 +148,18 @@ describe.skipIf(!requireTools("buildah", "skopeo", "docker-registry", "busybox",
       await expectNothingPushed(r);
     });
   });
+
+  // buildah's copier resolves paths chrooted into the context, so a link to /x there means <context>/x.
+  it("sends no file from outside the project through a link inside the context (buildah resolves it within the context)", async () => {
+    const r = await run({
+      links: { "app/secret-link": "{outside}/runner-secret.txt" },
+      dockerfile: (image) => `FROM ${image}\nCOPY secret-link /copied\nRUN cat /copied\n`,
+    });
+    expect(r.job.code).toBe(2);
+    expect(r.job.stderr).toContain('ERROR: buildah could not build app/Dockerfile (context app): Error: building at STEP "COPY secret-link /copied"');
+    expect(r.job.stderr).toMatch(/lstat \S*outside\/runner-secret\.txt: no such file or directory/);
+    await expectNothingPushed(r);
+  }, 120_000);
 
   it("carries free text (a build argument's value) literally, never running it on the runner", async () => {
     const r = await run({ inputs: { build_args: ["GREETING=$(touch $CANARY) `touch $CANARY`; touch $CANARY"] } });
