@@ -147,7 +147,7 @@ export class GitCommandError extends JobError {
     this.name = "GitCommandError";
   }
 
-  /** This failure in the user's terms (runtime/remote-failure.ts); a lost push race or a missing branch stays as it is, for the caller to handle. */
+  /** This failure in the user's terms (remote-failure.ts); a lost race or a missing branch stays as it is. */
   inTermsOf(party: RemoteParty): JobError {
     if (this.failure === "rejected" || this.failure === "missing-ref") return this;
     return remoteFailure(this.failure, this.message, party);
