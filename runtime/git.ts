@@ -33,11 +33,11 @@ export type GitFailure = RemoteFailureKind | "rejected" | "missing-ref";
 
 /** Classifies git's stderr; GitLab's refusals are matched by their words (runtime/remote-failure.ts cites them). */
 export function classifyGitFailure(stderr: string): GitFailure {
-  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No [A-Z0-9-]+ host key is known/i.test(stderr)) return "host-key";
+  if (/Host key verification failed/i.test(stderr)) return "host-key";
   // A refused force push means the branch moved under the push (a race), not a missing right.
   if (/not allowed to force push/i.test(stderr)) return "rejected";
   if (/not allowed to push code to protected branch|only delete protected branches|protected branch hook declined/i.test(stderr)) return "protected-branch";
-  if (/not allowed to (push|download|upload) code|deploy key does not have write access|Deploy keys are not allowed to push|returned error: 403|insufficient_scope/i.test(stderr)) return "permission";
+  if (/not allowed to (push|download|upload) code|deploy key does not have write access|returned error: 403|insufficient_scope/i.test(stderr)) return "permission";
   if (/Authentication failed|could not read (Username|Password)|HTTP Basic: Access denied|returned error: 401|terminal prompts disabled|Permission denied \(publickey/i.test(stderr)) return "authentication";
   if (/repository '[^']*' not found|could not be found|does not appear to be a git repository|returned error: 404/i.test(stderr)) return "not-found";
   if (/Could not resolve host|Failed to connect|Connection refused|Couldn't connect|Connection timed out|Empty reply from server|returned error: 5\d\d/i.test(stderr)) return "unreachable";
@@ -48,20 +48,23 @@ export function classifyGitFailure(stderr: string): GitFailure {
 }
 
 /**
- * `url` as an HTTP(S) clone URL without credentials (a password in it would land in .git/config
- * and in traces: tokens come from a variable, through the credential helper). Also keeps
- * option-like text (`--upload-pack=...`) away from git's command line.
+ * `url` as a clone URL over `transport`: HTTP(S), or SSH (`ssh://…` or `user@host:path`). No
+ * password in it (it would land in .git/config and in traces: tokens come from a variable, keys
+ * from ssh), and nothing git could read as an option (`--upload-pack=…`, `-oProxyCommand=…`).
  */
-export function checkHttpsRepositoryUrl(url: string, input: string): string {
-  const fix = `set ${input} to the project's HTTPS clone URL, such as https://gitlab.example.com/group/project.git`;
-  let parsed: URL;
+export function checkRepositoryUrl(url: string, input: string, transport: "https" | "ssh"): string {
+  const ssh = transport === "ssh";
+  if (ssh && /^[A-Za-z0-9_][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[^/\s-]\S*$/.test(url)) return url;
+  let parsed: URL | undefined;
   try {
     parsed = new URL(url);
   } catch {
-    throw new InputError(input, url, "is not a URL", fix);
+    parsed = undefined;
   }
-  if (parsed.password !== "" || parsed.username !== "") throw new InputError(input, "(withheld: it contains credentials)", "holds credentials", `remove the user and password from ${input}; the token comes from the variable named by token_variable`);
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new InputError(input, url, "is not an HTTP(S) URL", fix);
+  if (parsed && (parsed.password || (!ssh && parsed.username)))
+    throw new InputError(input, "(withheld: it contains credentials)", "holds credentials", `remove them from ${input}; the credential comes from its own variable`);
+  if (!parsed || !(ssh ? ["ssh:"] : ["https:", "http:"]).includes(parsed.protocol) || !/^[a-z0-9[]/i.test(parsed.hostname) || parsed.pathname.length <= 1)
+    throw new InputError(input, url, `is not an ${ssh ? "SSH" : "HTTP(S)"} URL`, `set ${input} to the project's ${ssh ? "SSH" : "HTTPS"} clone URL, such as ${ssh ? "ssh://git@" : "https://"}gitlab.example.com/group/project.git`);
   return url;
 }
 

@@ -36,7 +36,9 @@ export interface ImageName {
   name: string;
 }
 
-const DOMAIN = /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+/** regexp.go's domainNameComponent. */
+const LABEL = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^\w[\w.-]{0,127}$/;
 /** go-digest's registered algorithms and the length of their hex encoding. */
@@ -64,17 +66,17 @@ function read(text: string): { problem: string } | ImageReference {
   const bad = path.split("/").find((component) => !PATH_COMPONENT.test(component));
   const problem =
     digest === undefined && /:[a-z0-9]+:[0-9a-f]{32,}$/i.test(text)
-      ? "has a digest written as a tag (a digest follows @: repository@sha256:<hex>)"
+      ? "has a digest written as a tag (a digest follows @)"
       : registry !== undefined && !DOMAIN.test(registry)
         ? `has the invalid registry host ${JSON.stringify(registry)}`
         : bad !== undefined
-          ? `has the path component ${JSON.stringify(bad)}: path components are lower-case letters and digits, separated by . _ __ or -`
-          : path.length > 255 || (registry === undefined && /^[a-f0-9]{64}$/.test(path))
-            ? "has a path over 255 characters, or 64 hex digits (an image ID)"
+          ? `has the path component ${JSON.stringify(bad)} (lower-case letters and digits, separated by . _ __ or -)`
+          : path.length > 255
+            ? "has a path over 255 characters"
             : tag !== undefined && !TAG.test(tag)
-              ? `has the tag ${JSON.stringify(tag)}: tags are letters, digits, _ . -, at most 128, not starting with . or -`
+              ? `has the tag ${JSON.stringify(tag)} ([\\w][\\w.-]{0,127})`
               : digest !== undefined && !DIGEST.test(digest)
-                ? `has the digest ${JSON.stringify(digest)}: digests are sha256, sha384 or sha512 with 64, 96 or 128 lower-case hex digits`
+                ? `has the digest ${JSON.stringify(digest)} (sha256, sha384 or sha512: 64, 96 or 128 lower-case hex digits)`
                 : undefined;
   return problem ? { problem } : { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
@@ -102,7 +104,7 @@ export function parseImageReference(input: string, value: string, kind: ImageRef
   const problem =
     "problem" in parsed ? parsed.problem : kind === "pinned" && !parsed.tag && !parsed.digest ? "has neither a tag nor a digest" : kind === "name" && (parsed.tag || parsed.digest) ? "carries a tag or digest" : undefined;
   if (problem)
-    throw new InputError(input, value, problem, `set ${input} to ${kind === "name" ? "a repository without tag or digest, such as registry.example.com/group/app" : "an image such as registry.example.com/group/app@sha256:<64 hex> or registry.example.com/group/app:v1.2"}`);
+    throw new InputError(input, value, problem, `set ${input} to ${kind === "name" ? "a repository without tag or digest, such as" : "an image such as"} registry.example.com/group/app${kind === "name" ? "" : "@sha256:<64 hex> or :v1.2"}`);
   return parsed as ImageReference;
 }
 

@@ -13,7 +13,7 @@ import path from "node:path";
 import { InputError } from "./errors.ts";
 
 /** How confinement errors say what the path must be. */
-const fixFor = (input: string) => `set ${input} to a path inside the repository, relative to its root (no .. that leaves it, no absolute path elsewhere, no symbolic link that points outside)`;
+const fixFor = (input: string) => `set ${input} to a path inside the repository, relative to its root, reaching no link that points outside`;
 
 /**
  * `value` as a clean repository-relative path, judged by its text alone (nothing is read yet, so
@@ -81,10 +81,6 @@ export function refuseSymbolicLinks(input: string, value: string, root: string, 
 
 /** The refusal of a symbolic link named `link` (repository-relative) on the way to `input`'s files. */
 export function symbolicLinkError(input: string, value: string, link: string, target?: string): InputError {
-  return new InputError(
-    input,
-    value,
-    `${link} is a symbolic link in the repository${target === undefined ? "" : ` (to ${target})`}: the job reads and writes only regular files and directories`,
-    `replace the link with the file or directory itself, or point ${input} at the real path; nothing was changed or pushed`,
-  );
+  const to = target === undefined ? "" : ` (to ${target})`;
+  return new InputError(input, value, `${link} is a symbolic link${to}: the job reads and writes no link`, "replace the link by what it points at; nothing was changed or pushed");
 }

@@ -1,7 +1,8 @@
 /**
  * Every failure of a remote (git server, registry, GitLab API, cluster) in the user's terms: the
  * class of failure, the input or variable that names the remote or the credential, and the fix.
- * Each tool's words are classified next to the tool (runtime/git.ts, runtime/registry.ts, an HTTP
+ * A private project answers "not found" to a credential that may not see it, so not-found names
+ * both. Each tool's words are classified next to the tool (runtime/git.ts, runtime/registry.ts, an HTTP
  * status); the message is made here, once, for every job.
  *
  * GitLab's own words, which the git classifier matches: lib/gitlab/git_access.rb ("The project you
@@ -33,7 +34,7 @@ export function remoteFailure(kind: RemoteFailureKind, detail: string, { action,
   const check = `check ${c.input}: ${c.description} must be`;
   const [message, fix] =
     kind === "not-found"
-      ? [`${where} names nothing ${c.description} can see`, `check ${remote.input}, and that ${c.description} may see it (servers answer "not found" to a credential without access)`]
+      ? [`${where} names nothing ${c.description} can see`, `check ${remote.input}, and that ${c.description} may see it`]
       : kind === "authentication"
         ? [`the server refused ${c.description}`, `${check} valid and unexpired, a ${c.needs}`]
         : kind === "permission"
@@ -41,11 +42,11 @@ export function remoteFailure(kind: RemoteFailureKind, detail: string, { action,
           : kind === "protected-branch"
             ? [`${branch?.input} ${branch?.value} is protected and ${c.description} may not push to it`, `let ${c.description} push: choose its user or deploy key under "Allowed to push and merge" of ${branch?.value} (Settings > Repository > Protected branches)`]
             : kind === "unreachable"
-              ? [`${where} could not be reached`, `check ${remote.input} and that the server is up and reachable from the runner, then retry the job`]
+              ? [`${where} could not be reached`, `check ${remote.input} and that the server is up, then retry the job`]
               : kind === "host-key"
                 ? [`the SSH host key of ${where} is not one of ssh_known_hosts`, "check ssh_known_hosts against the fingerprints your GitLab instance publishes (Help > SSH host keys fingerprints)"]
                 : kind === "tls"
-                  ? [`TLS with ${where} failed`, `if it serves plain HTTP or a certificate the runner does not trust, set tls_verify: false (or install its CA in the job image)`]
+                  ? [`TLS with ${where} failed`, "for plain HTTP or an untrusted certificate, set tls_verify: false (or add its CA to the job image)"]
                   : ["failed", `read the message above; check ${remote.input} and ${c.input}`];
   return new JobError(`${action}: ${message} (${detail})`, fix, kind === "not-found" || kind === "other" ? EXIT_CODES.usage : EXIT_CODES.infrastructure);
 }

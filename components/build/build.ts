@@ -76,15 +76,7 @@ function username(env: NodeJS.ProcessEnv): { name: string; value: string } {
 
 /** The registry password or token: the variable `registry_password_variable` names (registered for redaction first). */
 function registryPassword(env: NodeJS.ProcessEnv): { name: string; value: string } {
-  const name = env.GITOPS_REGISTRY_PASSWORD_VARIABLE ?? "";
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !env[name])
-    throw new InputError(
-      "registry_password_variable",
-      name,
-      `the CI/CD variable ${name} is missing or empty`,
-      `GitLab sets CI_REGISTRY_PASSWORD when the project's container registry is enabled; for another registry create ${name} under Settings > CI/CD > Variables as a masked variable`,
-    );
-  return secretFromVariable(env, "GITOPS_REGISTRY_PASSWORD_VARIABLE", "registry_password_variable");
+  return secretFromVariable(env, "GITOPS_REGISTRY_PASSWORD_VARIABLE", "registry_password_variable", "a masked variable (GitLab sets CI_REGISTRY_PASSWORD itself when the project's container registry is enabled)");
 }
 
 /**

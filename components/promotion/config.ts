@@ -7,8 +7,8 @@ import path from "node:path";
 import { booleanInput, optionalInput, requireInput, secretFromVariable } from "../../runtime/env.ts";
 import { InputError } from "../../runtime/errors.ts";
 import { parseBranchName } from "../../runtime/branch-name.ts";
-import { checkHttpsRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
-import { checkSshRepositoryUrl, sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
+import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
+import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 import type { PromotionBranches } from "./decide.ts";
 import { PROMOTION_DOTENV } from "./outputs.ts";
 
@@ -84,13 +84,13 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   if (optionalInput(env, "GITOPS_SSH_KEY_VARIABLE").trim() !== "") {
     // A deploy key over SSH instead of the token (GitLab Free: runtime/ssh-credential.ts). Read last,
     // so no key is written for a job that fails its checks.
-    const sshUrl = checkSshRepositoryUrl(requireInput(env, "GITOPS_SSH_REPOSITORY_URL", "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url");
+    const sshUrl = checkRepositoryUrl(requireInput(env, "GITOPS_SSH_REPOSITORY_URL", "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
     const ssh = sshCredentialFromInputs(env, { keyVariable: "GITOPS_SSH_KEY_VARIABLE", knownHostsVariable: "GITOPS_SSH_KNOWN_HOSTS" });
     if (ssh) return { ...common, repositoryUrl: sshUrl, credential: { kind: "deploy key", variable: ssh.variable, git: { sshCommand: ssh.command }, dispose: ssh.dispose } };
   }
 
   const repositoryUrl = requireInput(env, "GITOPS_REPOSITORY_URL", "repository_url", "set repository_url to the project's HTTPS clone URL (default $CI_SERVER_URL/$CI_PROJECT_PATH.git)");
-  checkHttpsRepositoryUrl(repositoryUrl, "repository_url");
+  checkRepositoryUrl(repositoryUrl, "repository_url", "https");
 
   const token = secretFromVariable(env, "GITOPS_TOKEN_VARIABLE", "token_variable");
   // Child processes need no copy of the variable itself: git gets the token through its helper.

@@ -9,6 +9,7 @@
  */
 import { InputError } from "../../runtime/errors.ts";
 import { info, warn } from "../../runtime/log.ts";
+import { gitlabRequest } from "./gitlab-merge-requests.ts";
 
 /** A git identity: the author and committer of the bump commit. */
 export interface BumpAuthor {
@@ -21,7 +22,6 @@ export interface BumpAuthor {
 /** The job variables that carry the author inputs. */
 export const AUTHOR_VARIABLES = { name: "GITOPS_BUMP_AUTHOR_NAME", email: "GITOPS_BUMP_AUTHOR_EMAIL" } as const;
 
-const TIMEOUT_MS = 30_000;
 /** What `git commit` refuses or mangles in an identity (angle brackets, line breaks). */
 const BAD_IDENTITY = /[<>\n\r\0]/;
 
@@ -72,9 +72,9 @@ export function authorFromInputs(env: Env): BumpAuthor | undefined {
  */
 async function tokenUser(apiUrl: string, token: string): Promise<BumpAuthor | undefined> {
   const url = `${apiUrl.replace(/\/+$/, "")}/user`;
-  let response: Response;
+  let response;
   try {
-    response = await fetch(url, { headers: { "PRIVATE-TOKEN": token, Accept: "application/json" }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    response = await gitlabRequest(url, token);
   } catch (e) {
     warn(`GitLab did not tell the token's user (GET ${url} failed: ${(e as Error).message})`);
     return undefined;
@@ -83,12 +83,7 @@ async function tokenUser(apiUrl: string, token: string): Promise<BumpAuthor | un
     warn(`GitLab did not tell the token's user (GET ${url} answered ${response.status}): the token needs the read_user, read_api or api scope for that`);
     return undefined;
   }
-  let user: { name?: unknown; username?: unknown; email?: unknown; commit_email?: unknown } = {};
-  try {
-    if (response.ok) user = (await response.json()) as typeof user;
-  } catch {
-    // Not JSON: no usable user, said below.
-  }
+  const user = (response.status === 200 && typeof response.body === "object" && response.body ? response.body : {}) as { name?: unknown; username?: unknown; email?: unknown; commit_email?: unknown };
   // commit_email is the address GitLab attributes the user's commits to (the primary email unless changed).
   const email = typeof user.commit_email === "string" && user.commit_email !== "" ? user.commit_email : user.email;
   if (typeof user.name !== "string" || typeof email !== "string" || email === "" || BAD_IDENTITY.test(user.name + email)) {

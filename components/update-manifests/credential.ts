@@ -5,8 +5,8 @@
  * with the api scope for the merge request itself; its pushes may go over SSH.
  */
 import { requireInput, secretFromVariable } from "../../runtime/env.ts";
-import type { GitOptions } from "../../runtime/git.ts";
-import { checkSshRepositoryUrl, sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
+import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
+import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 import { VARIABLES } from "./outputs.ts";
 
 /** The job variables that carry the deploy-key inputs. */
@@ -39,7 +39,7 @@ export function readBumpCredential(env: NodeJS.ProcessEnv, needsToken: boolean):
   const token = secret?.value;
   const tokenDescription = `the token in ${secret?.name}`;
   if (!sshWanted) return { token, tokenDescription, description: tokenDescription, git: { token }, dispose: () => {} };
-  const sshUrl = checkSshRepositoryUrl(requireInput(env, SSH_VARIABLES.repositoryUrl, "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url");
+  const sshUrl = checkRepositoryUrl(requireInput(env, SSH_VARIABLES.repositoryUrl, "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
   const ssh = sshCredentialFromInputs(env, { keyVariable: SSH_VARIABLES.keyVariable, knownHostsVariable: SSH_VARIABLES.knownHosts });
   return { token, tokenDescription, description: `the deploy key in ${ssh?.variable}`, git: { sshCommand: ssh?.command }, sshUrl, dispose: () => ssh?.dispose() };
 }

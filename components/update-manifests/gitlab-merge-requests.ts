@@ -2,7 +2,7 @@
  * The one GitLab REST call `merge_request` mode needs: open a merge request, or find the open one
  * a rerun already opened. Node's global `fetch`; the token goes only into the `PRIVATE-TOKEN` header.
  */
-import { InfrastructureError, JobError } from "../../runtime/errors.ts";
+import { EXIT_CODES, JobError } from "../../runtime/errors.ts";
 import { httpFailureKind, remoteFailure, type RemoteParty } from "../../runtime/remote-failure.ts";
 
 /** What to open, and where. */
@@ -54,47 +54,47 @@ export async function openMergeRequest(options: MergeRequestOptions): Promise<Me
   return { ...mergeRequestFrom(first, base), created: false };
 }
 
-interface Response {
+/** A GitLab answer: its status and its body, parsed. */
+export interface Response {
   status: number;
   body: unknown;
 }
 
-async function call(options: MergeRequestOptions, method: "GET" | "POST", url: string, body?: unknown): Promise<Response> {
-  let response;
+/** One GitLab REST call: the token in PRIVATE-TOKEN only, JSON both ways (a body that is not JSON is kept as text), a timeout; a network failure throws. */
+export async function gitlabRequest(url: string, token: string, method = "GET", body?: unknown): Promise<Response> {
+  const response = await fetch(url, {
+    method,
+    headers: { "PRIVATE-TOKEN": token, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  const text = await response.text();
   try {
-    response = await fetch(url, {
-      method,
-      headers: { "PRIVATE-TOKEN": options.token, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
+    return { status: response.status, body: JSON.parse(text) };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}
+
+async function call(options: MergeRequestOptions, method: "GET" | "POST", url: string, body?: unknown): Promise<Response> {
+  try {
+    return await gitlabRequest(url, options.token, method, body);
   } catch (e) {
     throw remoteFailure("unreachable", `${method} ${url} failed: ${(e as Error).message}`, party(url, options));
   }
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // GitLab answers JSON; anything else is kept as text for the message.
-  }
-  return { status: response.status, body: parsed };
 }
 
 function mergeRequestFrom(body: unknown, url: string): { iid: number; webUrl: string } {
   const mr = body as { iid?: unknown; web_url?: unknown };
   if (typeof mr?.iid !== "number" || typeof mr.web_url !== "string")
-    throw new InfrastructureError(`${url} answered without iid and web_url: ${describe(body)}`, "check that CI_API_V4_URL points at GitLab's REST API v4");
+    throw new JobError(`${url} answered without iid and web_url: ${describe(body)}`, "check that CI_API_V4_URL points at GitLab's REST API v4", EXIT_CODES.infrastructure);
   return { iid: mr.iid, webUrl: mr.web_url };
 }
 
 /** The API's remote party: the URL the predefined variables make, and the token. */
 function party(url: string, options: MergeRequestOptions): RemoteParty {
-  return {
-    action: "opening the merge request",
-    remote: { input: "CI_API_V4_URL/projects/CI_PROJECT_ID", value: url },
-    credential: { description: options.tokenDescription, input: "token_variable", needs: "project access token with the api scope, of a user with at least the Developer role" },
-  };
+  const needs = "project access token with the api scope, of a user with at least the Developer role";
+  return { action: "opening the merge request", remote: { input: "CI_API_V4_URL/projects/CI_PROJECT_ID", value: url }, credential: { description: options.tokenDescription, input: "token_variable", needs } };
 }
 
 function failure(method: string, url: string, response: Response, options: MergeRequestOptions): JobError {

@@ -12,7 +12,7 @@ import { writeDotenv } from "../../runtime/dotenv.ts";
 import { requireInput } from "../../runtime/env.ts";
 import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { parseBranchName } from "../../runtime/branch-name.ts";
-import { checkHttpsRepositoryUrl, Git, GitCommandError } from "../../runtime/git.ts";
+import { checkRepositoryUrl, Git, GitCommandError } from "../../runtime/git.ts";
 import { relativePathInside, symbolicLinkError } from "../../runtime/project-path.ts";
 import { info, section, warn } from "../../runtime/log.ts";
 import { authorFromInputs, bumpAuthor, type BumpAuthor } from "./bump-author.ts";
@@ -60,7 +60,7 @@ function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> {
   const mode = requireInput(env, VARIABLES.mode, "mode", "set mode to commit or merge_request");
   if (mode !== "commit" && mode !== "merge_request") throw new InputError("mode", mode, "must be commit or merge_request", "set mode: commit or mode: merge_request");
   const branch = parseBranchName("branch", requireInput(env, VARIABLES.branch, "branch", "set branch to the branch that holds the manifests (default: $CI_DEFAULT_BRANCH)"));
-  const repositoryUrl = checkHttpsRepositoryUrl(requireInput(env, VARIABLES.repositoryUrl, REPOSITORY, "run the job in a GitLab pipeline, which sets both"), REPOSITORY);
+  const repositoryUrl = checkRepositoryUrl(requireInput(env, VARIABLES.repositoryUrl, REPOSITORY, "run the job in a GitLab pipeline, which sets both"), REPOSITORY, "https");
   const template = requireInput(env, VARIABLES.commitMessage, "commit_message", "set commit_message, for example \"chore(manifests): deploy {image} [gitops-bump]\"");
   const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
   const manifests = relativePathInside("manifests", requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
@@ -77,27 +77,24 @@ const REPOSITORY = "CI_SERVER_URL/CI_PROJECT_PATH";
 function remoteError(error: GitCommandError, settings: Remote, branch: string, action: string): JobError {
   const { credential } = settings;
   const ssh = credential.sshUrl !== undefined;
-  return error.inTermsOf({
-    action,
-    remote: { input: ssh ? "ssh_repository_url" : REPOSITORY, value: settings.repositoryUrl },
-    credential: {
-      description: credential.description,
-      input: ssh ? "ssh_key_variable" : "token_variable",
-      needs: ssh ? `deploy key with write access to this project, allowed to push to ${branch}` : `project access token with the write_repository scope, of a user allowed to push to ${branch}`,
-    },
-    branch: { input: "branch", value: branch },
-  });
+  const needs = ssh ? `deploy key with write access, allowed to push to ${branch}` : `project access token with the write_repository scope, of a user allowed to push to ${branch}`;
+  const remote = { input: ssh ? "ssh_repository_url" : REPOSITORY, value: settings.repositoryUrl };
+  return error.inTermsOf({ action, remote, credential: { description: credential.description, input: ssh ? "ssh_key_variable" : "token_variable", needs }, branch: { input: "branch", value: branch } });
+}
+
+/** Fetches `branch` into refs/remotes/origin/ with `options`; false when the server lacks it, any other failure in the user's terms. */
+async function fetchBranch(git: Git, settings: Remote, branch: string, options: string[]): Promise<boolean> {
+  const fetched = await git.exec(["fetch", "-q", "--no-tags", ...options, "origin", `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
+  const error = fetched.code === 0 ? undefined : new GitCommandError(["fetch", "origin", branch], fetched);
+  if (error && error.failure !== "missing-ref") throw remoteError(error, settings, branch, `fetching ${branch}`);
+  return !error;
 }
 
 /** Fetches the branch tip (one commit, no blobs outside the manifests) and checks it out; returns its SHA. */
 async function checkoutTip(git: Git, settings: Settings): Promise<string> {
   const remoteRef = `refs/remotes/origin/${settings.branch}`;
-  const fetched = await git.exec(["fetch", "-q", "--no-tags", "--depth=1", "--filter=blob:none", "origin", `+refs/heads/${settings.branch}:${remoteRef}`]);
-  if (fetched.code !== 0) {
-    const error = new GitCommandError(["fetch", "origin", settings.branch], fetched);
-    if (error.failure === "missing-ref") throw new InputError("branch", settings.branch, "does not exist in the repository", "set branch to the branch that holds the manifests (default: the default branch)");
-    throw remoteError(error, settings, settings.branch, `fetching ${settings.branch}`);
-  }
+  if (!(await fetchBranch(git, settings, settings.branch, ["--depth=1", "--filter=blob:none"])))
+    throw new InputError("branch", settings.branch, "does not exist in the repository", "set branch to the branch that holds the manifests (default: the default branch)");
   const tip = (await git.resolve(remoteRef)) as string;
   await git.run(["checkout", "-q", "-f", "--detach", tip]);
   // A link on the way to manifests may be left out of the sparse work tree, so the tree itself is asked.
@@ -135,11 +132,7 @@ async function commitGraph(settings: Remote, scratch: string, branch: string): P
     await graph.run(["remote", "add", "origin", settings.repositoryUrl]);
   }
   const ref = `refs/remotes/origin/${branch}`;
-  const fetched = await graph.exec(["fetch", "-q", "--no-tags", "--filter=tree:0", "origin", `+refs/heads/${branch}:${ref}`]);
-  if (fetched.code !== 0) {
-    const error = new GitCommandError(["fetch", "origin", branch], fetched);
-    if (error.failure !== "missing-ref") throw remoteError(error, settings, branch, `fetching ${branch}`);
-  }
+  await fetchBranch(graph, settings, branch, ["--filter=tree:0"]);
   return { graph, tip: await graph.resolve(ref) };
 }
 
@@ -257,8 +250,7 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
     const refused = remoteError(error, settings, sourceBranch, `pushing to ${sourceBranch}`);
     if (refused !== error) throw refused;
     // A rerun finds its own branch: reuse it when it holds the same manifests.
-    const existing = await git.exec(["fetch", "-q", "--no-tags", "--depth=1", "--filter=blob:none", "origin", `+refs/heads/${sourceBranch}:refs/remotes/origin/${sourceBranch}`]);
-    if (existing.code !== 0) throw error;
+    if (!(await fetchBranch(git, settings, sourceBranch, ["--depth=1", "--filter=blob:none"]))) throw error;
     const same = await git.exec(["diff", "--quiet", `refs/remotes/origin/${sourceBranch}`, commit, "--", ...plan.files.map((f) => f.file)]);
     if (same.code !== 0)
       throw new RefusedError(

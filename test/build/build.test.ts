@@ -173,7 +173,7 @@ describe.skipIf(!requireTools("buildah", "skopeo", "docker-registry", "busybox",
     const run = await build(project(), { image_name: `${host}/group/app` });
     expect(run.code).toBe(5);
     expect(run.stderr).toContain(`ERROR: cannot log in to ${host}: image_name (${host}/group/app) could not be reached (`);
-    expect(run.stdout).toContain(`Fix: check image_name and that the server is up and reachable from the runner`);
+    expect(run.stdout).toContain(`Fix: check image_name and that the server is up, then retry the job`);
   });
 
   it("fails naming the credential variables, never their values, when the registry refuses them", async () => {

@@ -54,7 +54,7 @@ describe("image_name", () => {
     { given: "", problem: "is empty or holds spaces, control or non-ASCII characters" },
     { given: "registry.example.com/app:v1", problem: "carries a tag or digest" },
     { given: `registry.example.com/app@sha256:${"0".repeat(64)}`, problem: "carries a tag or digest" },
-    { given: "registry.example.com/Group/app", problem: 'has the path component "Group": path components are lower-case letters and digits, separated by . _ __ or -' },
+    { given: "registry.example.com/Group/app", problem: 'has the path component "Group" (lower-case letters and digits, separated by . _ __ or -)' },
   ])("refuses $given: $problem", ({ given, problem }) => {
     expect(() => parseImageName("image_name", given)).toThrow(`input image_name = ${JSON.stringify(given)}: ${problem}`);
   });

@@ -144,7 +144,7 @@ describe.skipIf(!requireTools("buildah", "skopeo", "docker-registry", "busybox",
       const host = `127.0.0.1:${await freePort()}`;
       const r = await run({ inputs: { image_name: `${host}/group/app` } });
       expectRefusal(r.job, `image_name (${host}/group/app) could not be reached`);
-      expect(r.job.stdout).toContain("Fix: check image_name and that the server is up and reachable from the runner");
+      expect(r.job.stdout).toContain("Fix: check image_name and that the server is up, then retry the job");
       await expectNothingPushed(r);
     });
   });

@@ -162,32 +162,32 @@ describe.skipIf(!requireTools("git"))("update-manifests refuses hostile values a
     it.each<{ name: string; names: string; situation: Situation }>([
       {
         name: "a manifests file that is a link out of the repository",
-        names: 'input manifests = "deploy/kustomization.yaml": deploy/kustomization.yaml is a symbolic link in the repository',
+        names: 'input manifests = "deploy/kustomization.yaml": deploy/kustomization.yaml is a symbolic link',
         situation: { files: { "deploy/kustomization.yaml": null }, links: { "deploy/kustomization.yaml": "{outside}/kustomization.yaml" } },
       },
       {
         name: "a manifests file that is a link inside the repository",
-        names: 'input manifests = "deploy/kustomization.yaml": deploy/kustomization.yaml is a symbolic link in the repository',
+        names: 'input manifests = "deploy/kustomization.yaml": deploy/kustomization.yaml is a symbolic link',
         situation: { files: { "deploy/kustomization.yaml": null, "base/kustomization.yaml": KUSTOMIZATION }, links: { "deploy/kustomization.yaml": "../base/kustomization.yaml" } },
       },
       {
         name: "a manifests directory that is a link out",
-        names: 'input manifests = "deploy": deploy is a symbolic link in the repository',
+        names: 'input manifests = "deploy": deploy is a symbolic link',
         situation: { inputs: { manifests: "deploy" }, files: { "deploy/kustomization.yaml": null, "deploy/deployment.yaml": null }, links: { deploy: "{outside}" } },
       },
       {
         name: "a link out on the way to the manifests file (left out of the sparse checkout)",
-        names: 'input manifests = "overlay/kustomization.yaml": overlay is a symbolic link in the repository',
+        names: 'input manifests = "overlay/kustomization.yaml": overlay is a symbolic link',
         situation: { inputs: { manifests: "overlay/kustomization.yaml" }, links: { overlay: "{outside}" } },
       },
       {
         name: "a linked manifest inside the manifests directory",
-        names: "deploy/extra.yaml is a symbolic link in the repository",
+        names: "deploy/extra.yaml is a symbolic link",
         situation: { inputs: { manifests: "deploy" }, links: { "deploy/extra.yaml": "{outside}/deployment.yaml" } },
       },
       {
         name: "a linked directory inside the manifests directory",
-        names: "deploy/shared is a symbolic link in the repository",
+        names: "deploy/shared is a symbolic link",
         situation: { inputs: { manifests: "deploy" }, links: { "deploy/shared": "{outside}" } },
       },
       { name: "a branch the server lacks", names: 'input branch = "release"', situation: { inputs: { branch: "release" } } },

@@ -23,19 +23,19 @@ describe("parseImageReference", () => {
     expect(formatImageReference(want)).toBe(given);
   });
 
-  const component = (c: string) => `has the path component ${JSON.stringify(c)}: path components are lower-case letters and digits, separated by . _ __ or -`;
-  const digest = (d: string) => `has the digest ${JSON.stringify(d)}: digests are sha256, sha384 or sha512 with 64, 96 or 128 lower-case hex digits`;
+  const component = (c: string) => `has the path component ${JSON.stringify(c)} (lower-case letters and digits, separated by . _ __ or -)`;
+  const digest = (d: string) => `has the digest ${JSON.stringify(d)} (sha256, sha384 or sha512: 64, 96 or 128 lower-case hex digits)`;
   it.each([
     { given: "", problem: "is empty or holds spaces, control or non-ASCII characters" },
     { given: "registry.example.com/Group/App:v1", problem: component("Group") },
     { given: "registry.example.com/group/../app:v1", problem: component("..") },
-    { given: `registry.example.com/group/app:${SHA256}`, problem: "has a digest written as a tag (a digest follows @: repository@sha256:<hex>)" },
+    { given: `registry.example.com/group/app:${SHA256}`, problem: "has a digest written as a tag (a digest follows @)" },
     { given: `registry.example.com/group/app@sha256:${"a".repeat(63)}`, problem: digest(`sha256:${"a".repeat(63)}`) },
     { given: `registry.example.com/group/app@sha256:${"A".repeat(64)}`, problem: digest(`sha256:${"A".repeat(64)}`) },
     { given: `registry.example.com/group/app@sha512:${"a".repeat(64)}`, problem: digest(`sha512:${"a".repeat(64)}`) },
     { given: `registry.example.com/group/app@md5:${"a".repeat(32)}`, problem: digest(`md5:${"a".repeat(32)}`) },
-    { given: "registry.example.com/group/app:-v1", problem: 'has the tag "-v1": tags are letters, digits, _ . -, at most 128, not starting with . or -' },
-    { given: `app:${"v".repeat(129)}`, problem: `has the tag "${"v".repeat(129)}": tags are letters, digits, _ . -, at most 128, not starting with . or -` },
+    { given: "registry.example.com/group/app:-v1", problem: 'has the tag "-v1" ([\\w][\\w.-]{0,127})' },
+    { given: `app:${"v".repeat(129)}`, problem: `has the tag "${"v".repeat(129)}" ([\\w][\\w.-]{0,127})` },
     { given: "reg_istry.example.com/app", problem: 'has the invalid registry host "reg_istry.example.com"' },
     { given: "app:v1\nother", problem: "is empty or holds spaces, control or non-ASCII characters" },
     { given: "$(touch /tmp/x)", problem: "is empty or holds spaces, control or non-ASCII characters" },
@@ -43,8 +43,7 @@ describe("parseImageReference", () => {
     { given: "`id`/app", problem: component("`id`") },
     { given: "--upload-pack=x", problem: component("--upload-pack=x") },
     { given: "registry.example.com/", problem: component("") },
-    { given: "a".repeat(64), problem: "has a path over 255 characters, or 64 hex digits (an image ID)" },
-    { given: `r.io/${"a".repeat(256)}`, problem: "has a path over 255 characters, or 64 hex digits (an image ID)" },
+        { given: `r.io/${"a".repeat(256)}`, problem: "has a path over 255 characters" },
   ])("refuses $given: $problem", ({ given, problem }) => {
     expect(() => parseImageReference("new_image", given)).toThrow(`input new_image = ${JSON.stringify(given)}: ${problem}`);
     expect(tryParseImageReference(given)).toBeUndefined();
@@ -74,7 +73,7 @@ describe("parseImageName", () => {
  * The oracle: distribution/reference's referencePat (regexp.go, written out from its constants),
  * then what reference.Parse and normalize.go add: the path at most 255 characters, the digest
  * valid for go-digest (algorithm.go: sha256/sha384/sha512, lower-case hex of 64/96/128), the
- * registry as splitDockerDomain finds it matching the domain expression, and no bare 64-hex name.
+ * registry as splitDockerDomain finds it matching the domain expression.
  */
 function oracle(text: string): boolean {
   const alphanumeric = "[a-z0-9]+";
@@ -97,8 +96,7 @@ function oracle(text: string): boolean {
   const isRegistry = rest.length > 0 && (/[.:]/.test(first as string) || first === "localhost" || first !== first?.toLowerCase());
   if (isRegistry && !new RegExp(`^${domainAndPort}$`).test(first as string)) return false;
   const path = isRegistry ? rest.join("/") : name;
-  if (!new RegExp(`^${remoteName}$`).test(path) || path.length > 255) return false;
-  return isRegistry || !/^[a-f0-9]{64}$/.test(path);
+  return new RegExp(`^${remoteName}$`).test(path) && path.length <= 255;
 }
 
 describe("tryParseImageReference against distribution/reference's grammar", () => {
