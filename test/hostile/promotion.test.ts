@@ -27,6 +27,8 @@ interface Situation {
   token?: string;
 }
 
+/** What GitLab sets for the default ssh_repository_url. */
+const SSH_HOST = { CI_SERVER_SHELL_SSH_HOST: "gitlab.example.com", CI_SERVER_SHELL_SSH_PORT: "22" };
 const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "x\ntouch $CANARY", "--upload-pack=touch $CANARY", "-oProxyCommand=touch $CANARY"];
 
 describe.skipIf(!requireTools("git"))("promotion refuses hostile values and situations", () => {
@@ -90,6 +92,8 @@ describe.skipIf(!requireTools("git"))("promotion refuses hostile values and situ
       { name: "a repository_url with the token in it", names: "input repository_url", situation: { inputs: { repository_url: `http://oauth2:${TOKEN}@127.0.0.1:1/group/app.git` } } },
       { name: "an ssh_repository_url that is an option", names: "input ssh_repository_url", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_repository_url: "-oProxyCommand=touch $CANARY" }, env: { DEPLOY_KEY: "x" } } },
       { name: "a token_variable that is no variable name", names: "input token_variable", situation: { inputs: { token_variable: "A;touch $CANARY" } } },
+      { name: "an ssh_key_variable with a command", names: "input ssh_key_variable", situation: { inputs: { ssh_key_variable: "$(touch $CANARY)" }, env: SSH_HOST } },
+      { name: "ssh_known_hosts with a command", names: "input ssh_known_hosts", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_known_hosts: "x; touch $CANARY" }, env: { ...SSH_HOST, DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n" } } },
       { name: "a pipeline commit that is no commit", names: 'input CI_COMMIT_SHA = "HEAD"', situation: { env: { CI_COMMIT_SHA: "HEAD" } } },
       ...INJECTIONS.map((payload) => ({ name: `an injection in environment_branch: ${payload}`, names: "input environment_branch", situation: { inputs: { environment_branch: payload } } })),
       ...INJECTIONS.map((payload) => ({ name: `an injection in source_branch: ${payload}`, names: "input source_branch", situation: { inputs: { source_branch: payload } } })),

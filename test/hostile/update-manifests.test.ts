@@ -122,7 +122,9 @@ describe.skipIf(!requireTools("git"))("update-manifests refuses hostile values a
     expectNoSecret(r.job, [TOKEN, FOREIGN, WRONG], [r.p.cwd, r.p.tmp]);
   }
 
-  const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "x\ntouch $CANARY", "--upload-pack=touch $CANARY", "-oProxyCommand=touch $CANARY"];
+  /** What GitLab sets for the default ssh_repository_url. */
+const SSH_HOST = { CI_SERVER_SHELL_SSH_HOST: "gitlab.example.com", CI_SERVER_SHELL_SSH_PORT: "22" };
+const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "x\ntouch $CANARY", "--upload-pack=touch $CANARY", "-oProxyCommand=touch $CANARY"];
 
   describe("refused from the value alone, before any request to the server", () => {
     it.each<{ name: string; names: string; situation: Situation }>([
@@ -146,6 +148,10 @@ describe.skipIf(!requireTools("git"))("update-manifests refuses hostile values a
       { name: "an SSH URL that is an option", names: "input ssh_repository_url", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_repository_url: "-oProxyCommand=touch $CANARY" }, env: { DEPLOY_KEY: "x" } } },
       { name: "an author name with a line break", names: "input author_name", situation: { inputs: { author_name: "Bot\nEvil: x", author_email: "bot@example.com" } } },
       { name: "a token variable that names nothing", names: "input token_variable", situation: { env: { GITOPS_MANIFESTS_TOKEN: "" } } },
+      { name: "a token_variable with a command", names: "input token_variable", situation: { inputs: { token_variable: "A;touch $CANARY" } } },
+      { name: "an ssh_key_variable with a command", names: "input ssh_key_variable", situation: { inputs: { ssh_key_variable: "$(touch $CANARY)" }, env: SSH_HOST } },
+      { name: "ssh_known_hosts with a command", names: "input ssh_known_hosts", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_known_hosts: "$(touch $CANARY)" }, env: { ...SSH_HOST, DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n" } } },
+      { name: "an author email with a command", names: "input author_email", situation: { inputs: { author_name: "Bot", author_email: "`touch $CANARY`" } } },
       ...INJECTIONS.map((payload) => ({ name: `an injection in branch: ${payload}`, names: "input branch", situation: { inputs: { branch: payload } } })),
       ...INJECTIONS.map((payload) => ({ name: `an injection in new_image: ${payload}`, names: "input new_image", situation: { inputs: { new_image: payload } } })),
       ...INJECTIONS.map((payload) => ({ name: `an injection in image_name: ${payload}`, names: "input image_name", situation: { inputs: { image_name: payload } } })),
