@@ -5,7 +5,7 @@
  * names. Every problem is collected, with the key, the value and the fix; `npm run generate` stops
  * on them instead of publishing templates that fail in a production pipeline.
  */
-import { isValidBranchName } from "../components/promotion/config.ts";
+import { branchNameProblem } from "../runtime/branch-name.ts";
 import { INSTANCE_REGISTRY, toolsImageRepository, type CatalogConfig } from "./config.ts";
 import type { Problem } from "./problems.ts";
 
@@ -89,7 +89,7 @@ export function parseConfig(raw: unknown, source = "gitops.config.ts"): { config
     const seen = new Map<string, string>();
     for (const key of BRANCH_KEYS) {
       const name = b[key];
-      if (typeof name !== "string" || !isValidBranchName(name)) {
+      if (typeof name !== "string" || branchNameProblem(name) !== undefined) {
         problems.push({ path: at("environmentBranches", key), message: "is not a valid branch name", value: name, fix: `write a branch name such as _gitlab/agents/${key} (no spaces, no ~ ^ : ? * [ \\, no .., not ending in / . or .lock)` });
         continue;
       }

@@ -20,7 +20,7 @@ import { parsePipeline } from "../../cli/consumer-pipeline.ts";
 import { lintPipeline } from "../../cli/lint/lint.ts";
 import { setupNeeds } from "../../cli/setup/needs.ts";
 import { editImages } from "../../components/update-manifests/manifest-edit.ts";
-import { parseImageReference } from "../../runtime/image-reference.ts";
+import { tryParseImageReference } from "../../runtime/image-reference.ts";
 
 const EXAMPLES = path.join(ROOT, "examples");
 const VERSION = readVersion(ROOT);
@@ -89,7 +89,7 @@ describe("the README quick start works as written", async () => {
   it("shows manifests that name the image the way update-manifests finds it", () => {
     const kustomization = /```yaml\n( *resources: \[deployment\.yaml\]\n[\s\S]*?)```/.exec(quickStart())?.[1]?.replace(/^ {3}/gm, "");
     expect(kustomization).toBeDefined();
-    const image = parseImageReference(`registry.example.com/group/app@sha256:${"a".repeat(64)}`);
+    const image = tryParseImageReference(`registry.example.com/group/app@sha256:${"a".repeat(64)}`);
     // The quick start's file is deploy/base/kustomization.yaml: read as a kustomization, as update-manifests reads it.
     const edit = editImages(kustomization as string, { imageName: "registry.example.com/group/app", image: image as NonNullable<typeof image> }, { kustomizationFile: true });
     expect(edit.matched).toBe(1);

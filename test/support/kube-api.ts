@@ -50,6 +50,12 @@ export interface KubeApi {
    * request (a Flux Kustomization that applies a commit at the third read) sets it.
    */
   onRequest?: (request: RecordedRequest) => void;
+  /**
+   * Refuse every request as the API server refuses a credential: 401 (not authenticated: a wrong or
+   * expired token) or 403 (authenticated, not authorized: RBAC). kubectl sends no bearer token over
+   * plain HTTP, so the stand-in cannot tell tokens apart; the test says which answer to give.
+   */
+  refuse?: 401 | 403;
   /** A stored object, or undefined. `resource` is the plural (`deployments`). */
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Stored objects of a resource, optionally in one namespace, sorted by namespace and name. */
@@ -267,6 +273,8 @@ export async function startKubeApi(): Promise<KubeApi> {
       if (chunks.length > 0) request.body = Buffer.concat(chunks).toString("utf8");
       requests.push(request);
       api.onRequest?.(request);
+      if (api.refuse === 401) return send(res, 401, status(401, "Unauthorized", "Unauthorized"));
+      if (api.refuse === 403) return send(res, 403, status(403, "Forbidden", `${url.pathname} is forbidden: User "gitlab:ci_job:1" cannot ${req.method?.toLowerCase()} it`));
       const p = url.pathname;
       if (req.method === "GET" && p === "/version") return send(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.0-stand-in", platform: "linux/amd64" });
       if (req.method === "GET" && (p === "/api" || p === "/apis")) {
