@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { ComponentModule } from "./component.ts";
+import type { Component, ComponentModule } from "./component.ts";
+import { renderScriptContract, scriptContracts } from "./contract.ts";
 import type { Catalog, CatalogConfig } from "./config.ts";
 import { EDITOR_SCHEMA_FILE, editorSchema } from "./editor-schema.ts";
 import { parseConfig } from "./parse-config.ts";
@@ -31,6 +32,11 @@ export interface GenerateOptions {
   only?: string[];
   /** Where bundles are cached between runs (default: `$GITOPS_CACHE_DIR`, see generator/cache.ts); a fresh directory gives a cold build. */
   cacheDir?: string;
+  /**
+   * Write each stale script contract (`<script>.contract.ts`, generator/contract.ts) before the
+   * scripts that import it are bundled, so one run gives templates built from the new contract.
+   */
+  writeContracts?: boolean;
 }
 
 /** The generated catalog: every file's wanted content, and the component names. */
@@ -49,7 +55,14 @@ export function readVersion(root: string): string {
 export async function loadConfig(root: string): Promise<CatalogConfig> {
   const file = path.join(root, "gitops.config.ts");
   if (!existsSync(file)) throw new GenerationFailed([{ path: ["gitops.config.ts"], message: `does not exist in ${root}`, fix: "create it with export default defineConfig({...}) (see the repository's own)" }]);
-  return checkedConfig(((await import(pathToFileURL(file).href)) as { default: unknown }).default);
+  let module: { default: unknown };
+  try {
+    module = (await import(pathToFileURL(file).href)) as { default: unknown };
+  } catch (error) {
+    // A file that does not even load is one more problem to report, never a bare stack.
+    throw new GenerationFailed([{ path: ["gitops.config.ts"], message: `cannot be loaded: ${(error as Error).message}`, fix: "fix the file so it loads (the message says what failed)" }]);
+  }
+  return checkedConfig(module.default);
 }
 
 function checkedConfig(raw: unknown): CatalogConfig {
@@ -79,9 +92,29 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   const problems: Problem[] = [];
   const bundles = new Map<string, Promise<string>>();
   const templates: RenderedTemplate[] = [];
-  for (const module of modules) {
+  const built: Array<{ module: ComponentModule; component?: Component; error?: unknown }> = modules.map((module) => {
     try {
-      templates.push(await renderComponent(module.build(catalog), { root, version: catalog.version, bundles, cacheDir: options.cacheDir }));
+      return { module, component: module.build(catalog) };
+    } catch (error) {
+      return { module, error };
+    }
+  });
+  const contractFiles = new Map<string, string>();
+  if (!options.only) {
+    const { contracts, problems: contractProblems } = await scriptContracts(built.flatMap((b) => (b.component ? [b.component] : [])), root);
+    problems.push(...contractProblems);
+    // A script that reads no input and writes no output has no contract file to import.
+    for (const contract of contracts.filter((c) => c.inputs.size > 0 || c.outputs)) {
+      const { file, text } = renderScriptContract(contract);
+      contractFiles.set(file, text);
+      const target = path.join(root, file);
+      if (options.writeContracts && (!existsSync(target) || readFileSync(target, "utf8") !== text)) writeFileSync(target, text);
+    }
+  }
+  for (const { module, component, error: buildError } of built) {
+    try {
+      if (!component) throw buildError;
+      templates.push(await renderComponent(component, { root, version: catalog.version, bundles, cacheDir: options.cacheDir }));
     } catch (error) {
       const where = path.relative(root, new URL(module.source).pathname);
       problems.push({ path: [where], message: `cannot render: ${(error as Error).message}`, fix: "fix the component module (the message says what failed)" });
@@ -91,7 +124,7 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   for (const t of templates) problems.push(...templateProblems(t));
   const pipeline = options.only ? undefined : await renderOwnPipeline(root, catalog, templates, problems);
   if (problems.length > 0) throw new GenerationFailed(problems);
-  const files = new Map<string, string>();
+  const files = new Map<string, string>(contractFiles);
   for (const t of templates) files.set(t.file, t.text);
   if (pipeline) files.set(pipeline.file, pipeline.text);
   // Like the README, the editor schema is kept where the catalog has a place for it.

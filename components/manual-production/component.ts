@@ -4,7 +4,7 @@
  */
 import { defineComponent } from "../../generator/component.ts";
 import { DEFAULT_BRANCH_ONLY } from "../common.ts";
-import { promotionInputs, promotionJob, stagingGateInputs } from "../promotion/inputs.ts";
+import { PROMOTION_OUTPUTS, promotionInputs, promotionJob, requireBranchInput, stagingGateInputs } from "../promotion/inputs.ts";
 
 export default defineComponent(import.meta.url, {
   name: "manual-production",
@@ -30,14 +30,9 @@ export default defineComponent(import.meta.url, {
         respectDeployFreeze: true,
         rulesDescription: "When the job runs. Default: a manual, optional job in pipelines of the default branch only.",
       },
-      {
-        require_branch: {
-          type: "string",
-          description: "The branch that must already contain the promoted commit (staging's branch): production only receives what staging has.",
-          default: catalog.config.environmentBranches.staging,
-        },
-      },
+      requireBranchInput(catalog.config.environmentBranches.staging),
       stagingGateInputs(),
     ),
-  jobs: (inputs) => [promotionJob(inputs, "production", inputs.require_branch, inputs)],
+  jobs: (inputs) => [promotionJob(inputs, "production")],
+  outputs: PROMOTION_OUTPUTS,
 });

@@ -19,8 +19,11 @@ export interface BumpAuthor {
   source: string;
 }
 
-/** The job variables that carry the author inputs. */
-export const AUTHOR_VARIABLES = { name: "GITOPS_BUMP_AUTHOR_NAME", email: "GITOPS_BUMP_AUTHOR_EMAIL" } as const;
+/** The author inputs, as the job read them (trimmed; empty when unset). */
+export interface AuthorInputs {
+  author_name: string;
+  author_email: string;
+}
 
 /** What `git commit` refuses or mangles in an identity (angle brackets, line breaks). */
 const BAD_IDENTITY = /[<>\n\r\0]/;
@@ -32,8 +35,8 @@ type Env = Record<string, string | undefined>;
  * from GitLab (`GET /user`, which needs the read_user, read_api or api scope); else, with a
  * warning, the user who started the pipeline (GITLAB_USER_NAME, GITLAB_USER_EMAIL).
  */
-export async function bumpAuthor(env: Env, credential: { token?: string }): Promise<BumpAuthor> {
-  const given = authorFromInputs(env);
+export async function bumpAuthor(env: Env, inputs: AuthorInputs, credential: { token?: string }): Promise<BumpAuthor> {
+  const given = authorFromInputs(inputs);
   if (given) return given;
   const apiUrl = env.CI_API_V4_URL;
   if (credential.token && apiUrl) {
@@ -52,9 +55,8 @@ export async function bumpAuthor(env: Env, credential: { token?: string }): Prom
 }
 
 /** The author_name/author_email inputs, checked (before any remote call), or undefined when both are empty. */
-export function authorFromInputs(env: Env): BumpAuthor | undefined {
-  const name = env[AUTHOR_VARIABLES.name]?.trim() ?? "";
-  const email = env[AUTHOR_VARIABLES.email]?.trim() ?? "";
+export function authorFromInputs(inputs: AuthorInputs): BumpAuthor | undefined {
+  const { author_name: name, author_email: email } = inputs;
   if (name === "" && email === "") return undefined;
   if (name === "" || email === "") {
     const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];

@@ -4,17 +4,18 @@
  * one credential allowed to push to a protected branch). merge_request mode still needs a token
  * with the api scope for the merge request itself; its pushes may go over SSH.
  */
-import { requireInput, secretFromVariable } from "../../runtime/env.ts";
+import { readSecret } from "../../runtime/env.ts";
+import { InputError } from "../../runtime/errors.ts";
 import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
 import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
-import { VARIABLES } from "./outputs.ts";
 
-/** The job variables that carry the deploy-key inputs. */
-export const SSH_VARIABLES = {
-  keyVariable: "GITOPS_BUMP_SSH_KEY_VARIABLE",
-  knownHosts: "GITOPS_BUMP_SSH_KNOWN_HOSTS",
-  repositoryUrl: "GITOPS_BUMP_SSH_REPOSITORY_URL",
-} as const;
+/** The credential inputs, as the job read them (update.contract.ts). */
+export interface CredentialInputs {
+  token_variable: string;
+  ssh_key_variable: string;
+  ssh_known_hosts: string;
+  ssh_repository_url: string;
+}
 
 /** What the job pushes and calls with. */
 export interface BumpCredential {
@@ -33,13 +34,14 @@ export interface BumpCredential {
 }
 
 /** Reads the credential; `needsToken` when the job calls the API (merge_request mode). */
-export function readBumpCredential(env: NodeJS.ProcessEnv, needsToken: boolean): BumpCredential {
-  const sshWanted = (env[SSH_VARIABLES.keyVariable] ?? "").trim() !== "";
-  const secret = !sshWanted || needsToken ? secretFromVariable(env, VARIABLES.tokenVariable, "token_variable") : undefined;
+export function readBumpCredential(env: NodeJS.ProcessEnv, inputs: CredentialInputs, needsToken: boolean): BumpCredential {
+  const sshWanted = inputs.ssh_key_variable !== "";
+  const secret = !sshWanted || needsToken ? readSecret(env, inputs.token_variable, "token_variable") : undefined;
   const token = secret?.value;
   const tokenDescription = `the token in ${secret?.name}`;
   if (!sshWanted) return { token, tokenDescription, description: tokenDescription, git: { token }, dispose: () => {} };
-  const sshUrl = checkRepositoryUrl(requireInput(env, SSH_VARIABLES.repositoryUrl, "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
-  const ssh = sshCredentialFromInputs(env, { keyVariable: SSH_VARIABLES.keyVariable, knownHostsVariable: SSH_VARIABLES.knownHosts });
+  if (inputs.ssh_repository_url === "") throw new InputError("ssh_repository_url", "", "is empty", "set ssh_repository_url to the project's SSH clone URL");
+  const sshUrl = checkRepositoryUrl(inputs.ssh_repository_url, "ssh_repository_url", "ssh");
+  const ssh = sshCredentialFromInputs(env, { keyVariable: inputs.ssh_key_variable, knownHosts: inputs.ssh_known_hosts });
   return { token, tokenDescription, description: `the deploy key in ${ssh?.variable}`, git: { sshCommand: ssh?.command }, sshUrl, dispose: () => ssh?.dispose() };
 }

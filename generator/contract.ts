@@ -1,0 +1,201 @@
+/**
+ * A component's contract with its job scripts. Each input that reaches a script is declared once,
+ * in the component's inputs, with its job variable and its parser (generator/inputs.ts); each
+ * dotenv output once, in the component's `outputs`. From that one declaration come the jobs'
+ * `variables:` ({@link scriptVariables}), the README's input and output tables
+ * (generator/readme.ts), and the script's own copy ({@link scriptContractFiles}): a generated
+ * `<script>.contract.ts` holding only variable names, parsers and output names, which the script
+ * reads its settings through (runtime/contract.ts `readInputs`, `writeOutputs`). The catalog texts
+ * stay out of it, so the embedded script is no bigger than before.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Component } from "./component.ts";
+import type { InputRef, ParseDeclaration } from "./inputs.ts";
+import type { Variable } from "./job.ts";
+import type { Problem } from "./problems.ts";
+import { isNodeScript } from "./script.ts";
+
+/**
+ * A job variable value carrying an `array` or `boolean` input. The placeholder sits inside a
+ * longer string on purpose: GitLab replaces a placeholder that is a whole value by the typed value
+ * itself, and a job variable must be a string (arrays are always refused, booleans by GitLab
+ * versions before their variables accepted scalars), but inside a string by the value's Ruby
+ * text: `["a", "b"]` (`Array#inspect`, generator/ruby-text.ts), `true`. The value is
+ * `{"<input>":…}`; scripts read it with the `list` and `boolean` parsers (runtime/input-parsers.ts).
+ * The generator refuses such an input placed whole.
+ */
+export function inputVariable(input: { name: string; toString(): string }): string {
+  return `{"${input.name}":${String(input)}}`;
+}
+
+/**
+ * The `variables:` that carry inputs to a job's script: every input that names a job variable, in
+ * the order the component declares them, or only `names` (a job that reads fewer).
+ */
+export function scriptVariables<R extends { readonly [name: string]: InputRef<string, unknown> }>(inputs: R, names?: ReadonlyArray<keyof R & string>): Record<string, Variable> {
+  const variables: Record<string, Variable> = {};
+  const refs = Object.values(inputs) as InputRef[];
+  for (const ref of names ? refs.filter((r) => (names as readonly string[]).includes(r.name)) : refs) {
+    if (ref.variable === undefined) continue;
+    variables[ref.variable] = ref.type === "array" || ref.type === "boolean" ? inputVariable(ref) : (ref as InputRef<string, string>);
+  }
+  return variables;
+}
+
+/** A component's dotenv report: its file and each key with what it holds. */
+export interface ComponentOutputs<Name extends string = string> {
+  readonly file: string;
+  readonly values: { readonly [K in Name]: string };
+}
+
+/** Declares a dotenv report: the file (`artifacts:reports:dotenv`) and each key's meaning (README). */
+export function declareOutputs<const Name extends string>(file: string, values: { readonly [K in Name]: string }): ComponentOutputs<Name> {
+  return { file, values };
+}
+
+/** How the script's contract writes a parser: `module`'s export `name`, called with `args` if a factory. */
+interface ParserSource {
+  module: string;
+  name: string;
+  args?: readonly unknown[];
+}
+
+/** Every export of the parser modules (runtime/*-parsers.ts, components/<name>/parsers.ts) → where it lives. */
+async function parserExports(root: string): Promise<Map<unknown, { module: string; name: string }>> {
+  const components = path.join(root, "components");
+  const runtime = path.join(root, "runtime");
+  const modules = existsSync(runtime) ? readdirSync(runtime).filter((f) => f.endsWith("-parsers.ts")).sort().map((f) => `runtime/${f}`) : [];
+  if (existsSync(components))
+    for (const dir of readdirSync(components).sort()) if (existsSync(path.join(components, dir, "parsers.ts"))) modules.push(`components/${dir}/parsers.ts`);
+  const found = new Map<unknown, { module: string; name: string }>();
+  for (const module of modules) {
+    const exports = (await import(pathToFileURL(path.join(root, module)).href)) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(exports)) if (typeof value === "function") found.set(value, { module, name });
+  }
+  return found;
+}
+
+function parserSource(parse: ParseDeclaration, exports: Map<unknown, { module: string; name: string }>): ParserSource | undefined {
+  if (typeof parse === "function") return exports.get(parse);
+  const factory = exports.get(parse.factory);
+  return factory && { ...factory, args: parse.args };
+}
+
+/** What one script reads: its inputs (name → variable and parser source) and the report it writes. */
+export interface ScriptContract {
+  entry: string;
+  from: string[];
+  inputs: Map<string, { variable: string; source: ParserSource }>;
+  outputs?: { file: string; names: string[] };
+}
+
+/** `components/build/build.ts` → `components/build/build.contract.ts`. */
+export function contractFileOf(entry: string): string {
+  return entry.replace(/\.ts$/, ".contract.ts");
+}
+
+function sameSource(a: ParserSource, b: ParserSource): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The contract of every job script, gathered from the components that run it: the inputs whose
+ * variable the script's job carries, and the component's outputs when the job reports them. A
+ * script run by several components (promotion) reads the union; one input must mean the same
+ * everywhere.
+ */
+export async function scriptContracts(components: readonly Component[], root: string): Promise<{ contracts: ScriptContract[]; problems: Problem[] }> {
+  const exports = await parserExports(root);
+  const byEntry = new Map<string, ScriptContract>();
+  const problems: Problem[] = [];
+  for (const component of components) {
+    const where = path.relative(root, new URL(component.source).pathname);
+    for (const { job } of component.jobs) {
+      if (!isNodeScript(job.script)) continue;
+      const contract: ScriptContract = byEntry.get(job.script.entry) ?? { entry: job.script.entry, from: [], inputs: new Map() };
+      byEntry.set(job.script.entry, contract);
+      if (!contract.from.includes(where)) contract.from.push(where);
+      const carried = new Set(Object.keys(job.variables ?? {}));
+      for (const [name, spec] of Object.entries(component.inputs)) {
+        if (spec.variable === undefined || !carried.has(spec.variable)) continue;
+        const source = spec.parse && parserSource(spec.parse, exports);
+        if (!source) {
+          problems.push({
+            path: [where, "inputs", name],
+            message: `names the job variable ${spec.variable} but no parser the script can import`,
+            fix: "set parse to an export of runtime/*-parsers.ts or components/<name>/parsers.ts, or call(factory, ...args)",
+          });
+          continue;
+        }
+        const seen = contract.inputs.get(name);
+        if (seen && (seen.variable !== spec.variable || !sameSource(seen.source, source)))
+          problems.push({ path: [where, "inputs", name], message: `means something else in another component that runs ${job.script.entry}`, fix: "give it the same variable and parser everywhere" });
+        else contract.inputs.set(name, { variable: spec.variable, source });
+      }
+      const dotenv = job.artifacts?.reports?.dotenv;
+      if (component.outputs && dotenv === component.outputs.file) contract.outputs = { file: dotenv, names: Object.keys(component.outputs.values) };
+    }
+  }
+  return { contracts: [...byEntry.values()], problems };
+}
+
+/** `text` as a TypeScript string literal, split into `+`-joined pieces so no line passes 120 characters. */
+function stringLiteral(text: string, indent: string): string {
+  const pieces: string[] = [];
+  let rest = text;
+  while (rest.length > 90) {
+    const cut = rest.lastIndexOf(" ", 90);
+    const at = cut > 20 ? cut + 1 : 90;
+    pieces.push(rest.slice(0, at));
+    rest = rest.slice(at);
+  }
+  pieces.push(rest);
+  return pieces.map((piece) => JSON.stringify(piece)).join(` +\n${indent}`);
+}
+
+/** The parser as the script's contract writes it; long strings continue on lines of their own. */
+function parserExpression(source: ParserSource, inline: boolean): string {
+  if (source.args === undefined) return source.name;
+  const args = source.args.map((a) => (typeof a === "string" && !inline ? stringLiteral(a, "    ") : JSON.stringify(a)));
+  return inline ? `${source.name}(${args.join(", ")})` : `${source.name}(\n    ${args.join(",\n    ")},\n  )`;
+}
+
+function importPath(from: string, module: string): string {
+  const relative = path.posix.relative(path.posix.dirname(from), module);
+  return relative.startsWith(".") ? relative : `./${relative}`;
+}
+
+/** The generated `<script>.contract.ts` of one script. */
+export function renderScriptContract(contract: ScriptContract): { file: string; text: string } {
+  const file = contractFileOf(contract.entry);
+  const imports = new Map<string, Set<string>>();
+  const use = (module: string, name: string) => imports.set(module, (imports.get(module) ?? new Set()).add(name));
+  const lines: string[] = [];
+  lines.push("/** The inputs the script reads: each one's job variable and parser. */", "export const INPUTS = {");
+  for (const [name, { variable, source }] of contract.inputs) {
+    use(source.module, source.name);
+    // [job variable, parser]: one line per input when it fits, else the arguments continue below.
+    const inline = `  ${name}: [${JSON.stringify(variable)}, ${parserExpression(source, true)}],`;
+    lines.push(inline.length <= 118 ? inline : `  ${name}: [${JSON.stringify(variable)}, ${parserExpression(source, false)}],`);
+  }
+  lines.push("} as const;");
+  if (contract.outputs) {
+    lines.push("", "/** The dotenv report the script writes, and the only keys it may hold. */");
+    const names = contract.outputs.names.map((n) => JSON.stringify(n));
+    const inline = `export const OUTPUTS = { file: ${JSON.stringify(contract.outputs.file)}, names: [${names.join(", ")}] } as const;`;
+    if (inline.length <= 120) lines.push(inline);
+    else lines.push(`export const OUTPUTS = {`, `  file: ${JSON.stringify(contract.outputs.file)},`, `  names: [`, ...names.map((n) => `    ${n},`), "  ],", "} as const;");
+  }
+  const header = [
+    "// Generated by `npm run generate` from the declaration of",
+    ...contract.from.map((from, i) => `// ${from}${i === contract.from.length - 1 ? ":" : ","}`),
+    `// what ${contract.entry} reads and writes. Do not edit: change the inputs and outputs there.`,
+    ...[...imports]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([module, names]) => `import { ${[...names].sort().join(", ")} } from "${importPath(file, module)}";`),
+    "",
+  ];
+  return { file, text: `${[...header, ...lines].join("\n")}\n` };
+}

@@ -1,0 +1,64 @@
+/**
+ * The script side of a component's contract: the inputs a job script reads (each carried by one
+ * job variable, checked by one parser) and the dotenv outputs it may write. Declared once, in the
+ * component's inputs (generator/inputs.ts `variable` and `parse`) and outputs; `npm run generate`
+ * writes the script's copy, `<script>.contract.ts`, without the catalog texts (they would only make
+ * the embedded script bigger). Tiny on purpose: every job script bundles it.
+ */
+import { writeDotenv } from "./dotenv.ts";
+import { JobError } from "./errors.ts";
+
+type Env = Record<string, string | undefined>;
+
+/** Where a parser's value came from, for its messages. */
+export interface InputSource {
+  /** The input's name as the consumer writes it. */
+  input: string;
+  /** The job variable that carries it. */
+  variable: string;
+}
+
+/**
+ * Turns a job variable's text into a typed setting, or throws an `InputError` naming the input,
+ * the value and the fix. `Accepts` (phantom) is the GitLab input type whose text it reads.
+ */
+export type Parser<T, Accepts extends string = "string"> = ((raw: string | undefined, from: InputSource) => T) & { readonly accepts?: Accepts };
+
+/** One input as the script reads it: the job variable that carries it, and its parser. */
+export type ScriptInput<T = unknown> = readonly [variable: string, parse: (raw: string | undefined, from: InputSource) => T];
+
+/** The typed settings a script gets from its inputs. */
+export type SettingsOf<I extends Record<string, ScriptInput>> = { -readonly [K in keyof I]: ReturnType<I[K][1]> };
+
+/**
+ * Reads every input of `inputs` from `env`: the typed settings, or one error listing every input
+ * that is wrong (a single wrong input keeps its own error). Nothing else is read.
+ */
+export function readInputs<I extends Record<string, ScriptInput>>(env: Env, inputs: I): SettingsOf<I> {
+  const settings: Record<string, unknown> = {};
+  const problems: JobError[] = [];
+  for (const [input, [variable, parse]] of Object.entries(inputs)) {
+    try {
+      settings[input] = parse(env[variable], { input, variable });
+    } catch (error) {
+      if (!(error instanceof JobError)) throw error;
+      problems.push(error);
+    }
+  }
+  // One wrong input keeps its own error; several are listed together, each with its fix.
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1)
+    throw new JobError(`${problems.length} inputs are wrong:\n${problems.map((p) => `  - ${p.message} (fix: ${p.fix})`).join("\n")}`, "fix every input listed above");
+  return settings as SettingsOf<I>;
+}
+
+/** A job's dotenv report: its file and the only keys it may hold. */
+export interface DotenvOutputs<Name extends string> {
+  readonly file: string;
+  readonly names: readonly Name[];
+}
+
+/** Writes `values` to the report `outputs` declares, in `dir`; a key it does not declare is a type error. */
+export function writeOutputs<Name extends string>(outputs: DotenvOutputs<Name>, dir: string, values: { readonly [K in Name]?: string | number }): void {
+  writeDotenv(`${dir}/${outputs.file}`, values as Record<string, string | number>);
+}
