@@ -8,6 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Component, ComponentModule } from "./component.ts";
 import { renderScriptContract, scriptContracts } from "./contract.ts";
+import { GITLAB_JOB_TYPES_FILE, GITLAB_SCHEMA_FILE, gitlabJobTypes } from "./gitlab-job-types.ts";
 import type { Catalog, CatalogConfig } from "./config.ts";
 import { EDITOR_SCHEMA_FILE, editorSchema } from "./editor-schema.ts";
 import { parseConfig } from "./parse-config.ts";
@@ -127,6 +128,8 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   const files = new Map<string, string>(contractFiles);
   for (const t of templates) files.set(t.file, t.text);
   if (pipeline) files.set(pipeline.file, pipeline.text);
+  // The job keyword types, where the catalog carries GitLab's schema (this repository).
+  if (!options.only && existsSync(path.join(root, GITLAB_SCHEMA_FILE))) files.set(GITLAB_JOB_TYPES_FILE, await gitlabJobTypes(root));
   // Like the README, the editor schema is kept where the catalog has a place for it.
   if (!options.only && existsSync(path.join(root, path.dirname(EDITOR_SCHEMA_FILE))))
     files.set(EDITOR_SCHEMA_FILE, editorSchema(templates.map((t) => ({ name: t.component.name, text: t.text })), catalog));
