@@ -22,7 +22,6 @@ export const INPUTS = {
   registry_user_variable: ["GITOPS_REGISTRY_USER_VARIABLE", variableName("CI_REGISTRY_USER")],
   registry_password_variable: ["GITOPS_REGISTRY_PASSWORD_VARIABLE", variableName("CI_REGISTRY_PASSWORD")],
   tls_verify: ["GITOPS_TLS_VERIFY", boolean(true)],
-  pull_always: ["GITOPS_PULL_ALWAYS", boolean(false)],
 } as const;
 
 /** The dotenv report the script writes, and the only keys it may hold. */

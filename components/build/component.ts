@@ -85,13 +85,6 @@ export default defineComponent(import.meta.url, {
       variable: "GITOPS_TLS_VERIFY",
       parse: call(boolean, true),
     },
-    pull_always: {
-      type: "boolean",
-      description: "Scratch input: pull the base image even when it is cached.",
-      default: false,
-      variable: "GITOPS_PULL_ALWAYS",
-      parse: call(boolean, false),
-    },
     rules: rulesInput(
       "When the job runs. Default: merge-request and default-branch pipelines. Guards before these rules keep it out of every pipeline of a bump (its commit, its merge commit, its merge request).",
       [...MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES],
