@@ -141,25 +141,43 @@ export async function scriptContracts(components: readonly Component[], root: st
   return { contracts: [...byEntry.values()], problems };
 }
 
-/** `text` as a TypeScript string literal, split into `+`-joined pieces so no line passes 120 characters. */
-function stringLiteral(text: string, indent: string): string {
+/**
+ * `text` as a TypeScript string literal starting `column` characters into its line, split into
+ * `+`-joined pieces on lines of their own so no line passes 118 characters.
+ */
+function stringLiteral(text: string, column: number): string {
   const pieces: string[] = [];
   let rest = text;
-  while (rest.length > 90) {
-    const cut = rest.lastIndexOf(" ", 90);
-    const at = cut > 20 ? cut + 1 : 90;
+  let width = Math.max(8, 116 - column);
+  // Widths count the literal as written (quotes and escapes), not the text.
+  while (JSON.stringify(rest).length > width) {
+    let at = Math.min(rest.length, width);
+    while (at > 1 && JSON.stringify(rest.slice(0, at)).length > width - 3) at--;
+    const cut = rest.lastIndexOf(" ", at - 1);
+    if (cut > 0) at = cut + 1;
     pieces.push(rest.slice(0, at));
     rest = rest.slice(at);
+    width = 110;
   }
   pieces.push(rest);
-  return pieces.map((piece) => JSON.stringify(piece)).join(` +\n${indent}`);
+  return pieces.map((piece) => JSON.stringify(piece)).join(" +\n    ");
 }
 
-/** The parser as the script's contract writes it; long strings continue on lines of their own. */
-function parserExpression(source: ParserSource, inline: boolean): string {
+/**
+ * The parser as the script's contract writes it, `prefix` being what precedes it on its line. Long
+ * strings continue on the next lines as "…" + "…", which esbuild folds back into one string on
+ * one line: the embedded script stays as small as the one-line form.
+ */
+function parserExpression(source: ParserSource, prefix: string): string {
   if (source.args === undefined) return source.name;
-  const args = source.args.map((a) => (typeof a === "string" && !inline ? stringLiteral(a, "    ") : JSON.stringify(a)));
-  return inline ? `${source.name}(${args.join(", ")})` : `${source.name}(\n    ${args.join(",\n    ")},\n  )`;
+  let line = `${prefix}${source.name}(`;
+  const args: string[] = [];
+  for (const a of source.args) {
+    const text = typeof a === "string" ? stringLiteral(a, line.length + 3) : JSON.stringify(a);
+    args.push(text);
+    line = text.includes("\n") ? `${text.split("\n").at(-1) ?? ""}, ` : `${line}${text}, `;
+  }
+  return `${source.name}(${args.join(", ")})`;
 }
 
 function importPath(from: string, module: string): string {
@@ -171,22 +189,23 @@ function importPath(from: string, module: string): string {
 export function renderScriptContract(contract: ScriptContract): { file: string; text: string } {
   const file = contractFileOf(contract.entry);
   const imports = new Map<string, Set<string>>();
-  const use = (module: string, name: string) => imports.set(module, (imports.get(module) ?? new Set()).add(name));
+  const use = (module: string, name: string, type = false) => imports.set(module, (imports.get(module) ?? new Set()).add(type ? `type ${name}` : name));
   const lines: string[] = [];
   lines.push("/** The inputs the script reads: each one's job variable and parser. */", "export const INPUTS = {");
   for (const [name, { variable, source }] of contract.inputs) {
     use(source.module, source.name);
     // [job variable, parser]: one line per input when it fits, else the arguments continue below.
-    const inline = `  ${name}: [${JSON.stringify(variable)}, ${parserExpression(source, true)}],`;
-    lines.push(inline.length <= 118 ? inline : `  ${name}: [${JSON.stringify(variable)}, ${parserExpression(source, false)}],`);
+    const prefix = `  ${name}: [${JSON.stringify(variable)}, `;
+    lines.push(`${prefix}${parserExpression(source, prefix)}],`);
   }
   lines.push("} as const;");
   if (contract.outputs) {
-    lines.push("", "/** The dotenv report the script writes, and the only keys it may hold. */");
+    use("runtime/contract.ts", "DotenvOutputs", true);
+    lines.push("", "/** The dotenv report the script writes, and (as a type) the only keys it may hold. */");
     const names = contract.outputs.names.map((n) => JSON.stringify(n));
-    const inline = `export const OUTPUTS = { file: ${JSON.stringify(contract.outputs.file)}, names: [${names.join(", ")}] } as const;`;
+    const inline = `export const OUTPUTS: DotenvOutputs<${names.join(" | ")}> = { file: ${JSON.stringify(contract.outputs.file)} };`;
     if (inline.length <= 120) lines.push(inline);
-    else lines.push(`export const OUTPUTS = {`, `  file: ${JSON.stringify(contract.outputs.file)},`, `  names: [`, ...names.map((n) => `    ${n},`), "  ],", "} as const;");
+    else lines.push("export const OUTPUTS: DotenvOutputs<", ...names.map((n) => `  | ${n}`), `> = { file: ${JSON.stringify(contract.outputs.file)} };`);
   }
   const header = [
     "// Generated by `npm run generate` from the declaration of",
@@ -194,7 +213,12 @@ export function renderScriptContract(contract: ScriptContract): { file: string; 
     `// what ${contract.entry} reads and writes. Do not edit: change the inputs and outputs there.`,
     ...[...imports]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([module, names]) => `import { ${[...names].sort().join(", ")} } from "${importPath(file, module)}";`),
+      .map(([module, names]) => {
+        const sorted = [...names].sort((a, b) => a.replace(/^type /, "").localeCompare(b.replace(/^type /, "")));
+        // Only types from a module: `import type`, so nothing of it reaches the bundle.
+        const clause = sorted.every((n) => n.startsWith("type ")) ? `import type { ${sorted.map((n) => n.slice(5)).join(", ")} }` : `import { ${sorted.join(", ")} }`;
+        return `${clause} from "${importPath(file, module)}";`;
+      }),
     "",
   ];
   return { file, text: `${[...header, ...lines].join("\n")}\n` };

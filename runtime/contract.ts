@@ -47,16 +47,22 @@ export function readInputs<I extends Record<string, ScriptInput>>(env: Env, inpu
   }
   // One wrong input keeps its own error; several are listed together, each with its fix.
   if (problems.length === 1) throw problems[0];
-  if (problems.length > 1)
-    throw new JobError(`${problems.length} inputs are wrong:\n${problems.map((p) => `  - ${p.message} (fix: ${p.fix})`).join("\n")}`, "fix every input listed above");
+  if (problems.length > 1) throw new JobError(`${problems.length} inputs are wrong:${problems.map((p) => `\n  - ${p.message} (fix: ${p.fix})`).join("")}`, "fix every input listed above");
   return settings as SettingsOf<I>;
 }
 
-/** A job's dotenv report: its file and the only keys it may hold. */
+/**
+ * A job's dotenv report: its file, and (as a type only, so the script carries no list) the only
+ * keys it may hold.
+ */
 export interface DotenvOutputs<Name extends string> {
   readonly file: string;
-  readonly names: readonly Name[];
+  /** Phantom: the declared keys. */
+  readonly keys?: Name;
 }
+
+/** The keys a report declares. */
+export type OutputName<O> = O extends DotenvOutputs<infer Name> ? Name : never;
 
 /** Writes `values` to the report `outputs` declares, in `dir`; a key it does not declare is a type error. */
 export function writeOutputs<Name extends string>(outputs: DotenvOutputs<Name>, dir: string, values: { readonly [K in Name]?: string | number }): void {

@@ -21,19 +21,15 @@ export interface RetryClock {
   random(): number;
 }
 
-/** The pause after attempt `attempt` (1-based) under `policy`, for the draw `random`. */
-export function retryPause(policy: RetryPolicy, attempt: number, random: number): number {
-  const { min, max } = policy.pauseMs;
-  return Math.round((min + random * (max - min)) * policy.growth ** (attempt - 1));
-}
-
 /**
- * After failed attempt `attempt`: false when it was the last one the policy allows, else pauses
- * (jittered) and returns true. `announce` hears the pause first, for the log.
+ * After failed attempt `attempt` (1-based): false when it was the last one the policy allows, else
+ * pauses and returns true. The pause is drawn uniformly from the policy's range and multiplied by
+ * `growth` once per earlier attempt; `announce` hears it first, for the log.
  */
 export async function retryAfter(policy: RetryPolicy, attempt: number, announce: (pauseMs: number) => void, clock?: RetryClock): Promise<boolean> {
   if (attempt >= policy.attempts) return false;
-  const pause = retryPause(policy, attempt, clock ? clock.random() : Math.random());
+  const { min, max } = policy.pauseMs;
+  const pause = Math.round((min + (clock ? clock.random() : Math.random()) * (max - min)) * policy.growth ** (attempt - 1));
   announce(pause);
   await (clock ? clock.sleep(pause) : new Promise((resolve) => setTimeout(resolve, pause)));
   return true;

@@ -2,21 +2,18 @@
 // components/build/component.ts:
 // what components/build/build.ts reads and writes. Do not edit: change the inputs and outputs there.
 import { buildArguments, imageTags } from "./parsers.ts";
+import type { DotenvOutputs } from "../../runtime/contract.ts";
 import { boolean, required, variableName } from "../../runtime/input-parsers.ts";
 import { imageName } from "../../runtime/reference-parsers.ts";
 
 /** The inputs the script reads: each one's job variable and parser. */
 export const INPUTS = {
-  context: ["GITOPS_CONTEXT", required(
-    "set context to the build context directory, relative to the project (default .)",
-  )],
-  dockerfile: ["GITOPS_DOCKERFILE", required(
-    "set dockerfile to the Dockerfile's path relative to context (default Dockerfile)",
-  )],
-  image_name: ["GITOPS_IMAGE_NAME", imageName(
-    "set image_name to the image repository to push to, without tag or digest (default " +
-    "$CI_REGISTRY_IMAGE)",
-  )],
+  context: ["GITOPS_CONTEXT", required("set context to the build context directory, relative to the project " +
+    "(default .)")],
+  dockerfile: ["GITOPS_DOCKERFILE", required("set dockerfile to the Dockerfile's path relative to context " +
+    "(default Dockerfile)")],
+  image_name: ["GITOPS_IMAGE_NAME", imageName("set image_name to the image repository to push to, without " +
+    "tag or digest (default $CI_REGISTRY_IMAGE)")],
   tags: ["GITOPS_TAGS", imageTags],
   build_args: ["GITOPS_BUILD_ARGS", buildArguments],
   registry_user_variable: ["GITOPS_REGISTRY_USER_VARIABLE", variableName("CI_REGISTRY_USER")],
@@ -24,12 +21,9 @@ export const INPUTS = {
   tls_verify: ["GITOPS_TLS_VERIFY", boolean(true)],
 } as const;
 
-/** The dotenv report the script writes, and the only keys it may hold. */
-export const OUTPUTS = {
-  file: "gitops-build.env",
-  names: [
-    "GITOPS_IMAGE",
-    "GITOPS_IMAGE_DIGEST",
-    "GITOPS_IMAGE_TAG",
-  ],
-} as const;
+/** The dotenv report the script writes, and (as a type) the only keys it may hold. */
+export const OUTPUTS: DotenvOutputs<
+  | "GITOPS_IMAGE"
+  | "GITOPS_IMAGE_DIGEST"
+  | "GITOPS_IMAGE_TAG"
+> = { file: "gitops-build.env" };

@@ -4,7 +4,7 @@
  * the input, the value and the fix.
  */
 import path from "node:path";
-import { readInputs } from "../../runtime/contract.ts";
+import { readInputs, type OutputName } from "../../runtime/contract.ts";
 import { booleanInput, optionalInput, readSecret, requireInput } from "../../runtime/env.ts";
 import { InputError } from "../../runtime/errors.ts";
 import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
@@ -15,7 +15,7 @@ import { INPUTS } from "./promote.contract.ts";
 import { readVerification, type VerificationConfig } from "./verify-config.ts";
 
 /** update-manifests' output that says this change's bump waits in a merge request. */
-const PENDING_MERGE_REQUEST = "GITOPS_MERGE_REQUEST_URL" satisfies (typeof BUMP_OUTPUTS.names)[number];
+const PENDING_MERGE_REQUEST = "GITOPS_MERGE_REQUEST_URL" satisfies OutputName<typeof BUMP_OUTPUTS>;
 
 /** What the job was asked to do. */
 export interface PromotionConfig {
@@ -83,14 +83,12 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   if (inputs.ssh_key_variable !== "") {
     // A deploy key over SSH instead of the token (GitLab Free: runtime/ssh-credential.ts). Read last,
     // so no key is written for a job that fails its checks.
-    if (inputs.ssh_repository_url === "") throw new InputError("ssh_repository_url", "", "is empty", "set ssh_repository_url to the project's SSH clone URL");
     const sshUrl = checkRepositoryUrl(inputs.ssh_repository_url, "ssh_repository_url", "ssh");
     const ssh = sshCredentialFromInputs(env, { keyVariable: inputs.ssh_key_variable, knownHosts: inputs.ssh_known_hosts });
     if (ssh) return { ...common, repositoryUrl: sshUrl, credential: { kind: "deploy key", variable: ssh.variable, git: { sshCommand: ssh.command }, dispose: ssh.dispose } };
   }
 
-  if (inputs.repository_url === "")
-    throw new InputError("repository_url", "", "is empty", "set repository_url to the project's HTTPS clone URL (default $CI_SERVER_URL/$CI_PROJECT_PATH.git)");
+  // An empty URL is no HTTP(S) URL either: checkRepositoryUrl names the input and the fix.
   const repositoryUrl = checkRepositoryUrl(inputs.repository_url, "repository_url", "https");
 
   const token = readSecret(env, inputs.token_variable, "token_variable");

@@ -2,17 +2,16 @@
 // components/manual-production/component.ts,
 // components/promote-staging/component.ts:
 // what components/promotion/promote.ts reads and writes. Do not edit: change the inputs and outputs there.
+import type { DotenvOutputs } from "../../runtime/contract.ts";
 import { anyText, boolean, branch, matching, optionalBranch, trimmedText } from "../../runtime/input-parsers.ts";
 
 /** The inputs the script reads: each one's job variable and parser. */
 export const INPUTS = {
   environment: ["GITOPS_ENVIRONMENT", trimmedText],
-  environment_branch: ["GITOPS_ENVIRONMENT_BRANCH", branch(
-    "set environment_branch to the branch the environment's GitOps agent syncs from",
-  )],
-  source_branch: ["GITOPS_SOURCE_BRANCH", branch(
-    "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)",
-  )],
+  environment_branch: ["GITOPS_ENVIRONMENT_BRANCH", branch("set environment_branch to the branch the " +
+    "environment's GitOps agent syncs from")],
+  source_branch: ["GITOPS_SOURCE_BRANCH", branch("set source_branch to the branch promoted commits come from " +
+    "(default $CI_DEFAULT_BRANCH)")],
   require_branch: ["GITOPS_REQUIRE_BRANCH", optionalBranch],
   token_variable: ["GITOPS_TOKEN_VARIABLE", trimmedText],
   repository_url: ["GITOPS_REPOSITORY_URL", anyText],
@@ -21,31 +20,22 @@ export const INPUTS = {
   ssh_repository_url: ["GITOPS_SSH_REPOSITORY_URL", anyText],
   skip_ci: ["GITOPS_SKIP_CI", boolean(true)],
   dry_run: ["GITOPS_DRY_RUN", boolean(false)],
-  verify_agent: ["GITOPS_VERIFY_AGENT", matching(
-    "^([^\\s:]+:[^\\s:]+)?$",
-    "is not an agent context",
-    "set verify_agent to path/to/agent-project:agent-name",
-  )],
+  verify_agent: ["GITOPS_VERIFY_AGENT", matching("^([^\\s:]+:[^\\s:]+)?$", "is not an agent context", "set " +
+    "verify_agent to path/to/agent-project:agent-name")],
   flux_resource: ["GITOPS_FLUX_RESOURCE", trimmedText],
   verify_timeout: ["GITOPS_VERIFY_TIMEOUT", trimmedText],
-  staging_agent: ["GITOPS_STAGING_AGENT", matching(
-    "^([^\\s:]+:[^\\s:]+)?$",
-    "is not an agent context",
-    "set staging_agent to path/to/agent-project:agent-name",
-  )],
+  staging_agent: ["GITOPS_STAGING_AGENT", matching("^([^\\s:]+:[^\\s:]+)?$", "is not an agent context", "set " +
+    "staging_agent to path/to/agent-project:agent-name")],
   staging_flux_resource: ["GITOPS_STAGING_FLUX_RESOURCE", trimmedText],
   staging_soak: ["GITOPS_STAGING_SOAK", trimmedText],
   respect_deploy_freeze: ["GITOPS_RESPECT_DEPLOY_FREEZE", boolean(false)],
 } as const;
 
-/** The dotenv report the script writes, and the only keys it may hold. */
-export const OUTPUTS = {
-  file: "gitops-promotion.env",
-  names: [
-    "GITOPS_PREVIOUS_SHA",
-    "GITOPS_PROMOTED_SHA",
-    "GITOPS_PROMOTION",
-    "GITOPS_COMMIT_COUNT",
-    "GITOPS_PROMOTION_DRY_RUN",
-  ],
-} as const;
+/** The dotenv report the script writes, and (as a type) the only keys it may hold. */
+export const OUTPUTS: DotenvOutputs<
+  | "GITOPS_PREVIOUS_SHA"
+  | "GITOPS_PROMOTED_SHA"
+  | "GITOPS_PROMOTION"
+  | "GITOPS_COMMIT_COUNT"
+  | "GITOPS_PROMOTION_DRY_RUN"
+> = { file: "gitops-promotion.env" };

@@ -10,7 +10,7 @@ import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { BUMP_MARKER } from "../../runtime/bump-trailers.ts";
 import { branch, oneOf, required, trimmedText } from "../../runtime/input-parsers.ts";
-import { imageName, imageReference, relativePath } from "../../runtime/reference-parsers.ts";
+import { imageReference, relativePath } from "../../runtime/reference-parsers.ts";
 import { BUILD_JOB_INPUT, CHANGE_GUARDS, commonInputs, DEFAULT_BRANCH_ONLY, guardedRules, needsBuild, rulesInput, sshInputs } from "../common.ts";
 import { IMAGE_PLACEHOLDER } from "./bump-message.ts";
 
@@ -47,7 +47,7 @@ export default defineComponent(import.meta.url, {
       description: "The image repository the manifests refer to, without tag or digest (container image: values with this repository, kustomize images: entries with this name or newName). CI/CD variables are expanded.",
       default: "$CI_REGISTRY_IMAGE",
       variable: "GITOPS_BUMP_IMAGE_NAME",
-      parse: call(imageName, "set image_name to the image repository the manifests refer to, without tag or digest"),
+      parse: call(imageReference, "name", "set image_name to the image repository the manifests refer to, without tag or digest"),
     },
     new_image: {
       type: "string",

@@ -5,7 +5,6 @@
  * with the api scope for the merge request itself; its pushes may go over SSH.
  */
 import { readSecret } from "../../runtime/env.ts";
-import { InputError } from "../../runtime/errors.ts";
 import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
 import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 
@@ -40,7 +39,6 @@ export function readBumpCredential(env: NodeJS.ProcessEnv, inputs: CredentialInp
   const token = secret?.value;
   const tokenDescription = `the token in ${secret?.name}`;
   if (!sshWanted) return { token, tokenDescription, description: tokenDescription, git: { token }, dispose: () => {} };
-  if (inputs.ssh_repository_url === "") throw new InputError("ssh_repository_url", "", "is empty", "set ssh_repository_url to the project's SSH clone URL");
   const sshUrl = checkRepositoryUrl(inputs.ssh_repository_url, "ssh_repository_url", "ssh");
   const ssh = sshCredentialFromInputs(env, { keyVariable: inputs.ssh_key_variable, knownHosts: inputs.ssh_known_hosts });
   return { token, tokenDescription, description: `the deploy key in ${ssh?.variable}`, git: { sshCommand: ssh?.command }, sshUrl, dispose: () => ssh?.dispose() };

@@ -48,10 +48,8 @@ export type BumpDecision =
 /** What to do with the branch. */
 export function decideBump(facts: BumpFacts): BumpDecision {
   if (facts.changedFiles === 0) return { action: "none" };
-  const newer = facts.later?.find(
-    // Only bumps of the same image count: another image's bump (a second include) is no reason to stop.
-    (bump) => bump.source !== facts.sourceCommit && bump.repository === facts.repository && bump.sourceFollowsOurs,
-  );
+  // Only bumps of the same image count: another image's bump (a second include) is no reason to stop.
+  const newer = facts.later?.find((bump) => bump.source !== facts.sourceCommit && bump.repository === facts.repository && bump.sourceFollowsOurs);
   if (newer) return { action: "stand-down", newer };
   return { action: facts.mode === "commit" ? "commit" : "merge-request" };
 }

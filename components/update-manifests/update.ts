@@ -52,14 +52,13 @@ function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> & { inpu
   const inputs = readInputs(env, INPUTS);
   const { mode, branch, manifests } = inputs;
   const imageText = inputs.new_image.text;
-  const server = `${env.CI_SERVER_URL ?? ""}/${env.CI_PROJECT_PATH ?? ""}.git`;
-  if (!env.CI_SERVER_URL || !env.CI_PROJECT_PATH) throw new InputError(REPOSITORY, server, "is empty", "run the job in a GitLab pipeline, which sets both");
-  const repositoryUrl = checkRepositoryUrl(server, REPOSITORY, "https");
+  // GitLab sets both; without them the URL is no HTTP(S) URL, and the error names them.
+  const repositoryUrl = checkRepositoryUrl(`${env.CI_SERVER_URL ?? ""}/${env.CI_PROJECT_PATH ?? ""}.git`, REPOSITORY, "https");
   const message = bumpCommitMessage(inputs.commit_message, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
   authorFromInputs(inputs);
   // Read last: a deploy key is written to disk only for a job that passed its checks.
   const credential = readBumpCredential(env, inputs, mode === "merge_request");
-  const settings = { manifests, imageName: inputs.image_name.name, image: inputs.new_image, imageText, mode, branch, credential, message };
+  const settings = { manifests, imageName: inputs.image_name.repository, image: inputs.new_image, imageText, mode, branch, credential, message };
   return { ...settings, inputs, repositoryUrl: credential.sshUrl ?? repositoryUrl, sourceCommit: env.CI_COMMIT_SHA || undefined };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryAfter, retryPause, type RetryPolicy } from "../../runtime/retry.ts";
+import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
 
 const POLICY: RetryPolicy = { attempts: 3, pauseMs: { min: 100, max: 300 }, growth: 2 };
 
@@ -15,8 +15,10 @@ describe("retry", () => {
     { attempt: 1, random: 0.5, pause: 200 },
     { attempt: 2, random: 0, pause: 200 },
     { attempt: 3, random: 0.999, pause: 1199 },
-  ])("pauses $pause ms after attempt $attempt for the draw $random", ({ attempt, random, pause }) => {
-    expect(retryPause(POLICY, attempt, random)).toBe(pause);
+  ])("pauses $pause ms after attempt $attempt for the draw $random (the range doubling per attempt)", async ({ attempt, random, pause }) => {
+    const { slept, clock } = fakeClock(random);
+    expect(await retryAfter({ ...POLICY, attempts: 9 }, attempt, () => {}, clock)).toBe(true);
+    expect(slept).toEqual([pause]);
   });
 
   it("announces and sleeps the jittered pause, then allows another attempt", async () => {
