@@ -27,8 +27,9 @@ export type Schema = { definitions: Record<string, { patternProperties?: Record<
  *    is refused; GitLab accepts it (`Environment#nullify_external_url` turns a blank URL into none),
  *    which lets an optional `environment_url` input default to "". Only `""` is added.
  * 3. The same `url` pattern admits a variable (`\$[A-Za-z]+`), but `format: uri` then refuses it;
- *    GitLab documents `url: $DYNAMIC_ENVIRONMENT_URL` read from the job's dotenv report (S-ENV §
- *    Set a dynamic environment URL). A value that is exactly one variable reference is added.
+ *    GitLab documents `url: $DYNAMIC_ENVIRONMENT_URL` read from the job's dotenv report
+ *    (doc/ci/environments/_index.md, "Set a dynamic environment URL"). A value that is exactly one
+ *    variable reference is added.
  * 4. `rules` and `needs` items may be lists of rules and needs: GitLab flattens nested lists in
  *    both (lib/gitlab/ci/config/entry/rules.rb: `[@config].flatten`; entry/needs.rb: `[@config].flatten`),
  *    which is how an `array` input placed as one item (components/common.ts `guardedRules`) and

@@ -158,7 +158,7 @@ export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "prod
     image: inputs.image,
     variables: {
       // The job fetches only the commit graph of the branches it needs; the runner's shallow
-      // checkout would cost time and break the ancestry checks (research/promotion.md A4).
+      // checkout would cost time and break the ancestry checks (docs/decisions/promotion.md, rule 1).
       GIT_STRATEGY: "none",
       ...scriptVariables(inputs),
     },
