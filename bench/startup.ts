@@ -16,7 +16,7 @@ import { parseAllDocuments } from "yaml";
 import type { InputSpec } from "../generator/inputs.ts";
 import { HEREDOC_DELIMITER } from "../generator/script.ts";
 import { sampleValue } from "../generator/validate.ts";
-import { expandVariables, includeTemplate, ROOT } from "../test/support/templates.ts";
+import { expandVariables, includeTemplate, ROOT } from "../harness/templates.ts";
 
 const SHORT = process.env.BENCH_SHORT === "1";
 const RUNS = SHORT ? 1 : Number(process.env.BENCH_RUNS ?? 7);

@@ -3,7 +3,7 @@
  * prerequisites, and the embedded scripts.
  */
 import { describe, expect, it } from "vitest";
-import { includeTemplate, loadTemplate } from "../support/templates.ts";
+import { includeTemplate, loadTemplate } from "../../harness/templates.ts";
 
 const REQUIRED = { manifests: "deploy/review", domain: "review.example.com" };
 /** The guards, then the `rules` input as one nested item (GitLab flattens it). */
