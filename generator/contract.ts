@@ -34,12 +34,16 @@ export function inputVariable(input: { name: string; toString(): string }): stri
  * The `variables:` that carry inputs to a job's script: every input that names a job variable, in
  * the order the component declares them, or only `names` (a job that reads fewer).
  */
-export function scriptVariables<R extends { readonly [name: string]: InputRef<string, unknown> }>(inputs: R, names?: ReadonlyArray<keyof R & string>): Record<string, Variable> {
+export function scriptVariables<R extends { readonly [name: string]: InputRef<string, unknown> }>(
+  inputs: R,
+  names?: ReadonlyArray<keyof R & string>,
+): Record<string, Variable> {
   const variables: Record<string, Variable> = {};
   const refs = Object.values(inputs) as InputRef[];
   for (const ref of names ? refs.filter((r) => (names as readonly string[]).includes(r.name)) : refs) {
     if (ref.variable === undefined) continue;
-    variables[ref.variable] = ref.type === "array" || ref.type === "boolean" ? inputVariable(ref) : (ref as InputRef<string, string>);
+    variables[ref.variable] =
+      ref.type === "array" || ref.type === "boolean" ? inputVariable(ref) : (ref as InputRef<string, string>);
   }
   return variables;
 }
@@ -51,7 +55,10 @@ export interface ComponentOutputs<Name extends string = string> {
 }
 
 /** Declares a dotenv report: the file (`artifacts:reports:dotenv`) and each key's meaning (README). */
-export function declareOutputs<const Name extends string>(file: string, values: { readonly [K in Name]: string }): ComponentOutputs<Name> {
+export function declareOutputs<const Name extends string>(
+  file: string,
+  values: { readonly [K in Name]: string },
+): ComponentOutputs<Name> {
   return { file, values };
 }
 
@@ -66,18 +73,28 @@ interface ParserSource {
 async function parserExports(root: string): Promise<Map<unknown, { module: string; name: string }>> {
   const components = path.join(root, "components");
   const runtime = path.join(root, "runtime");
-  const modules = existsSync(runtime) ? readdirSync(runtime).filter((f) => f.endsWith("-parsers.ts")).sort().map((f) => `runtime/${f}`) : [];
+  const modules = existsSync(runtime)
+    ? readdirSync(runtime)
+        .filter((f) => f.endsWith("-parsers.ts"))
+        .sort()
+        .map((f) => `runtime/${f}`)
+    : [];
   if (existsSync(components))
-    for (const dir of readdirSync(components).sort()) if (existsSync(path.join(components, dir, "parsers.ts"))) modules.push(`components/${dir}/parsers.ts`);
+    for (const dir of readdirSync(components).sort())
+      if (existsSync(path.join(components, dir, "parsers.ts"))) modules.push(`components/${dir}/parsers.ts`);
   const found = new Map<unknown, { module: string; name: string }>();
   for (const module of modules) {
     const exports = (await import(pathToFileURL(path.join(root, module)).href)) as Record<string, unknown>;
-    for (const [name, value] of Object.entries(exports)) if (typeof value === "function") found.set(value, { module, name });
+    for (const [name, value] of Object.entries(exports))
+      if (typeof value === "function") found.set(value, { module, name });
   }
   return found;
 }
 
-function parserSource(parse: ParseDeclaration, exports: Map<unknown, { module: string; name: string }>): ParserSource | undefined {
+function parserSource(
+  parse: ParseDeclaration,
+  exports: Map<unknown, { module: string; name: string }>,
+): ParserSource | undefined {
   if (typeof parse === "function") return exports.get(parse);
   const factory = exports.get(parse.factory);
   return factory && { ...factory, args: parse.args };
@@ -106,7 +123,10 @@ function sameSource(a: ParserSource, b: ParserSource): boolean {
  * script run by several components (promotion) reads the union; one input must mean the same
  * everywhere.
  */
-export async function scriptContracts(components: readonly Component[], root: string): Promise<{ contracts: ScriptContract[]; problems: Problem[] }> {
+export async function scriptContracts(
+  components: readonly Component[],
+  root: string,
+): Promise<{ contracts: ScriptContract[]; problems: Problem[] }> {
   const exports = await parserExports(root);
   const byEntry = new Map<string, ScriptContract>();
   const problems: Problem[] = [];
@@ -114,7 +134,11 @@ export async function scriptContracts(components: readonly Component[], root: st
     const where = path.relative(root, new URL(component.source).pathname);
     for (const { job } of component.jobs) {
       if (!isNodeScript(job.script)) continue;
-      const contract: ScriptContract = byEntry.get(job.script.entry) ?? { entry: job.script.entry, from: [], inputs: new Map() };
+      const contract: ScriptContract = byEntry.get(job.script.entry) ?? {
+        entry: job.script.entry,
+        from: [],
+        inputs: new Map(),
+      };
       byEntry.set(job.script.entry, contract);
       if (!contract.from.includes(where)) contract.from.push(where);
       const carried = new Set(Object.keys(job.variables ?? {}));
@@ -125,17 +149,22 @@ export async function scriptContracts(components: readonly Component[], root: st
           problems.push({
             path: [where, "inputs", name],
             message: `names the job variable ${spec.variable} but no parser the script can import`,
-            fix: "set parse to an export of runtime/*-parsers.ts or components/<name>/parsers.ts, or call(factory, ...args)",
+            fix: "set parse to an export of runtime/*-parsers.ts or components/<name>/parsers.ts (or call() with one)",
           });
           continue;
         }
         const seen = contract.inputs.get(name);
         if (seen && (seen.variable !== spec.variable || !sameSource(seen.source, source)))
-          problems.push({ path: [where, "inputs", name], message: `means something else in another component that runs ${job.script.entry}`, fix: "give it the same variable and parser everywhere" });
+          problems.push({
+            path: [where, "inputs", name],
+            message: `means something else in another component that runs ${job.script.entry}`,
+            fix: "give it the same variable and parser everywhere",
+          });
         else contract.inputs.set(name, { variable: spec.variable, source });
       }
       const dotenv = job.artifacts?.reports?.dotenv;
-      if (component.outputs && dotenv === component.outputs.file) contract.outputs = { file: dotenv, names: Object.keys(component.outputs.values) };
+      if (component.outputs && dotenv === component.outputs.file)
+        contract.outputs = { file: dotenv, names: Object.keys(component.outputs.values) };
     }
   }
   return { contracts: [...byEntry.values()], problems };
@@ -189,7 +218,8 @@ function importPath(from: string, module: string): string {
 export function renderScriptContract(contract: ScriptContract): { file: string; text: string } {
   const file = contractFileOf(contract.entry);
   const imports = new Map<string, Set<string>>();
-  const use = (module: string, name: string, type = false) => imports.set(module, (imports.get(module) ?? new Set()).add(type ? `type ${name}` : name));
+  const use = (module: string, name: string, type = false) =>
+    imports.set(module, (imports.get(module) ?? new Set()).add(type ? `type ${name}` : name));
   const lines: string[] = [];
   lines.push("/** The inputs the script reads: each one's job variable and parser. */", "export const INPUTS = {");
   for (const [name, { variable, source }] of contract.inputs) {
@@ -203,9 +233,15 @@ export function renderScriptContract(contract: ScriptContract): { file: string; 
     use("runtime/contract.ts", "DotenvOutputs", true);
     lines.push("", "/** The dotenv report the script writes, and (as a type) the only keys it may hold. */");
     const names = contract.outputs.names.map((n) => JSON.stringify(n));
-    const inline = `export const OUTPUTS: DotenvOutputs<${names.join(" | ")}> = { file: ${JSON.stringify(contract.outputs.file)} };`;
+    const file = JSON.stringify(contract.outputs.file);
+    const inline = `export const OUTPUTS: DotenvOutputs<${names.join(" | ")}> = { file: ${file} };`;
     if (inline.length <= 120) lines.push(inline);
-    else lines.push("export const OUTPUTS: DotenvOutputs<", ...names.map((n) => `  | ${n}`), `> = { file: ${JSON.stringify(contract.outputs.file)} };`);
+    else
+      lines.push(
+        "export const OUTPUTS: DotenvOutputs<",
+        ...names.map((n) => `  | ${n}`),
+        `> = { file: ${file} };`,
+      );
   }
   const header = [
     "// Generated by `npm run generate` from the declaration of",
@@ -216,7 +252,9 @@ export function renderScriptContract(contract: ScriptContract): { file: string; 
       .map(([module, names]) => {
         const sorted = [...names].sort((a, b) => a.replace(/^type /, "").localeCompare(b.replace(/^type /, "")));
         // Only types from a module: `import type`, so nothing of it reaches the bundle.
-        const clause = sorted.every((n) => n.startsWith("type ")) ? `import type { ${sorted.map((n) => n.slice(5)).join(", ")} }` : `import { ${sorted.join(", ")} }`;
+        const clause = sorted.every((n) => n.startsWith("type "))
+          ? `import type { ${sorted.map((n) => n.slice(5)).join(", ")} }`
+          : `import { ${sorted.join(", ")} }`;
         return `${clause} from "${importPath(file, module)}";`;
       }),
     "",

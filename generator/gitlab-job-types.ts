@@ -35,7 +35,9 @@ export async function gitlabJobTypes(root: string): Promise<string> {
     additionalProperties: false,
     strictIndexSignatures: true,
     unreachableDefinitions: false,
-    format: false,
+    // json-schema-to-typescript's own formatting (Prettier, its dependency), 120 columns wide.
+    format: true,
+    style: { printWidth: 120 },
     declareExternallyReferenced: true,
   });
   const banner = [
@@ -47,15 +49,16 @@ export async function gitlabJobTypes(root: string): Promise<string> {
   return `${banner.join("\n")}\n${types.trim().split("\n").map(wrapComment).join("\n")}\n`;
 }
 
-/** A ` * text` comment line of the schema's descriptions, wrapped at 100 characters. */
+/** A ` * text` comment line of the schema's descriptions, wrapped at 100 characters, its indentation kept. */
 function wrapComment(line: string): string {
-  if (line.length <= 120 || !line.startsWith(" * ")) return line;
+  const lead = /^(\s*\* )/.exec(line)?.[1];
+  if (line.length <= 120 || lead === undefined) return line;
   const lines: string[] = [];
-  let current = " *";
-  for (const word of line.slice(3).split(" ")) {
-    if (current.length + word.length + 1 > 100 && current !== " *") {
+  let current = lead.trimEnd();
+  for (const word of line.slice(lead.length).split(" ")) {
+    if (current.length + word.length + 1 > 100 && current !== lead.trimEnd()) {
       lines.push(current);
-      current = " *";
+      current = lead.trimEnd();
     }
     current += ` ${word}`;
   }

@@ -22,10 +22,15 @@ export interface InputSource {
  * Turns a job variable's text into a typed setting, or throws an `InputError` naming the input,
  * the value and the fix. `Accepts` (phantom) is the GitLab input type whose text it reads.
  */
-export type Parser<T, Accepts extends string = "string"> = ((raw: string | undefined, from: InputSource) => T) & { readonly accepts?: Accepts };
+export type Parser<T, Accepts extends string = "string"> = ((raw: string | undefined, from: InputSource) => T) & {
+  readonly accepts?: Accepts;
+};
 
 /** One input as the script reads it: the job variable that carries it, and its parser. */
-export type ScriptInput<T = unknown> = readonly [variable: string, parse: (raw: string | undefined, from: InputSource) => T];
+export type ScriptInput<T = unknown> = readonly [
+  variable: string,
+  parse: (raw: string | undefined, from: InputSource) => T,
+];
 
 /** The typed settings a script gets from its inputs. */
 export type SettingsOf<I extends Record<string, ScriptInput>> = { -readonly [K in keyof I]: ReturnType<I[K][1]> };
@@ -47,7 +52,9 @@ export function readInputs<I extends Record<string, ScriptInput>>(env: Env, inpu
   }
   // One wrong input keeps its own error; several are listed together, each with its fix.
   if (problems.length === 1) throw problems[0];
-  if (problems.length > 1) throw new JobError(`${problems.length} inputs are wrong:${problems.map((p) => `\n  - ${p.message} (fix: ${p.fix})`).join("")}`, "fix every input listed above");
+  // (Line breaks only inside an argument: esbuild keeps a call on one line then, and the script small.)
+  if (problems.length > 1) throw new JobError(`${problems.length} inputs are wrong:${problems.map((p) =>
+    `\n  - ${p.message} (fix: ${p.fix})`).join("")}`, "fix every input listed above");
   return settings as SettingsOf<I>;
 }
 
@@ -65,6 +72,10 @@ export interface DotenvOutputs<Name extends string> {
 export type OutputName<O> = O extends DotenvOutputs<infer Name> ? Name : never;
 
 /** Writes `values` to the report `outputs` declares, in `dir`; a key it does not declare is a type error. */
-export function writeOutputs<Name extends string>(outputs: DotenvOutputs<Name>, dir: string, values: { readonly [K in Name]?: string | number }): void {
+export function writeOutputs<Name extends string>(
+  outputs: DotenvOutputs<Name>,
+  dir: string,
+  values: { readonly [K in Name]?: string | number },
+): void {
   writeDotenv(`${dir}/${outputs.file}`, values as Record<string, string | number>);
 }

@@ -33,14 +33,16 @@ export function branch(fix: string): Parser<string> {
 }
 
 /** A branch's short name, or `undefined` when empty (an input a component may leave out). */
-export const optionalBranch: Parser<string | undefined> = (raw, { input }) => (raw ? parseBranchName(input, raw) : undefined);
+export const optionalBranch: Parser<string | undefined> = (raw, { input }) =>
+  raw ? parseBranchName(input, raw) : undefined;
 
 /** The name of a CI/CD variable (letters, digits, `_`), required; the script reads the variable. */
 export function variableName(example: string): Parser<string> {
   return (raw, from) => {
     const fix = `set ${from.input} to the name of the CI/CD variable, such as ${example} (letters, digits, _)`;
     const name = present(raw, from, fix);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError(from.input, name, "is not a CI/CD variable name", fix);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new InputError(from.input, name, "is not a CI/CD variable name", fix);
     return name;
   };
 }
@@ -49,7 +51,8 @@ export function variableName(example: string): Parser<string> {
 export function oneOf<const O extends string>(options: readonly O[]): Parser<O> {
   return (raw, { input }) => {
     if (!(options as readonly string[]).includes(raw ?? ""))
-      throw new InputError(input, raw ?? "", `must be ${options.join(" or ")}`, options.map((o) => `set ${input}: ${o}`).join(" or "));
+      throw new InputError(input, raw ?? "", `must be ${options.join(" or ")}`, options.map((o) =>
+        `set ${input}: ${o}`).join(" or "));
     return raw as O;
   };
 }

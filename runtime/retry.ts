@@ -26,10 +26,16 @@ export interface RetryClock {
  * pauses and returns true. The pause is drawn uniformly from the policy's range and multiplied by
  * `growth` once per earlier attempt; `announce` hears it first, for the log.
  */
-export async function retryAfter(policy: RetryPolicy, attempt: number, announce: (pauseMs: number) => void, clock?: RetryClock): Promise<boolean> {
+export async function retryAfter(
+  policy: RetryPolicy,
+  attempt: number,
+  announce: (pauseMs: number) => void,
+  clock?: RetryClock,
+): Promise<boolean> {
   if (attempt >= policy.attempts) return false;
   const { min, max } = policy.pauseMs;
-  const pause = Math.round((min + (clock ? clock.random() : Math.random()) * (max - min)) * policy.growth ** (attempt - 1));
+  const pause = Math.round((min + (clock ? clock.random() : Math.random()) * (max - min)) *
+    policy.growth ** (attempt - 1));
   announce(pause);
   await (clock ? clock.sleep(pause) : new Promise((resolve) => setTimeout(resolve, pause)));
   return true;

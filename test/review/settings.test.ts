@@ -16,16 +16,34 @@ const VALID = {
 
 describe("review job settings", () => {
   it.each([
-    { env: { GITOPS_REVIEW_AGENT: "platform/agents" }, message: 'input agent = "platform/agents": is not an agent context' },
-    { env: { GITOPS_REVIEW_NAMESPACE_PREFIX: "Review_" }, message: 'input namespace_prefix = "Review_": must be at most 20 lowercase letters, digits and -, starting with a letter' },
-    { env: { GITOPS_REVIEW_DOMAIN: "https://review.example.com" }, message: 'input domain = "https://review.example.com": is not a DNS domain' },
-    { env: { GITOPS_REVIEW_ROLLOUT_TIMEOUT: "5 minutes" }, message: 'input rollout_timeout = "5 minutes": is not a duration' },
+    {
+      env: { GITOPS_REVIEW_AGENT: "platform/agents" },
+      message: 'input agent = "platform/agents": is not an agent context',
+    },
+    {
+      env: { GITOPS_REVIEW_NAMESPACE_PREFIX: "Review_" },
+      message:
+        'input namespace_prefix = "Review_": must be at most 20 lowercase letters, digits and -, starting with a letter',
+    },
+    {
+      env: { GITOPS_REVIEW_DOMAIN: "https://review.example.com" },
+      message: 'input domain = "https://review.example.com": is not a DNS domain',
+    },
+    {
+      env: { GITOPS_REVIEW_ROLLOUT_TIMEOUT: "5 minutes" },
+      message: 'input rollout_timeout = "5 minutes": is not a duration',
+    },
   ])("refuses $env with a message naming the input", ({ env, message }) => {
     expect(() => readInputs({ ...VALID, ...env }, INPUTS)).toThrow(message);
   });
 
   it("names every wrong input at once, each with its fix", () => {
-    const env = { ...VALID, GITOPS_REVIEW_AGENT: "platform/agents", GITOPS_REVIEW_DOMAIN: "", GITOPS_REVIEW_ROLLOUT_TIMEOUT: "soon" };
+    const env = {
+      ...VALID,
+      GITOPS_REVIEW_AGENT: "platform/agents",
+      GITOPS_REVIEW_DOMAIN: "",
+      GITOPS_REVIEW_ROLLOUT_TIMEOUT: "soon",
+    };
     expect(() => readInputs(env, INPUTS)).toThrow(
       [
         "3 inputs are wrong:",
@@ -39,7 +57,11 @@ describe("review job settings", () => {
   it("returns the typed settings when every input is valid", () => {
     const settings = readInputs(VALID, INPUTS);
     expect(settings.image_name.name).toBe("registry.example.com/group/app");
-    expect(settings.new_image).toMatchObject({ repository: "registry.example.com/group/app", tag: "v1", text: "registry.example.com/group/app:v1" });
+    expect(settings.new_image).toMatchObject({
+      repository: "registry.example.com/group/app",
+      tag: "v1",
+      text: "registry.example.com/group/app:v1",
+    });
     expect(settings.domain).toBe("review.example.com");
   });
 
@@ -48,6 +70,11 @@ describe("review job settings", () => {
   });
 
   it("computes the slug like GitLab when CI_COMMIT_REF_SLUG is missing", () => {
-    expect(readTarget({ CI_COMMIT_REF_NAME: "Feature/Ü", CI_MERGE_REQUEST_IID: "4" })).toEqual({ refName: "Feature/Ü", refSlug: "feature", mergeRequestIid: "4", projectId: undefined });
+    expect(readTarget({ CI_COMMIT_REF_NAME: "Feature/Ü", CI_MERGE_REQUEST_IID: "4" })).toEqual({
+      refName: "Feature/Ü",
+      refSlug: "feature",
+      mergeRequestIid: "4",
+      projectId: undefined,
+    });
   });
 });

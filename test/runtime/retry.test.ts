@@ -15,11 +15,14 @@ describe("retry", () => {
     { attempt: 1, random: 0.5, pause: 200 },
     { attempt: 2, random: 0, pause: 200 },
     { attempt: 3, random: 0.999, pause: 1199 },
-  ])("pauses $pause ms after attempt $attempt for the draw $random (the range doubling per attempt)", async ({ attempt, random, pause }) => {
-    const { slept, clock } = fakeClock(random);
-    expect(await retryAfter({ ...POLICY, attempts: 9 }, attempt, () => {}, clock)).toBe(true);
-    expect(slept).toEqual([pause]);
-  });
+  ])(
+    "pauses $pause ms after attempt $attempt for the draw $random (the range doubling per attempt)",
+    async ({ attempt, random, pause }) => {
+      const { slept, clock } = fakeClock(random);
+      expect(await retryAfter({ ...POLICY, attempts: 9 }, attempt, () => {}, clock)).toBe(true);
+      expect(slept).toEqual([pause]);
+    },
+  );
 
   it("announces and sleeps the jittered pause, then allows another attempt", async () => {
     const { slept, clock } = fakeClock(0.25);

@@ -29,23 +29,32 @@ function simulate(commits: number, order: number[], mode: "commit" | "merge_requ
   const decisions: Array<{ job: number; action: string }> = [];
   for (const job of order) {
     const current = [...bumps].reverse().find((b) => b.repository === APP);
-    const later: LaterBump[] = bumps.map((b) => ({ commit: b.commit, source: sha(b.source), repository: b.repository, sourceFollowsOurs: b.source >= job }));
-    const decision = decideBump({ mode, changedFiles: current?.source === job ? 0 : 1, sourceCommit: sha(job), repository: APP, later });
+    const later: LaterBump[] = bumps.map((b) => ({
+      commit: b.commit,
+      source: sha(b.source),
+      repository: b.repository,
+      sourceFollowsOurs: b.source >= job,
+    }));
+    const decision = decideBump({
+      mode,
+      changedFiles: current?.source === job ? 0 : 1,
+      sourceCommit: sha(job),
+      repository: APP,
+      later,
+    });
     decisions.push({ job, action: decision.action });
     if (decision.action === "commit") bumps.push({ commit: `b${bumps.length}`, source: job, repository: APP });
   }
   return { bumps: bumps.filter((b) => b.repository === APP), decisions, commits };
 }
 
-const scenario = fc
-  .integer({ min: 1, max: 8 })
-  .chain((commits) =>
-    fc.record({
-      commits: fc.constant(commits),
-      order: fc.array(fc.integer({ min: 0, max: commits - 1 }), { minLength: 1, maxLength: 16 }),
-      foreign: fc.array(fc.integer({ min: 0, max: commits - 1 }), { maxLength: 4 }),
-    }),
-  );
+const scenario = fc.integer({ min: 1, max: 8 }).chain((commits) =>
+  fc.record({
+    commits: fc.constant(commits),
+    order: fc.array(fc.integer({ min: 0, max: commits - 1 }), { minLength: 1, maxLength: 16 }),
+    foreign: fc.array(fc.integer({ min: 0, max: commits - 1 }), { maxLength: 4 }),
+  }),
+);
 
 describe("decideBump on simulated pipelines", () => {
   it("leaves the manifests at the newest commit whose job ran, whatever the order", () => {
@@ -84,7 +93,11 @@ describe("decideBump on simulated pipelines", () => {
   it.each([
     { name: "no edit", facts: { changedFiles: 0 }, action: "none" },
     { name: "an edit and no later bump", facts: { changedFiles: 2, later: [] }, action: "commit" },
-    { name: "a commit not on the branch (nothing can tell)", facts: { changedFiles: 1, later: undefined }, action: "commit" },
+    {
+      name: "a commit not on the branch (nothing can tell)",
+      facts: { changedFiles: 1, later: undefined },
+      action: "commit",
+    },
     {
       name: "a later bump of the same image from a newer pipeline",
       facts: { changedFiles: 1, later: [{ commit: "b", source: sha(2), repository: APP, sourceFollowsOurs: true }] },
