@@ -7,7 +7,7 @@ import path from "node:path";
 import { loadConfig, readVersion } from "../generator/catalog.ts";
 import { CatalogVersions } from "./catalog-specs.ts";
 
-/** Exit codes of every command, from the shared table (runtime/errors.ts): 0 done (or nothing to do), 1 problems found, 2 usage. */
+/** Exit codes of every command, from the shared table (runtime/errors.ts): 0 done, 1 problems found, 2 usage. */
 export const EXIT = { ok: EXIT_CODES.ok, problems: EXIT_CODES.failed, usage: EXIT_CODES.usage } as const;
 
 /** This catalog: its project path, version and the specs of each version. */

@@ -19,7 +19,13 @@ import { promisify } from "node:util";
 import { readVersion } from "../generator/catalog.ts";
 import { pushBaseImage, temporaryStorage } from "../stand-ins/base-image.ts";
 import { startGitServer, type GitServer } from "../stand-ins/git-server.ts";
-import { createProject, gitlabCiLocal, publishCatalog, type PipelineRun, type Project } from "../harness/gitlab-ci-local.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type PipelineRun,
+  type Project,
+} from "../harness/gitlab-ci-local.ts";
 import { startKubeApi, type KubeApi } from "../stand-ins/kube-api.ts";
 import { startSimulatedFlux, type FluxEvent, type SimulatedFlux } from "./flux.ts";
 import { startRegistry, type TestRegistry } from "../stand-ins/registry.ts";

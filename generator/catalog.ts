@@ -61,7 +61,8 @@ export async function loadConfig(root: string): Promise<CatalogConfig> {
     module = (await import(pathToFileURL(file).href)) as { default: unknown };
   } catch (error) {
     // A file that does not even load is one more problem to report, never a bare stack.
-    throw new GenerationFailed([{ path: ["gitops.config.ts"], message: `cannot be loaded: ${(error as Error).message}`, fix: "fix the file so it loads (the message says what failed)" }]);
+    const message = `cannot be loaded: ${(error as Error).message}`;
+    throw new GenerationFailed([{ path: ["gitops.config.ts"], message, fix: "fix the file so it loads (the message says what failed)" }]);
   }
   return checkedConfig(module.default);
 }
@@ -102,20 +103,23 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   });
   const contractFiles = new Map<string, string>();
   if (!options.only) {
-    const { contracts, problems: contractProblems } = await scriptContracts(built.flatMap((b) => (b.component ? [b.component] : [])), root);
+    const components = built.flatMap((b) => (b.component ? [b.component] : []));
+    const { contracts, problems: contractProblems } = await scriptContracts(components, root);
     problems.push(...contractProblems);
     // A script that reads no input and writes no output has no contract file to import.
     for (const contract of contracts.filter((c) => c.inputs.size > 0 || c.outputs)) {
       const { file, text } = renderScriptContract(contract);
       contractFiles.set(file, text);
       const target = path.join(root, file);
-      if (options.writeContracts && (!existsSync(target) || readFileSync(target, "utf8") !== text)) writeFileSync(target, text);
+      const stale = !existsSync(target) || readFileSync(target, "utf8") !== text;
+      if (options.writeContracts && stale) writeFileSync(target, text);
     }
   }
   for (const { module, component, error: buildError } of built) {
     try {
       if (!component) throw buildError;
-      templates.push(await renderComponent(component, { root, version: catalog.version, bundles, cacheDir: options.cacheDir }));
+      const context = { root, version: catalog.version, bundles, cacheDir: options.cacheDir };
+      templates.push(await renderComponent(component, context));
     } catch (error) {
       const where = path.relative(root, new URL(module.source).pathname);
       problems.push({ path: [where], message: `cannot render: ${(error as Error).message}`, fix: "fix the component module (the message says what failed)" });
@@ -129,7 +133,8 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   for (const t of templates) files.set(t.file, t.text);
   if (pipeline) files.set(pipeline.file, pipeline.text);
   // The job keyword types, where the catalog carries GitLab's schema (this repository).
-  if (!options.only && existsSync(path.join(root, GITLAB_SCHEMA_FILE))) files.set(GITLAB_JOB_TYPES_FILE, await gitlabJobTypes(root));
+  if (!options.only && existsSync(path.join(root, GITLAB_SCHEMA_FILE)))
+    files.set(GITLAB_JOB_TYPES_FILE, await gitlabJobTypes(root));
   // Like the README, the editor schema is kept where the catalog has a place for it.
   if (!options.only && existsSync(path.join(root, path.dirname(EDITOR_SCHEMA_FILE))))
     files.set(EDITOR_SCHEMA_FILE, editorSchema(templates.map((t) => ({ name: t.component.name, text: t.text })), catalog));

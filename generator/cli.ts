@@ -48,7 +48,12 @@ export async function main(argv: string[], out: (s: string) => unknown = (s) => 
   }
   let generated;
   try {
-    generated = await generateCatalog({ root, writeContracts: !args.values.check, only: args.values.only?.split(",").filter(Boolean), componentLimit: limit === undefined ? undefined : Number(limit) });
+    generated = await generateCatalog({
+      root,
+      writeContracts: !args.values.check,
+      only: args.values.only?.split(",").filter(Boolean),
+      componentLimit: limit === undefined ? undefined : Number(limit),
+    });
   } catch (error) {
     if (error instanceof GenerationFailed) {
       err(`generate: ${error.message}\n`);

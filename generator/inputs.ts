@@ -49,7 +49,9 @@ export interface InputSpec<T extends InputType = InputType> {
 }
 
 /** A parser of a job variable's text; `accepts` (phantom) is the input type it reads. */
-type AnyParser<T extends InputType> = ((raw: string | undefined, from: InputSource) => unknown) & { readonly accepts?: T };
+type AnyParser<T extends InputType> = ((raw: string | undefined, from: InputSource) => unknown) & {
+  readonly accepts?: T;
+};
 
 /** An input's parser: the parser itself, or a parser factory with its arguments. */
 export type ParseDeclaration<T extends InputType = InputType> = AnyParser<T> | ParserCall<T>;
@@ -61,7 +63,10 @@ export interface ParserCall<T extends InputType = InputType> {
 }
 
 /** `factory(...args)` as an input's parser, recorded so the script's contract can make the same call. */
-export function call<A extends unknown[], T extends InputType = "string">(factory: (...args: A) => AnyParser<T>, ...args: A): ParserCall<T> {
+export function call<A extends unknown[], T extends InputType = "string">(
+  factory: (...args: A) => AnyParser<T>,
+  ...args: A
+): ParserCall<T> {
   return { factory: factory as unknown as ParserCall<T>["factory"], args };
 }
 
@@ -108,7 +113,8 @@ export function inputRefs<I extends InputSpecs>(specs: I): InputRefs<I> {
   const refs: Record<string, InputRef> = {};
   for (const [name, spec] of Object.entries(specs)) {
     const variable = spec.variable === undefined ? {} : { variable: spec.variable };
-    refs[name] = Object.freeze({ [REF]: true as const, name, type: inputType(spec), ...variable, toString: () => placeholder(name) });
+    const ref = { [REF]: true as const, name, type: inputType(spec), ...variable, toString: () => placeholder(name) };
+    refs[name] = Object.freeze(ref);
   }
   return Object.freeze(refs) as InputRefs<I>;
 }

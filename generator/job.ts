@@ -115,4 +115,6 @@ export const JOB_KEY_ORDER = [
 ] as const satisfies readonly (keyof Job)[];
 
 /** Compiles only while {@link JOB_KEY_ORDER} lists every keyword of {@link Job}. */
-export const JOB_KEY_ORDER_IS_COMPLETE: Exclude<keyof Job, (typeof JOB_KEY_ORDER)[number]> extends never ? true : never = true;
+export const JOB_KEY_ORDER_IS_COMPLETE: Exclude<keyof Job, (typeof JOB_KEY_ORDER)[number]> extends never
+  ? true
+  : never = true;

@@ -59,9 +59,11 @@ export function componentTables(templates: RenderedTemplate[], catalog: Catalog)
     }
     const outputs = t.component.outputs;
     if (outputs) {
-      lines.push("", `Outputs, in the dotenv report \`${outputs.file}\` (later jobs that need this one read them as variables):`, "");
+      const report = `dotenv report \`${outputs.file}\``;
+      lines.push("", `Outputs, in the ${report} (later jobs that need this one read them as variables):`, "");
       lines.push("| output | description |", "|---|---|");
-      for (const [name, description] of Object.entries(outputs.values)) lines.push(`| \`${name}\` | ${cell(description)} |`);
+      for (const [name, description] of Object.entries(outputs.values))
+        lines.push(`| \`${name}\` | ${cell(description)} |`);
     }
   }
   return lines.join("\n");

@@ -84,7 +84,8 @@ function orderJob(job: Job, scripts: Map<NodeScript, string[]>): Record<string, 
   for (const key of JOB_KEY_ORDER) if (job[key] !== undefined) out[key] = plain(job[key], scripts);
   const known = new Set<string>(JOB_KEY_ORDER);
   const unknown = job as Record<string, unknown>;
-  for (const key of Object.keys(job).sort()) if (!known.has(key) && unknown[key] !== undefined) out[key] = plain(unknown[key], scripts);
+  for (const key of Object.keys(job).sort())
+    if (!known.has(key) && unknown[key] !== undefined) out[key] = plain(unknown[key], scripts);
   return out;
 }
 

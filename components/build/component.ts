@@ -10,7 +10,13 @@ import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { boolean, required, variableName } from "../../runtime/input-parsers.ts";
 import { imageName } from "../../runtime/reference-parsers.ts";
-import { CHANGE_GUARDS, commonInputs, guardedRules, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES, rulesInput } from "../common.ts";
+import {
+  CHANGE_GUARDS,
+  commonInputs,
+  guardedRules,
+  MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES,
+  rulesInput,
+} from "../common.ts";
 import { buildArguments, imageTags } from "./parsers.ts";
 
 const OUTPUTS = declareOutputs("gitops-build.env", {
@@ -44,7 +50,10 @@ export default defineComponent(import.meta.url, {
       description: "The image repository to push to, without tag or digest. CI/CD variables are expanded; the default is the project's own container registry.",
       default: "$CI_REGISTRY_IMAGE",
       variable: "GITOPS_IMAGE_NAME",
-      parse: call(imageName, "set image_name to the image repository to push to, without tag or digest (default $CI_REGISTRY_IMAGE)"),
+      parse: call(
+        imageName,
+        "set image_name to the image repository to push to, without tag or digest (default $CI_REGISTRY_IMAGE)",
+      ),
     },
     tags: {
       type: "array",

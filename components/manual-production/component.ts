@@ -4,7 +4,13 @@
  */
 import { defineComponent } from "../../generator/component.ts";
 import { DEFAULT_BRANCH_ONLY } from "../common.ts";
-import { PROMOTION_OUTPUTS, promotionInputs, promotionJob, requireBranchInput, stagingGateInputs } from "../promotion/inputs.ts";
+import {
+  PROMOTION_OUTPUTS,
+  promotionInputs,
+  promotionJob,
+  requireBranchInput,
+  stagingGateInputs,
+} from "../promotion/inputs.ts";
 
 export default defineComponent(import.meta.url, {
   name: "manual-production",

@@ -64,7 +64,10 @@ export default defineComponent(import.meta.url, {
         type: "string",
         description: "The application's kustomize directory for review apps, relative to the repository root. Its files are never changed; it must not declare a Namespace. It, and every directory its kustomizations name, must lie inside the repository once symbolic links are followed.",
         variable: "GITOPS_REVIEW_MANIFESTS",
-        parse: call(required, "set manifests to the application's kustomize directory, relative to the repository root"),
+        parse: call(
+          required,
+          "set manifests to the application's kustomize directory, relative to the repository root",
+        ),
       },
       image_name: {
         type: "string",
@@ -81,7 +84,8 @@ export default defineComponent(import.meta.url, {
         parse: call(
           imageReference,
           "any",
-          "run the build component earlier in the pipeline (it outputs GITOPS_IMAGE), or set new_image to the image to deploy",
+          "run the build component earlier in the pipeline (it outputs GITOPS_IMAGE), " +
+            "or set new_image to the image to deploy",
         ),
       },
       domain: {
@@ -115,7 +119,12 @@ export default defineComponent(import.meta.url, {
         default: "5m",
         regex: DURATION,
         variable: "GITOPS_REVIEW_ROLLOUT_TIMEOUT",
-        parse: call(matching, DURATION, "is not a duration", "set rollout_timeout to a number with a unit: 90s, 5m, 1h"),
+        parse: call(
+          matching,
+          DURATION,
+          "is not a duration",
+          "set rollout_timeout to a number with a unit: 90s, 5m, 1h",
+        ),
       },
       rules: rulesInput(
         "When the deploy and stop jobs exist. Default: merge-request pipelines. Guards before these rules keep both jobs out of merge-train pipelines and out of every pipeline of a bump (its merge request builds no image to review). The stop job uses the same rules and is manual (a rule's own when overrides that).",
@@ -150,7 +159,10 @@ export default defineComponent(import.meta.url, {
         image: inputs.image,
         // The branch may be gone when the merge request is merged: check nothing out. `none`, not
         // `empty`: runners 17.3 to 18.2 still run the get-sources hooks for `empty` (runner issue 38703).
-        variables: { GIT_STRATEGY: "none", ...scriptVariables(inputs, ["agent", "namespace_prefix", "rollout_timeout"]) },
+        variables: {
+          GIT_STRATEGY: "none",
+          ...scriptVariables(inputs, ["agent", "namespace_prefix", "rollout_timeout"]),
+        },
         // Nothing from earlier jobs is needed; without this, once build's artifacts expire GitLab
         // fails the job for a missing dependency before it starts (Ci::Processable::Dependencies#valid_local?).
         dependencies: [],

@@ -9,7 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ROOT } from "../../harness/templates.ts";
-import { startProjectApi, type ProjectApi, type ProjectApiOptions, type StandInRule } from "../../stand-ins/gitlab-project-api.ts";
+import {
+  startProjectApi,
+  type ProjectApi,
+  type ProjectApiOptions,
+  type StandInRule,
+} from "../../stand-ins/gitlab-project-api.ts";
 import { runCli, type CliRun } from "./run-cli.ts";
 
 const TODAY = "2026-12-01";

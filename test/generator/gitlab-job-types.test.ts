@@ -25,7 +25,7 @@ describe("GitLab's job keyword types", () => {
     expect([...JOB_KEY_ORDER].sort()).toEqual([...keywords].sort());
   });
 
-  it("carry the schema fixes: rules and needs items may be nested lists (an array input placed as one item)", async () => {
+  it("carry the schema fixes: rules and needs items may be nested lists (an array input as one item)", async () => {
     const source = await gitlabJobTypes(ROOT);
     // A list whose items are an item or a list of items: `(… | (…)[])[]`.
     const nested = /\)\[\] \)\[\]( \| null)?$/;

@@ -11,7 +11,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
-import { createProject, gitlabCiLocal, publishCatalog, type Project, type PublishedCatalog } from "../../harness/gitlab-ci-local.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type Project,
+  type PublishedCatalog,
+} from "../../harness/gitlab-ci-local.ts";
 import { loadTemplate } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
