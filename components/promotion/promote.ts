@@ -9,11 +9,14 @@
 import { writeDotenv } from "../../runtime/dotenv.ts";
 import { EXIT_CODES, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { GitCommandError } from "../../runtime/git.ts";
-import { info, section, warn } from "../../runtime/log.ts";
+import { info, warn } from "../../runtime/log.ts";
 import type { Ancestry } from "./ancestry.ts";
-import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
+import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, pushPlan, type PromotionWorkspace } from "./apply.ts";
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
+import { promotedRange, type PromotedRange } from "./report.ts";
+import { publishReport } from "./report-job.ts";
+import { refuseRollbackRerun } from "./rerun.ts";
 
 /**
  * Attempts before giving up. A rejected push means a branch moved after the fetch: another
@@ -26,8 +29,6 @@ const MAX_ATTEMPTS = 10;
 const MAX_UNREACHABLE_ATTEMPTS = 2;
 /** The pause before a new attempt is drawn uniformly from this range (ms), so racers spread out. */
 const BACKOFF_MS = { min: 100, max: 900 } as const;
-/** The summary lists at most this many commits. */
-const SUMMARY_LIMIT = 50;
 
 /** What the job did. */
 interface PromotionResult {
@@ -39,6 +40,8 @@ interface PromotionResult {
   target: string;
   /** Why nothing was promoted, for a stand-down. */
   standDown?: string;
+  /** What moved, for the promotion report (report.ts). */
+  range?: PromotedRange;
 }
 
 /** One attempt's outcome: a decision (or a stand-down), what it did, or the push that was rejected. */
@@ -99,21 +102,14 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   if (plan.action === "refuse") return { plan };
   if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0, target: plan.target } };
 
-  // The summary is read locally while the push runs: the push goes out as soon as the decision is made.
-  const [commits, outcome] = await Promise.all([
-    promotedCommits(git, plan, SUMMARY_LIMIT),
+  // The report is gathered while the push runs: the push goes out as soon as the decision is made.
+  const links = { serverUrl: config.gitlab.serverUrl, projectPath: config.gitlab.projectPath };
+  const [range, outcome] = await Promise.all([
+    promotedRange(workspace, { from: plan.previous, to: plan.target }, links),
     config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi }),
   ]);
   if (!outcome.pushed) return { plan, rejected: outcome.error };
-  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: commits.count, target: plan.target };
-  await section(
-    `${config.dryRun ? "Would promote" : "Promoted"} ${commits.count} commit${commits.count === 1 ? "" : "s"} to ${config.environment}`,
-    () => {
-      for (const line of commits.lines) info(`  ${line}`);
-      if (commits.count > commits.lines.length) info(`  … and ${commits.count - commits.lines.length} older commits`);
-    },
-    { collapsed: true },
-  );
+  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: range.commitCount, target: plan.target, range };
   return { plan, result };
 }
 
@@ -196,6 +192,9 @@ runJob(async () => {
   } finally {
     config.credential.dispose();
   }
+  // GitLab's "Rollback environment" re-runs an old deployment job: say so rather than stand down (rerun.ts).
+  await refuseRollbackRerun(config, result);
+  const reportCounts = await publishReport(config, result);
   report(config, result);
   writeDotenv(config.dotenv, {
     GITOPS_PREVIOUS_SHA: result.previous,
@@ -205,5 +204,6 @@ runJob(async () => {
     // A dry run reports what would happen; later jobs must be able to tell. (Not GITOPS_DRY_RUN:
     // a dotenv variable outranks a later job's own variable of the same name.)
     GITOPS_PROMOTION_DRY_RUN: String(config.dryRun),
+    ...reportCounts,
   });
 });
