@@ -46,10 +46,13 @@ const TREE_MODE = "040000";
 /** Regular and executable files; symbolic links (120000) and submodules (160000) are not read. */
 const FILE_MODES = new Set(["100644", "100755"]);
 
-/** Fetches exactly these objects (trees or blobs) into the tree-less repository, then turns lazy fetching off again. */
-export async function fetchObjects(workspace: PromotionWorkspace, oids: readonly string[]): Promise<void> {
+/**
+ * Fetches exactly these objects (trees or blobs) into the tree-less repository, then turns lazy
+ * fetching off again. With `blob:none`, a tree comes with every tree below it (the blobs stay out).
+ */
+export async function fetchObjects(workspace: PromotionWorkspace, oids: readonly string[], filter: "tree:0" | "blob:none" = "tree:0"): Promise<void> {
   if (oids.length === 0) return;
-  const args = ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "--filter=tree:0", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--no-auto-maintenance", "--quiet", "--stdin", workspace.url];
+  const args = ["-c", "fetch.negotiationAlgorithm=noop", "fetch", `--filter=${filter}`, "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--no-auto-maintenance", "--quiet", "--stdin", workspace.url];
   const result = await workspace.git.exec(args, `${oids.join("\n")}\n`);
   await disableLazyFetch(workspace.git, workspace.url);
   if (result.code !== 0) throw new GitCommandError(args, result);
@@ -125,9 +128,9 @@ export function parseDiffTree(output: string): Array<{ pair: string; entries: Di
   return out;
 }
 
-/** The contents of these blobs as text (UTF-8), read in one `git cat-file --batch`; missing blobs are left out. */
-export async function readBlobs(git: Git, oids: readonly string[]): Promise<Map<string, string>> {
-  const texts = new Map<string, string>();
+/** The contents of these blobs, byte for byte, read in one `git cat-file --batch`; missing blobs are left out. */
+export async function readBlobs(git: Git, oids: readonly string[]): Promise<Map<string, Buffer>> {
+  const texts = new Map<string, Buffer>();
   if (oids.length === 0) return texts;
   // latin1 keeps one character per byte, so the sizes git prints index the output exactly.
   const result = await git.exec(["cat-file", "--batch"], `${oids.join("\n")}\n`, "latin1");
@@ -141,7 +144,7 @@ export async function readBlobs(git: Git, oids: readonly string[]): Promise<Map<
     at = end + 1;
     if (type === "missing" || size === "") continue;
     const length = Number(size);
-    if (type === "blob") texts.set(oid, Buffer.from(out.slice(at, at + length), "latin1").toString("utf8"));
+    if (type === "blob") texts.set(oid, Buffer.from(out.slice(at, at + length), "latin1"));
     at += length + 1;
   }
   return texts;

@@ -122,7 +122,7 @@ async function imageChangesOf(workspace: PromotionWorkspace, range: { from?: str
     const texts = await readBlobs(workspace.git, blobs);
     const images: FileImageChanges[] = [];
     for (const file of read) {
-      const mentions = (oid: string | undefined) => (oid === undefined ? [] : imageMentions(texts.get(oid) ?? ""));
+      const mentions = (oid: string | undefined) => (oid === undefined ? [] : imageMentions(texts.get(oid)?.toString("utf8") ?? ""));
       const changes = imageChanges(mentions(file.from), mentions(file.to));
       if (changes.length > 0) images.push({ path: file.path, changes });
     }

@@ -28,13 +28,13 @@ const BAD_IDENTITY = /[<>\n\r\0]/;
 type Env = Record<string, string | undefined>;
 
 /**
- * The bump's identity: the author_name/author_email inputs when set; else the token's user, asked
+ * The bump's (or rollback's) identity: the author_name/author_email inputs (read from `variables`) when set; else the token's user, asked
  * from GitLab (`GET /user`, which needs the read_user, read_api or api scope); else, with a
  * warning, the user who started the pipeline (GITLAB_USER_NAME, GITLAB_USER_EMAIL).
  */
-export async function bumpAuthor(env: Env, credential: { token?: string }): Promise<BumpAuthor> {
-  const name = env[AUTHOR_VARIABLES.name]?.trim() ?? "";
-  const email = env[AUTHOR_VARIABLES.email]?.trim() ?? "";
+export async function bumpAuthor(env: Env, credential: { token?: string }, variables: { name: string; email: string } = AUTHOR_VARIABLES): Promise<BumpAuthor> {
+  const name = env[variables.name]?.trim() ?? "";
+  const email = env[variables.email]?.trim() ?? "";
   if (name !== "" || email !== "") {
     if (name === "" || email === "") {
       const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];

@@ -1,0 +1,76 @@
+/**
+ * The rollback job's configuration, read from its variables and checked before anything touches the
+ * server: every problem names the input (or variable), the value and the fix. The credential is the
+ * default branch's (update-manifests' token or deploy key, read by the same code).
+ */
+import path from "node:path";
+import { optionalInput, requireInput } from "../../runtime/env.ts";
+import { InputError } from "../../runtime/errors.ts";
+import { registerSecret } from "../../runtime/log.ts";
+import { isValidBranchName } from "../promotion/config.ts";
+import { bumpAuthor, type BumpAuthor } from "../update-manifests/bump-author.ts";
+import { readBumpCredential, type BumpCredential } from "../update-manifests/credential.ts";
+import { ROLLBACK_DOTENV, SINCE_VARIABLE, VARIABLES } from "./outputs.ts";
+
+/** How the job reaches GitLab's REST API, and with which token. */
+export interface RollbackApi {
+  url: string;
+  projectId: string;
+  /** A project access token goes in `PRIVATE-TOKEN`, the job token in `JOB-TOKEN`. */
+  header: "PRIVATE-TOKEN" | "JOB-TOKEN";
+  token: string;
+}
+
+/** What the job was asked to do. */
+export interface RollbackConfig {
+  /** The GitLab environment rolled back (its deployments name its last promotion). */
+  environment: string;
+  branches: { source: string; environment: string };
+  /** GITOPS_ROLLBACK_SINCE: revert what the environment received after this commit (full or abbreviated SHA). */
+  since?: string;
+  mode: "commit" | "merge_request";
+  credential: BumpCredential;
+  /** The HTTPS clone URL (token) or the SSH clone URL (deploy key). */
+  repositoryUrl: string;
+  /** The API, when the job runs in GitLab. */
+  api?: RollbackApi;
+  dotenv: string;
+  /** The rollback commit's author and committer (resolved after the checks: it may ask GitLab). */
+  author(): Promise<BumpAuthor>;
+}
+
+/** Reads and checks the configuration; secrets are registered for redaction on the way. */
+export function readRollbackConfig(env: NodeJS.ProcessEnv): RollbackConfig {
+  const environment = requireInput(env, VARIABLES.environment, "environment", "set environment to the GitLab environment to roll back (such as production)");
+  const branches = {
+    source: requireInput(env, VARIABLES.sourceBranch, "source_branch", "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)"),
+    environment: requireInput(env, VARIABLES.environmentBranch, "environment_branch", "set environment_branch to the branch the environment's GitOps agent syncs from"),
+  };
+  for (const [input, branch] of Object.entries({ source_branch: branches.source, environment_branch: branches.environment }))
+    if (!isValidBranchName(branch)) throw new InputError(input, branch, "is not a valid branch name", `set ${input} to a branch name such as _gitlab/agents/production`);
+  if (branches.source === branches.environment) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch");
+  const since = optionalInput(env, SINCE_VARIABLE).trim();
+  if (since !== "" && !/^[0-9a-f]{7,64}$/.test(since))
+    throw new InputError(SINCE_VARIABLE, since, "is not a commit SHA", `set ${SINCE_VARIABLE} (when running the job) to the commit the environment should return to, as a SHA of at least 7 hex digits, or leave it unset to undo the environment's last promotion`);
+  const mode = requireInput(env, VARIABLES.mode, "mode", "set mode to commit or merge_request");
+  if (mode !== "commit" && mode !== "merge_request") throw new InputError("mode", mode, "must be commit or merge_request", "set mode: commit or mode: merge_request");
+  const httpsUrl = requireInput(env, VARIABLES.repositoryUrl, "repository URL", "the job builds it from CI_SERVER_URL and CI_PROJECT_PATH; run the job in a GitLab pipeline");
+  // Read last: a deploy key is written to disk only for a job that passed its checks.
+  const credential = readBumpCredential(env, mode === "merge_request", { tokenVariable: VARIABLES.tokenVariable, ssh: VARIABLES.ssh });
+  const jobToken = env.CI_JOB_TOKEN || undefined;
+  registerSecret(jobToken);
+  const apiToken = credential.token ? { header: "PRIVATE-TOKEN" as const, token: credential.token } : jobToken ? { header: "JOB-TOKEN" as const, token: jobToken } : undefined;
+  const api = env.CI_API_V4_URL && env.CI_PROJECT_ID && apiToken ? { url: env.CI_API_V4_URL, projectId: env.CI_PROJECT_ID, ...apiToken } : undefined;
+  return {
+    environment,
+    branches,
+    ...(since ? { since } : {}),
+    mode,
+    credential,
+    repositoryUrl: credential.sshUrl ?? httpsUrl,
+    ...(api ? { api } : {}),
+    // Artifact paths are relative to the job's working directory (the project directory on a runner).
+    dotenv: path.resolve(ROLLBACK_DOTENV),
+    author: () => bumpAuthor(env, { token: credential.token }, VARIABLES.author),
+  };
+}
