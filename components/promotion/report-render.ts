@@ -74,8 +74,9 @@ export function parseRecord(markdown: string): PromotionRecord | undefined {
 export function reportLines(report: PromotionReport, commits: number): string[] {
   const range = report.range;
   if (!range) return [`Nothing moves (${report.promotion}): ${text(report.reason ?? "")}. ${code(report.branch)} stays at ${report.previous ? code(shortSha(report.previous)) : "(not created yet)"}.`];
-  const moved = report.previous ? `from ${code(shortSha(report.previous))} to` : "created at";
-  const lines = [`${report.dryRun ? "Dry run, nothing pushed: would move" : "Moved"} ${code(report.branch)} ${moved} ${code(shortSha(report.promoted))} (${report.promotion}): ${reportCounts(range)}.`, "", "## Image changes", ""];
+  const [verb, where] = report.previous ? ["move", `from ${code(shortSha(report.previous))} to`] : ["create", "at"];
+  const done = report.dryRun ? `Dry run, nothing pushed: would ${verb}` : verb === "move" ? "Moved" : "Created";
+  const lines = [`${done} ${code(report.branch)} ${where} ${code(shortSha(report.promoted))} (${report.promotion}): ${reportCounts(range)}.`, "", "## Image changes", ""];
   for (const file of range.images) for (const c of file.changes) lines.push(`- ${code(file.path)} ${code(c.field)}: ${c.from ? code(c.from) : "(none)"} → ${c.to ? code(c.to) : "(none)"}`);
   if (range.images.length === 0) lines.push("- none");
   if (range.imagesNote) lines.push(`- (${text(range.imagesNote)})`);

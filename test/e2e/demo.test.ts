@@ -1,7 +1,9 @@
 /**
  * The whole flow end to end (`npm run demo` runs the same scenario): merge request → review app →
- * merge → build, test, bump and staging in the merge commit's pipeline → no job in the bump
- * commit's pipeline → manual production in the merge commit's pipeline.
+ * merge → build, test, bump, staging and the production preview in the merge commit's pipeline → no
+ * job in the bump commit's pipeline → manual production in the merge commit's pipeline → a second
+ * change the same way → the rollback job's revert on main → its pipeline promotes it: production
+ * returns to the first image.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -41,31 +43,45 @@ describe.skipIf(!tools)("the GitOps flow, end to end", () => {
     expect(processes).toEqual([]);
   }, 120_000);
 
-  it("moves an image from a merge request to production, forward only, leaving no process or temporary file behind", async () => {
+  it("moves an image from a merge request to production, previews and rolls back production, forward only, leaving no process or temporary file behind", async () => {
     const { outcome, left, processes } = await inScratch(() => runDemo());
     if (outcome.status === "rejected") throw outcome.reason;
     const result: DemoResult = outcome.value;
     expect(result.steps.map((s) => s.name)).toEqual([
-      "start the git server, the registry and the Kubernetes API stand-in (127.0.0.1 only)",
+      "start the git server, the registry, and the Kubernetes and GitLab API stand-ins (127.0.0.1 only)",
       expect.stringMatching(/^publish the catalog \d+\.\d+\.\d+ and create the application$/),
       "merge request pipeline on feature/greeting: build → test → review deploy",
       "merge: the review stop job removes the namespace",
-      "default-branch pipeline of the merge commit: build → test → update-manifests (a bump commit) → promote-staging (the bump)",
+      "default-branch pipeline of the merge commit: build → test → update-manifests (a bump commit) → promote-staging (the bump) → preview-production (the report of what production would receive)",
       "the bump commit's pipeline: no job (no build, no bump, no second deployment)",
       "the manual production job of the merge commit's pipeline fast-forwards _gitlab/agents/production to the bump",
+      "a second change, merged: its pipeline builds, bumps and promotes staging; preview-production shows production's image would change",
+      "the manual production job of the second change's pipeline: production gets the second image",
+      "rollback-production (manual): one commit on main reverts what production received in its last promotion",
+      "the rollback commit's pipeline: no build, no bump; promote-staging moves staging to it",
+      "the manual production job of the rollback commit's pipeline: production returns to the first image",
     ]);
-    // Each environment received exactly one commit: the bump, naming the image built for the change.
-    const image = expect.stringMatching(new RegExp(`/group/app@${result.digest}$`));
-    expect(result.deliveries).toEqual([
-      { branch: "_gitlab/agents/staging", commit: result.branches.main, title: expect.stringContaining("[gitops-bump]"), bumpOf: expect.stringMatching(/^[0-9a-f]{40}$/), image, step: result.steps[4]?.name },
-      { branch: "_gitlab/agents/production", commit: result.branches.main, title: expect.stringContaining("[gitops-bump]"), bumpOf: expect.stringMatching(/^[0-9a-f]{40}$/), image, step: result.steps[6]?.name },
-    ]);
+    // Each environment received the first bump, the second bump, then the rollback commit naming the first image again.
+    const first = expect.stringMatching(new RegExp(`/group/app@${result.digest}$`));
+    const second = expect.stringMatching(new RegExp(`/group/app@${result.secondDigest}$`));
+    const sha = expect.stringMatching(/^[0-9a-f]{40}$/);
+    const received = (branch: string, steps: [number, number, number]) => [
+      { branch, commit: sha, title: expect.stringContaining("[gitops-bump]"), bumpOf: sha, image: first, step: result.steps[steps[0]]?.name },
+      { branch, commit: sha, title: expect.stringContaining("[gitops-bump]"), bumpOf: sha, image: second, step: result.steps[steps[1]]?.name },
+      { branch, commit: result.branches.main, title: expect.stringMatching(/^Roll back production to [0-9a-f]{12}: revert 3 commits \[gitops-rollback\]$/), rollbackOf: sha, image: first, step: result.steps[steps[2]]?.name },
+    ];
+    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/staging")).toEqual(received("_gitlab/agents/staging", [4, 7, 10]));
+    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/production")).toEqual(received("_gitlab/agents/production", [6, 8, 11]));
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(result.secondDigest).not.toBe(result.digest);
     expect(result.kustomization).toContain(`digest: ${result.digest}`);
+    // The report before each production promotion: the first creates production, the second changes its image.
+    expect(result.previews[0]).toMatch(/^Dry run, nothing pushed: would create `_gitlab\/agents\/production` at `[0-9a-f]{12}` \(created\): 4 commits, 1 merge request, 0 image changes\.$/m);
+    expect(result.previews[1]).toMatch(new RegExp(`^- \`deploy/base/kustomization.yaml\` \`images\\[.*/group/app\\]\`: \`.*@${result.digest}\` → \`.*@${result.secondDigest}\`$`, "m"));
     expect(result.branches["_gitlab/agents/staging"]).toBe(result.branches.main);
     expect(result.branches["_gitlab/agents/production"]).toBe(result.branches.main);
     expect(result.reviewNamespaces).toEqual([]);
     expect(left).toEqual([]);
     expect(processes).toEqual([]);
-  }, 240_000);
+  }, 480_000);
 });

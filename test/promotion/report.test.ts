@@ -187,7 +187,7 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
     try {
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at.bump12, inputs: { repository_url: project.url }, env: ci });
       expect(run.code, run.output).toBe(0);
-      expect(run.report).toContain("created at `");
+      expect(run.report).toContain(`Created \`${STAGING}\` at \`${at.bump12.slice(0, 12)}\` (created): 4 commits, 1 merge request, 0 image changes.`);
       expect(run.report).toContain("- (the environment branch is created: there is no earlier commit to compare the manifests with)");
       expect(run.outputs).toMatchObject({ GITOPS_PROMOTION: "created", GITOPS_COMMIT_COUNT: "4", GITOPS_MERGE_REQUEST_COUNT: "1", GITOPS_IMAGE_CHANGE_COUNT: "0" });
     } finally {
