@@ -71,7 +71,8 @@ describe.skipIf(!requireTools("git"))("the git commands of a promotion", () => {
     await project.setBranch(PRODUCTION, base);
     const ran = await commands("manual-production", tip, { TIP: tip, BASE: base });
     expect(ran.filter((c) => c.startsWith("merge-base"))).toEqual(["merge-base --is-ancestor BASE TIP"]);
-    expect(ran.filter((c) => /^(log|rev-list) /.test(c))).toEqual([expect.stringMatching(/^log .* TIP \^BASE$/)]);
+    // (`log --no-walk` reads two commits, walking nothing.)
+    expect(ran.filter((c) => /^(log|rev-list) (?!--no-walk)/.test(c))).toEqual([expect.stringMatching(/^log .* TIP \^BASE$/)]);
   });
 
   it("an older pipeline that staging already holds walks once: on main, so in staging at main's tip; up to date", async () => {
