@@ -38,7 +38,7 @@ export default defineComponent(import.meta.url, {
     author_name: { type: "string", description: "The rollback commit's author and committer name. Empty with author_email empty: the token's user (GET /user), else the user who runs the job.", default: "" },
     author_email: { type: "string", description: "The rollback commit's author and committer email, set together with author_name.", default: "" },
     rules: rulesInput(
-      `When the job exists. Default: a manual, optional job in pipelines of the default branch. Guards before these rules keep it out of every pipeline of a bump (as for update-manifests); a pipeline run by hand for the default branch (Build > Pipelines > Run pipeline) always offers it, so it can be run whatever commit the branch's tip is. Run it with ${SINCE_VARIABLE} set (select the job's name, not its play button) to choose the commit to return to.`,
+      `When the job exists. Default: a manual, optional job in pipelines of the default branch. Guards before these rules keep it out of the pipelines of a bump commit and of a bump merge request; a pipeline run by hand for the default branch (Build > Pipelines > Run pipeline) always offers it, so it can be run whatever commit the branch's tip is. Run it with ${SINCE_VARIABLE} set (select the job's name, not its play button) to choose the commit to return to.`,
       [{ if: DEFAULT_BRANCH_ONLY, when: "manual", allow_failure: true }],
     ),
   }),
@@ -66,7 +66,10 @@ export default defineComponent(import.meta.url, {
         // Before the guards: a pipeline someone runs by hand for the default branch is for this job
         // (the branch's tip is usually a bump, whose pipelines the guards keep empty).
         { if: `$CI_PIPELINE_SOURCE == "web" && ${DEFAULT_BRANCH_ONLY}`, when: "manual", allow_failure: true },
-        ...guardedRules([GUARDS.bumpCommit, GUARDS.bumpMessage, GUARDS.bumpMergeRequest], inputs.rules),
+        // No job in a bump's own pipelines (a bump commit, its merge request). The message guard of
+        // the other jobs is left out: a rollback commit lists the bumps it reverts in its message,
+        // and its pipeline, like the merge of a bump merge request, should offer the rollback too.
+        ...guardedRules([GUARDS.bumpCommit, GUARDS.bumpMergeRequest], inputs.rules),
       ],
       // Writers of the default branch queue (update-manifests uses the same group); the push still
       // re-computes the revert when the branch moved meanwhile.
