@@ -32,7 +32,7 @@ export interface RollbackConfig {
   credential: BumpCredential;
   /** The HTTPS clone URL (token) or the SSH clone URL (deploy key). */
   repositoryUrl: string;
-  /** The API, when the job runs in GitLab. */
+  /** The API, when the job runs in GitLab (always in merge_request mode, with the token in `PRIVATE-TOKEN`). */
   api?: RollbackApi;
   dotenv: string;
   /** The rollback commit's author and committer (resolved after the checks: it may ask GitLab). */
@@ -61,6 +61,8 @@ export function readRollbackConfig(env: NodeJS.ProcessEnv): RollbackConfig {
   registerSecret(jobToken);
   const apiToken = credential.token ? { header: "PRIVATE-TOKEN" as const, token: credential.token } : jobToken ? { header: "JOB-TOKEN" as const, token: jobToken } : undefined;
   const api = env.CI_API_V4_URL && env.CI_PROJECT_ID && apiToken ? { url: env.CI_API_V4_URL, projectId: env.CI_PROJECT_ID, ...apiToken } : undefined;
+  // merge_request mode opens the request with the token (readBumpCredential required it).
+  if (mode === "merge_request") for (const name of ["CI_API_V4_URL", "CI_PROJECT_ID"]) requireInput(env, name, name, `run the job in a GitLab pipeline (GitLab sets ${name})`);
   return {
     environment,
     branches,

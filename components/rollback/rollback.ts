@@ -10,7 +10,6 @@
  * blobs of the files both sides changed (revert-tree.ts). Outputs go to `gitops-rollback.env`.
  */
 import { writeDotenv } from "../../runtime/dotenv.ts";
-import { requireInput } from "../../runtime/env.ts";
 import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
@@ -19,7 +18,7 @@ import { fetchTips, openWorkspace, type PromotionWorkspace } from "../promotion/
 import { fetchObjects } from "../promotion/changed-files.ts";
 import { shortSha } from "../promotion/decide.ts";
 import { openMergeRequest } from "../update-manifests/gitlab-merge-requests.ts";
-import { readRollbackConfig, type RollbackConfig } from "./config.ts";
+import { readRollbackConfig, type RollbackApi, type RollbackConfig } from "./config.ts";
 import { lastPromotion } from "./last-promotion.ts";
 import { SINCE_VARIABLE } from "./outputs.ts";
 import { revertTree } from "./revert-tree.ts";
@@ -157,11 +156,11 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
   }
   info(`pushed ${shortSha(commit)} to ${target}`);
   if (config.mode === "commit") return { rollback: "committed", sha: commit, from: range.head, to: range.to, commitCount: commits.length };
-  const env = process.env;
+  const api = config.api as RollbackApi;
   const mr = await openMergeRequest({
-    apiUrl: requireInput(env, "CI_API_V4_URL", "CI_API_V4_URL", "run the job in a GitLab pipeline (GitLab sets CI_API_V4_URL)"),
-    project: requireInput(env, "CI_PROJECT_ID", "CI_PROJECT_ID", "run the job in a GitLab pipeline (GitLab sets CI_PROJECT_ID)"),
-    token: config.credential.token as string,
+    apiUrl: api.url,
+    project: api.projectId,
+    token: api.token,
     sourceBranch: target,
     targetBranch: branches.source,
     title: text.split("\n")[0] as string,
