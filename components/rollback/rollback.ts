@@ -14,7 +14,7 @@ import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../ru
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
 import { ROLLBACK_BRANCH_PREFIX, ROLLBACK_MARKER, ROLLBACK_TRAILERS } from "../../runtime/bump-trailers.ts";
-import { fetchTips, openWorkspace, type PromotionWorkspace } from "../promotion/apply.ts";
+import { disableLazyFetch, fetchTips, openWorkspace, type PromotionWorkspace } from "../promotion/apply.ts";
 import { fetchObjects } from "../promotion/changed-files.ts";
 import { shortSha } from "../promotion/decide.ts";
 import { openMergeRequest } from "../update-manifests/gitlab-merge-requests.ts";
@@ -79,6 +79,15 @@ async function existingRollback(workspace: PromotionWorkspace, range: Range, mai
     if (from === range.head && to === range.to) return sha;
   }
   return undefined;
+}
+
+/** The tip of `branch` on the server when its tree is `tree` (commits only are fetched: a commit names its tree). */
+async function existingBranchCommit(workspace: PromotionWorkspace, branch: string, tree: string): Promise<string | undefined> {
+  const ref = `refs/remotes/origin/${branch}`;
+  await workspace.git.run(["fetch", "--filter=tree:0", "--no-tags", "--quiet", workspace.url, `+refs/heads/${branch}:${ref}`]);
+  await disableLazyFetch(workspace.git, workspace.url);
+  const [tip, tipTree] = (await workspace.git.run(["log", "-1", "--format=%H %T", ref])).split(" ");
+  return tipTree === tree ? tip : undefined;
 }
 
 /** The commit message: marker in the title, the reverted commits, trailers naming the range. */
@@ -149,12 +158,16 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
   const target = config.mode === "commit" ? branches.source : `${ROLLBACK_BRANCH_PREFIX}${config.environment.replace(/[^A-Za-z0-9._-]+/g, "-")}-${range.head.slice(0, 12)}`;
   const args = ["push", "--no-verify", workspace.url, `${commit}:refs/heads/${target}`];
   const pushed = await git.exec(args);
+  let proposed = commit;
   if (pushed.code !== 0) {
     const error = new GitCommandError(args, pushed);
-    if (error.failure === "rejected" && config.mode === "commit") return { rejected: error };
-    throw error;
-  }
-  info(`pushed ${shortSha(commit)} to ${target}`);
+    if (error.failure !== "rejected") throw error;
+    if (config.mode === "commit") return { rejected: error };
+    // A second run finds the branch of the first: the same revert (same tree) is reused.
+    proposed = (await existingBranchCommit(workspace, target, reverted.tree)) ?? "";
+    if (!proposed) throw new RefusedError(`branch ${target} already exists with another revert`, `merge or close its merge request and delete the branch, then run the job again`);
+    info(`branch ${target} already holds this revert (${shortSha(proposed)})`);
+  } else info(`pushed ${shortSha(commit)} to ${target}`);
   if (config.mode === "commit") return { rollback: "committed", sha: commit, from: range.head, to: range.to, commitCount: commits.length };
   const api = config.api as RollbackApi;
   const mr = await openMergeRequest({
@@ -167,7 +180,7 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
     description: text.split("\n").slice(2).join("\n").trim(),
   });
   info(`${mr.created ? "opened" : "found the open"} merge request !${mr.iid}: ${mr.webUrl}`);
-  return { rollback: "merge-request", sha: commit, from: range.head, to: range.to, commitCount: commits.length, mergeRequestUrl: mr.webUrl };
+  return { rollback: "merge-request", sha: proposed, from: range.head, to: range.to, commitCount: commits.length, mergeRequestUrl: mr.webUrl };
 }
 
 async function rollback(config: RollbackConfig): Promise<Outcome> {
