@@ -8,7 +8,7 @@ import { runDemo, timeline } from "./scenario.ts";
 const started = performance.now();
 try {
   const result = await runDemo({ log: (line) => console.log(line) });
-  console.log(`\nTimeline\n${timeline(result.steps, result.deliveries)}`);
+  console.log(`\nTimeline\n${timeline(result.steps, result.deliveries, result.reconciliations)}`);
   console.log(`\nDemo passed in ${((performance.now() - started) / 1000).toFixed(1)} s; nothing is left running.`);
 } catch (error) {
   console.error(`\nDemo failed: ${(error as Error).message}`);

@@ -3,13 +3,16 @@
  * API stand-in, a stand-in for GitLab's record of deployments, this repository's templates
  * published as a catalog at the current version, and an application whose pipelines
  * `gitlab-ci-local` runs — merge request, merge, the merge commit's default-branch pipeline (build,
- * test, bump, staging, and the production preview's report), the bump commit's pipeline (no job),
- * the manual production job; a second change the same way; then the rollback job, which reverts the
- * second change on main, and the rollback commit's pipeline, which promotes it: production returns
- * to the first change's image. After each step the state is read back from the servers and checked,
- * and every commit an environment branch receives is recorded with the image its manifests name:
- * only a change's bump (or the rollback commit) may reach an environment, with the image expected,
- * and every environment branch only moves forward, inside main. Everything started is stopped and
+ * test, bump, staging, and the production preview's report), the manual production job refused
+ * until staging has run the bump for `staging_soak`, the bump commit's pipeline (no job), a deploy
+ * freeze refusing production, then the manual production job; a second change the same way; then
+ * the rollback job, which reverts the second change on main, and the rollback commit's pipeline,
+ * which promotes it through the same jobs (Flux wait, soak gate): production returns to the first
+ * change's image. A simulated Flux (demo/flux.ts) applies what each environment branch receives;
+ * the promotion jobs wait for it. After each step the state is read back from the servers and
+ * checked, and every commit an environment branch receives is recorded with the image its
+ * manifests name: only a change's bump (or the rollback commit) may reach an environment, with the
+ * image expected, and every environment branch only moves forward, inside main. Everything started is stopped and
  * every temporary directory removed, also when a step fails.
  */
 import { execFile } from "node:child_process";
@@ -23,6 +26,7 @@ import { startGitServer, type GitServer } from "../test/support/git-server.ts";
 import { startDeploymentsApi, type DeploymentsApi } from "../test/support/gitlab-deployments.ts";
 import { createProject, gitlabCiLocal, publishCatalog, type PipelineRun, type Project } from "../test/support/gitlab-ci-local.ts";
 import { startKubeApi, type KubeApi } from "../test/support/kube-api.ts";
+import { startSimulatedFlux, type FluxEvent, type SimulatedFlux } from "./flux.ts";
 import { startRegistry, type TestRegistry } from "../test/support/registry.ts";
 import { ROOT } from "../test/support/templates.ts";
 
@@ -70,6 +74,8 @@ export interface DemoResult {
   kustomization: string;
   /** Review namespaces left in the cluster at the end (none once stopped). */
   reviewNamespaces: string[];
+  /** Every commit the simulated Flux applied, with the step it happened in. */
+  reconciliations: Array<FluxEvent & { step: string }>;
 }
 
 /** Raised when an observed state is not what the flow promises. */
@@ -87,6 +93,11 @@ const TOKENS = { developer: "demo-developer-token-0001", staging: "demo-staging-
 /** The GitLab project id the API stand-in answers for. */
 const PROJECT_ID = "7";
 const REGISTRY_AUTH = { username: "demo-ci", password: "demo-registry-password-0005" };
+/** The agents of the staging and production clusters (one stand-in serves both) and their Flux Kustomizations. */
+const AGENTS = { staging: "group/agents:staging", production: "group/agents:production" };
+const FLUX = { staging: "flux-system/app-staging", production: "flux-system/app-production" };
+/** How long staging must run a commit before production may receive it: short, so the demo waits it out. */
+const STAGING_SOAK_S = 30;
 
 /** Copies the demo application into `dir`, filling in the image name. */
 function appFiles(imageName: string): Record<string, string> {
@@ -129,7 +140,16 @@ include:
       manifests: deploy/base/kustomization.yaml
       image_name: ${options.imageName}
   - component: ${component("promote-staging")}
+    inputs:
+      verify_agent: ${AGENTS.staging}
+      flux_resource: ${FLUX.staging}
   - component: ${component("manual-production")}
+    inputs:
+      verify_agent: ${AGENTS.production}
+      flux_resource: ${FLUX.production}
+      staging_agent: ${AGENTS.staging}
+      staging_flux_resource: ${FLUX.staging}
+      staging_soak: ${STAGING_SOAK_S}s
   - component: ${component("preview-production")}
   - component: ${component("rollback")}
 `;
@@ -163,14 +183,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let kube: KubeApi | undefined;
   let api: DeploymentsApi | undefined;
   let project: Project | undefined;
+  let flux: SimulatedFlux | undefined;
 
   const deliveries: Delivery[] = [];
+  const reconciliations: DemoResult["reconciliations"] = [];
   const step = async (name: string, body: () => Promise<string[]>) => {
     const start = performance.now();
     log(`▶ ${name}`);
     const state = await body();
     const ms = performance.now() - start;
     if (server) deliveries.push(...(await newDeliveries(server, deliveries, name)));
+    if (flux) reconciliations.push(...flux.applied.slice(reconciliations.length).map((event) => ({ ...event, step: name })));
     steps.push({ name, ms, state });
     for (const line of state) log(`  ${line}`);
     log(`  (${(ms / 1000).toFixed(1)} s)`);
@@ -189,7 +212,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       server = await startGitServer();
       registry = await startRegistry({ auth: REGISTRY_AUTH });
       kube = await startKubeApi();
-      kube.writeKubeconfig(kubeconfig, agent);
+      kube.writeKubeconfig(kubeconfig, [agent, AGENTS.staging, AGENTS.production]);
       // GitLab's record of deployments and job artifacts, which the rollback job reads.
       api = await startDeploymentsApi({ projectId: PROJECT_ID, tokens: [TOKENS.manifests, TOKENS.job] });
       return [`git ${server.url}`, `registry ${registry.host}`, `kubernetes ${kube.url}`, `GitLab API ${api.apiUrl}`];
@@ -222,6 +245,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       files[".gitlab-ci.yml"] = pipeline(catalogComponent, { imageName, baseImage, agent });
       project = await createProject({ files, projectPath: APP, message: "initial application" });
       cleanups.push(() => project?.remove());
+      flux = startSimulatedFlux(git, APP, cluster, [
+        { environment: "staging", branch: ENVIRONMENT_BRANCHES[0], resource: FLUX.staging },
+        { environment: "production", branch: ENVIRONMENT_BRANCHES[1], resource: FLUX.production },
+      ]);
+      cleanups.push(() => flux?.stop());
       await pushAs(project, git, "main");
       const storage = temporaryStorage();
       cleanups.push(() => storage.remove());
@@ -312,10 +340,33 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       check(bump && bump !== merge, "update-manifests pushed no commit to main");
       check((await manifestsImage(git, bump)) === `${imageName}@${digest}`, `the manifests on main do not point at ${digest}`);
       check(git.branch(APP, "_gitlab/agents/staging") === bump, "staging is not at the bump commit");
+      check(appliedBy(flux, "staging", bump), "the simulated Flux did not apply the bump to staging");
+      check(result.stdout.includes(`staging runs ${bump.slice(0, 12)}: Flux Kustomization ${FLUX.staging} applied`), `promote-staging did not wait for Flux:\n${tail(result)}`);
       const summary = preview();
       check(previews[0]?.includes(`would create \`_gitlab/agents/production\` at \`${bump.slice(0, 12)}\``), `the production preview does not say production would be created at the bump ${short(bump)}`);
       await assertEnvironmentsOnMain(git);
-      return [`jobs passed: ${jobs.passed.join(", ")}`, `registry ${APP}:${short(merge)} → ${digest}`, `main at ${short(bump)}: "${await title(git, bump)}"`, ...summary, ...environmentState(git)];
+      return [
+        `jobs passed: ${jobs.passed.join(", ")}`,
+        `registry ${APP}:${short(merge)} → ${digest}`,
+        `main at ${short(bump)}: "${await title(git, bump)}"`,
+        ...summary,
+        ...environmentState(git),
+        `Flux (simulated) applied ${short(bump)} to staging; promote-staging ended (GitLab's deployment green) only then`,
+      ];
+    });
+
+    const productionJob = async (variables: Record<string, string> = {}) => {
+      // The pipeline the user watched: its production job promotes the same bump.
+      await app.git("reset", "-q", "--hard", merge);
+      return run(["promote-production"], { ...commitVariables(await app.git("log", "-1", "--format=%B")), ...variables });
+    };
+
+    await step(`the manual production job, played at once: refused, staging has not run the bump for staging_soak (${STAGING_SOAK_S} s)`, async () => {
+      const result = await productionJob();
+      const refusal = /staging has run \S+ \(or later\) since \S+, for [^;]+; staging_soak is \S+: [^.]+ left/.exec(result.stdout)?.[0];
+      check(refusal !== undefined, `promote-production was not refused for the soak:\n${tail(result)}`);
+      check(git.branch(APP, "_gitlab/agents/production") === undefined, "production moved before staging soaked");
+      return [refusal, ...environmentState(git)];
     });
 
     await step("the bump commit's pipeline: no job (no build, no bump, no second deployment)", async () => {
@@ -327,15 +378,32 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return ["jobs: none", ...environmentState(git)];
     });
 
+    await step("a deploy freeze (GitLab sets CI_DEPLOY_FREEZE): the production job refuses and says so", async () => {
+      const result = await productionJob({ CI_DEPLOY_FREEZE: "true" });
+      check(result.stdout.includes("GitLab reports a deploy freeze (CI_DEPLOY_FREEZE): production is not promoted during a freeze"), `promote-production did not refuse the freeze:\n${tail(result)}`);
+      check(git.branch(APP, "_gitlab/agents/production") === undefined, "production moved during a deploy freeze");
+      return ["production refused: deploy freeze", ...environmentState(git)];
+    });
+
+    /** Waits until staging has run `commit` for staging_soak (the production gate's condition); says how long. */
+    const soak = async (commit: string) => {
+      const since = soakStart(flux as SimulatedFlux, commit);
+      const remaining = since + STAGING_SOAK_S * 1000 + 1000 - Date.now();
+      if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
+      return `staging first ran ${short(commit)} at ${new Date(since).toISOString()}; waited ${Math.max(0, remaining / 1000).toFixed(1)} s more for staging_soak`;
+    };
+
+    await step(`staging runs the bump for staging_soak (${STAGING_SOAK_S} s, counted from Flux's status.history)`, async () => [await soak(bump)]);
+
     await step("the manual production job of the merge commit's pipeline fast-forwards _gitlab/agents/production to the bump", async () => {
-      // Back to the pipeline the user watched: its production job promotes the same bump.
-      await app.git("reset", "-q", "--hard", merge);
-      const result = await run(["promote-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
+      const result = await productionJob();
       check(result.code === 0, `promote-production failed:\n${tail(result)}`);
+      check(result.stdout.includes("Production gate passed:"), `promote-production did not check staging:\n${tail(result)}`);
       check(git.branch(APP, "_gitlab/agents/production") === bump, "production is not at the bump commit");
+      check(appliedBy(flux, "production", bump) && result.stdout.includes(`production runs ${bump.slice(0, 12)}`), `promote-production did not wait for Flux:\n${tail(result)}`);
       recordProductionDeployment(merge);
       await assertEnvironmentsOnMain(git);
-      return [...environmentState(git), "every environment branch holds only commits that are on main"];
+      return [...environmentState(git), `Flux (simulated) applied ${short(bump)} to production; the job ended only then`, "every environment branch holds only commits that are on main"];
     });
 
     let secondDigest = "";
@@ -357,19 +425,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       check(secondDigest.startsWith("sha256:") && secondDigest !== digest, "the registry has no new image for the second change");
       secondBump = git.branch(APP, "main") ?? "";
       check(git.branch(APP, "_gitlab/agents/staging") === secondBump && secondBump !== secondMerge, "staging is not at the second change's bump");
+      check(appliedBy(flux, "staging", secondBump), "the simulated Flux did not apply the second bump to staging");
       const summary = preview();
       check(previews[1]?.includes(`\`${imageName}@${digest}\` → \`${imageName}@${secondDigest}\``), "the production preview does not show production's image changing to the second change's");
       check(previews[1]?.includes(`[${APP}!8]`), "the production preview does not name merge request !8");
       return [`jobs passed: ${jobs.passed.join(", ")}`, `registry ${APP}:${short(secondMerge)} → ${secondDigest}`, ...summary, ...environmentState(git)];
     });
 
-    await step("the manual production job of the second change's pipeline: production gets the second image", async () => {
+    await step("the manual production job of the second change's pipeline, once staging ran it for staging_soak: production gets the second image", async () => {
+      const soaked = await soak(secondBump);
       await app.git("reset", "-q", "--hard", secondMerge);
       const result = await run(["promote-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
       check(result.code === 0, `promote-production failed:\n${tail(result)}`);
       check(git.branch(APP, "_gitlab/agents/production") === secondBump, "production is not at the second change's bump");
+      check(appliedBy(flux, "production", secondBump), "the simulated Flux did not apply the second bump to production");
       recordProductionDeployment(secondMerge);
-      return environmentState(git);
+      return [soaked, ...environmentState(git)];
     });
 
     let rollback = "";
@@ -394,16 +465,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const jobs = jobResults(result);
       check(result.code === 0 && jobs.failed.length === 0 && jobs.passed.includes("promote-staging"), `the rollback commit's pipeline failed:\n${tail(result)}`);
       check(git.branch(APP, "_gitlab/agents/staging") === rollback, "staging is not at the rollback commit");
-      return [`jobs passed: ${jobs.passed.join(", ")}`, ...environmentState(git)];
+      check(appliedBy(flux, "staging", rollback), "the simulated Flux did not apply the rollback commit to staging");
+      return [`jobs passed: ${jobs.passed.join(", ")}`, ...environmentState(git), `Flux (simulated) applied ${short(rollback)} to staging; promote-staging waited for it as for any change`];
     });
 
-    await step("the manual production job of the rollback commit's pipeline: production returns to the first image", async () => {
+    await step("the manual production job of the rollback commit's pipeline, once staging ran it for staging_soak: production returns to the first image", async () => {
+      const soaked = await soak(rollback);
       const result = await run(["promote-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
       check(result.code === 0, `promote-production failed:\n${tail(result)}`);
+      check(result.stdout.includes("Production gate passed:"), `promote-production did not check staging:\n${tail(result)}`);
       check(git.branch(APP, "_gitlab/agents/production") === rollback, "production is not at the rollback commit");
+      check(appliedBy(flux, "production", rollback), "the simulated Flux did not apply the rollback commit to production");
       recordProductionDeployment(rollback);
       await assertEnvironmentsOnMain(git);
-      return [...environmentState(git), "every environment branch holds only commits that are on main"];
+      return [soaked, ...environmentState(git), `Flux (simulated) applied ${short(rollback)} to production`, "every environment branch holds only commits that are on main"];
     });
 
     // Each environment received each change's bump, naming the image built for that change, then the rollback commit naming the first image again.
@@ -436,6 +511,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       previews,
       kustomization,
       reviewNamespaces: cluster.list("namespaces").map((n) => n.metadata.name).filter((n) => n.startsWith("review-")),
+      reconciliations,
     };
   } finally {
     for (const cleanup of cleanups.reverse()) {
@@ -447,6 +523,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     }
     await Promise.allSettled([server?.close(), registry?.stop(), kube?.close(), api?.close()]);
   }
+}
+
+/** Did the simulated Flux apply `commit` to `environment`? */
+function appliedBy(flux: SimulatedFlux | undefined, environment: string, commit: string): boolean {
+  return flux?.applied.some((e) => e.environment === environment && e.commit === commit) ?? false;
+}
+
+/** When staging first ran `commit` successfully, from its Kustomization's status.history (what the production gate reads). */
+function soakStart(flux: SimulatedFlux, commit: string): number {
+  const history = (flux.kustomization("staging").object().status as { history?: Array<{ firstReconciled: string; metadata: { revision: string } }> }).history ?? [];
+  const entry = history.find((e) => e.metadata.revision.endsWith(`@sha1:${commit}`));
+  check(entry, `staging's Flux history has no entry for ${short(commit)}`);
+  return Date.parse(entry.firstReconciled);
 }
 
 function short(sha: string | undefined): string {
@@ -536,14 +625,15 @@ async function assertEnvironmentsOnMain(server: GitServer): Promise<void> {
   }
 }
 
-/** A compact timeline of the steps, then which commit each environment received and which image its manifests name. */
-export function timeline(steps: DemoStep[], deliveries: readonly Delivery[] = []): string {
+/** A compact timeline of the steps, then which commit each environment received, which image its manifests name, and when Flux applied it. */
+export function timeline(steps: DemoStep[], deliveries: readonly Delivery[] = [], reconciliations: DemoResult["reconciliations"] = []): string {
   const total = steps.reduce((sum, s) => sum + s.ms, 0);
   const lines = steps.map((s) => {
     const moved = deliveries
       .filter((d) => d.step === s.name)
       .map((d) => `\n          → ${d.branch} received ${short(d.commit)} (${d.bumpOf ? `the bump for ${short(d.bumpOf)}` : d.rollbackOf ? `the rollback of ${short(d.rollbackOf)}` : `"${d.title}"`}), whose manifests name ${d.image}`);
-    return `${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name}${moved.join("")}`;
+    const applied = reconciliations.filter((r) => r.step === s.name).map((r) => `\n          → Flux (simulated) applied ${short(r.commit)} to ${r.environment}; the promotion job waited for it`);
+    return `${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name}${moved.join("")}${applied.join("")}`;
   });
   return [...lines, `${(total / 1000).toFixed(1).padStart(6)} s  total`].join("\n");
 }

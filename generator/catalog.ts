@@ -8,6 +8,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ComponentModule } from "./component.ts";
 import type { Catalog, CatalogConfig } from "./config.ts";
+import { EDITOR_SCHEMA_FILE, editorSchema } from "./editor-schema.ts";
+import { parseConfig } from "./parse-config.ts";
 import { GenerationFailed, type Problem } from "./problems.ts";
 import { updateReadme } from "./readme.ts";
 import { pipelineProblems, renderPipeline, type PipelineModule, type RenderedPipeline } from "./pipeline.ts";
@@ -43,11 +45,17 @@ export function readVersion(root: string): string {
   return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string }).version;
 }
 
-/** Loads `<root>/gitops.config.ts`. */
+/** Loads `<root>/gitops.config.ts` and checks it (generator/parse-config.ts); throws {@link GenerationFailed} with every problem. */
 export async function loadConfig(root: string): Promise<CatalogConfig> {
   const file = path.join(root, "gitops.config.ts");
-  if (!existsSync(file)) throw new Error(`no gitops.config.ts in ${root}: create it with defineConfig({...}) (see the repository's own)`);
-  return ((await import(pathToFileURL(file).href)) as { default: CatalogConfig }).default;
+  if (!existsSync(file)) throw new GenerationFailed([{ path: ["gitops.config.ts"], message: `does not exist in ${root}`, fix: "create it with export default defineConfig({...}) (see the repository's own)" }]);
+  return checkedConfig(((await import(pathToFileURL(file).href)) as { default: unknown }).default);
+}
+
+function checkedConfig(raw: unknown): CatalogConfig {
+  const { config, problems } = parseConfig(raw);
+  if (!config) throw new GenerationFailed(problems);
+  return config;
 }
 
 /** The component modules under `<root>/components/<name>/component.ts`, in name order. */
@@ -63,7 +71,7 @@ export async function loadComponentModules(root: string): Promise<ComponentModul
 /** Renders and validates the catalog; throws {@link GenerationFailed} with every problem found. */
 export async function generateCatalog(options: GenerateOptions): Promise<GeneratedCatalog> {
   const { root } = options;
-  const catalog: Catalog = { version: options.version ?? readVersion(root), config: options.config ?? (await loadConfig(root)) };
+  const catalog: Catalog = { version: options.version ?? readVersion(root), config: options.config ? checkedConfig(options.config) : await loadConfig(root) };
   const all = await loadComponentModules(root);
   const unknown = (options.only ?? []).filter((name) => !all.some((m) => m.name === name));
   if (unknown.length > 0) throw new GenerationFailed([{ path: ["catalog"], message: `no component named ${unknown.join(", ")}`, fix: `choose from ${all.map((m) => m.name).join(", ")}` }]);
@@ -86,6 +94,9 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   const files = new Map<string, string>();
   for (const t of templates) files.set(t.file, t.text);
   if (pipeline) files.set(pipeline.file, pipeline.text);
+  // Like the README, the editor schema is kept where the catalog has a place for it.
+  if (!options.only && existsSync(path.join(root, path.dirname(EDITOR_SCHEMA_FILE))))
+    files.set(EDITOR_SCHEMA_FILE, editorSchema(templates.map((t) => ({ name: t.component.name, text: t.text })), catalog));
   const readmePath = path.join(root, "README.md");
   if (existsSync(readmePath) && !options.only) files.set("README.md", updateSizeTable(updateReadme(readFileSync(readmePath, "utf8"), templates, catalog), templates));
   return { templates, files };

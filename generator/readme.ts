@@ -4,6 +4,7 @@
  */
 import type { Catalog } from "./config.ts";
 import { inputType } from "./inputs.ts";
+import { componentSpecFromTemplate } from "./template-spec.ts";
 import type { RenderedTemplate } from "./template.ts";
 
 export const BEGIN = "<!-- BEGIN GENERATED COMPONENTS: `npm run generate` writes this part; do not edit by hand -->";
@@ -17,9 +18,24 @@ function code(value: unknown): string {
   if (value === undefined) return "*(required)*";
   const text = typeof value === "string" ? value : JSON.stringify(value);
   if (text === "") return "`\"\"`";
-  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  // Inside a code span backslashes are literal; only the table's pipe needs escaping.
-  return `\`${shown.replace(/\|/g, "\\|").replace(/\n+/g, " ").replace(/`/g, "'")}\``;
+  // Whole, never cut: a default rule or list is only useful complete. Inside a code span
+  // backslashes are literal; only the table's pipe needs escaping.
+  return `\`${text.replace(/\|/g, "\\|").replace(/\n+/g, " ").replace(/`/g, "'")}\``;
+}
+
+/**
+ * The guards a component renders before its `rules` input (components/common.ts guardedRules),
+ * read from the template: the `when: never` rules in front of `$[[ inputs.rules ]]`, once each.
+ */
+export function guardsOf(template: RenderedTemplate): string[] {
+  const guards = new Set<string>();
+  for (const job of Object.values(componentSpecFromTemplate(template.component.name, template.text).jobs)) {
+    const rules = (job as { rules?: unknown } | null)?.rules;
+    if (!Array.isArray(rules)) continue;
+    const input = rules.findIndex((rule) => typeof rule === "string" && /^\$\[\[\s*inputs\.rules\s*\]\]$/.test(rule));
+    for (const rule of rules.slice(0, Math.max(input, 0))) if ((rule as { when?: unknown }).when === "never") guards.add(String((rule as { if?: unknown }).if));
+  }
+  return [...guards];
 }
 
 /** The generated Markdown: a component table, then one inputs table per component. */
@@ -37,7 +53,9 @@ export function componentTables(templates: RenderedTemplate[], catalog: Catalog)
     for (const [name, spec] of Object.entries(t.component.inputs)) {
       const options = spec.options ? ` One of: ${(spec.options as readonly unknown[]).map((o) => code(o)).join(", ")}.` : "";
       const regex = spec.regex ? ` Must match \`${cell(spec.regex)}\`.` : "";
-      lines.push(`| \`${name}\` | ${inputType(spec)} | ${code(spec.default)} | ${cell(spec.description)}${options}${regex} |`);
+      const guards = name === "rules" ? guardsOf(t) : [];
+      const guarded = guards.length ? ` Guards (\`when: never\`, always before these rules): ${guards.map((g) => code(`if: ${g}`)).join(", ")}.` : "";
+      lines.push(`| \`${name}\` | ${inputType(spec)} | ${code(spec.default)} | ${cell(spec.description)}${options}${regex}${guarded} |`);
     }
   }
   return lines.join("\n");

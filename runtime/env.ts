@@ -33,11 +33,12 @@ export function booleanInput(env: Env, variable: string, input: string, fallback
 }
 
 /**
- * A secret read from the CI/CD variable whose *name* an input holds (`token_variable`). The value
- * is registered for redaction before anything else can print it.
+ * A secret read from the CI/CD variable whose *name* an input holds (`token_variable`,
+ * `ssh_key_variable`). The value is registered for redaction before anything else can print it.
+ * `holding` says what the variable must be, for the fix.
  */
-export function secretFromVariable(env: Env, variableNameVariable: string, input: string): { name: string; value: string } {
-  const name = requireInput(env, variableNameVariable, input, `set ${input} to the name of the CI/CD variable that holds the token`);
+export function secretFromVariable(env: Env, variableNameVariable: string, input: string, holding = "a protected, masked variable holding the project access token"): { name: string; value: string } {
+  const name = requireInput(env, variableNameVariable, input, `set ${input} to the name of the CI/CD variable that holds the secret`);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError(input, name, "is not a CI/CD variable name", `set ${input} to a name such as GITOPS_STAGING_TOKEN (letters, digits, _)`);
   const value = env[name];
   registerSecret(value);
@@ -46,7 +47,7 @@ export function secretFromVariable(env: Env, variableNameVariable: string, input
       input,
       name,
       `the CI/CD variable ${name} is missing or empty`,
-      `create ${name} under Settings > CI/CD > Variables as a protected, masked variable holding the project access token. Protected variables exist only in pipelines of protected branches and tags, so also check that this pipeline's ref is protected`,
+      `create ${name} under Settings > CI/CD > Variables as ${holding}. Protected variables exist only in pipelines of protected branches and tags, so also check that this pipeline's ref is protected`,
     );
   return { name, value };
 }

@@ -15,6 +15,8 @@ export const EXIT_CODES = {
   exhausted: 4,
   /** Infrastructure: server down, authentication failed, tool missing. */
   infrastructure: 5,
+  /** The change reached the environment branch, but the cluster reports it failed (Flux's reason in the message). */
+  deployFailed: 6,
 } as const;
 
 /** A failure with a message, the fix, and an exit code. */

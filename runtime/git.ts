@@ -3,9 +3,10 @@
  * environment variable of the child process: never a URL, `.git/config`, argv or a trace line. A
  * deploy key reaches ssh through GIT_SSH_COMMAND (runtime/ssh-credential.ts).
  */
-import { EXIT_CODES, InfrastructureError, JobError } from "./errors.ts";
+import { EXIT_CODES, InputError, JobError } from "./errors.ts";
 import { describeFailure, run, type CommandResult } from "./exec.ts";
 import { registerSecret } from "./log.ts";
+import { remoteFailure, type RemoteFailureKind, type RemoteParty } from "./remote-failure.ts";
 
 /** The environment variable the credential helper reads; set only on git's own process. */
 const PASSWORD_VARIABLE = "GITOPS_GIT_PASSWORD";
@@ -23,17 +24,48 @@ export interface GitOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Why a remote operation failed, as far as git's words tell. */
-export type RemoteFailure = "auth" | "host-key" | "unreachable" | "rejected" | "missing-ref" | "other";
+/**
+ * Why a git command failed, as far as git's and the server's words tell (wording differs across
+ * servers and versions, so this is only for messages): a remote failure class
+ * (runtime/remote-failure.ts), a lost push race (`rejected`) or a branch the server lacks.
+ */
+export type GitFailure = RemoteFailureKind | "rejected" | "missing-ref";
 
-/** Classifies git's stderr (wording differs across servers and versions, so this is only for messages). */
-export function classifyRemoteFailure(stderr: string): RemoteFailure {
-  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No [A-Z0-9-]+ host key is known/i.test(stderr)) return "host-key";
-  if (/Authentication failed|could not read (Username|Password)|HTTP Basic: Access denied|The requested URL returned error: 40[13]|terminal prompts disabled|Permission denied \(publickey/i.test(stderr)) return "auth";
-  if (/Could not resolve host|Failed to connect|Connection refused|Couldn't connect|Connection timed out|Empty reply from server|The requested URL returned error: 5\d\d/i.test(stderr)) return "unreachable";
+/** Classifies git's stderr; GitLab's refusals are matched by their words (runtime/remote-failure.ts cites them). */
+export function classifyGitFailure(stderr: string): GitFailure {
+  if (/Host key verification failed/i.test(stderr)) return "host-key";
+  // A refused force push means the branch moved under the push (a race), not a missing right.
+  if (/not allowed to force push/i.test(stderr)) return "rejected";
+  if (/not allowed to push code to protected branch|only delete protected branches|protected branch hook declined/i.test(stderr)) return "protected-branch";
+  if (/not allowed to (push|download|upload) code|deploy key does not have write access|returned error: 403|insufficient_scope/i.test(stderr)) return "permission";
+  if (/Authentication failed|could not read (Username|Password)|HTTP Basic: Access denied|returned error: 401|terminal prompts disabled|Permission denied \(publickey/i.test(stderr)) return "authentication";
+  if (/repository '[^']*' not found|could not be found|does not appear to be a git repository|returned error: 404/i.test(stderr)) return "not-found";
+  if (/Could not resolve host|Failed to connect|Connection refused|Couldn't connect|Connection timed out|Empty reply from server|returned error: 5\d\d/i.test(stderr)) return "unreachable";
+  if (/SSL certificate problem|server certificate verification failed/i.test(stderr)) return "tls";
   if (/\[rejected\]|\[remote rejected\]|failed to push some refs|cannot lock ref|stale info|fetch first|non-fast-forward/i.test(stderr)) return "rejected";
   if (/couldn't find remote ref|no such ref/i.test(stderr)) return "missing-ref";
   return "other";
+}
+
+/**
+ * `url` as a clone URL over `transport`: HTTP(S), or SSH (`ssh://…` or `user@host:path`). No
+ * password in it (it would land in .git/config and in traces: tokens come from a variable, keys
+ * from ssh), and nothing git could read as an option (`--upload-pack=…`, `-oProxyCommand=…`).
+ */
+export function checkRepositoryUrl(url: string, input: string, transport: "https" | "ssh"): string {
+  const ssh = transport === "ssh";
+  if (ssh && /^[A-Za-z0-9_][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[^/\s-]\S*$/.test(url)) return url;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && (parsed.password || (!ssh && parsed.username)))
+    throw new InputError(input, "(withheld: it contains credentials)", "holds credentials", `remove them from ${input}; the credential comes from its own variable`);
+  if (!parsed || !(ssh ? ["ssh:"] : ["https:", "http:"]).includes(parsed.protocol) || !/^[a-z0-9[]/i.test(parsed.hostname) || parsed.pathname.length <= 1)
+    throw new InputError(input, url, `is not an ${ssh ? "SSH" : "HTTP(S)"} URL`, `set ${input} to the project's ${ssh ? "SSH" : "HTTPS"} clone URL, such as ${ssh ? "ssh://git@" : "https://"}gitlab.example.com/group/project.git`);
+  return url;
 }
 
 /** A git repository directory and the way to reach its remote. */
@@ -105,39 +137,22 @@ export class Git {
   }
 }
 
-/** A git command that failed; `failure` says how, as far as git's words tell. */
+/** A git command that failed; `failure` says how, as far as git's words tell. Jobs map remote failures to their inputs with runtime/remote-failure.ts. */
 export class GitCommandError extends JobError {
-  readonly failure: RemoteFailure;
+  readonly failure: GitFailure;
   constructor(
     readonly args: readonly string[],
     readonly result: CommandResult,
   ) {
-    const failure = classifyRemoteFailure(result.stderr);
-    super(describeFailure("git", args, result), GitCommandError.fixFor(failure), failure === "auth" || failure === "unreachable" || failure === "host-key" ? EXIT_CODES.infrastructure : EXIT_CODES.usage);
+    const failure = classifyGitFailure(result.stderr);
+    super(describeFailure("git", args, result), "read git's message above", EXIT_CODES.usage);
     this.failure = failure;
     this.name = "GitCommandError";
   }
 
-  private static fixFor(failure: RemoteFailure): string {
-    switch (failure) {
-      case "auth":
-        return "the credential was refused: check that the variable holds a valid project access token with write_repository scope (or a deploy key with write access), allowed to push to this branch";
-      case "host-key":
-        return "the server's SSH host key is not one of ssh_known_hosts: check ssh_known_hosts against the fingerprints your GitLab instance publishes (Help > SSH host keys fingerprints)";
-      case "unreachable":
-        return "the git server could not be reached: check repository_url and that the server is up, then retry the job";
-      case "rejected":
-        return "the server refused the push: check the branch protection and that only this token may push";
-      case "missing-ref":
-        return "a branch this job needs does not exist on the server";
-      default:
-        return "read git's message above";
-    }
+  /** This failure in the user's terms (remote-failure.ts); a lost race or a missing branch stays as it is. */
+  inTermsOf(party: RemoteParty): JobError {
+    if (this.failure === "rejected" || this.failure === "missing-ref") return this;
+    return remoteFailure(this.failure, this.message, party);
   }
-}
-
-/** Throws an {@link InfrastructureError} for unreachable/auth failures, else rethrows. */
-export function asInfrastructure(error: unknown): never {
-  if (error instanceof GitCommandError && (error.failure === "auth" || error.failure === "unreachable" || error.failure === "host-key")) throw new InfrastructureError(error.message, error.fix);
-  throw error;
 }

@@ -6,50 +6,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { InfrastructureError, InputError, JobError } from "./errors.ts";
+import { JobError } from "./errors.ts";
+import { remoteFailure, type RemoteFailureKind } from "./remote-failure.ts";
+import type { ImageName } from "./image-reference.ts";
 import { run, type CommandResult } from "./exec.ts";
 import { redact, registerSecret } from "./log.ts";
 import { isNamespaceRefused, namespaceRefusedError } from "./buildah-privileges.ts";
 
-/** An image repository split into the registry host and the path on it. */
-export interface ImageName {
-  /** `registry.gitlab.com`, `127.0.0.1:5000` */
-  registry: string;
-  /** `group/project` */
-  repository: string;
-  /** `registry/repository`, as written by the user (no tag, no digest). */
-  name: string;
-}
-
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-
-/** Parses an image repository name (`host[:port]/path`) without tag or digest; `input` names it in errors. */
-export function parseImageName(value: string, input: string): ImageName {
-  const fix = `set ${input} to a repository without tag or digest, such as registry.example.com/group/app (the default is $CI_REGISTRY_IMAGE, which GitLab sets when the project's container registry is enabled)`;
-  if (value === "") throw new InputError(input, value, "is empty", fix);
-  if (value.includes("@")) throw new InputError(input, value, "carries a digest", fix);
-  const parts = value.split("/");
-  const first = parts[0] ?? "";
-  const hasHost = parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
-  const registry = hasHost ? first : "docker.io";
-  const repoParts = hasHost ? parts.slice(1) : parts;
-  const last = repoParts[repoParts.length - 1] ?? "";
-  if (last.includes(":")) throw new InputError(input, value, "carries a tag", `${fix}; put tags in the tags input`);
-  if (hasHost && !/^[A-Za-z0-9.-]+(?::\d+)?$/.test(registry)) throw new InputError(input, value, `has an invalid registry host "${registry}"`, fix);
-  const bad = repoParts.find((p) => !PATH_COMPONENT.test(p));
-  if (bad !== undefined) throw new InputError(input, value, `has an invalid path component "${bad}" (lowercase letters, digits and . _ - only)`, fix);
-  return { registry, repository: repoParts.join("/"), name: value };
-}
-
-/** How a registry operation failed, as far as the tools' words tell. */
-export type RegistryFailure = "auth" | "unreachable" | "tls" | "missing" | "other";
-
-/** Classifies buildah/skopeo stderr (for messages only: wording varies across versions). */
-export function classifyRegistryFailure(stderr: string): RegistryFailure {
+/** Classifies buildah/skopeo stderr (for messages only: wording varies across versions; distribution answers 401 "unauthorized" and 403 "denied"). */
+export function classifyRegistryFailure(stderr: string): RemoteFailureKind {
   if (/server gave HTTP response to HTTPS client|x509:|certificate|tls: /i.test(stderr)) return "tls";
-  if (/unauthorized|authentication required|invalid username\/password|denied|status 401|status 403/i.test(stderr)) return "auth";
+  if (/unauthorized|authentication required|invalid username\/password|status 401/i.test(stderr)) return "authentication";
+  if (/denied|forbidden|status 403/i.test(stderr)) return "permission";
   if (/connection refused|no such host|dial tcp|i\/o timeout|network is unreachable|connection reset|EOF$|status 50\d/im.test(stderr)) return "unreachable";
-  if (/manifest unknown|name unknown|not found|status 404/i.test(stderr)) return "missing";
+  if (/manifest unknown|name unknown|not found|status 404/i.test(stderr)) return "not-found";
   return "other";
 }
 
@@ -79,6 +49,8 @@ export interface RemoteImage {
 
 /** A registry session: a private auth file, the TLS setting, and error messages that name the registry. */
 export class RegistrySession {
+  /** The variables the login's credentials came from (named in errors). */
+  private credentialVariables?: Pick<RegistryCredentials, "userVariable" | "passwordVariable">;
   private readonly dir = mkdtempSync(path.join(tmpdir(), "gitops-registry-"));
   /** The auth file buildah and skopeo share (`--authfile`). */
   readonly authFile = path.join(this.dir, "auth.json");
@@ -103,9 +75,10 @@ export class RegistrySession {
   /** Logs in to the image's registry; the password goes on stdin, never argv. */
   async login(credentials: RegistryCredentials): Promise<void> {
     registerSecret(credentials.password);
+    this.credentialVariables = credentials;
     const args = ["login", ...this.flags, "--username", credentials.username, "--password-stdin", this.image.registry];
     const result = await run("buildah", args, { env: this.env(), input: `${credentials.password}\n` });
-    if (result.code !== 0) throw this.failure(`cannot log in to ${this.image.registry}`, result, credentials);
+    if (result.code !== 0) throw this.failure(`cannot log in to ${this.image.registry}`, result);
   }
 
   /** The image at `reference` (a tag or `@sha256:…`), or undefined when the registry has no such manifest. */
@@ -113,7 +86,7 @@ export class RegistrySession {
     const ref = `${this.image.name}${reference.startsWith("@") ? reference : `:${reference}`}`;
     const result = await run("skopeo", ["inspect", ...this.flags, `docker://${ref}`], { env: this.env() });
     if (result.code !== 0) {
-      if (classifyRegistryFailure(result.stderr) === "missing") return undefined;
+      if (classifyRegistryFailure(result.stderr) === "not-found") return undefined;
       throw this.failure(`cannot inspect ${ref}`, result);
     }
     const report = JSON.parse(result.stdout) as { Digest?: string; Labels?: Record<string, string> | null };
@@ -128,32 +101,19 @@ export class RegistrySession {
     if (result.code !== 0) throw this.failure(`cannot tag ${this.image.name}@${digest} as ${tag}`, result);
   }
 
-  /**
-   * The error for a failed registry command: which registry, what went wrong, and the fix.
-   * Credentials are named by their variables, never shown.
-   */
-  failure(what: string, result: CommandResult, credentials?: Pick<RegistryCredentials, "userVariable" | "passwordVariable">): JobError {
+  /** The error for a failed registry command (runtime/remote-failure.ts): names image_name and the credential variables, never their values. */
+  failure(what: string, result: CommandResult): JobError {
     if (isNamespaceRefused(result.stderr)) return namespaceRefusedError(what, result.stderr);
-    const registry = this.image.registry;
-    const detail = lastLines(result);
-    switch (classifyRegistryFailure(result.stderr)) {
-      case "auth":
-        return new InfrastructureError(
-          `${what}: the registry ${registry} refused the credentials${credentials ? ` from the CI/CD variables ${credentials.userVariable} and ${credentials.passwordVariable}` : ""} (${detail})`,
-          credentials
-            ? `check that ${credentials.userVariable} and ${credentials.passwordVariable} hold a user and a password or token with write access to ${this.image.name} (registry_user_variable / registry_password_variable name them)`
-            : `check that the credentials may read and write ${this.image.name}`,
-        );
-      case "unreachable":
-        return new InfrastructureError(`${what}: the registry ${registry} cannot be reached (${detail})`, `check ${this.imageInput} (${this.image.name}) and that the registry is up and reachable from the runner, then retry the job`);
-      case "tls":
-        return new InfrastructureError(
-          `${what}: TLS with the registry ${registry} failed (${detail})`,
-          this.tlsVerify ? `if ${registry} serves plain HTTP or a certificate the runner does not trust, set tls_verify: false (or install its CA in the job image)` : `check ${this.imageInput} and the registry's TLS setup`,
-        );
-      default:
-        return new JobError(`${what}: ${detail}`, `read the tool's message above; check ${this.imageInput} (${this.image.name})`);
-    }
+    const names = this.credentialVariables;
+    return remoteFailure(classifyRegistryFailure(result.stderr), lastLines(result), {
+      action: what,
+      remote: { input: this.imageInput, value: this.image.name },
+      credential: {
+        description: names ? `the credentials in ${names.userVariable} and ${names.passwordVariable}` : "the registry credentials",
+        input: "registry_user_variable and registry_password_variable",
+        needs: `user and password or token allowed to push to ${this.image.name}`,
+      },
+    });
   }
 
   /** Removes the auth file and its directory. */

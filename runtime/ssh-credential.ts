@@ -14,6 +14,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { secretFromVariable } from "./env.ts";
 import { InputError } from "./errors.ts";
 import { registerSecret } from "./log.ts";
 
@@ -52,18 +53,8 @@ function shellQuote(text: string): string {
  * never appears in one.
  */
 export function sshCredentialFromInputs(env: Env, inputs: SshInputs): SshCredential | undefined {
-  const name = (env[inputs.keyVariable] ?? "").trim();
-  if (name === "") return undefined;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError("ssh_key_variable", name, "is not a CI/CD variable name", "set ssh_key_variable to a name such as GITOPS_STAGING_DEPLOY_KEY (letters, digits, _)");
-  const raw = env[name];
-  registerSecret(raw);
-  if (raw === undefined || raw.trim() === "")
-    throw new InputError(
-      "ssh_key_variable",
-      name,
-      `the CI/CD variable ${name} is missing or empty`,
-      `create ${name} under Settings > CI/CD > Variables as a protected variable of type File holding the deploy key's private key; protected variables exist only in pipelines of protected branches and tags, so also check that this pipeline's ref is protected`,
-    );
+  if ((env[inputs.keyVariable] ?? "").trim() === "") return undefined;
+  const { name, value: raw } = secretFromVariable(env, inputs.keyVariable, "ssh_key_variable", "a protected variable of type File holding the deploy key's private key");
   // A File variable holds the path of a file with the key; a plain one holds the key itself.
   const isFile = !raw.includes("\n") && !raw.startsWith("-----") && existsSync(raw) && statSync(raw).isFile();
   const key = `${(isFile ? readFileSync(raw, "utf8") : raw).replace(/\r\n?/g, "\n").trim()}\n`;
@@ -107,23 +98,3 @@ export function sshCredentialFromInputs(env: Env, inputs: SshInputs): SshCredent
   return { variable: name, command, dispose };
 }
 
-/**
- * Checks an SSH repository URL (`ssh://[user@]host[:port]/path` or `user@host:path`): no password,
- * a host and a path. Returns it as given; `input` names the input in errors.
- */
-export function checkSshRepositoryUrl(url: string, input: string): string {
-  const fix = `set ${input} to the project's SSH clone URL, such as ssh://git@gitlab.example.com:22/group/project.git (the default builds it from CI_SERVER_SHELL_SSH_HOST, CI_SERVER_SHELL_SSH_PORT and CI_PROJECT_PATH)`;
-  if (url.startsWith("ssh://")) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new InputError(input, url, "is not a URL", fix);
-    }
-    if (parsed.password !== "") throw new InputError(input, "(withheld: it contains a password)", "holds a password", "remove the password; the deploy key is the credential");
-    if (parsed.hostname === "" || parsed.pathname.length <= 1) throw new InputError(input, url, "has no host or no path", fix);
-    return url;
-  }
-  if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/\s][^\s]*$/.test(url)) return url;
-  throw new InputError(input, url, "is not an SSH URL", fix);
-}

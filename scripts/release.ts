@@ -1,10 +1,12 @@
 /**
- * `npm run release -- <version>`
+ * `npm run release -- <version> [--dry-run]`
  *
  * Compares the components' public surface with the previous release tag and refuses a version
  * too small for the change; then sets the version, regenerates, moves the version pins in the
  * README and `examples/`, adds a CHANGELOG entry, commits and tags — locally. Pushing is yours.
- * Exit codes: 0 released, 1 refused, 2 usage.
+ * `--dry-run` does all of the deciding and shows the surface changes, the files it would change
+ * and the tag, and changes nothing.
+ * Exit codes: 0 released (or would be), 1 refused, 2 usage.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -16,7 +18,7 @@ import { changelogEntry, decideRelease, prependChangelog, updatePins } from "../
 import { compareVersions, formatVersion, tryParseVersion, type Version } from "../generator/semver.ts";
 import { catalogSurface, diffSurfaces, type Surface } from "../generator/surface.ts";
 
-const USAGE = "usage: npm run release -- <version>   (bare semver, for example 1.4.2)";
+const USAGE = "usage: npm run release -- <version> [--dry-run]   (bare semver, for example 1.4.2)";
 
 /** Exit codes. */
 export const EXIT = { released: 0, refused: 1, usage: 2 } as const;
@@ -98,7 +100,7 @@ function exampleFiles(root: string): string[] {
 export async function main(argv: string[], io: ReleaseIo): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    args = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, "dry-run": { type: "boolean", default: false } }, allowPositionals: true, strict: true });
   } catch (error) {
     io.err(`${(error as Error).message}\n${USAGE}\n`);
     return EXIT.usage;
@@ -114,16 +116,23 @@ export async function main(argv: string[], io: ReleaseIo): Promise<number> {
     return EXIT.usage;
   }
   const version = formatVersion(requested);
+  const dryRun = args.values["dry-run"] === true;
   try {
     const root = (await git(io.cwd, ["rev-parse", "--show-toplevel"])).trim();
     const dirty = (await git(root, ["status", "--porcelain", "--untracked-files=all"])).split("\n").filter(Boolean);
-    if (dirty.length > 0)
-      throw new Refused(`refusing ${version}: the work tree has uncommitted changes (${dirty.map((l) => l.slice(3)).join(", ")}); commit or remove them first, so the release commit holds only the release`);
+    const dirtyMessage = `the work tree has uncommitted changes (${dirty.map((l) => l.slice(3)).join(", ")}); commit or remove them first, so the release commit holds only the release`;
+    if (dirty.length > 0 && !dryRun) throw new Refused(`refusing ${version}: ${dirtyMessage}`);
 
     const tags = await releaseTags(root);
     const latest = tags[0];
     const baseline = tags.find((t) => t.version.prerelease.length === 0);
-    const config = await loadConfig(root);
+    let config;
+    try {
+      config = await loadConfig(root);
+    } catch (error) {
+      if (error instanceof GenerationFailed) throw new Refused(`refusing ${version}: ${error.message}`);
+      throw error;
+    }
     let generated;
     try {
       generated = await generateCatalog({ root, config, version });
@@ -154,15 +163,27 @@ export async function main(argv: string[], io: ReleaseIo): Promise<number> {
     const changelogFile = path.join(root, "CHANGELOG.md");
     writes.set("CHANGELOG.md", prependChangelog(existsSync(changelogFile) ? readFileSync(changelogFile, "utf8") : undefined, entry));
     const orphans = orphanTemplates(root, generated.files);
+    const summary = changes.length ? changes.map((c) => `  - ${c.message} (${c.bump})\n`).join("") : "";
+    const after = `${baseline ? ` (after ${baseline.name}; the changes need at least a ${decision.required ?? "patch"} release)` : " (first release)"}`;
+
+    if (dryRun) {
+      const changed = [...writes].filter(([file, content]) => !existsSync(path.join(root, file)) || readFileSync(path.join(root, file), "utf8") !== content).map(([file]) => file);
+      io.out(
+        `release --dry-run: ${version}${after}\n` +
+          `surface changes since ${baseline?.name ?? "the start"}:\n${summary || "  (none)\n"}` +
+          `files it would change:\n${[...changed.sort().map((f) => `  ${f}\n`), ...orphans.map((f) => `  ${f} (removed)\n`)].join("")}` +
+          `it would commit "Release ${version}" and tag ${version}.${dirty.length ? ` But now it would refuse: ${dirtyMessage}.` : ""} Nothing was changed.\n`,
+      );
+      return EXIT.released;
+    }
 
     writeGeneratedFiles(root, writes, orphans);
     // The tree was clean, so everything staged here is the release.
     await git(root, ["add", "-A"]);
     await git(root, ["commit", "-q", "-m", `Release ${version}`, "-m", entry.replace(/^## [^\n]*\n+/, "").trim()]);
     await git(root, ["tag", "-a", version, "-m", `Release ${version}`]);
-    const summary = changes.length ? changes.map((c) => `  - ${c.message} (${c.bump})\n`).join("") : "";
     io.out(
-      `release: ${version}${baseline ? ` (after ${baseline.name}; the changes need at least a ${decision.required ?? "patch"} release)` : " (first release)"}\n${summary}` +
+      `release: ${version}${after}\n${summary}` +
         `release: committed and tagged ${version} locally. Publish with: git push origin HEAD ${version}\n`,
     );
     return EXIT.released;

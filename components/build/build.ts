@@ -3,7 +3,7 @@
  * the digest the registry reported. A rerun for a commit whose image already carries that commit
  * as its revision label reuses the image instead of building it again.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeDotenv } from "../../runtime/dotenv.ts";
@@ -12,10 +12,11 @@ import { InfrastructureError, InputError, JobError, runJob } from "../../runtime
 import { isNamespaceRefused, namespaceRefusedError } from "../../runtime/buildah-privileges.ts";
 import { run } from "../../runtime/exec.ts";
 import { info, redact, section, warn } from "../../runtime/log.ts";
-import { parseImageName, RegistrySession, type ImageName } from "../../runtime/registry.ts";
+import { isImageTag, parseImageName, parseImageReference, type ImageName } from "../../runtime/image-reference.ts";
+import { confinedPath } from "../../runtime/project-path.ts";
+import { RegistrySession } from "../../runtime/registry.ts";
 import { BUILD_DOTENV, REVISION_LABEL } from "./outputs.ts";
 
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /** Everything the job was asked to do, validated. */
@@ -33,16 +34,15 @@ interface BuildRequest {
 
 /** Reads and checks the inputs (job variables) and predefined variables; every problem names its input. */
 function readRequest(env: NodeJS.ProcessEnv, projectDir: string): BuildRequest {
-  const image = parseImageName(env.GITOPS_IMAGE_NAME ?? "", "image_name");
+  const image = parseImageName("image_name", env.GITOPS_IMAGE_NAME ?? "");
   const tags = listInput(env, "GITOPS_TAGS", "tags");
   if (tags.length === 0) throw new InputError("tags", "[]", "is empty", "give at least one tag; the default is the commit SHA ([$CI_COMMIT_SHA])");
-  for (const tag of tags) if (!TAG.test(tag)) throw new InputError("tags", tag, "is not a valid image tag (letters, digits, _ . -, at most 128, not starting with . or -)", "fix or remove that tag");
+  for (const tag of tags) if (!isImageTag(tag)) throw new InputError("tags", tag, "is not a valid image tag (letters, digits, _ . -, at most 128, not starting with . or -)", "fix or remove that tag");
   const buildArgs = listInput(env, "GITOPS_BUILD_ARGS", "build_args");
   for (const arg of buildArgs) if (!BUILD_ARG.test(arg)) throw new InputError("build_args", arg, "is not KEY=VALUE", "write each build argument as KEY=VALUE");
-  const context = path.resolve(projectDir, requireInput(env, "GITOPS_CONTEXT", "context", "set context to the build context directory, relative to the project (default .)"));
-  if (!existsSync(context) || !statSync(context).isDirectory()) throw new InputError("context", env.GITOPS_CONTEXT, `is not a directory in the project (${context})`, "set context to the directory holding the files the Dockerfile copies");
-  const dockerfile = path.resolve(context, requireInput(env, "GITOPS_DOCKERFILE", "dockerfile", "set dockerfile to the Dockerfile's path relative to context (default Dockerfile)"));
-  if (!existsSync(dockerfile)) throw new InputError("dockerfile", env.GITOPS_DOCKERFILE, `does not exist (looked for ${dockerfile}; dockerfile is relative to context)`, "set dockerfile to the Dockerfile's path relative to context");
+  // Both confined to the project directory, symbolic links followed: nothing outside the checkout is built or sent.
+  const context = confinedPath("context", requireInput(env, "GITOPS_CONTEXT", "context", "set context to the build context directory, relative to the project (default .)"), projectDir, { kind: "directory" });
+  const dockerfile = confinedPath("dockerfile", requireInput(env, "GITOPS_DOCKERFILE", "dockerfile", "set dockerfile to the Dockerfile's path relative to context (default Dockerfile)"), projectDir, { base: context, kind: "file" });
   const revision = env.CI_COMMIT_SHA ?? "";
   if (!/^[0-9a-f]{7,64}$/.test(revision)) throw new JobError(`CI_COMMIT_SHA is ${JSON.stringify(revision)}, not a commit`, "run the job in a GitLab pipeline (GitLab sets CI_COMMIT_SHA)");
   return {
@@ -62,6 +62,7 @@ function readRequest(env: NodeJS.ProcessEnv, projectDir: string): BuildRequest {
 /** The registry's login name: the variable `registry_user_variable` names. */
 function username(env: NodeJS.ProcessEnv): { name: string; value: string } {
   const name = requireInput(env, "GITOPS_REGISTRY_USER_VARIABLE", "registry_user_variable", "set registry_user_variable to the name of the CI/CD variable holding the registry user (default CI_REGISTRY_USER)");
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError("registry_user_variable", name, "is not a CI/CD variable name", "set registry_user_variable to a name such as CI_REGISTRY_USER (letters, digits, _)");
   const value = env[name] ?? "";
   if (value === "")
     throw new InputError(
@@ -75,15 +76,7 @@ function username(env: NodeJS.ProcessEnv): { name: string; value: string } {
 
 /** The registry password or token: the variable `registry_password_variable` names (registered for redaction first). */
 function registryPassword(env: NodeJS.ProcessEnv): { name: string; value: string } {
-  const name = env.GITOPS_REGISTRY_PASSWORD_VARIABLE ?? "";
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !env[name])
-    throw new InputError(
-      "registry_password_variable",
-      name,
-      `the CI/CD variable ${name} is missing or empty`,
-      `GitLab sets CI_REGISTRY_PASSWORD when the project's container registry is enabled; for another registry create ${name} under Settings > CI/CD > Variables as a masked variable`,
-    );
-  return secretFromVariable(env, "GITOPS_REGISTRY_PASSWORD_VARIABLE", "registry_password_variable");
+  return secretFromVariable(env, "GITOPS_REGISTRY_PASSWORD_VARIABLE", "registry_password_variable", "a masked variable (GitLab sets CI_REGISTRY_PASSWORD itself when the project's container registry is enabled)");
 }
 
 /**
@@ -193,7 +186,9 @@ async function main(): Promise<void> {
       const local = await buildImage(request, session, env);
       digest = await pushTags(request, local, session, env);
     }
-    const outputs = { GITOPS_IMAGE: `${request.image.name}@${digest}`, GITOPS_IMAGE_DIGEST: digest, GITOPS_IMAGE_TAG: request.tags[0] as string };
+    // What later jobs deploy: checked by the same parser that checks every image they read.
+    const image = parseImageReference("GITOPS_IMAGE", `${request.image.name}@${digest}`, "pinned");
+    const outputs = { GITOPS_IMAGE: `${image.repository}@${image.digest}`, GITOPS_IMAGE_DIGEST: digest, GITOPS_IMAGE_TAG: request.tags[0] as string };
     writeDotenv(path.join(projectDir, BUILD_DOTENV), outputs);
     info(`GITOPS_IMAGE=${outputs.GITOPS_IMAGE}`);
   } finally {

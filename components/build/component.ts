@@ -15,8 +15,8 @@ export default defineComponent(import.meta.url, {
     "Builds the application image with buildah (no Docker engine; the runner must let it create namespaces: privileged, or seccomp and AppArmor unconfined) and pushes every tag; publishes the digest the registry reported as GITOPS_IMAGE (name@sha256:…), GITOPS_IMAGE_DIGEST and GITOPS_IMAGE_TAG. A rerun for a commit whose image already exists reuses it.",
   inputs: (catalog) => ({
     ...commonInputs(catalog, { stage: "build", job_name: "build" }),
-    context: { type: "string", description: "The build context directory, relative to the project directory.", default: "." },
-    dockerfile: { type: "string", description: "The Dockerfile, relative to `context`.", default: "Dockerfile" },
+    context: { type: "string", description: "The build context directory, relative to the project directory; it must lie inside it once symbolic links are followed.", default: "." },
+    dockerfile: { type: "string", description: "The Dockerfile, relative to `context`; it must lie inside the project directory once symbolic links are followed.", default: "Dockerfile" },
     image_name: {
       type: "string",
       description: "The image repository to push to, without tag or digest. CI/CD variables are expanded; the default is the project's own container registry.",

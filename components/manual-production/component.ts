@@ -4,7 +4,7 @@
  */
 import { defineComponent } from "../../generator/component.ts";
 import { DEFAULT_BRANCH_ONLY } from "../common.ts";
-import { promotionInputs, promotionJob } from "../promotion/inputs.ts";
+import { promotionInputs, promotionJob, stagingGateInputs } from "../promotion/inputs.ts";
 
 export default defineComponent(import.meta.url, {
   name: "manual-production",
@@ -27,6 +27,7 @@ export default defineComponent(import.meta.url, {
         // Optional manual job: a blocking one would leave every default-branch pipeline that is
         // not deployed to production "blocked" instead of passed.
         rules: [{ if: DEFAULT_BRANCH_ONLY, when: "manual", allow_failure: true }],
+        respectDeployFreeze: true,
         rulesDescription: "When the job runs. Default: a manual, optional job in pipelines of the default branch only.",
       },
       {
@@ -36,6 +37,7 @@ export default defineComponent(import.meta.url, {
           default: catalog.config.environmentBranches.staging,
         },
       },
+      stagingGateInputs(),
     ),
-  jobs: (inputs) => [promotionJob(inputs, "production", inputs.require_branch)],
+  jobs: (inputs) => [promotionJob(inputs, "production", inputs.require_branch, inputs)],
 });

@@ -11,6 +11,7 @@ import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { commonInputs, DEFAULT_BRANCH_ONLY, GUARDS, guardedRules, rulesInput } from "../common.ts";
 import { PROMOTION_REPORT } from "../promotion/outputs.ts";
+import { VERIFY_VARIABLES } from "../promotion/verify-config.ts";
 
 export default defineComponent(import.meta.url, {
   name: "preview-production",
@@ -51,6 +52,10 @@ export default defineComponent(import.meta.url, {
         GITOPS_TOKEN_VARIABLE: "CI_JOB_TOKEN",
         GITOPS_REPOSITORY_URL: inputs.repository_url,
         GITOPS_DRY_RUN: "true",
+        // During a deploy freeze the preview still runs (a dry run pushes nothing) and says so in
+        // production's terms (verify.ts, judgeFreeze). It reads no cluster: the staging gate and the
+        // Flux wait are the production job's, and their inputs stay empty here.
+        [VERIFY_VARIABLES.respect_deploy_freeze]: "true",
       },
       needs: inputs.needs,
       rules: guardedRules([GUARDS.commitModeBump], inputs.rules),

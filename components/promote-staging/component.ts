@@ -21,6 +21,7 @@ export default defineComponent(import.meta.url, {
         resource_group: "gitops-staging",
         needs: [{ job: "update-manifests", artifacts: true, optional: true }],
         rules: [{ if: DEFAULT_BRANCH_ONLY }],
+        respectDeployFreeze: false,
         rulesDescription: "When the job runs. Default: pipelines of the default branch only (not merge-request, tag or environment-branch pipelines).",
       },
       {},

@@ -6,11 +6,13 @@
 import path from "node:path";
 import { booleanInput, optionalInput, requireInput, secretFromVariable } from "../../runtime/env.ts";
 import { InputError } from "../../runtime/errors.ts";
-import type { GitOptions } from "../../runtime/git.ts";
-import { checkSshRepositoryUrl, sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
+import { parseBranchName } from "../../runtime/branch-name.ts";
+import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
+import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 import type { PromotionBranches } from "./decide.ts";
 import { readGitLabContext, type GitLabContext } from "./gitlab-context.ts";
 import { PROMOTION_DOTENV, PROMOTION_REPORT } from "./outputs.ts";
+import { readVerification, type VerificationConfig } from "./verify-config.ts";
 
 /** What the job was asked to do. */
 export interface PromotionConfig {
@@ -34,6 +36,8 @@ export interface PromotionConfig {
   gitlab: GitLabContext;
   /** Keep the promotion repository after the job (`GITOPS_KEEP_WORKDIR=true`, for debugging; it holds no token). */
   keepWorkdir: boolean;
+  /** Deploy freezes, the production gate and the wait for Flux (verify-config.ts). */
+  verification: VerificationConfig;
 }
 
 /** How the job authenticates: a project access token over HTTPS, or a deploy key over SSH. */
@@ -52,16 +56,6 @@ export function describeCredential(credential: PromotionCredential): string {
   return `the ${credential.kind} in ${credential.variable}`;
 }
 
-/**
- * Is `name` a valid branch name? git's `check-ref-format` rules for `refs/heads/<name>`, checked
- * here rather than by spawning git once per branch.
- */
-export function isValidBranchName(name: string): boolean {
-  if (name === "" || name === "@" || name.startsWith("-") || name.endsWith("/") || name.endsWith(".")) return false;
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name) || name.includes("..") || name.includes("@{") || name.includes("//")) return false;
-  return name.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
-}
-
 /** Reads and checks the configuration; the credential (token or deploy key) is registered for redaction on the way. */
 export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   const target = requireInput(env, "CI_COMMIT_SHA", "CI_COMMIT_SHA", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the pipeline's commit");
@@ -76,10 +70,8 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
     ["source_branch", branches.source],
     ["environment_branch", branches.environment],
     ["require_branch", branches.required],
-  ] as const) {
-    if (branch !== undefined && !isValidBranchName(branch))
-      throw new InputError(input, branch, "is not a valid branch name", `set ${input} to a branch name such as _gitlab/agents/staging (no spaces, no ~ ^ : ? * [ \\, no ..)`);
-  }
+  ] as const)
+    if (branch !== undefined) parseBranchName(input, branch);
   if (branches.environment === branches.source) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch, such as _gitlab/agents/staging");
   if (branches.required === branches.environment) throw new InputError("require_branch", branches.required, "is the environment branch itself", "set require_branch to the branch that must already hold the commit (staging's branch)");
 
@@ -97,27 +89,19 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
     report: path.resolve(PROMOTION_REPORT),
     gitlab: readGitLabContext(env),
     keepWorkdir: booleanInput(env, "GITOPS_KEEP_WORKDIR", "GITOPS_KEEP_WORKDIR", false),
+    verification: readVerification(env),
   };
 
   if (optionalInput(env, "GITOPS_SSH_KEY_VARIABLE").trim() !== "") {
     // A deploy key over SSH instead of the token (GitLab Free: runtime/ssh-credential.ts). Read last,
     // so no key is written for a job that fails its checks.
-    const sshUrl = checkSshRepositoryUrl(requireInput(env, "GITOPS_SSH_REPOSITORY_URL", "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url");
+    const sshUrl = checkRepositoryUrl(requireInput(env, "GITOPS_SSH_REPOSITORY_URL", "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
     const ssh = sshCredentialFromInputs(env, { keyVariable: "GITOPS_SSH_KEY_VARIABLE", knownHostsVariable: "GITOPS_SSH_KNOWN_HOSTS" });
     if (ssh) return { ...common, repositoryUrl: sshUrl, credential: { kind: "deploy key", variable: ssh.variable, git: { sshCommand: ssh.command }, dispose: ssh.dispose } };
   }
 
   const repositoryUrl = requireInput(env, "GITOPS_REPOSITORY_URL", "repository_url", "set repository_url to the project's HTTPS clone URL (default $CI_SERVER_URL/$CI_PROJECT_PATH.git)");
-  let parsed: URL;
-  try {
-    parsed = new URL(repositoryUrl);
-  } catch {
-    throw new InputError("repository_url", repositoryUrl, "is not a URL", "set repository_url to the project's HTTPS clone URL, such as https://gitlab.example.com/group/project.git");
-  }
-  // A password in the URL would land in .git/config and in traces: the token comes from token_variable only.
-  if (parsed.password !== "" || parsed.username !== "")
-    throw new InputError("repository_url", "(withheld: it contains credentials)", "holds credentials", "remove the user and password from repository_url; the token comes from the variable named by token_variable");
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new InputError("repository_url", repositoryUrl, "is not an HTTP(S) URL", "set repository_url to the project's HTTPS clone URL");
+  checkRepositoryUrl(repositoryUrl, "repository_url", "https");
 
   const token = secretFromVariable(env, "GITOPS_TOKEN_VARIABLE", "token_variable");
   // Child processes need no copy of the variable itself: git gets the token through its helper.

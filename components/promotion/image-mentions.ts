@@ -9,7 +9,7 @@
  *
  * Pure: text in, references out.
  */
-import { parseImageReference } from "../../runtime/image-reference.ts";
+import { tryParseImageReference } from "../../runtime/image-reference.ts";
 
 /** One reference a file names. */
 export interface ImageMention {
@@ -38,7 +38,7 @@ export function scalarText(raw: string): string | undefined {
   return text.replace(/\s+#.*$/, "");
 }
 
-const repositoryOf = (value: string) => parseImageReference(value)?.repository ?? value;
+const repositoryOf = (value: string) => tryParseImageReference(value)?.repository ?? value;
 
 /** The references a YAML manifest names. */
 export function imageMentions(text: string): ImageMention[] {

@@ -8,6 +8,7 @@ import { job, type JobDefinition, type Rule } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { commonInputs, GUARDS, guardedRules, inputVariable, rulesInput, sshInputs } from "../common.ts";
 import { PROMOTION_DOTENV, PROMOTION_REPORT } from "./outputs.ts";
+import { stagingGateInputs, verifyInputs, verifyVariables, type StagingGateInputRefs } from "./verify-inputs.ts";
 
 /** The defaults that differ between staging and production. */
 export interface PromotionDefaults<Name extends string> {
@@ -21,13 +22,22 @@ export interface PromotionDefaults<Name extends string> {
   rules: Rule[];
   /** How the default rules read in the `rules` input's description. */
   rulesDescription: string;
+  /** The default of `respect_deploy_freeze`. */
+  respectDeployFreeze: boolean;
 }
 
 /**
  * The promotion inputs, in the order the catalog shows them; `extra` (production's
- * `require_branch`) goes right after `source_branch`.
+ * `require_branch`) goes right after `source_branch`, `gate` (production's staging gate) after the
+ * reconcile wait's inputs.
  */
-export function promotionInputs<const Name extends string, const Extra extends InputSpecs>(catalog: Catalog, defaults: PromotionDefaults<Name>, extra: Extra) {
+export function promotionInputs<const Name extends string, const Extra extends InputSpecs, const Gate extends InputSpecs = Record<never, never>>(
+  catalog: Catalog,
+  defaults: PromotionDefaults<Name>,
+  extra: Extra,
+  gate?: Gate,
+) {
+  const { respect_deploy_freeze, ...wait } = verifyInputs(defaults.environment, defaults.respectDeployFreeze);
   return {
     ...commonInputs(catalog, { stage: "deploy", job_name: defaults.job_name }),
     needs: {
@@ -75,6 +85,9 @@ export function promotionInputs<const Name extends string, const Extra extends I
     },
     skip_ci: { type: "boolean", description: "Push with `-o ci.skip`, so the push starts no pipeline for environment_branch.", default: true },
     dry_run: { type: "boolean", description: "Decide and report what would be promoted, and push nothing. The outputs then describe what would happen, with GITOPS_PROMOTION_DRY_RUN=true; GitLab still records a deployment of the environment.", default: false },
+    ...wait,
+    ...(gate ?? ({} as Gate)),
+    respect_deploy_freeze,
     rules: rulesInput(`${defaults.rulesDescription} A guard before these rules keeps it out of the pipeline of a commit-mode bump: the pipeline that pushed the bump promotes it.`, defaults.rules),
   } as const;
 }
@@ -82,8 +95,14 @@ export function promotionInputs<const Name extends string, const Extra extends I
 /** References to the shared promotion inputs. */
 export type PromotionInputRefs = InputRefs<ReturnType<typeof promotionInputs<string, Record<never, never>>>>;
 
-/** The promotion job for one environment tier. `requireBranch` (production) names the branch that must already hold the commit. */
-export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "production", requireBranch?: InputRef<string, string>): JobDefinition {
+/** The production gate's inputs, for the manual-production component. */
+export { stagingGateInputs };
+
+/**
+ * The promotion job for one environment tier. `requireBranch` (production) names the branch that
+ * must already hold the commit, `gate` (production) staging's Flux to check before the push.
+ */
+export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "production", requireBranch?: InputRef<string, string>, gate?: StagingGateInputRefs): JobDefinition {
   return job(inputs.job_name, {
     stage: inputs.stage,
     image: inputs.image,
@@ -102,6 +121,7 @@ export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "prod
       GITOPS_SSH_REPOSITORY_URL: inputs.ssh_repository_url,
       GITOPS_SKIP_CI: inputVariable(inputs.skip_ci),
       GITOPS_DRY_RUN: inputVariable(inputs.dry_run),
+      ...verifyVariables(inputs, gate),
     },
     // After update-manifests: only the needed jobs' artifacts (their dotenv reports) are downloaded.
     needs: inputs.needs,

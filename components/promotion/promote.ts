@@ -17,6 +17,7 @@ import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, typ
 import { promotedRange, type PromotedRange } from "./report.ts";
 import { publishReport } from "./report-job.ts";
 import { refuseRollbackRerun } from "./rerun.ts";
+import { beforePromotion, checkStagingGate, verifyDeployment } from "./verify.ts";
 
 /**
  * Attempts before giving up. A rejected push means a branch moved after the fetch: another
@@ -50,24 +51,22 @@ type Attempt = { plan: PromotionPlan; result?: PromotionResult; rejected?: GitCo
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = () => BACKOFF_MS.min + Math.floor(Math.random() * (BACKOFF_MS.max - BACKOFF_MS.min));
 
-/** A git failure outside the push race: wrong credential, unknown host key, server down, missing permission. */
+/** A git failure outside the push race, in the user's terms: wrong or foreign credential, unknown host key, server down, no permission, protected branch. */
 function remoteFailure(error: GitCommandError, config: PromotionConfig): JobError {
-  const { credential } = config;
-  if (error.failure === "auth")
-    return new InfrastructureError(
-      `the git server refused ${describeCredential(credential)}: ${error.message}`,
-      credential.kind === "token"
-        ? `check that ${credential.variable} holds a valid project access token with the write_repository scope, allowed to push to ${config.branches.environment}`
-        : `check that ${credential.variable} holds the private key of a deploy key with write access that is enabled for this project, and that ssh_repository_url names this project`,
-    );
-  if (error.failure === "host-key") return new InfrastructureError(`the git server's SSH host key is not in ssh_known_hosts: ${error.message}`, error.fix);
-  if (error.failure === "unreachable") return new InfrastructureError(`the git server at ${config.repositoryUrl} could not be reached: ${error.message}`, "check repository_url and that the server is up, then retry the job");
-  return error;
-}
-
-/** The token's user may not push to this protected branch: retrying cannot help. */
-function isPermissionRefusal(error: GitCommandError): boolean {
-  return /not allowed to push code to protected branches|pre-receive hook declined|protected branch hook declined/i.test(error.result.stderr) && !/force push/i.test(error.result.stderr);
+  const { credential, branches } = config;
+  const ssh = credential.kind === "deploy key";
+  return error.inTermsOf({
+    action: `promoting to ${branches.environment}`,
+    remote: { input: ssh ? "ssh_repository_url" : "repository_url", value: config.repositoryUrl },
+    credential: {
+      description: describeCredential(credential),
+      input: ssh ? "ssh_key_variable" : "token_variable",
+      needs: ssh
+        ? `deploy key with write access, enabled for this project and allowed to push to ${branches.environment}`
+        : `project access token with the write_repository scope, of a user allowed to push to ${branches.environment}`,
+    },
+    branch: { input: "environment_branch", value: branches.environment },
+  });
 }
 
 /**
@@ -101,6 +100,8 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   const plan = decide({ branches: config.branches, target: chosen.target, tips: sourceTips, isAncestor: await gatherAncestry(ancestry, chosen.target, sourceTips) });
   if (plan.action === "refuse") return { plan };
   if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0, target: plan.target } };
+  // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
+  await checkStagingGate(config, workspace, plan.target);
 
   // The report is gathered while the push runs: the push goes out as soon as the decision is made.
   const links = { serverUrl: config.gitlab.serverUrl, projectPath: config.gitlab.projectPath };
@@ -139,17 +140,10 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
       if (plan?.action === "refuse") throw new RefusedError(plan.message, plan.fix);
       if (result) return result;
       if (!rejected) throw new Error("a push attempt ended with neither a result nor a rejection");
-      if (rejected.failure === "auth" || rejected.failure === "unreachable") throw remoteFailure(rejected, config);
-      if (isPermissionRefusal(rejected))
-        throw new JobError(
-          `the server refused the push to ${branches.environment}: ${rejected.message}`,
-          config.credential.kind === "token"
-            ? `allow the user of the token in ${config.credential.variable} to push to ${branches.environment} (Settings > Repository > Protected branches)`
-            : `choose the deploy key in ${config.credential.variable} under "Allowed to push and merge" of ${branches.environment} (Settings > Repository > Protected branches); its owner must be a member of the project`,
-          EXIT_CODES.infrastructure,
-        );
       if (/does not support push options/i.test(rejected.result.stderr))
         throw new InputError("skip_ci", "true", "the git server does not accept push options (-o ci.skip)", "set skip_ci: false, or enable push options on the server");
+      // Only a lost race is worth another round; a refusal of the credential or of the branch is not.
+      if (rejected.failure !== "rejected") throw remoteFailure(rejected, config);
       if (n >= MAX_ATTEMPTS)
         throw new JobError(
           `the push to ${branches.environment} was rejected ${MAX_ATTEMPTS} times, each time after deciding again from fresh branch tips: ${rejected.message}`,
@@ -187,15 +181,20 @@ function report(config: PromotionConfig, result: PromotionResult): void {
 runJob(async () => {
   const config = readConfig(process.env);
   let result: PromotionResult;
+  let reportCounts: Record<string, number>;
   try {
+    await beforePromotion(config);
     result = await promote(config);
+    report(config, result);
+    // GitLab's "Rollback environment" re-runs an old deployment job: say so rather than stand down (rerun.ts).
+    await refuseRollbackRerun(config, result);
+    // The report before the wait: the log says what ships while Flux applies it.
+    reportCounts = await publishReport(config, result);
+    // Verified deployments (verify.ts): the job, and so GitLab's deployment, ends once Flux applied the commit.
+    await verifyDeployment(config, result);
   } finally {
     config.credential.dispose();
   }
-  // GitLab's "Rollback environment" re-runs an old deployment job: say so rather than stand down (rerun.ts).
-  await refuseRollbackRerun(config, result);
-  const reportCounts = await publishReport(config, result);
-  report(config, result);
   writeDotenv(config.dotenv, {
     GITOPS_PREVIOUS_SHA: result.previous,
     GITOPS_PROMOTED_SHA: result.promoted,

@@ -42,7 +42,7 @@ export default defineComponent(import.meta.url, {
       },
       manifests: {
         type: "string",
-        description: "The application's kustomize directory for review apps, relative to the repository root. Its files are never changed; it must not declare a Namespace.",
+        description: "The application's kustomize directory for review apps, relative to the repository root. Its files are never changed; it must not declare a Namespace. It, and every directory its kustomizations name, must lie inside the repository once symbolic links are followed.",
       },
       image_name: {
         type: "string",

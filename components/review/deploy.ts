@@ -5,8 +5,9 @@
  */
 import path from "node:path";
 import { writeDotenv } from "../../runtime/dotenv.ts";
-import { optionalInput, requireInput } from "../../runtime/env.ts";
-import { InputError, JobError, runJob } from "../../runtime/errors.ts";
+import { requireInput } from "../../runtime/env.ts";
+import { JobError, runJob } from "../../runtime/errors.ts";
+import { confinedPath } from "../../runtime/project-path.ts";
 import { info, section } from "../../runtime/log.ts";
 import { formatImageReference, parseImageReference } from "../../runtime/image-reference.ts";
 import { applyObjects, describeObjects, dryRunApply, prepareNamespace, removeCreatedNamespace } from "./apply.ts";
@@ -14,14 +15,14 @@ import { checkObjects, type KubeObject } from "./check-objects.ts";
 import { DOTENV_FILE, FIELD_MANAGER, LABELS, MANAGED_BY, OUTPUTS, VARIABLES } from "./contract.ts";
 import { Kubectl } from "./kubectl.ts";
 import { reviewNames } from "./names.ts";
+import { checkKustomizeRoots } from "./kustomize-roots.ts";
 import { checkManifestsDirectory, renderReviewApp } from "./render.ts";
 import { waitForRollouts } from "./rollout.ts";
 import { readAgent, readDomain, readNamespacePrefix, readTarget, readTimeout } from "./settings.ts";
 
 async function main(): Promise<void> {
   const env = process.env;
-  // The job runs in the project directory; paths are relative to it (gitlab-ci-local's
-  // CI_PROJECT_DIR names a path that does not exist on a shell executor, so it is not read).
+  // The job runs in the project directory (runtime/project-path.ts says why CI_PROJECT_DIR is not read).
   const projectDir = process.cwd();
   const target = readTarget(env);
   const agent = readAgent(env);
@@ -29,16 +30,12 @@ async function main(): Promise<void> {
   const domain = readDomain(env);
   const timeout = readTimeout(env);
   const manifestsInput = requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the application's kustomize directory, relative to the repository root");
-  const manifests = path.resolve(projectDir, manifestsInput);
+  // Confined to the project directory, and so is every directory its kustomizations name (kustomize-roots.ts).
+  const manifests = confinedPath("manifests", manifestsInput, projectDir, { kind: "directory" });
   checkManifestsDirectory(manifests, manifestsInput);
-  const imageName = requireInput(env, VARIABLES.image_name, "image_name", "set image_name to the image name your manifests use (without tag or digest)");
-  if (!parseImageReference(imageName) || /[:@]/.test(imageName.slice(imageName.lastIndexOf("/") + 1)))
-    throw new InputError("image_name", imageName, "is not an image name without tag or digest", "set image_name to the repository part only, such as registry.example.com/group/app");
-  const newImageText = optionalInput(env, VARIABLES.new_image);
-  if (newImageText === "")
-    throw new InputError("new_image", newImageText, "is empty", "run the build component earlier in the pipeline (it outputs GITOPS_IMAGE), or set new_image to the image to deploy");
-  const newImage = parseImageReference(newImageText);
-  if (!newImage) throw new InputError("new_image", newImageText, "is not an image reference", "set new_image to registry/path[:tag][@sha256:digest]");
+  checkKustomizeRoots(manifests, projectDir, "manifests", manifestsInput);
+  const imageName = parseImageReference("image_name", requireInput(env, VARIABLES.image_name, "image_name", "set image_name to the image name your manifests use (without tag or digest)"), "name").repository;
+  const newImage = parseImageReference("new_image", requireInput(env, VARIABLES.new_image, "new_image", "run the build component earlier in the pipeline (it outputs GITOPS_IMAGE), or set new_image to the image to deploy"), "any");
 
   const names = reviewNames(target, { prefix, domain });
   const labels: Record<string, string> = { [LABELS.managedBy]: MANAGED_BY, [LABELS.review]: names.slug };

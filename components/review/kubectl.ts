@@ -3,6 +3,7 @@
  * context per authorized agent into the job's `KUBECONFIG`), always with argument arrays.
  */
 import { InfrastructureError, InputError, JobError } from "../../runtime/errors.ts";
+import { remoteFailure } from "../../runtime/remote-failure.ts";
 import { describeFailure, run, type CommandResult } from "../../runtime/exec.ts";
 
 /** kubectl bound to one context. */
@@ -39,10 +40,21 @@ export class Kubectl {
         "this job's KUBECONFIG has no such context (GitLab adds one per agent that authorizes this project)",
         "most often this project is not under the same top-level group as the agent's configuration project: GitLab ignores ci_access entries outside that group, unless an administrator of a self-managed instance enables instance level authorization (Admin > Settings > General > GitLab agent for Kubernetes). Also check the agent path (path/to/agent-project:agent-name) and that the agent's config.yaml lists this project or its group under ci_access, for environments review/*",
       );
-    if (/connection refused|no such host|i\/o timeout|Unable to connect to the server|TLS handshake timeout|the server is currently unable/i.test(said))
-      return new InfrastructureError(describeFailure("kubectl", args, result), "the review cluster could not be reached through the agent: check that the agent is connected, then retry the job");
-    if (/forbidden|Unauthorized/i.test(said))
-      return new InfrastructureError(describeFailure("kubectl", args, result), "the agent refused this job: check the agent's ci_access (projects, environments review/*) and its RBAC");
+    // The agent's context carries the job's own credential (GitLab writes it into KUBECONFIG); the
+    // agent's ci_access and RBAC decide what it may do.
+    const kind = /connection refused|no such host|i\/o timeout|Unable to connect to the server|TLS handshake timeout|the server is currently unable/i.test(said)
+      ? "unreachable"
+      : /Unauthorized|must be logged in|provide credentials/i.test(said)
+        ? "authentication"
+        : /forbidden/i.test(said)
+          ? "permission"
+          : undefined;
+    if (kind)
+      return remoteFailure(kind, describeFailure("kubectl", args, result), {
+        action: `kubectl ${args[0]} through the agent`,
+        remote: { input: "agent", value: this.context },
+        credential: { description: "this job's credential for the agent", input: "agent", needs: "job of a project the agent's config.yaml authorizes under ci_access (environments review/*), with RBAC for the review namespace" },
+      });
     return new JobError(describeFailure("kubectl", args, result), "read kubectl's message above");
   }
 }

@@ -3,13 +3,14 @@
  * that sets the namespace, the new image and the review labels (the user's files stay untouched),
  * then the review host on every Ingress and the namespace itself in front.
  */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InfrastructureError, InputError, JobError } from "../../runtime/errors.ts";
 import { run } from "../../runtime/exec.ts";
 import type { ImageReference } from "../../runtime/image-reference.ts";
 import type { KubeObject } from "./check-objects.ts";
+import { KUSTOMIZATION_FILES } from "./kustomize-roots.ts";
 
 /** What to render. */
 export interface RenderRequest {
@@ -33,11 +34,8 @@ export function kustomizeError(stderr: string): string {
   return (quoted ? (quoted[1] as string).replace(/\\(.)/g, "$1") : text).replace(/^error: /, "");
 }
 
-const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
-/** Checks that `dir` is a kustomize directory; names the input and the fix otherwise. */
+/** Checks that `dir` (a directory) is a kustomize directory; names the input and the fix otherwise. */
 export function checkManifestsDirectory(dir: string, input: string): void {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError("manifests", input, `no directory ${dir}`, "set manifests to the application's kustomize directory, relative to the repository root");
   if (!KUSTOMIZATION_FILES.some((f) => existsSync(path.join(dir, f))))
     throw new InputError("manifests", input, `${dir} has no kustomization.yaml`, "point manifests at a directory holding a kustomization.yaml (a base or an overlay for review apps)");
 }

@@ -6,9 +6,10 @@
 import path from "node:path";
 import { optionalInput, requireInput } from "../../runtime/env.ts";
 import { InputError } from "../../runtime/errors.ts";
+import { parseBranchName } from "../../runtime/branch-name.ts";
+import { checkRepositoryUrl } from "../../runtime/git.ts";
 import { registerSecret } from "../../runtime/log.ts";
-import { isValidBranchName } from "../promotion/config.ts";
-import { bumpAuthor, type BumpAuthor } from "../update-manifests/bump-author.ts";
+import { authorFromInputs, bumpAuthor, type BumpAuthor } from "../update-manifests/bump-author.ts";
 import { readBumpCredential, type BumpCredential } from "../update-manifests/credential.ts";
 import { ROLLBACK_DOTENV, SINCE_VARIABLE, VARIABLES } from "./outputs.ts";
 
@@ -19,6 +20,8 @@ export interface RollbackApi {
   /** A project access token goes in `PRIVATE-TOKEN`, the job token in `JOB-TOKEN`. */
   header: "PRIVATE-TOKEN" | "JOB-TOKEN";
   token: string;
+  /** How messages name the token (`the token in X`, `the job token (CI_JOB_TOKEN)`), never its value. */
+  description: string;
 }
 
 /** What the job was asked to do. */
@@ -39,27 +42,34 @@ export interface RollbackConfig {
   author(): Promise<BumpAuthor>;
 }
 
+/** Where the HTTPS clone URL comes from: predefined variables, named in messages (as update-manifests names them). */
+export const REPOSITORY = "CI_SERVER_URL/CI_PROJECT_PATH";
+
 /** Reads and checks the configuration; secrets are registered for redaction on the way. */
 export function readRollbackConfig(env: NodeJS.ProcessEnv): RollbackConfig {
   const environment = requireInput(env, VARIABLES.environment, "environment", "set environment to the GitLab environment to roll back (such as production)");
   const branches = {
-    source: requireInput(env, VARIABLES.sourceBranch, "source_branch", "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)"),
-    environment: requireInput(env, VARIABLES.environmentBranch, "environment_branch", "set environment_branch to the branch the environment's GitOps agent syncs from"),
+    source: parseBranchName("source_branch", requireInput(env, VARIABLES.sourceBranch, "source_branch", "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)")),
+    environment: parseBranchName("environment_branch", requireInput(env, VARIABLES.environmentBranch, "environment_branch", "set environment_branch to the branch the environment's GitOps agent syncs from")),
   };
-  for (const [input, branch] of Object.entries({ source_branch: branches.source, environment_branch: branches.environment }))
-    if (!isValidBranchName(branch)) throw new InputError(input, branch, "is not a valid branch name", `set ${input} to a branch name such as _gitlab/agents/production`);
   if (branches.source === branches.environment) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch");
   const since = optionalInput(env, SINCE_VARIABLE).trim();
   if (since !== "" && !/^[0-9a-f]{7,64}$/.test(since))
     throw new InputError(SINCE_VARIABLE, since, "is not a commit SHA", `set ${SINCE_VARIABLE} (when running the job) to the commit the environment should return to, as a SHA of at least 7 hex digits, or leave it unset to undo the environment's last promotion`);
   const mode = requireInput(env, VARIABLES.mode, "mode", "set mode to commit or merge_request");
   if (mode !== "commit" && mode !== "merge_request") throw new InputError("mode", mode, "must be commit or merge_request", "set mode: commit or mode: merge_request");
-  const httpsUrl = requireInput(env, VARIABLES.repositoryUrl, "repository URL", "the job builds it from CI_SERVER_URL and CI_PROJECT_PATH; run the job in a GitLab pipeline");
+  const httpsUrl = checkRepositoryUrl(requireInput(env, VARIABLES.repositoryUrl, REPOSITORY, "the job builds it from CI_SERVER_URL and CI_PROJECT_PATH; run the job in a GitLab pipeline"), REPOSITORY, "https");
+  // Checked now, before any remote call (the identity itself may ask GitLab later).
+  authorFromInputs(env, VARIABLES.author);
   // Read last: a deploy key is written to disk only for a job that passed its checks.
   const credential = readBumpCredential(env, mode === "merge_request", { tokenVariable: VARIABLES.tokenVariable, ssh: VARIABLES.ssh });
   const jobToken = env.CI_JOB_TOKEN || undefined;
   registerSecret(jobToken);
-  const apiToken = credential.token ? { header: "PRIVATE-TOKEN" as const, token: credential.token } : jobToken ? { header: "JOB-TOKEN" as const, token: jobToken } : undefined;
+  const apiToken = credential.token
+    ? { header: "PRIVATE-TOKEN" as const, token: credential.token, description: credential.tokenDescription }
+    : jobToken
+      ? { header: "JOB-TOKEN" as const, token: jobToken, description: "the job token (CI_JOB_TOKEN)" }
+      : undefined;
   const api = env.CI_API_V4_URL && env.CI_PROJECT_ID && apiToken ? { url: env.CI_API_V4_URL, projectId: env.CI_PROJECT_ID, ...apiToken } : undefined;
   // merge_request mode opens the request with the token (readBumpCredential required it).
   if (mode === "merge_request") for (const name of ["CI_API_V4_URL", "CI_PROJECT_ID"]) requireInput(env, name, name, `run the job in a GitLab pipeline (GitLab sets ${name})`);

@@ -18,7 +18,7 @@ import { disableLazyFetch, fetchTips, openWorkspace, type PromotionWorkspace } f
 import { fetchObjects } from "../promotion/changed-files.ts";
 import { shortSha } from "../promotion/decide.ts";
 import { openMergeRequest } from "../update-manifests/gitlab-merge-requests.ts";
-import { readRollbackConfig, type RollbackApi, type RollbackConfig } from "./config.ts";
+import { readRollbackConfig, REPOSITORY, type RollbackApi, type RollbackConfig } from "./config.ts";
 import { lastPromotion } from "./last-promotion.ts";
 import { SINCE_VARIABLE } from "./outputs.ts";
 import { revertTree } from "./revert-tree.ts";
@@ -155,7 +155,9 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
     info(`Reverted commits (${commits.length}):`);
     for (const line of commits.slice(0, LISTED)) info(`  ${line}`);
   }, { collapsed: true });
-  const target = config.mode === "commit" ? branches.source : `${ROLLBACK_BRANCH_PREFIX}${config.environment.replace(/[^A-Za-z0-9._-]+/g, "-")}-${range.head.slice(0, 12)}`;
+  // Letters and digits of the environment's name only: whatever a GitLab environment may be called,
+  // the branch name then passes runtime/branch-name.ts's rule (no .., no .lock, no leading -).
+  const target = config.mode === "commit" ? branches.source : `${ROLLBACK_BRANCH_PREFIX}${config.environment.replace(/[^A-Za-z0-9]+/g, "-")}-${range.head.slice(0, 12)}`;
   const args = ["push", "--no-verify", workspace.url, `${commit}:refs/heads/${target}`];
   const pushed = await git.exec(args);
   let proposed = commit;
@@ -174,6 +176,7 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
     apiUrl: api.url,
     project: api.projectId,
     token: api.token,
+    tokenDescription: api.description,
     sourceBranch: target,
     targetBranch: branches.source,
     title: text.split("\n")[0] as string,
@@ -183,13 +186,31 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
   return { rollback: "merge-request", sha: proposed, from: range.head, to: range.to, commitCount: commits.length, mergeRequestUrl: mr.webUrl };
 }
 
+/** A git failure in the user's terms (runtime/remote-failure.ts): the repository, the default branch's credential, and the branch pushed. */
+function remoteError(error: GitCommandError, config: RollbackConfig): JobError {
+  const { credential, branches } = config;
+  const ssh = credential.sshUrl !== undefined;
+  const needs = ssh ? `deploy key with write access, allowed to push to ${branches.source}` : `project access token with the write_repository scope, of a user allowed to push to ${branches.source}`;
+  return error.inTermsOf({
+    action: `rolling back ${config.environment} on ${branches.source}`,
+    remote: { input: ssh ? "ssh_repository_url" : REPOSITORY, value: config.repositoryUrl },
+    credential: { description: credential.description, input: ssh ? "ssh_key_variable" : "token_variable", needs },
+    branch: { input: "source_branch", value: branches.source },
+  });
+}
+
 async function rollback(config: RollbackConfig): Promise<Outcome> {
   info(`Rolling back ${config.environment} (${config.branches.environment}) by a ${config.mode === "commit" ? "commit" : "merge request"} on ${config.branches.source}`);
   const workspace = await openWorkspace(config.repositoryUrl, config.credential.git);
   const known: { range?: Range } = {};
   try {
     for (let n = 1; ; n++) {
-      const outcome = await attempt(workspace, config, known);
+      let outcome;
+      try {
+        outcome = await attempt(workspace, config, known);
+      } catch (error) {
+        throw error instanceof GitCommandError ? remoteError(error, config) : error;
+      }
       if (!("rejected" in outcome)) return outcome;
       if (n >= MAX_ATTEMPTS)
         throw new JobError(`${config.branches.source} moved during each of ${MAX_ATTEMPTS} push attempts; nothing was rolled back: ${outcome.rejected.message}`, "retry the job", EXIT_CODES.exhausted);

@@ -1,4 +1,16 @@
 /**
+ * A path relative to the project directory, checked by GitLab when the component is included (input
+ * `regex` is RE2, matched before variables are expanded): no leading `/`, no `..` component, no
+ * whitespace. What a variable expands to is confined by the runner itself, which refuses to upload
+ * an artifact or report path outside the project directory ("artifact path is not a subpath of
+ * project directory", gitlab-runner commands/helpers/file_archiver.go; doc/ci/yaml: artifact paths
+ * "are relative to the project directory ($CI_PROJECT_DIR) and can't directly link outside it").
+ * The job is plain shell in the application's image, so no script of ours could check more.
+ */
+const COMPONENT = "(\\.?[^./\\s][^/\\s]*|\\.\\.[^/\\s]+|\\.)";
+const PROJECT_PATH = `^(${COMPONENT}/)*${COMPONENT}$`;
+
+/**
  * `test`: run the application's own test commands inside the image `build` just pushed, and hand
  * GitLab their JUnit and Cobertura reports. The job runs in the application's image, which may
  * have no Node, so its script is the consumer's command list itself (plain shell).
@@ -33,13 +45,16 @@ export default defineComponent(import.meta.url, {
     script: { type: "array", description: "The test commands, run by the image's shell in order; the job fails at the first that fails.", example: ["npm test"] },
     junit: {
       type: "string",
-      description: "The JUnit XML report the commands write, relative to the project directory. A missing file only warns.",
+      description: "The JUnit XML report the commands write, relative to the project directory (no leading /, no .. component; GitLab's runner uploads nothing outside the project directory). A missing file only warns.",
       default: "junit.xml",
+      regex: PROJECT_PATH,
     },
     coverage_report: {
       type: "string",
-      description: "The Cobertura XML coverage report the commands write, relative to the project directory (shown in merge request diffs). A missing file only warns.",
+      description:
+        "The Cobertura XML coverage report the commands write, relative to the project directory (no leading /, no .. component; GitLab's runner uploads nothing outside the project directory), shown in merge request diffs. A missing file only warns.",
       default: "coverage/cobertura-coverage.xml",
+      regex: PROJECT_PATH,
     },
     coverage_regex: {
       type: "string",

@@ -9,6 +9,7 @@
  */
 import { InputError } from "../../runtime/errors.ts";
 import { info, warn } from "../../runtime/log.ts";
+import { gitlabRequest } from "./gitlab-merge-requests.ts";
 
 /** A git identity: the author and committer of the bump commit. */
 export interface BumpAuthor {
@@ -21,29 +22,25 @@ export interface BumpAuthor {
 /** The job variables that carry the author inputs. */
 export const AUTHOR_VARIABLES = { name: "GITOPS_BUMP_AUTHOR_NAME", email: "GITOPS_BUMP_AUTHOR_EMAIL" } as const;
 
-const TIMEOUT_MS = 30_000;
 /** What `git commit` refuses or mangles in an identity (angle brackets, line breaks). */
 const BAD_IDENTITY = /[<>\n\r\0]/;
 
 type Env = Record<string, string | undefined>;
+
+/** The job variables a job reads author_name and author_email from (update-manifests' by default; the rollback job has its own). */
+export interface AuthorVariables {
+  name: string;
+  email: string;
+}
 
 /**
  * The bump's (or rollback's) identity: the author_name/author_email inputs (read from `variables`) when set; else the token's user, asked
  * from GitLab (`GET /user`, which needs the read_user, read_api or api scope); else, with a
  * warning, the user who started the pipeline (GITLAB_USER_NAME, GITLAB_USER_EMAIL).
  */
-export async function bumpAuthor(env: Env, credential: { token?: string }, variables: { name: string; email: string } = AUTHOR_VARIABLES): Promise<BumpAuthor> {
-  const name = env[variables.name]?.trim() ?? "";
-  const email = env[variables.email]?.trim() ?? "";
-  if (name !== "" || email !== "") {
-    if (name === "" || email === "") {
-      const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];
-      throw new InputError(missing, "", `is empty while ${missing === "author_name" ? "author_email" : "author_name"} is ${JSON.stringify(given)}`, "set both author_name and author_email, or neither (the token's user then authors the bump)");
-    }
-    if (BAD_IDENTITY.test(name)) throw new InputError("author_name", name, "holds <, > or a line break", "set author_name to a plain name");
-    if (BAD_IDENTITY.test(email) || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new InputError("author_email", email, "is not an email address", "set author_email to an address such as bot@example.com");
-    return { name, email, source: "the author_name and author_email inputs" };
-  }
+export async function bumpAuthor(env: Env, credential: { token?: string }, variables: AuthorVariables = AUTHOR_VARIABLES): Promise<BumpAuthor> {
+  const given = authorFromInputs(env, variables);
+  if (given) return given;
   const apiUrl = env.CI_API_V4_URL;
   if (credential.token && apiUrl) {
     const user = await tokenUser(apiUrl, credential.token);
@@ -60,6 +57,20 @@ export async function bumpAuthor(env: Env, credential: { token?: string }, varia
   throw new InputError("author_name", "", "is empty, and neither the token's user nor the pipeline's user is known", "set author_name and author_email to the identity the bump commit should carry");
 }
 
+/** The author_name/author_email inputs, checked (before any remote call), or undefined when both are empty. */
+export function authorFromInputs(env: Env, variables: AuthorVariables = AUTHOR_VARIABLES): BumpAuthor | undefined {
+  const name = env[variables.name]?.trim() ?? "";
+  const email = env[variables.email]?.trim() ?? "";
+  if (name === "" && email === "") return undefined;
+  if (name === "" || email === "") {
+    const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];
+    throw new InputError(missing, "", `is empty while ${missing === "author_name" ? "author_email" : "author_name"} is ${JSON.stringify(given)}`, "set both author_name and author_email, or neither (the token's user then authors the bump)");
+  }
+  if (BAD_IDENTITY.test(name)) throw new InputError("author_name", name, "holds <, > or a line break", "set author_name to a plain name");
+  if (BAD_IDENTITY.test(email) || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new InputError("author_email", email, "is not an email address", "set author_email to an address such as bot@example.com");
+  return { name, email, source: "the author_name and author_email inputs" };
+}
+
 /**
  * The token's user from `GET /user`, or undefined (with a warning) when GitLab does not tell: the
  * token may not ask (401/403), or the API is unreachable. Naming the author is no reason to fail
@@ -67,9 +78,9 @@ export async function bumpAuthor(env: Env, credential: { token?: string }, varia
  */
 async function tokenUser(apiUrl: string, token: string): Promise<BumpAuthor | undefined> {
   const url = `${apiUrl.replace(/\/+$/, "")}/user`;
-  let response: Response;
+  let response;
   try {
-    response = await fetch(url, { headers: { "PRIVATE-TOKEN": token, Accept: "application/json" }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    response = await gitlabRequest(url, token);
   } catch (e) {
     warn(`GitLab did not tell the token's user (GET ${url} failed: ${(e as Error).message})`);
     return undefined;
@@ -78,12 +89,7 @@ async function tokenUser(apiUrl: string, token: string): Promise<BumpAuthor | un
     warn(`GitLab did not tell the token's user (GET ${url} answered ${response.status}): the token needs the read_user, read_api or api scope for that`);
     return undefined;
   }
-  let user: { name?: unknown; username?: unknown; email?: unknown; commit_email?: unknown } = {};
-  try {
-    if (response.ok) user = (await response.json()) as typeof user;
-  } catch {
-    // Not JSON: no usable user, said below.
-  }
+  const user = (response.status === 200 && typeof response.body === "object" && response.body ? response.body : {}) as { name?: unknown; username?: unknown; email?: unknown; commit_email?: unknown };
   // commit_email is the address GitLab attributes the user's commits to (the primary email unless changed).
   const email = typeof user.commit_email === "string" && user.commit_email !== "" ? user.commit_email : user.email;
   if (typeof user.name !== "string" || typeof email !== "string" || email === "" || BAD_IDENTITY.test(user.name + email)) {

@@ -5,8 +5,8 @@
  * with the api scope for the merge request itself; its pushes may go over SSH.
  */
 import { requireInput, secretFromVariable } from "../../runtime/env.ts";
-import type { GitOptions } from "../../runtime/git.ts";
-import { checkSshRepositoryUrl, sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
+import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
+import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 import { VARIABLES } from "./outputs.ts";
 
 /** The job variables that carry the deploy-key inputs. */
@@ -22,6 +22,10 @@ export interface BumpCredential {
   token?: string;
   /** How git reaches the remote. */
   git: GitOptions;
+  /** How messages name what pushes: `the token in X` or `the deploy key in X` (never the value). */
+  description: string;
+  /** How messages name the token (`the token in X`), which the API calls use. */
+  tokenDescription: string;
   /** The SSH clone URL when a deploy key pushes; undefined for the HTTPS URL. */
   sshUrl?: string;
   /** Removes a deploy key's files. */
@@ -34,13 +38,15 @@ export interface CredentialVariables {
   ssh: { keyVariable: string; knownHosts: string; repositoryUrl: string };
 }
 
-/** Reads the credential from `names` (update-manifests' variables by default); `needsToken` when the job calls the API. */
+/** Reads the credential from `names` (update-manifests' variables by default); `needsToken` when the job calls the API (merge_request mode). */
 export function readBumpCredential(env: NodeJS.ProcessEnv, needsToken: boolean, names: CredentialVariables = { tokenVariable: VARIABLES.tokenVariable, ssh: SSH_VARIABLES }): BumpCredential {
   const sshVariables = names.ssh;
   const sshWanted = (env[sshVariables.keyVariable] ?? "").trim() !== "";
-  const token = !sshWanted || needsToken ? secretFromVariable(env, names.tokenVariable, "token_variable").value : undefined;
-  if (!sshWanted) return { token, git: { token }, dispose: () => {} };
-  const sshUrl = checkSshRepositoryUrl(requireInput(env, sshVariables.repositoryUrl, "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url");
+  const secret = !sshWanted || needsToken ? secretFromVariable(env, names.tokenVariable, "token_variable") : undefined;
+  const token = secret?.value;
+  const tokenDescription = `the token in ${secret?.name}`;
+  if (!sshWanted) return { token, tokenDescription, description: tokenDescription, git: { token }, dispose: () => {} };
+  const sshUrl = checkRepositoryUrl(requireInput(env, sshVariables.repositoryUrl, "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
   const ssh = sshCredentialFromInputs(env, { keyVariable: sshVariables.keyVariable, knownHostsVariable: sshVariables.knownHosts });
-  return { token, git: { sshCommand: ssh?.command }, sshUrl, dispose: () => ssh?.dispose() };
+  return { token, tokenDescription, description: `the deploy key in ${ssh?.variable}`, git: { sshCommand: ssh?.command }, sshUrl, dispose: () => ssh?.dispose() };
 }

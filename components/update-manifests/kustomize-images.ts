@@ -12,7 +12,7 @@
  *
  * Pure: a document's nodes in, the image values out, with how each was reached.
  */
-import type { YamlAlias, YamlMap, YamlNode, YamlScalar } from "./yaml-reader.ts";
+import type { YamlAlias, YamlMap, YamlNode, YamlScalar } from "../../runtime/yaml-reader.ts";
 
 /** Where kustomize looks for an image: a path like `spec/template/spec/containers[]/image`, for some kinds. */
 export interface FieldSpec {

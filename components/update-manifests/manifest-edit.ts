@@ -1,5 +1,5 @@
 /**
- * Repointing an image in one YAML file, as a text patch. The file is read (yaml-reader.ts) only to
+ * Repointing an image in one YAML file, as a text patch. The file is read (runtime/yaml-reader.ts) only to
  * find what kustomize's `images:` transformer would change (kustomize-images.ts) and a
  * kustomization's own `images:` entries; the new values are written into the original text at
  * the nodes' offsets, so comments, order, quoting and formatting stay byte for byte and the diff
@@ -7,7 +7,7 @@
  */
 import { formatImageReference, type ImageReference } from "../../runtime/image-reference.ts";
 import { DEFAULT_IMAGE_FIELD_SPECS, imageFields, imageText, ownPair, resolve, scalarField, sharedNodes, type FieldSpec, type ImageField } from "./kustomize-images.ts";
-import { readYamlDocuments, type YamlMap, type YamlNode, type YamlScalar } from "./yaml-reader.ts";
+import { readYamlDocuments, type YamlMap, type YamlNode, type YamlScalar } from "../../runtime/yaml-reader.ts";
 
 /** Which image to repoint, and to what. */
 export interface ImageTarget {
@@ -47,7 +47,7 @@ export interface EditOptions {
 }
 
 /** The file is not valid YAML (line, column, reason). */
-export { YamlSyntaxError as ManifestSyntaxError } from "./yaml-reader.ts";
+export { YamlSyntaxError as ManifestSyntaxError } from "../../runtime/yaml-reader.ts";
 
 /** The file refers to the image in a shape an in-place patch cannot change exactly as kustomize would. */
 export class UneditableManifestError extends Error {

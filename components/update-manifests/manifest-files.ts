@@ -11,13 +11,18 @@
  * those kustomizations lists as a resource, component, patch or configuration (a `.json`
  * resource, for example). Images field specs that the kustomizations add under `configurations:`
  * apply to every file, as kustomize merges them up to the top kustomization.
+ *
+ * Nothing is read or written through a symbolic link: the job edits its own clone and pushes what
+ * it wrote, so a link (to a file outside the clone, or to another file of it) on the way to any
+ * file it reads is refused, naming the link (runtime/project-path.ts).
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { InputError } from "../../runtime/errors.ts";
+import { refuseSymbolicLinks } from "../../runtime/project-path.ts";
 import { field, resolve, scalarField, type FieldSpec } from "./kustomize-images.ts";
 import { editImages, ManifestSyntaxError, UneditableManifestError, type ImageChange, type ImageTarget } from "./manifest-edit.ts";
-import { readYamlDocuments, type YamlNode } from "./yaml-reader.ts";
+import { readYamlDocuments, type YamlNode } from "../../runtime/yaml-reader.ts";
 
 /** The names kustomize reads a kustomization from. */
 export const KUSTOMIZATION_FILE_NAMES: readonly string[] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -57,19 +62,12 @@ export interface ManifestSet {
   fieldSpecs: FieldSpec[];
 }
 
-/** `manifests` as a clean repository-relative path; refuses absolute paths and `..`. */
-export function normaliseManifestsPath(manifests: string): string {
-  const clean = path.posix.normalize(manifests.replace(/\\/g, "/")).replace(/\/+$/, "");
-  if (manifests.trim() === "" || path.posix.isAbsolute(clean) || clean === ".." || clean.startsWith("../"))
-    throw new InputError("manifests", manifests, "must be a path inside the repository", "set manifests to a repository-relative path such as deploy/kustomization.yaml or deploy/");
-  return clean === "" ? "." : clean;
-}
-
 const isKustomizationFile = (file: string) => KUSTOMIZATION_FILE_NAMES.includes(path.posix.basename(file));
 
 /** The files `manifests` names (see the module comment), and the field specs their kustomizations add. */
 export function manifestFiles(location: ManifestsLocation): ManifestSet {
   const absolute = path.join(location.root, location.manifests);
+  refuseSymbolicLinks("manifests", location.manifests, location.root, location.manifests);
   if (!existsSync(absolute))
     throw new InputError("manifests", location.manifests, `does not exist on branch ${location.branch}`, `set manifests to the path of a kustomization.yaml, a manifest, or a directory of manifests on ${location.branch}`);
   if (statSync(absolute).isFile()) return { files: [location.manifests], fieldSpecs: [] };
@@ -77,7 +75,7 @@ export function manifestFiles(location: ManifestsLocation): ManifestSet {
   const walk = (dir: string) => {
     for (const entry of readdirSync(path.join(location.root, dir), { withFileTypes: true })) {
       const relative = dir === "." ? entry.name : `${dir}/${entry.name}`;
-      // Symbolic links are not followed: what they point at may lie outside the checkout.
+      if (entry.isSymbolicLink()) refuseSymbolicLinks("manifests", location.manifests, location.root, relative);
       if (entry.isDirectory() && entry.name !== ".git") walk(relative);
       else if (entry.isFile() && (/\.ya?ml$/.test(entry.name) || isKustomizationFile(entry.name))) found.add(relative);
     }
@@ -125,7 +123,7 @@ function texts(list: YamlNode | undefined, key?: string): string[] {
 
 /**
  * The files inside the manifests directory that `kustomization` lists, and its configurations.
- * Remote resources, directories, symbolic links and files outside the directory are left out.
+ * Remote resources, directories and files outside the directory are left out; a symbolic link is refused.
  */
 function listedFiles(location: ManifestsLocation, kustomization: string): { files: string[]; configurations: string[] } {
   const out = { files: [] as string[], configurations: [] as string[] };
@@ -134,7 +132,9 @@ function listedFiles(location: ManifestsLocation, kustomization: string): { file
   for (const list of FILE_LISTS)
     for (const listed of texts(root && field(root, list), "path")) {
       const file = path.posix.normalize(path.posix.join(path.posix.dirname(kustomization), listed));
-      if (/\n|:\/\//.test(listed) || !file.startsWith(inside) || file.split("/").includes("..") || !isRegularFile(path.join(location.root, file))) continue;
+      if (/\n|:\/\//.test(listed) || !file.startsWith(inside) || file.split("/").includes("..")) continue;
+      refuseSymbolicLinks("manifests", location.manifests, location.root, file);
+      if (!isRegularFile(path.join(location.root, file))) continue;
       (list === "configurations" ? out.configurations : out.files).push(file);
     }
   return out;

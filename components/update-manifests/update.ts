@@ -11,14 +11,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { writeDotenv } from "../../runtime/dotenv.ts";
 import { requireInput } from "../../runtime/env.ts";
 import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
-import { asInfrastructure, Git, GitCommandError } from "../../runtime/git.ts";
+import { parseBranchName } from "../../runtime/branch-name.ts";
+import { checkRepositoryUrl, Git, GitCommandError } from "../../runtime/git.ts";
+import { relativePathInside, symbolicLinkError } from "../../runtime/project-path.ts";
 import { info, section, warn } from "../../runtime/log.ts";
-import { bumpAuthor, type BumpAuthor } from "./bump-author.ts";
+import { authorFromInputs, bumpAuthor, type BumpAuthor } from "./bump-author.ts";
 import { readBumpCredential, type BumpCredential } from "./credential.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
 import { openMergeRequest } from "./gitlab-merge-requests.ts";
-import { parseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
-import { normaliseManifestsPath, planBump, type BumpPlan } from "./manifest-files.ts";
+import { parseImageReference, tryParseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
+import { planBump, type BumpPlan } from "./manifest-files.ts";
 import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 
 /** Push attempts before giving up when the branch keeps moving. */
@@ -47,43 +49,59 @@ interface Settings {
 type Remote = Pick<Settings, "credential" | "repositoryUrl">;
 
 function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> {
-  const imageName = requireInput(env, VARIABLES.imageName, "image_name", "set image_name to the image repository the manifests refer to, without tag or digest");
-  const parsedName = parseImageReference(imageName);
-  if (!parsedName || parsedName.repository !== imageName)
-    throw new InputError("image_name", imageName, "must be an image repository without tag or digest", `set image_name to ${parsedName?.repository ?? "a repository such as registry.example.com/group/app"}`);
+  const imageName = parseImageReference("image_name", requireInput(env, VARIABLES.imageName, "image_name", "set image_name to the image repository the manifests refer to, without tag or digest"), "name").repository;
   const imageText = requireInput(
     env,
     VARIABLES.newImage,
     "new_image",
     "the default is $GITOPS_IMAGE, which the build job publishes: run build in an earlier stage of this pipeline, or set new_image to an image reference",
   );
-  const image = parseImageReference(imageText);
-  if (!image) throw new InputError("new_image", imageText, "is not an image reference", "set new_image to repository:tag or repository@sha256:<digest>");
-  if (!image.tag && !image.digest)
-    throw new InputError("new_image", imageText, "has neither a tag nor a digest", "pin the image: repository@sha256:<digest> (what build publishes as GITOPS_IMAGE) or repository:tag");
+  const image = parseImageReference("new_image", imageText, "pinned");
   const mode = requireInput(env, VARIABLES.mode, "mode", "set mode to commit or merge_request");
   if (mode !== "commit" && mode !== "merge_request") throw new InputError("mode", mode, "must be commit or merge_request", "set mode: commit or mode: merge_request");
-  const branch = requireInput(env, VARIABLES.branch, "branch", "set branch to the branch that holds the manifests (default: $CI_DEFAULT_BRANCH)");
-  const repositoryUrl = requireInput(env, VARIABLES.repositoryUrl, "repository URL", "the job builds it from CI_SERVER_URL and CI_PROJECT_PATH; run the job in a GitLab pipeline");
+  const branch = parseBranchName("branch", requireInput(env, VARIABLES.branch, "branch", "set branch to the branch that holds the manifests (default: $CI_DEFAULT_BRANCH)"));
+  const repositoryUrl = checkRepositoryUrl(requireInput(env, VARIABLES.repositoryUrl, REPOSITORY, "run the job in a GitLab pipeline, which sets both"), REPOSITORY, "https");
   const template = requireInput(env, VARIABLES.commitMessage, "commit_message", "set commit_message, for example \"chore(manifests): deploy {image} [gitops-bump]\"");
   const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
-  const manifests = normaliseManifestsPath(requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
+  const manifests = relativePathInside("manifests", requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
+  authorFromInputs(env);
   // Read last: a deploy key is written to disk only for a job that passed its checks.
   const credential = readBumpCredential(env, mode === "merge_request");
   return { manifests, imageName, image, imageText, mode, branch, credential, repositoryUrl: credential.sshUrl ?? repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
 }
 
+/** Where the HTTPS clone URL comes from: predefined variables, named in messages. */
+const REPOSITORY = "CI_SERVER_URL/CI_PROJECT_PATH";
+
+/** A git failure in the user's terms (runtime/remote-failure.ts): the repository, the credential and the branch. */
+function remoteError(error: GitCommandError, settings: Remote, branch: string, action: string): JobError {
+  const { credential } = settings;
+  const ssh = credential.sshUrl !== undefined;
+  const needs = ssh ? `deploy key with write access, allowed to push to ${branch}` : `project access token with the write_repository scope, of a user allowed to push to ${branch}`;
+  const remote = { input: ssh ? "ssh_repository_url" : REPOSITORY, value: settings.repositoryUrl };
+  return error.inTermsOf({ action, remote, credential: { description: credential.description, input: ssh ? "ssh_key_variable" : "token_variable", needs }, branch: { input: "branch", value: branch } });
+}
+
+/** Fetches `branch` into refs/remotes/origin/ with `options`; false when the server lacks it, any other failure in the user's terms. */
+async function fetchBranch(git: Git, settings: Remote, branch: string, options: string[]): Promise<boolean> {
+  const fetched = await git.exec(["fetch", "-q", "--no-tags", ...options, "origin", `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
+  const error = fetched.code === 0 ? undefined : new GitCommandError(["fetch", "origin", branch], fetched);
+  if (error && error.failure !== "missing-ref") throw remoteError(error, settings, branch, `fetching ${branch}`);
+  return !error;
+}
+
 /** Fetches the branch tip (one commit, no blobs outside the manifests) and checks it out; returns its SHA. */
 async function checkoutTip(git: Git, settings: Settings): Promise<string> {
   const remoteRef = `refs/remotes/origin/${settings.branch}`;
-  const fetched = await git.exec(["fetch", "-q", "--no-tags", "--depth=1", "--filter=blob:none", "origin", `+refs/heads/${settings.branch}:${remoteRef}`]);
-  if (fetched.code !== 0) {
-    const error = new GitCommandError(["fetch", "origin", settings.branch], fetched);
-    if (error.failure === "missing-ref") throw new InputError("branch", settings.branch, "does not exist in the repository", "set branch to the branch that holds the manifests (default: the default branch)");
-    asInfrastructure(error);
-  }
+  if (!(await fetchBranch(git, settings, settings.branch, ["--depth=1", "--filter=blob:none"])))
+    throw new InputError("branch", settings.branch, "does not exist in the repository", "set branch to the branch that holds the manifests (default: the default branch)");
   const tip = (await git.resolve(remoteRef)) as string;
   await git.run(["checkout", "-q", "-f", "--detach", tip]);
+  // A link on the way to manifests may be left out of the sparse work tree, so the tree itself is asked.
+  const parts = settings.manifests === "." ? [] : settings.manifests.split("/");
+  const listed = await git.run(["ls-tree", "-z", "HEAD", "--", ...parts.map((_, i) => parts.slice(0, i + 1).join("/"))]);
+  const link = listed.split("\0").find((entry) => entry.startsWith("120000 "));
+  if (link) throw symbolicLinkError("manifests", settings.manifests, link.slice(link.indexOf("\t") + 1));
   return tip;
 }
 
@@ -97,9 +115,10 @@ async function commitPlan(git: Git, settings: Settings, plan: BumpPlan): Promise
 }
 
 /** The branch's tip on the server now, or undefined if it is gone. */
-async function remoteTip(git: Git, branch: string): Promise<string | undefined> {
-  const out = await git.run(["ls-remote", "origin", `refs/heads/${branch}`]).catch(asInfrastructure);
-  return out.split(/\s/)[0] || undefined;
+async function remoteTip(git: Git, settings: Settings): Promise<string | undefined> {
+  const listed = await git.exec(["ls-remote", "origin", `refs/heads/${settings.branch}`]);
+  if (listed.code !== 0) throw remoteError(new GitCommandError(["ls-remote", "origin", settings.branch], listed), settings, settings.branch, "listing branches");
+  return listed.stdout.split(/\s/)[0] || undefined;
 }
 
 /**
@@ -113,11 +132,7 @@ async function commitGraph(settings: Remote, scratch: string, branch: string): P
     await graph.run(["remote", "add", "origin", settings.repositoryUrl]);
   }
   const ref = `refs/remotes/origin/${branch}`;
-  const fetched = await graph.exec(["fetch", "-q", "--no-tags", "--filter=tree:0", "origin", `+refs/heads/${branch}:${ref}`]);
-  if (fetched.code !== 0) {
-    const error = new GitCommandError(["fetch", "origin", branch], fetched);
-    if (error.failure !== "missing-ref") asInfrastructure(error);
-  }
+  await fetchBranch(graph, settings, branch, ["--filter=tree:0"]);
   return { graph, tip: await graph.resolve(ref) };
 }
 
@@ -154,7 +169,7 @@ async function newerBump(settings: Settings, tip: string, scratch: string): Prom
   for (const line of log.split("\n")) {
     const [commit = "", source = "", image = ""] = line.trim().split("\x1f");
     // Only bumps of the same image count: another image's bump (a second include) is no reason to stop.
-    if (!source || source === ours || parseImageReference(image)?.repository !== settings.image.repository) continue;
+    if (!source || source === ours || tryParseImageReference(image)?.repository !== settings.image.repository) continue;
     if ((await graph.resolve(source)) && (await graph.isAncestor(ours, source))) return { commit, source };
   }
   return undefined;
@@ -201,9 +216,10 @@ async function bumpByCommit(git: Git, settings: Settings, scratch: string): Prom
       return { sha: commit, changed: true };
     }
     const error = new GitCommandError(["push", "origin", `${commit}:refs/heads/${settings.branch}`], pushed);
-    if (error.failure === "auth" || error.failure === "unreachable") asInfrastructure(error);
+    const refused = remoteError(error, settings, settings.branch, `pushing to ${settings.branch}`);
+    if (refused !== error) throw refused;
     // Only a branch that moved is a lost race; a refusal on an unmoved branch is protection or a hook.
-    const now = await remoteTip(git, settings.branch);
+    const now = await remoteTip(git, settings);
     if (now === base) throw error;
     if (attempt >= MAX_ATTEMPTS)
       throw new JobError(
@@ -231,10 +247,10 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
   const pushed = await git.exec(["push", "--porcelain", "origin", `${commit}:refs/heads/${sourceBranch}`]);
   if (pushed.code !== 0) {
     const error = new GitCommandError(["push", "origin", `${commit}:refs/heads/${sourceBranch}`], pushed);
-    if (error.failure === "auth" || error.failure === "unreachable") asInfrastructure(error);
+    const refused = remoteError(error, settings, sourceBranch, `pushing to ${sourceBranch}`);
+    if (refused !== error) throw refused;
     // A rerun finds its own branch: reuse it when it holds the same manifests.
-    const existing = await git.exec(["fetch", "-q", "--no-tags", "--depth=1", "--filter=blob:none", "origin", `+refs/heads/${sourceBranch}:refs/remotes/origin/${sourceBranch}`]);
-    if (existing.code !== 0) throw error;
+    if (!(await fetchBranch(git, settings, sourceBranch, ["--depth=1", "--filter=blob:none"]))) throw error;
     const same = await git.exec(["diff", "--quiet", `refs/remotes/origin/${sourceBranch}`, commit, "--", ...plan.files.map((f) => f.file)]);
     if (same.code !== 0)
       throw new RefusedError(
@@ -248,6 +264,7 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
     apiUrl,
     project,
     token: settings.credential.token as string,
+    tokenDescription: settings.credential.tokenDescription,
     sourceBranch,
     targetBranch: settings.branch,
     title: messageTitle(settings.message),
@@ -263,7 +280,7 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(tmpdir(), "gitops-manifests-"));
   try {
     // Unmerged code is refused before anything else is asked of GitLab (GET /user for the author).
-    await requireMergedCommit(read, scratch, env.CI_DEFAULT_BRANCH || read.branch);
+    await requireMergedCommit(read, scratch, env.CI_DEFAULT_BRANCH ? parseBranchName("CI_DEFAULT_BRANCH", env.CI_DEFAULT_BRANCH) : read.branch);
     const settings: Settings = { ...read, author: await bumpAuthor(env, { token: read.credential.token }) };
     const git = new Git(path.join(scratch, "work"), settings.credential.git);
     await git.init();

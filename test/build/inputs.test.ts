@@ -7,7 +7,7 @@ import { inputVariable } from "../../components/common.ts";
 import { interpolate } from "../../generator/interpolate.ts";
 import { inputRefs } from "../../generator/inputs.ts";
 import { listInput } from "../../runtime/env.ts";
-import { parseImageName } from "../../runtime/registry.ts";
+import { parseImageName } from "../../runtime/image-reference.ts";
 
 describe("array inputs in job variables", () => {
   const refs = inputRefs({ tags: { type: "array", description: "tags" } });
@@ -47,15 +47,15 @@ describe("image_name", () => {
     { given: "localhost/app", want: { registry: "localhost", repository: "app" } },
     { given: "library/app", want: { registry: "docker.io", repository: "library/app" } },
   ])("splits $given into registry and repository", ({ given, want }) => {
-    expect(parseImageName(given, "image_name")).toEqual({ ...want, name: given });
+    expect(parseImageName("image_name", given)).toEqual({ ...want, name: given });
   });
 
   it.each([
-    { given: "", problem: "is empty" },
-    { given: "registry.example.com/app:v1", problem: "carries a tag" },
-    { given: "registry.example.com/app@sha256:0123", problem: "carries a digest" },
-    { given: "registry.example.com/Group/app", problem: 'has an invalid path component "Group"' },
+    { given: "", problem: "is empty or holds spaces, control or non-ASCII characters" },
+    { given: "registry.example.com/app:v1", problem: "carries a tag or digest" },
+    { given: `registry.example.com/app@sha256:${"0".repeat(64)}`, problem: "carries a tag or digest" },
+    { given: "registry.example.com/Group/app", problem: 'has the path component "Group" (lower-case letters and digits, separated by . _ __ or -)' },
   ])("refuses $given: $problem", ({ given, problem }) => {
-    expect(() => parseImageName(given, "image_name")).toThrow(`input image_name = ${JSON.stringify(given)}: ${problem}`);
+    expect(() => parseImageName("image_name", given)).toThrow(`input image_name = ${JSON.stringify(given)}: ${problem}`);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * The whole flow end to end (`npm run demo` runs the same scenario): merge request → review app →
- * merge → build, test, bump, staging and the production preview in the merge commit's pipeline → no
- * job in the bump commit's pipeline → manual production in the merge commit's pipeline → a second
- * change the same way → the rollback job's revert on main → its pipeline promotes it: production
- * returns to the first image.
+ * merge → build, test, bump, staging (which waits for the simulated Flux) and the production preview
+ * in the merge commit's pipeline → production refused until staging soaked → no job in the bump
+ * commit's pipeline → production refused during a deploy freeze → after the soak, manual production
+ * in the merge commit's pipeline (which waits for Flux too) → a second change the same way → the
+ * rollback job's revert on main → its pipeline promotes it through the same jobs (Flux wait, soak
+ * gate): production returns to the first image.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -53,13 +55,16 @@ describe.skipIf(!tools)("the GitOps flow, end to end", () => {
       "merge request pipeline on feature/greeting: build → test → review deploy",
       "merge: the review stop job removes the namespace",
       "default-branch pipeline of the merge commit: build → test → update-manifests (a bump commit) → promote-staging (the bump) → preview-production (the report of what production would receive)",
+      "the manual production job, played at once: refused, staging has not run the bump for staging_soak (30 s)",
       "the bump commit's pipeline: no job (no build, no bump, no second deployment)",
+      "a deploy freeze (GitLab sets CI_DEPLOY_FREEZE): the production job refuses and says so",
+      "staging runs the bump for staging_soak (30 s, counted from Flux's status.history)",
       "the manual production job of the merge commit's pipeline fast-forwards _gitlab/agents/production to the bump",
       "a second change, merged: its pipeline builds, bumps and promotes staging; preview-production shows production's image would change",
-      "the manual production job of the second change's pipeline: production gets the second image",
+      "the manual production job of the second change's pipeline, once staging ran it for staging_soak: production gets the second image",
       "rollback-production (manual): one commit on main reverts what production received in its last promotion",
       "the rollback commit's pipeline: no build, no bump; promote-staging moves staging to it",
-      "the manual production job of the rollback commit's pipeline: production returns to the first image",
+      "the manual production job of the rollback commit's pipeline, once staging ran it for staging_soak: production returns to the first image",
     ]);
     // Each environment received the first bump, the second bump, then the rollback commit naming the first image again.
     const first = expect.stringMatching(new RegExp(`/group/app@${result.digest}$`));
@@ -70,8 +75,20 @@ describe.skipIf(!tools)("the GitOps flow, end to end", () => {
       { branch, commit: sha, title: expect.stringContaining("[gitops-bump]"), bumpOf: sha, image: second, step: result.steps[steps[1]]?.name },
       { branch, commit: result.branches.main, title: expect.stringMatching(/^Roll back production to [0-9a-f]{12}: revert 3 commits \[gitops-rollback\]$/), rollbackOf: sha, image: first, step: result.steps[steps[2]]?.name },
     ];
-    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/staging")).toEqual(received("_gitlab/agents/staging", [4, 7, 10]));
-    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/production")).toEqual(received("_gitlab/agents/production", [6, 8, 11]));
+    const STAGING_STEPS = [4, 10, 13] as const;
+    const PRODUCTION_STEPS = [9, 11, 14] as const;
+    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/staging")).toEqual(received("_gitlab/agents/staging", [...STAGING_STEPS]));
+    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/production")).toEqual(received("_gitlab/agents/production", [...PRODUCTION_STEPS]));
+    // Flux applied each delivery in the step that pushed it (the rollback commit too): the promotion job ended only after that.
+    const applied = (environment: string, steps: readonly number[]) =>
+      result.deliveries.filter((d) => d.branch === `_gitlab/agents/${environment}`).map((d, i) => ({ environment, commit: d.commit, at: expect.any(Number), step: result.steps[steps[i] as number]?.name }));
+    expect(result.reconciliations.filter((r) => r.environment === "staging")).toEqual(applied("staging", STAGING_STEPS));
+    expect(result.reconciliations.filter((r) => r.environment === "production")).toEqual(applied("production", PRODUCTION_STEPS));
+    // Production applied each commit no sooner than staging_soak after staging did.
+    for (const delivery of result.deliveries.filter((d) => d.branch === "_gitlab/agents/production")) {
+      const at = (environment: string) => result.reconciliations.find((r) => r.environment === environment && r.commit === delivery.commit)?.at ?? 0;
+      expect(at("production") - at("staging")).toBeGreaterThanOrEqual(30_000);
+    }
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.secondDigest).not.toBe(result.digest);
     expect(result.kustomization).toContain(`digest: ${result.digest}`);
@@ -83,5 +100,5 @@ describe.skipIf(!tools)("the GitOps flow, end to end", () => {
     expect(result.reviewNamespaces).toEqual([]);
     expect(left).toEqual([]);
     expect(processes).toEqual([]);
-  }, 480_000);
+  }, 600_000);
 });

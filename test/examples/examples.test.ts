@@ -15,6 +15,12 @@ import { startGitServer, type GitServer } from "../support/git-server.ts";
 import { createProject, gitlabCiLocal, publishCatalog, type PublishedCatalog } from "../support/gitlab-ci-local.ts";
 import { loadTemplate, ROOT } from "../support/templates.ts";
 import { requireTools } from "../support/tools.ts";
+import { loadCheckout } from "../../cli/io.ts";
+import { parsePipeline } from "../../cli/consumer-pipeline.ts";
+import { lintPipeline } from "../../cli/lint/lint.ts";
+import { setupNeeds } from "../../cli/setup/needs.ts";
+import { editImages } from "../../components/update-manifests/manifest-edit.ts";
+import { tryParseImageReference } from "../../runtime/image-reference.ts";
 
 const EXAMPLES = path.join(ROOT, "examples");
 const VERSION = readVersion(ROOT);
@@ -43,6 +49,12 @@ function readmeSnippets(): string[] {
   return [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => (m[1] as string).replace(/^ {3}/gm, "")).filter((y) => y.includes("component:") && y.includes("stages:"));
 }
 
+/** The README's Quick start section. */
+function quickStart(): string {
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  return readme.slice(readme.indexOf("## Quick start\n"), readme.indexOf("\n## ", readme.indexOf("## Quick start\n") + 1));
+}
+
 describe("the README's include snippets", () => {
   it("pin this catalog's version and pass only declared inputs", () => {
     const snippets = readmeSnippets();
@@ -50,6 +62,38 @@ describe("the README's include snippets", () => {
     const includes = snippets.flatMap((y) => ((parse(y) as { include?: Include[] }).include ?? []));
     expect(includes.length).toBeGreaterThanOrEqual(6);
     for (const include of includes) expectValidInclude(include);
+  });
+});
+
+describe("the README quick start works as written", async () => {
+  const checkout = await loadCheckout(ROOT);
+  const pipeline = () => parsePipeline(".gitlab-ci.yml", readmeSnippets()[0] as string);
+
+  it("lints clean", () => {
+    expect(lintPipeline(pipeline(), checkout.catalogProject, checkout.versions).problems.map(formatProblem)).toEqual([]);
+  });
+
+  it("names exactly the credentials its pipeline reads, and shows the agent input", () => {
+    const lint = lintPipeline(pipeline(), checkout.catalogProject, checkout.versions);
+    const read = setupNeeds(lint.includes, "main").needs.credentials.map((c) => c.variable).sort();
+    expect(read).toEqual(["GITOPS_MANIFESTS_TOKEN", "GITOPS_PRODUCTION_TOKEN", "GITOPS_STAGING_TOKEN"]);
+    // Every token the steps have one create is one the pipeline reads (the review-base token only with its include).
+    const text = quickStart();
+    const named = [...new Set([...text.matchAll(/GITOPS_[A-Z]+_(?:TOKEN|DEPLOY_KEY)/g)].map((m) => m[0]))];
+    expect(named.filter((v) => v.endsWith("_TOKEN") && !read.includes(v))).toEqual(["GITOPS_REVIEW_TOKEN"]);
+    expect(text).toContain("If your review cluster syncs a shared base from `_gitlab/agents/review`, include\n   promote-staging once more for it");
+    expect(read.every((v) => text.includes(v))).toBe(true);
+    expect(lint.includes.find((r) => r.include.component === "review")?.include.inputs.agent).toBe("platform/gitops-agents:review");
+  });
+
+  it("shows manifests that name the image the way update-manifests finds it", () => {
+    const kustomization = /```yaml\n( *resources: \[deployment\.yaml\]\n[\s\S]*?)```/.exec(quickStart())?.[1]?.replace(/^ {3}/gm, "");
+    expect(kustomization).toBeDefined();
+    const image = tryParseImageReference(`registry.example.com/group/app@sha256:${"a".repeat(64)}`);
+    // The quick start's file is deploy/base/kustomization.yaml: read as a kustomization, as update-manifests reads it.
+    const edit = editImages(kustomization as string, { imageName: "registry.example.com/group/app", image: image as NonNullable<typeof image> }, { kustomizationFile: true });
+    expect(edit.matched).toBe(1);
+    expect(edit.text).toContain(`digest: sha256:${"a".repeat(64)}`);
   });
 });
 

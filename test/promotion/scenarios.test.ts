@@ -175,8 +175,8 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       await project.setBranch(STAGING, at(2));
       const run = await promote(project, wrong, { component: "promote-staging", target: at(5) });
       expect(run.code).toBe(5);
-      expect(run.stderr).toContain("ERROR: the git server refused the token in GITOPS_STAGING_TOKEN");
-      expect(run.stdout).toContain("Fix: check that GITOPS_STAGING_TOKEN holds a valid project access token with the write_repository scope");
+      expect(run.stderr).toContain(`ERROR: promoting to ${STAGING}: the server refused the token in GITOPS_STAGING_TOKEN`);
+      expect(run.stdout).toContain("Fix: check token_variable: the token in GITOPS_STAGING_TOKEN must be valid and unexpired, a project access token with the write_repository scope");
       expect(run.output).not.toContain(wrong);
       expect(project.branch(STAGING)).toBe(at(2));
     });
@@ -187,7 +187,8 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       const run = await promote(project, other, { component: "promote-staging", target: at(5) });
       expect(run.code).toBe(5);
       expect(run.stderr).toContain("You are not allowed to push code to protected branches");
-      expect(run.stdout).toContain(`Fix: allow the user of the token in GITOPS_STAGING_TOKEN to push to ${STAGING}`);
+      expect(run.stderr).toContain(`ERROR: promoting to ${STAGING}: environment_branch ${STAGING} is protected and the token in GITOPS_STAGING_TOKEN may not push to it`);
+      expect(run.stdout).toContain(`Fix: let the token in GITOPS_STAGING_TOKEN push: choose its user or deploy key under "Allowed to push and merge" of ${STAGING}`);
       expect(project.branch(STAGING)).toBeUndefined();
     });
 
@@ -196,7 +197,7 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       try {
         const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
         expect(run.code).toBe(5);
-        expect(run.stderr).toContain(`ERROR: the git server at ${project.url} could not be reached`);
+        expect(run.stderr).toContain(`ERROR: promoting to ${STAGING}: repository_url (${project.url}) could not be reached`);
         expect(run.output).not.toContain(TOKEN);
       } finally {
         server.setDown(false);
@@ -206,7 +207,7 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
     it("refuses an environment branch that is not a branch name, before touching the server", async () => {
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5), inputs: { environment_branch: "bad..name" } });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('ERROR: input environment_branch = "bad..name": is not a valid branch name');
+      expect(run.stderr).toContain('ERROR: input environment_branch = "bad..name": has one of .. @{ //, or a leading /, or a trailing / or ., which git refuses in a branch name');
       expect(server.requests.some((r) => r.path.startsWith(`/${project.repoPath}.git/`))).toBe(false);
     });
 

@@ -99,8 +99,8 @@ describe.skipIf(!requireTools("git") || !requireSshd())("pushing with an SSH dep
     const otherHost = `${ssh.knownHosts.split(" ")[0]} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl`;
     const run = await promote(p, undefined, { component: "promote-staging", target: main[2] as string, inputs: sshInputs(p, otherHost), env: { [KEY_VARIABLE]: promoterKey } });
     expect(run.code).toBe(5);
-    expect(run.output).toContain("ERROR: the git server's SSH host key is not in ssh_known_hosts");
-    expect(run.output).toContain("Fix: the server's SSH host key is not one of ssh_known_hosts");
+    expect(run.output).toContain(`ERROR: promoting to ${STAGING}: the SSH host key of ssh_repository_url (`);
+    expect(run.output).toContain("Fix: check ssh_known_hosts against the fingerprints your GitLab instance publishes");
     expect(p.branch(STAGING)).toBeUndefined();
   });
 
@@ -109,7 +109,7 @@ describe.skipIf(!requireTools("git") || !requireSshd())("pushing with an SSH dep
     const run = await promote(p, undefined, { component: "promote-staging", target: main[2] as string, inputs: sshInputs(p), env: { [KEY_VARIABLE]: strangerKey } });
     expect(run.code).toBe(5);
     expect(run.output).toContain("GitLab: You are not allowed to push code to protected branches on this project.");
-    expect(run.output).toContain(`Fix: choose the deploy key in ${KEY_VARIABLE} under "Allowed to push and merge" of ${STAGING}`);
+    expect(run.output).toContain(`Fix: let the deploy key in ${KEY_VARIABLE} push: choose its user or deploy key under "Allowed to push and merge" of ${STAGING}`);
     expect(p.branch(STAGING)).toBeUndefined();
   });
 

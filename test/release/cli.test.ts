@@ -138,6 +138,41 @@ describe("npm run release", () => {
     expect(result.stderr).toContain('"v2.0.0" is not a semantic version');
   });
 
+  it("--dry-run shows the surface changes, the files it would change and the tag, and changes nothing", async () => {
+    const head = await git(dir, "rev-parse", "HEAD");
+    write(dir, "notes.txt", "scratch\n");
+    const result = await release(dir, "2.0.0", "--dry-run");
+    rmSync(path.join(dir, "notes.txt"));
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        "release --dry-run: 2.0.0 (after 1.0.0; the changes need at least a major release)",
+        "surface changes since 1.0.0:",
+        '  - narrowed the options of input greet.tone: removed "loud" (major)',
+        "  - added optional input greet.punctuation (minor)",
+        "files it would change:",
+        "  CHANGELOG.md",
+        "  README.md",
+        "  examples/hello/.gitlab-ci.yml",
+        "  package-lock.json",
+        "  package.json",
+        "  templates/greet/template.yml",
+        'it would commit "Release 2.0.0" and tag 2.0.0. But now it would refuse: the work tree has uncommitted changes (notes.txt); commit or remove them first, so the release commit holds only the release. Nothing was changed.',
+        "",
+      ].join("\n"),
+    );
+    expect(await git(dir, "rev-parse", "HEAD")).toBe(head);
+    expect(await git(dir, "status", "--porcelain")).toBe("");
+    expect(await git(dir, "tag", "--list")).toBe("1.0.0");
+  });
+
+  it("--dry-run refuses what the release would refuse", async () => {
+    const result = await release(dir, "1.1.0", "--dry-run");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("refusing 1.1.0: the changes need a major release (2.0.0)");
+  });
+
   it("releases a version big enough: version, templates, pins, CHANGELOG, commit and tag", async () => {
     const before = await git(dir, "rev-parse", "HEAD");
 

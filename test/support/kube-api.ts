@@ -4,7 +4,8 @@
  * version and aggregated discovery, the OpenAPI documents kubectl reads to learn that the server
  * validates fields (kube-api-discovery.ts), server-side apply with dry runs and the schema and
  * validation checks of kube-api-apply.ts, get, list, watch and delete — for the kinds of
- * kube-api-kinds.ts and for custom resources whose definition a test installs. Objects live in
+ * kube-api-kinds.ts and for custom resources whose definition a test installs (Flux
+ * Kustomizations with a status the test writes: kube-api-flux.ts). Objects live in
  * memory; every request is recorded; anything else answers 404 and is listed in `unhandled`, so a
  * test sees what kubectl asked for that the stand-in does not know.
  *
@@ -44,6 +45,17 @@ export interface KubeApi {
   unhandled: RecordedRequest[];
   /** How deployments applied from now on report their rollout (default `ready`). */
   rollout: RolloutMode;
+  /**
+   * Called with every request before it is answered: a test that drives an object's status per
+   * request (a Flux Kustomization that applies a commit at the third read) sets it.
+   */
+  onRequest?: (request: RecordedRequest) => void;
+  /**
+   * Refuse every request as the API server refuses a credential: 401 (not authenticated: a wrong or
+   * expired token) or 403 (authenticated, not authorized: RBAC). kubectl sends no bearer token over
+   * plain HTTP, so the stand-in cannot tell tokens apart; the test says which answer to give.
+   */
+  refuse?: 401 | 403;
   /** A stored object, or undefined. `resource` is the plural (`deployments`). */
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
   /** Stored objects of a resource, optionally in one namespace, sorted by namespace and name. */
@@ -56,8 +68,8 @@ export interface KubeApi {
   applied(): Array<{ path: string; fieldManager?: string; force?: string; object: KubeObject }>;
   /** Requests that change something: every non-GET request that is not a dry run (`dryRun=All`). */
   writes(): RecordedRequest[];
-  /** Writes a kubeconfig to `file` whose context `context` points at this server. */
-  writeKubeconfig(file: string, context: string): void;
+  /** Writes a kubeconfig to `file` whose context `context` (or each of several, as one agent per environment) points at this server. */
+  writeKubeconfig(file: string, context: string | string[]): void;
   close(): Promise<void>;
 }
 
@@ -165,7 +177,7 @@ export async function startKubeApi(): Promise<KubeApi> {
         kind: "Config",
         clusters: [{ name: "stand-in", cluster: { server: api.url } }],
         users: [{ name: "ci-job", user: { token: "stand-in-token" } }],
-        contexts: [{ name: context, context: { cluster: "stand-in", user: "ci-job" } }],
+        contexts: [context].flat().map((name) => ({ name, context: { cluster: "stand-in", user: "ci-job" } })),
         "current-context": "",
       };
       writeFileSync(file, JSON.stringify(config, null, 2));
@@ -260,6 +272,9 @@ export async function startKubeApi(): Promise<KubeApi> {
       const request: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, query: parseQuery(url.searchParams), contentType: req.headers["content-type"]?.split(";")[0] };
       if (chunks.length > 0) request.body = Buffer.concat(chunks).toString("utf8");
       requests.push(request);
+      api.onRequest?.(request);
+      if (api.refuse === 401) return send(res, 401, status(401, "Unauthorized", "Unauthorized"));
+      if (api.refuse === 403) return send(res, 403, status(403, "Forbidden", `${url.pathname} is forbidden: User "gitlab:ci_job:1" cannot ${req.method?.toLowerCase()} it`));
       const p = url.pathname;
       if (req.method === "GET" && p === "/version") return send(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.0-stand-in", platform: "linux/amd64" });
       if (req.method === "GET" && (p === "/api" || p === "/apis")) {

@@ -13,6 +13,7 @@ export const INSTALL: Record<string, string> = {
   "docker-registry": "apt-get install -y docker-registry",
   busybox: "apt-get install -y busybox-static",
   htpasswd: "apt-get install -y apache2-utils",
+  "ssh-keygen": "apt-get install -y openssh-client",
   kubectl: "kubectl comes preinstalled on this machine kind (no Debian package installs a current one)",
 };
 

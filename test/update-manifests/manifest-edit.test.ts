@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { formatImageReference, parseImageReference } from "../../runtime/image-reference.ts";
+import { formatImageReference, tryParseImageReference } from "../../runtime/image-reference.ts";
 import { editImages, ManifestSyntaxError, refersTo, UneditableManifestError, type ImageTarget } from "../../components/update-manifests/manifest-edit.ts";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
@@ -9,7 +9,7 @@ const OLD_DIGEST = `sha256:${"b".repeat(64)}`;
 const APP = "registry.example.com:5000/group/app";
 
 function target(image: string, imageName = APP): ImageTarget {
-  const parsed = parseImageReference(image);
+  const parsed = tryParseImageReference(image);
   if (!parsed) throw new Error(`bad test image ${image}`);
   return { imageName, image: parsed };
 }
@@ -22,18 +22,18 @@ function changedLines(before: string, after: string): Array<[string, string]> {
   return a.flatMap((line, i) => (line === b[i] ? [] : [[line, b[i] as string] as [string, string]]));
 }
 
-describe("parseImageReference", () => {
+describe("tryParseImageReference", () => {
   it.each([
     { given: "registry.example.com:5000/group/app:v1", want: { repository: "registry.example.com:5000/group/app", tag: "v1" } },
     { given: "registry.example.com:5000/group/app", want: { repository: "registry.example.com:5000/group/app" } },
     { given: `app@${DIGEST}`, want: { repository: "app", digest: DIGEST } },
     { given: `host:5000/app:1.2@${DIGEST}`, want: { repository: "host:5000/app", tag: "1.2", digest: DIGEST } },
   ])("splits $given", ({ given, want }) => {
-    expect(parseImageReference(given)).toEqual(want);
+    expect(tryParseImageReference(given)).toEqual(want);
   });
 
   it.each(["", "app:", "app@sha256:short", "has space:v1", "/app"])("rejects %j", (given) => {
-    expect(parseImageReference(given)).toBeUndefined();
+    expect(tryParseImageReference(given)).toBeUndefined();
   });
 });
 

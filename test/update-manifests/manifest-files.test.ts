@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { manifestFiles, planBump } from "../../components/update-manifests/manifest-files.ts";
-import { parseImageReference } from "../../runtime/image-reference.ts";
+import { tryParseImageReference } from "../../runtime/image-reference.ts";
 
 const APP = "registry.example.com/group/app";
 const scratch: string[] = [];
@@ -26,7 +26,7 @@ function checkout(files: Record<string, string>): string {
 }
 
 const pod = (image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: ${image}\n`;
-const target = { imageName: APP, image: parseImageReference(`${APP}:v2`) as NonNullable<ReturnType<typeof parseImageReference>> };
+const target = { imageName: APP, image: tryParseImageReference(`${APP}:v2`) as NonNullable<ReturnType<typeof tryParseImageReference>> };
 
 describe("manifestFiles", () => {
   it("reads a file alone, whatever its name", () => {
@@ -46,7 +46,6 @@ describe("manifestFiles", () => {
       "deploy/.git/config.yaml": "x: 1\n",
       "outside.json": "{}",
     });
-    symlinkSync(path.join(root, "outside.json"), path.join(root, "deploy/link.yaml"));
     expect(manifestFiles({ root, manifests: "deploy", branch: "main" }).files).toEqual([
       "deploy/base/Kustomization",
       "deploy/base/pod.json",
@@ -54,6 +53,19 @@ describe("manifestFiles", () => {
       "deploy/base/sub/kustomization.yml",
       "deploy/base/sub/patch.json",
     ]);
+  });
+
+  it.each([
+    { what: "a linked manifest pointing outside", link: "deploy/link.yaml", to: (root: string) => path.join(root, "..", "outside.yaml"), manifests: "deploy" },
+    { what: "a linked manifest pointing inside", link: "deploy/link.yaml", to: () => "app.yaml", manifests: "deploy" },
+    { what: "a linked directory", link: "deploy/shared", to: () => "../shared", manifests: "deploy" },
+    { what: "a linked manifests file", link: "deploy/kustomization.yaml", to: () => "app.yaml", manifests: "deploy/kustomization.yaml" },
+    { what: "a linked directory on the way to manifests", link: "overlay", to: () => "deploy", manifests: "overlay/app.yaml" },
+    { what: "a linked directory inside a kustomization's directory", link: "deploy/sub/in", to: (root: string) => path.join(root, "shared"), manifests: "deploy/sub" },
+  ])("refuses $what, naming the link, before reading through it", ({ link, to, manifests }) => {
+    const root = checkout({ "deploy/app.yaml": pod(`${APP}:v1`), "deploy/sub/kustomization.yaml": "resources: [in/x.yaml]\n", "shared/x.yaml": pod(`${APP}:v1`) });
+    symlinkSync(to(root), path.join(root, link));
+    expect(() => manifestFiles({ root, manifests, branch: "main" })).toThrow(`input manifests = ${JSON.stringify(manifests)}: ${link} is a symbolic link (to ${to(root)})`);
   });
 
   it("collects the images field specs of the kustomizations' configurations", () => {

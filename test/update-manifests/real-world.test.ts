@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { planBump } from "../../components/update-manifests/manifest-files.ts";
 import { InputError } from "../../runtime/errors.ts";
-import { formatImageReference, parseImageReference } from "../../runtime/image-reference.ts";
+import { formatImageReference, tryParseImageReference } from "../../runtime/image-reference.ts";
 import { requireTools } from "../support/tools.ts";
 import { kustomizeBuild, otherThanImagesChanged, writeTree } from "./kustomize-build.ts";
 
@@ -78,7 +78,7 @@ describe.skipIf(!requireTools("kubectl"))("update-manifests on real-world kustom
     const root = mkdtempSync(path.join(tmpdir(), "gitops-real-world-"));
     scratch.push(root);
     for (const [from, to] of s.copy) cpSync(path.join(FIXTURES, from), path.join(root, to), { recursive: true });
-    const image = parseImageReference(s.newImage);
+    const image = tryParseImageReference(s.newImage);
     const entry = image
       ? ["images:", `- name: ${s.imageName}`, `  newName: ${image.repository}`, ...(image.tag ? [`  newTag: "${image.tag}"`] : []), ...(image.digest ? [`  digest: ${image.digest}`] : [])]
       : [];
@@ -90,7 +90,7 @@ describe.skipIf(!requireTools("kubectl"))("update-manifests on real-world kustom
     const expected = await kustomizeBuild(path.join(tree(s, true), s.manifests));
     if ("error" in expected) throw new Error(`kustomize refused the fixture: ${expected.error}`);
     const root = tree(s, false);
-    const image = parseImageReference(s.newImage);
+    const image = tryParseImageReference(s.newImage);
     if (!image) throw new Error(`bad scenario image ${s.newImage}`);
     const plan = planBump({ root, manifests: s.manifests, branch: "main" }, { imageName: s.imageName, image });
     expect(plan.files.length).toBeGreaterThan(0);
@@ -109,7 +109,7 @@ describe.skipIf(!requireTools("kubectl"))("update-manifests on real-world kustom
 
   it("finds nothing to change for an image only Flux's ImageRepository names, and says so", () => {
     const root = tree({ ...SCENARIOS[2], newImage: `ghcr.io/stefanprodan/podinfo@${DIGEST}` } as Scenario, false);
-    const image = parseImageReference(`ghcr.io/stefanprodan/podinfo@${DIGEST}`);
+    const image = tryParseImageReference(`ghcr.io/stefanprodan/podinfo@${DIGEST}`);
     expect(() => planBump({ root, manifests: "config", branch: "main" }, { imageName: "ghcr.io/stefanprodan/podinfo", image: image as never })).toThrow(InputError);
     expect(() => planBump({ root, manifests: "config", branch: "main" }, { imageName: "ghcr.io/stefanprodan/podinfo", image: image as never })).toThrow(
       /input image_name = "ghcr\.io\/stefanprodan\/podinfo": no container image: field and no kustomize images: entry refers to it in config\/crd\/bases\/.*config\/samples\/image_v1_imagerepository\.yaml/,
@@ -137,7 +137,7 @@ describe.skipIf(!requireTools("kubectl"))("update-manifests on real-world kustom
     // kustomize itself changes nothing here...
     expect(await kustomizeBuild(path.join(withEntry, "wrap"))).toEqual(await kustomizeBuild(path.join(withEntry, "plain")));
     // ...and neither does the job: it reads every file of the overlay and finds no reference.
-    const image = parseImageReference(s.newImage);
+    const image = tryParseImageReference(s.newImage);
     expect(() => planBump({ root, manifests: "apps", branch: "main" }, { imageName: s.imageName, image: image as never })).toThrow(/no container image: field and no kustomize images: entry refers to it/);
   });
 });

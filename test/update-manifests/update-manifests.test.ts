@@ -394,7 +394,9 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
       try {
         const run = await runJob(p, { mode: "merge_request" }, { CI_API_V4_URL: api.apiUrl, CI_PROJECT_ID: "42" });
         expect(run.code).toBe(5);
-        expect(run.output).toMatch(/ERROR: POST http:\/\/127\.0\.0\.1:\d+\/api\/v4\/projects\/42\/merge_requests answered 401: \{"message":"401 Unauthorized"\}\nFix: the token was refused: give the project access token named by token_variable the api scope/);
+        expect(run.output).toMatch(
+          /ERROR: opening the merge request: the server refused the token in GITOPS_MANIFESTS_TOKEN \(POST http:\/\/127\.0\.0\.1:\d+\/api\/v4\/projects\/42\/merge_requests answered 401: \{"message":"401 Unauthorized"\}\)\nFix: check token_variable: the token in GITOPS_MANIFESTS_TOKEN must be valid and unexpired, a project access token with the api scope/,
+        );
         expect(api.mergeRequests).toEqual([]);
         expect(server.branch(p.repo, "main")).toBe(p.main);
       } finally {

@@ -4,7 +4,7 @@
  * compare them with toEqual. Test-only: the shipped script never bundles `yaml`.
  */
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlLibNode } from "yaml";
-import { readYamlDocuments, YamlSyntaxError, type YamlNode } from "../../components/update-manifests/yaml-reader.ts";
+import { readYamlDocuments, YamlSyntaxError, type YamlNode } from "../../runtime/yaml-reader.ts";
 
 /** A node in the shape both readers are compared in. */
 export type Neutral =

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readYamlDocuments, YamlSyntaxError } from "../../components/update-manifests/yaml-reader.ts";
+import { readYamlDocuments, YamlSyntaxError } from "../../runtime/yaml-reader.ts";
 import { libraryReading, readerReading } from "./yaml-oracle.ts";
 import { damaged, handWrittenTexts, libraryTexts } from "./yaml-texts.ts";
 

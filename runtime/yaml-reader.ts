@@ -7,8 +7,9 @@
  * and block scalars, comments, multi-document streams, directives, anchors, aliases, tags) and
  * throws YamlSyntaxError, with line and column, for anything it cannot read, so no edit is ever
  * planned on a misread file. test/update-manifests/yaml-reader.test.ts holds it to the `yaml`
- * library on generated documents. It exists so the job script does not bundle a whole YAML
- * library (see the README's script budget).
+ * library on generated documents. It exists so the job scripts (update-manifests, and review's
+ * check of what kustomize would read) do not bundle a whole YAML library (see the README's script
+ * budget).
  */
 import { blockValue, quotedValue, type BlockHeader } from "./yaml-scalars.ts";
 

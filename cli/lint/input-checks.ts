@@ -1,0 +1,88 @@
+/**
+ * Each include's inputs against the pinned version's `spec:inputs`, as GitLab checks them when it
+ * creates the pipeline (lib/gitlab/ci/config/interpolation/inputs.rb and inputs/*_input.rb):
+ * unknown names, required inputs not given, values of the wrong type, outside `options`, or not
+ * matching `regex`. GitLab reports these only once the pipeline is pushed; lint says it first,
+ * with the input that was probably meant.
+ */
+import type { Problem } from "../../generator/problems.ts";
+import type { DeclaredInput } from "../catalog-specs.ts";
+import { closest } from "../did-you-mean.ts";
+import { inputPath, yamlInline, type LintCheck } from "./context.ts";
+
+function typeOf(value: unknown): string {
+  return Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
+}
+
+function firstSentence(text: string): string {
+  return /^[^.]*\.?/.exec(text)?.[0] ?? text;
+}
+
+/** How to write a value of the declared type, as a fix. */
+function typeFix(name: string, declared: DeclaredInput, value: unknown): string {
+  switch (declared.type) {
+    case "string":
+      return typeof value === "number" || typeof value === "boolean"
+        ? `quote it: ${name}: "${String(value)}" (GitLab reads YAML 1.1: unquoted, ${JSON.stringify(String(value))} is a ${typeOf(value)})`
+        : `write it as text, for example ${name}: ${yamlInline(declared.default ?? "value")}`;
+    case "boolean":
+      return `write true or false without quotes: ${name}: ${typeof value === "string" && /^(false|no|off|0)$/i.test(value) ? "false" : "true"}`;
+    case "number":
+      return `write a number without quotes, for example ${name}: ${typeof declared.default === "number" ? declared.default : 1}`;
+    case "array":
+      return `write a YAML list, for example ${name}: ${yamlInline(declared.default ?? [String(value)])}`;
+  }
+}
+
+/** Does `value` match the spec's RE2 pattern? Read as a JavaScript pattern; one JavaScript cannot read is not judged. */
+function matches(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(pattern).test(value);
+  } catch {
+    return true;
+  }
+}
+
+/** Unknown, missing, mistyped and out-of-range inputs. */
+export const checkInputs: LintCheck = (context) => {
+  const problems: Problem[] = [];
+  for (const resolved of context.includes) {
+    const declared = resolved.spec.inputs;
+    const names = Object.keys(declared);
+    for (const [name, value] of Object.entries(resolved.include.inputs)) {
+      const spec = declared[name];
+      const path = inputPath(context, resolved, name);
+      if (!spec) {
+        const meant = closest(name, names);
+        problems.push({
+          path,
+          message: `${resolved.include.component} has no input ${name}; GitLab refuses the pipeline ("unknown input arguments: ${name}")`,
+          fix: meant ? `did you mean ${meant}? ${firstSentence(declared[meant]?.description ?? "")}` : `use one of its inputs: ${names.join(", ")}`,
+        });
+        continue;
+      }
+      // GitLab uses the default for an input given as null (`name:` with nothing after it).
+      if (value === null) {
+        if (!("default" in spec)) problems.push({ path, message: "is required but given no value", fix: `give it a value: ${firstSentence(spec.description)}` });
+        continue;
+      }
+      if (typeOf(value) !== spec.type) {
+        problems.push({ path, message: `must be a ${spec.type}, and is a ${typeOf(value)}; GitLab refuses the pipeline ("\`${name}\` input: provided value is not a ${spec.type}")`, value, fix: typeFix(name, spec, value) });
+        continue;
+      }
+      if (spec.options && !spec.options.some((option) => JSON.stringify(option) === JSON.stringify(value)))
+        problems.push({ path, message: `is not one of the allowed options ${spec.options.map((o) => JSON.stringify(o)).join(", ")}`, value, fix: `choose one of ${spec.options.map((o) => yamlInline(o)).join(", ")}` });
+      if (spec.regex && typeof value === "string" && !value.includes("$[[") && !matches(spec.regex, value))
+        problems.push({ path, message: `does not match the input's pattern ${spec.regex}; GitLab refuses the pipeline ("provided value does not match required RegEx pattern")`, value, fix: firstSentence(spec.description) });
+    }
+    for (const [name, spec] of Object.entries(declared)) {
+      if ("default" in spec || Object.hasOwn(resolved.include.inputs, name)) continue;
+      problems.push({
+        path: [resolved.where, resolved.label, `input ${name}`],
+        message: `required input ${name} is not given; GitLab refuses the pipeline ("\`${name}\` input: required value has not been provided")`,
+        fix: `add ${name} under the include's inputs: ${spec.description}`,
+      });
+    }
+  }
+  return problems;
+};
