@@ -103,12 +103,10 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
   await checkStagingGate(config, workspace, plan.target);
 
-  // The report is gathered while the push runs: the push goes out as soon as the decision is made.
+  // The report is gathered beside the push (its commits at once, the manifests' objects once the push is done, report.ts): the push goes out as soon as the decision is made.
   const links = { serverUrl: config.gitlab.serverUrl, projectPath: config.gitlab.projectPath };
-  const [range, outcome] = await Promise.all([
-    promotedRange(workspace, { from: plan.previous, to: plan.target }, links),
-    config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi }),
-  ]);
+  const push = config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi });
+  const [range, outcome] = await Promise.all([promotedRange(workspace, { from: plan.previous, to: plan.target }, links, push), push]);
   if (!outcome.pushed) return { plan, rejected: outcome.error };
   const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: range.commitCount, target: plan.target, range };
   return { plan, result };

@@ -75,9 +75,14 @@ const MERGE_REQUEST_LINE = /^See merge request (\S*![0-9]+)\s*$/m;
 const MANIFEST_FILE = /(\.ya?ml|(^|\/)Kustomization)$/;
 
 /** The report's facts for the range `from..to` (`from` undefined: the environment branch is created at `to`). */
-export async function promotedRange(workspace: PromotionWorkspace, range: { from?: string; to: string }, links: ProjectLinks): Promise<PromotedRange> {
-  const [listed, images] = await Promise.all([listCommits(workspace.git, range, links), imageChangesOf(workspace, range)]);
-  return { ...listed, ...images };
+export async function promotedRange(workspace: PromotionWorkspace, range: { from?: string; to: string }, links: ProjectLinks, push: Promise<{ pushed: boolean }> = Promise.resolve({ pushed: true })): Promise<PromotedRange> {
+  // The commits are read while the push runs; the manifests' objects are fetched only once it is
+  // done. A filtered fetch marks the remote a promisor until disableLazyFetch runs again, and a push
+  // meeting a missing object meanwhile would fetch it on the spot instead of being rejected and
+  // re-decided (test/promotion/race.test.ts, "decides again when main moves").
+  const images = push.then(({ pushed }) => (pushed ? imageChangesOf(workspace, range) : { images: [], imagesNote: "the push was rejected" }));
+  const [listed, changes] = await Promise.all([listCommits(workspace.git, range, links), images]);
+  return { ...listed, ...changes };
 }
 
 async function listCommits(git: Git, range: { from?: string; to: string }, links: ProjectLinks): Promise<Pick<PromotedRange, "commitCount" | "commits" | "mergeRequests">> {
