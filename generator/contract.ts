@@ -5,14 +5,14 @@
  * `variables:` ({@link scriptVariables}), the README's input and output tables
  * (generator/readme.ts), and the script's own copy ({@link scriptContractFiles}): a generated
  * `<script>.contract.ts` holding only variable names, parsers and output names, which the script
- * reads its settings through (runtime/contract.ts `readInputs`, `writeOutputs`). The catalog texts
+ * reads its settings through (runtime/contract.ts `readInputs`; runtime/dotenv.ts `writeOutputs`). The catalog texts
  * stay out of it, so the embedded script is no bigger than before.
  */
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Component } from "./component.ts";
-import type { InputRef, ParseDeclaration } from "./inputs.ts";
+import type { InputRef, InputSpecs, ParseDeclaration } from "./inputs.ts";
 import type { Variable } from "./job.ts";
 import type { Problem } from "./problems.ts";
 import { isNodeScript } from "./script.ts";
@@ -44,6 +44,21 @@ export function scriptVariables<R extends { readonly [name: string]: InputRef<st
     if (ref.variable === undefined) continue;
     variables[ref.variable] =
       ref.type === "array" || ref.type === "boolean" ? inputVariable(ref) : (ref as InputRef<string, string>);
+  }
+  return variables;
+}
+
+/**
+ * `variables:` that give a script's inputs fixed values instead of inputs (a job that runs another
+ * component's script in one way only, such as preview-production's dry run): `specs` are the
+ * inputs that declare each job variable, `values` the value per input name.
+ */
+export function fixedVariables<S extends InputSpecs>(specs: S, values: { readonly [K in keyof S]?: string | boolean }): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const variable = specs[name]?.variable;
+    if (variable === undefined || value === undefined) throw new Error(`input ${name} names no job variable`);
+    variables[variable] = String(value);
   }
   return variables;
 }

@@ -5,7 +5,6 @@
  * writes the script's copy, `<script>.contract.ts`, without the catalog texts (they would only make
  * the embedded script bigger). Tiny on purpose: every job script bundles it.
  */
-import { writeDotenv } from "./dotenv.ts";
 import { JobError } from "./errors.ts";
 
 type Env = Record<string, string | undefined>;
@@ -71,11 +70,5 @@ export interface DotenvOutputs<Name extends string> {
 /** The keys a report declares. */
 export type OutputName<O> = O extends DotenvOutputs<infer Name> ? Name : never;
 
-/** Writes `values` to the report `outputs` declares, in `dir`; a key it does not declare is a type error. */
-export function writeOutputs<Name extends string>(
-  outputs: DotenvOutputs<Name>,
-  dir: string,
-  values: { readonly [K in Name]?: string | number },
-): void {
-  writeDotenv(`${dir}/${outputs.file}`, values as Record<string, string | number>);
-}
+/** Values for the keys a report declares (an undefined value is left out of the report). */
+export type OutputValues<O> = { readonly [K in OutputName<O>]?: string | number | boolean };

@@ -6,7 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readInputs, writeOutputs } from "../../runtime/contract.ts";
+import { readInputs, type OutputValues } from "../../runtime/contract.ts";
+import { writeOutputs } from "../../runtime/dotenv.ts";
 import { readSecret } from "../../runtime/env.ts";
 import { InfrastructureError, InputError, JobError, runJob } from "../../runtime/errors.ts";
 import { isNamespaceRefused, namespaceRefusedError } from "../../runtime/buildah-privileges.ts";
@@ -185,7 +186,12 @@ async function main(): Promise<void> {
     }
     // What later jobs deploy: checked by the same parser that checks every image they read.
     const image = parseImageReference("GITOPS_IMAGE", `${request.image.name}@${digest}`, "pinned");
-    const outputs = { GITOPS_IMAGE: `${image.repository}@${image.digest}`, GITOPS_IMAGE_DIGEST: digest, GITOPS_IMAGE_TAG: request.tags[0] as string };
+    // Annotated, so a key the component does not declare is a type error here too.
+    const outputs: OutputValues<typeof OUTPUTS> = {
+      GITOPS_IMAGE: `${image.repository}@${image.digest}`,
+      GITOPS_IMAGE_DIGEST: digest,
+      GITOPS_IMAGE_TAG: request.tags[0] as string,
+    };
     writeOutputs(OUTPUTS, projectDir, outputs);
     info(`GITOPS_IMAGE=${outputs.GITOPS_IMAGE}`);
   } finally {

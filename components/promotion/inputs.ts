@@ -8,7 +8,8 @@ import { call, type InputRefs, type InputSpecs } from "../../generator/inputs.ts
 import { job, type JobDefinition, type Rule } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { anyText, boolean, branch, optionalBranch, trimmedText } from "../../runtime/input-parsers.ts";
-import { commonInputs, GUARDS, guardedRules, rulesInput, sshInputs } from "../common.ts";
+import { commonInputs, DEFAULT_BRANCH_ONLY, GUARDS, guardedRules, rulesInput, sshInputs } from "../common.ts";
+import { PROMOTION_REPORT } from "./outputs.ts";
 import { stagingGateInputs, verifyInputs } from "./verify-inputs.ts";
 
 /** The promotion job's dotenv report: later jobs and `environment:url` read GITOPS_PROMOTED_SHA and the rest. */
@@ -142,6 +143,35 @@ export function promotionInputs<const Name extends string, const Extra extends I
   } as const;
 }
 
+/**
+ * The inputs of the production promotion (manual-production; preview-production reuses their job
+ * variables and parsers): a manual job, staging's branch required, the staging gate available.
+ */
+export function productionInputs(catalog: Catalog) {
+  return promotionInputs(
+    catalog,
+    {
+      job_name: "promote-production",
+      environment: "production",
+      environment_branch: catalog.config.environmentBranches.production,
+      token_variable: "GITOPS_PRODUCTION_TOKEN",
+      resource_group: "gitops-production",
+      // Playable once staging has had its turn (its dotenv report is not needed).
+      needs: [
+        { job: "update-manifests", artifacts: true, optional: true },
+        { job: "promote-staging", artifacts: false, optional: true },
+      ],
+      // Optional manual job: a blocking one would leave every default-branch pipeline that is
+      // not deployed to production "blocked" instead of passed.
+      rules: [{ if: DEFAULT_BRANCH_ONLY, when: "manual", allow_failure: true }],
+      respectDeployFreeze: true,
+      rulesDescription: "When the job runs. Default: a manual, optional job in pipelines of the default branch only.",
+    },
+    requireBranchInput(catalog.config.environmentBranches.staging),
+    stagingGateInputs(),
+  );
+}
+
 /** References to the shared promotion inputs. */
 export type PromotionInputRefs = InputRefs<ReturnType<typeof promotionInputs<string, Record<never, never>>>>;
 
@@ -168,6 +198,10 @@ export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "prod
     environment: { name: inputs.environment, url: inputs.environment_url, deployment_tier: tier, action: "start" },
     resource_group: inputs.resource_group,
     script: nodeScript("components/promotion/promote.ts"),
-    artifacts: { reports: { dotenv: PROMOTION_OUTPUTS.file } },
+    // The report (report-render.ts) is kept for people, and for the rollback job, which reads the
+    // record of the last promotion back from it. No expose_as: GitLab shows exposed artifacts only
+    // in the merge request widget, for the request's own head pipeline
+    // (app/models/merge_request.rb, has_exposed_artifacts?), and promotions run on the default branch.
+    artifacts: { paths: [PROMOTION_REPORT], reports: { dotenv: PROMOTION_OUTPUTS.file } },
   });
 }

@@ -6,16 +6,19 @@
  * branch, so the job fetches and decides again, a bounded number of times with jittered pauses.
  * Outputs go to `gitops-promotion.env`.
  */
-import { writeOutputs } from "../../runtime/contract.ts";
+import { writeOutputs } from "../../runtime/dotenv.ts";
 import { ExhaustedError, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
 import { GitCommandError } from "../../runtime/git.ts";
-import { info, section, warn } from "../../runtime/log.ts";
+import { info, warn } from "../../runtime/log.ts";
 import type { Ancestry } from "./ancestry.ts";
-import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
+import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, pushPlan, type PromotionWorkspace } from "./apply.ts";
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { OUTPUTS } from "./promote.contract.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
+import { promotedRange, type PromotedRange } from "./report.ts";
+import { publishReport } from "./report-job.ts";
+import { refuseRollbackRerun } from "./rerun.ts";
 import { beforePromotion, checkStagingGate, verifyDeployment } from "./verify.ts";
 
 /**
@@ -27,8 +30,6 @@ import { beforePromotion, checkStagingGate, verifyDeployment } from "./verify.ts
 const PUSH_RETRY: RetryPolicy = { attempts: 10, pauseMs: { min: 100, max: 900 }, growth: 1 };
 /** An unreachable server gets one more try, then the job fails: the runner's retry is better placed. */
 const UNREACHABLE_RETRY: RetryPolicy = { ...PUSH_RETRY, attempts: 2 };
-/** The summary lists at most this many commits. */
-const SUMMARY_LIMIT = 50;
 
 /** What the job did. */
 interface PromotionResult {
@@ -40,6 +41,8 @@ interface PromotionResult {
   target: string;
   /** Why nothing was promoted, for a stand-down. */
   standDown?: string;
+  /** What moved, for the promotion report (report.ts). */
+  range?: PromotedRange;
 }
 
 /** One attempt's outcome: a decision (or a stand-down), what it did, or the push that was rejected. */
@@ -98,21 +101,12 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
   await checkStagingGate(config, workspace, plan.target);
 
-  // The summary is read locally while the push runs: the push goes out as soon as the decision is made.
-  const [commits, outcome] = await Promise.all([
-    promotedCommits(git, plan, SUMMARY_LIMIT),
-    config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi }),
-  ]);
+  // The report is gathered beside the push (its commits at once, the manifests' objects once the push is done, report.ts): the push goes out as soon as the decision is made.
+  const links = { serverUrl: config.gitlab.serverUrl, projectPath: config.gitlab.projectPath };
+  const push = config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi });
+  const [range, outcome] = await Promise.all([promotedRange(workspace, { from: plan.previous, to: plan.target }, links, push), push]);
   if (!outcome.pushed) return { plan, rejected: outcome.error };
-  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: commits.count, target: plan.target };
-  await section(
-    `${config.dryRun ? "Would promote" : "Promoted"} ${commits.count} commit${commits.count === 1 ? "" : "s"} to ${config.environment}`,
-    () => {
-      for (const line of commits.lines) info(`  ${line}`);
-      if (commits.count > commits.lines.length) info(`  … and ${commits.count - commits.lines.length} older commits`);
-    },
-    { collapsed: true },
-  );
+  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: range.commitCount, target: plan.target, range };
   return { plan, result };
 }
 
@@ -178,10 +172,15 @@ function report(config: PromotionConfig, result: PromotionResult): void {
 runJob(async () => {
   const config = readConfig(process.env);
   let result: PromotionResult;
+  let reportCounts: Record<string, number>;
   try {
     await beforePromotion(config);
     result = await promote(config);
     report(config, result);
+    // GitLab's "Rollback environment" re-runs an old deployment job: say so rather than stand down (rerun.ts).
+    await refuseRollbackRerun(config, result);
+    // The report before the wait: the log says what ships while Flux applies it.
+    reportCounts = await publishReport(config, result);
     // Verified deployments (verify.ts): the job, and so GitLab's deployment, ends once Flux applied the commit.
     await verifyDeployment(config, result);
   } finally {
@@ -195,5 +194,6 @@ runJob(async () => {
     // A dry run reports what would happen; later jobs must be able to tell. (Not GITOPS_DRY_RUN:
     // a dotenv variable outranks a later job's own variable of the same name.)
     GITOPS_PROMOTION_DRY_RUN: String(config.dryRun),
+    ...reportCounts,
   });
 });

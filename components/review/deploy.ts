@@ -3,7 +3,8 @@
  * the review cluster validate every object in a server-side dry run, apply it server-side through
  * the agent's context, wait for each Deployment's rollout, and report the URL and namespace (dotenv).
  */
-import { readInputs, writeOutputs } from "../../runtime/contract.ts";
+import { readInputs } from "../../runtime/contract.ts";
+import { writeOutputs } from "../../runtime/dotenv.ts";
 import { JobError, runJob } from "../../runtime/errors.ts";
 import { confinedPath } from "../../runtime/project-path.ts";
 import { info, section } from "../../runtime/log.ts";

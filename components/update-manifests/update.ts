@@ -7,7 +7,8 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readInputs, writeOutputs, type SettingsOf } from "../../runtime/contract.ts";
+import { readInputs, type OutputValues, type SettingsOf } from "../../runtime/contract.ts";
+import { writeOutputs } from "../../runtime/dotenv.ts";
 import { requireInput } from "../../runtime/env.ts";
 import { ExhaustedError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
@@ -278,10 +279,8 @@ async function bump(git: Git, settings: Settings, api: MergeRequestApi | undefin
     if (!("lostRace" in outcome)) return outcome;
     const again = (ms: number) => warn(`${outcome.lostRace}; re-applying the edit on the new tip in ${ms} ms (attempt ${n + 1} of ${BUMP_RETRY.attempts})`);
     if (!(await retryAfter(BUMP_RETRY, n, again)))
-      throw new ExhaustedError(
-        `${settings.branch} moved during each of ${BUMP_RETRY.attempts} push attempts; the manifests were not updated`,
-        "retry the job; if this keeps happening, serialise writers to the branch",
-      );
+      throw new ExhaustedError(`${settings.branch} moved during each of ${BUMP_RETRY.attempts} push attempts; ` +
+        "the manifests were not updated", "retry the job; if this keeps happening, serialise writers to the branch");
   }
 }
 
@@ -298,21 +297,16 @@ async function main(): Promise<void> {
     await git.run(["remote", "add", "origin", settings.repositoryUrl]);
     // Only the manifests are checked out: a large repository costs one commit and its trees.
     if (settings.manifests !== ".") await git.run(["sparse-checkout", "set", "--no-cone", `/${settings.manifests.replace(/[*?[\]\\!#]/g, "\\$&")}`]);
-    const api =
-      settings.mode === "merge_request"
-        ? {
-            apiUrl: requireInput(env, "CI_API_V4_URL", "CI_API_V4_URL", "run the job in a GitLab pipeline (GitLab sets CI_API_V4_URL)"),
-            project: requireInput(env, "CI_PROJECT_ID", "CI_PROJECT_ID", "run the job in a GitLab pipeline (GitLab sets CI_PROJECT_ID)"),
-          }
-        : undefined;
+    const set = (name: string) => requireInput(env, name, name, `run the job in a GitLab pipeline (GitLab sets ${name})`);
+    const api = settings.mode === "merge_request" ? { apiUrl: set("CI_API_V4_URL"), project: set("CI_PROJECT_ID") } : undefined;
     const outcome = await bump(git, settings, api, scratch);
     // Artifact paths are relative to the job's working directory (the project directory on a runner;
     // gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
-    writeOutputs(OUTPUTS, path.resolve(), {
-      GITOPS_MANIFESTS_SHA: outcome.sha,
-      GITOPS_MANIFESTS_CHANGED: String(outcome.changed),
-      ...(outcome.mergeRequestUrl ? { GITOPS_MERGE_REQUEST_URL: outcome.mergeRequestUrl } : {}),
-    });
+    const { sha, changed, mergeRequestUrl: url } = outcome;
+    // Annotated, so a key the component does not declare is a type error here too.
+    const values: OutputValues<typeof OUTPUTS> = {
+      GITOPS_MANIFESTS_SHA: sha, GITOPS_MANIFESTS_CHANGED: changed, GITOPS_MERGE_REQUEST_URL: url };
+    writeOutputs(OUTPUTS, path.resolve(), values);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
     read.credential.dispose();
