@@ -120,7 +120,7 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
       expect(run.code, run.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at.merge13);
       await expect(run.report).toMatchFileSnapshot("golden/report-staging.md");
-      await expect(section(run.stdout)).toMatchFileSnapshot("golden/report-staging.log");
+      await expect(section(run.stdout)).toMatchFileSnapshot("golden/report-staging.txt");
       expect(run.outputs).toMatchObject({ GITOPS_COMMIT_COUNT: "7", GITOPS_MERGE_REQUEST_COUNT: "2", GITOPS_IMAGE_CHANGE_COUNT: "5" });
     } finally {
       await project.setBranch(STAGING, at.initial);
