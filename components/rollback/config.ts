@@ -56,7 +56,8 @@ export function readRollbackConfig(env: NodeJS.ProcessEnv): RollbackConfig {
   const since = optionalInput(env, SINCE_VARIABLE).trim();
   if (since !== "" && !/^[0-9a-f]{7,64}$/.test(since))
     throw new InputError(SINCE_VARIABLE, since, "is not a commit SHA", `set ${SINCE_VARIABLE} (when running the job) to the commit the environment should return to, as a SHA of at least 7 hex digits, or leave it unset to undo the environment's last promotion`);
-  // GitLab sets both; without them the URL is no HTTP(S) URL, and the error names them.
+  // Predefined in every job (doc/ci/variables/predefined_variables.md: both "Pre-pipeline"); without
+  // them the URL is no HTTP(S) URL, and the error names them.
   const httpsUrl = checkRepositoryUrl(`${env.CI_SERVER_URL ?? ""}/${env.CI_PROJECT_PATH ?? ""}.git`, REPOSITORY, "https");
   // Checked now, before any remote call (the identity itself may ask GitLab later).
   authorFromInputs(inputs);

@@ -53,7 +53,8 @@ function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> & { inpu
   const inputs = readInputs(env, INPUTS);
   const { mode, branch, manifests } = inputs;
   const imageText = inputs.new_image.text;
-  // GitLab sets both; without them the URL is no HTTP(S) URL, and the error names them.
+  // Predefined in every job (doc/ci/variables/predefined_variables.md: both "Pre-pipeline"); without
+  // them the URL is no HTTP(S) URL, and the error names them.
   const repositoryUrl = checkRepositoryUrl(`${env.CI_SERVER_URL ?? ""}/${env.CI_PROJECT_PATH ?? ""}.git`, REPOSITORY, "https");
   const message = bumpCommitMessage(inputs.commit_message, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
   authorFromInputs(inputs);
