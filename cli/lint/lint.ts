@@ -40,7 +40,7 @@ export function lintPipeline(pipeline: ConsumerPipeline, catalogProject: string,
       message: `includes no component of ${catalogProject}`,
       fix: `include them as component: $CI_SERVER_FQDN/${catalogProject}/<name>@${versions.version} (README: Quick start)`,
     });
-  const context: LintContext = { pipeline, catalogProject, version: versions.version, includes: resolution.includes, graph: jobGraph(pipeline, resolution.includes) };
+  const context: LintContext = { pipeline, catalogProject, version: versions.version, versions, includes: resolution.includes, graph: jobGraph(pipeline, resolution.includes) };
   for (const check of CHECKS) problems.push(...check(context));
   const notes = [...resolution.notes];
   if (context.graph.otherIncludes > 0)

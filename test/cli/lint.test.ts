@@ -106,7 +106,12 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
     {
       mistake: "includes of one catalog pinned to different releases",
       pipeline: () => changed(`${C}/build@0.1.0`, `${C}/build@0.0.9`),
-      want: ["› include[0] build@0.0.9: is pinned to 0.0.9 while other includes of platform/gitops-components are pinned to 0.1.0: the components of one release work together"],
+      want: ["› include[0] build@0.0.9: is pinned to 0.0.9 (a version this checkout has no release tag for) while other includes of platform/gitops-components are pinned to 0.1.0: the components of one release work together"],
+    },
+    {
+      mistake: "one include pinned to a release this checkout does not have while the rest agree",
+      pipeline: () => changed(`${C}/test@0.1.0`, `${C}/test@0.1.1`),
+      want: ["› include[1] test@0.1.1: is pinned to 0.1.1 (a version this checkout has no release tag for) while other includes of platform/gitops-components are pinned to 0.1.0: the components of one release work together (the bump trailers and guards of one version are what the promotions of the same version read) (got \"$CI_SERVER_FQDN/platform/gitops-components/test@0.1.1\"). Fix: pin it to 0.1.0, the release the other includes name, so every include of platform/gitops-components names the same one"],
     },
     {
       mistake: "an update-manifests job renamed while the promotions still wait for the old name",
