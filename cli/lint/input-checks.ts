@@ -18,12 +18,12 @@ function firstSentence(text: string): string {
   return /^[^.]*\.?/.exec(text)?.[0] ?? text;
 }
 
-/** How to write a value of the declared type, as a fix. */
-function typeFix(name: string, declared: DeclaredInput, value: unknown): string {
+/** How to write a value of the declared type, as a fix; `written` is the value's text in the file (`1.10` for the number 1.1). */
+function typeFix(name: string, declared: DeclaredInput, value: unknown, written: string): string {
   switch (declared.type) {
     case "string":
       return typeof value === "number" || typeof value === "boolean"
-        ? `quote it: ${name}: "${String(value)}" (GitLab reads YAML 1.1: unquoted, ${JSON.stringify(String(value))} is a ${typeOf(value)})`
+        ? `quote it: ${name}: ${JSON.stringify(written)} (GitLab reads YAML 1.1: unquoted, ${written} is a ${typeOf(value)})`
         : `write it as text, for example ${name}: ${yamlInline(declared.default ?? "value")}`;
     case "boolean":
       return `write true or false without quotes: ${name}: ${typeof value === "string" && /^(false|no|off|0)$/i.test(value) ? "false" : "true"}`;
@@ -67,7 +67,7 @@ export const checkInputs: LintCheck = (context) => {
         continue;
       }
       if (typeOf(value) !== spec.type) {
-        problems.push({ path, message: `must be a ${spec.type}, and is a ${typeOf(value)}; GitLab refuses the pipeline ("\`${name}\` input: provided value is not a ${spec.type}")`, value, fix: typeFix(name, spec, value) });
+        problems.push({ path, message: `must be a ${spec.type}, and is a ${typeOf(value)}; GitLab refuses the pipeline ("\`${name}\` input: provided value is not a ${spec.type}")`, value, fix: typeFix(name, spec, value, context.pipeline.sourceOf([...resolved.include.path, "inputs", name]) ?? String(value)) });
         continue;
       }
       if (spec.options && !spec.options.some((option) => JSON.stringify(option) === JSON.stringify(value)))

@@ -160,6 +160,11 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
       want: ['› include[2] review@0.1.0 › input auto_stop_in: must be a string, and is a number; GitLab refuses the pipeline ("`auto_stop_in` input: provided value is not a string") (got 3). Fix: quote it: auto_stop_in: "3"'],
     },
     {
+      mistake: "a version-like string written as a YAML float (the fix keeps what was typed: 1.10, not 1.1)",
+      pipeline: () => changed(PRODUCTION, `${PRODUCTION}    inputs:\n      environment_url: 1.10\n`),
+      want: ['› include[5] manual-production@0.1.0 › input environment_url: must be a string, and is a number; GitLab refuses the pipeline ("`environment_url` input: provided value is not a string") (got 1.1). Fix: quote it: environment_url: "1.10" (GitLab reads YAML 1.1: unquoted, 1.10 is a number)'],
+    },
+    {
       mistake: "a boolean written as quoted text",
       pipeline: () => changed(PROMOTE_STAGING, `  - component: ${C}/promote-staging@0.1.0\n    inputs:\n      dry_run: "yes"\n  - component: ${C}/manual-production@0.1.0\n`),
       want: ['› include[4] promote-staging@0.1.0 › input dry_run: must be a boolean, and is a string; GitLab refuses the pipeline ("`dry_run` input: provided value is not a boolean") (got "yes"). Fix: write true or false without quotes: dry_run: true'],
