@@ -177,7 +177,17 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
     {
       mistake: "a value that does not match an input's pattern",
       pipeline: () => changed("domain: review.example.com", "domain: Review.Example.com"),
-      want: ["› include[2] review@0.1.0 › input domain: does not match the input's pattern"],
+      want: ['› include[2] review@0.1.0 › input domain: is "Review.Example.com", which does not match the input\'s pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$: domain must be a DNS domain of at least two labels in lower case (letters, digits and -, separated by dots), without a scheme, port or path; GitLab refuses the pipeline ("provided value does not match required RegEx pattern") (got "Review.Example.com"). Fix: write domain: review.example.com'],
+    },
+    {
+      mistake: "a duration written in words",
+      pipeline: () => changed(PRODUCTION, `${PRODUCTION}    inputs:\n      staging_soak: 2 hours\n`),
+      want: ['› include[5] manual-production@0.1.0 › input staging_soak: is "2 hours", which does not match the input\'s pattern ^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$: staging_soak must be 0 (no wait) or a duration made of a number and a unit (ms, s, m or h), such as 30m, 2h or 1h30m; GitLab refuses the pipeline ("provided value does not match required RegEx pattern") (got "2 hours"). Fix: write staging_soak: 2h'],
+    },
+    {
+      mistake: "a value no simple change makes valid: the fix says the rule as a whole sentence",
+      pipeline: () => changed("      job_name: promote-review-base\n", "      job_name: promote review base!\n"),
+      want: ['› include[8] promote-staging@0.1.0 › input job_name: is "promote review base!", which does not match the input\'s pattern ^[A-Za-z0-9_. /:-]+$: job_name must hold only letters, digits, spaces and _ . / : -; GitLab refuses the pipeline ("provided value does not match required RegEx pattern") (got "promote review base!"). Fix: give job_name a value that is allowed (it must hold only letters, digits, spaces and _ . / : -). The input: '],
     },
     {
       mistake: "a commit message without the bump marker",
