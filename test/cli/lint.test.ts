@@ -89,6 +89,23 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
       want: ["› include[5] manual-production@0.1.0 › input require_branch: _gitlab/agents/stage is no other promotion's environment_branch (this pipeline's promotions push _gitlab/agents/staging, _gitlab/agents/production, _gitlab/agents/review): nothing moves it, so every promotion of _gitlab/agents/production is refused (got \"_gitlab/agents/stage\"). Fix: set require_branch to the branch the promotion before it pushes (_gitlab/agents/staging or _gitlab/agents/review)"],
     },
     {
+      mistake: "a require_branch naming no promotion while two promotions push staging: each branch is named once",
+      pipeline: () => changed(PRODUCTION, `${PRODUCTION}    inputs:\n      require_branch: _gitlab/agents/stage\n  - component: ${C}/promote-staging@0.1.0\n    inputs:\n      job_name: promote-staging-again\n      resource_group: gitops-staging-again\n`),
+      want: [
+        "› include[5] manual-production@0.1.0 › input require_branch: _gitlab/agents/stage is no other promotion's environment_branch (this pipeline's promotions push _gitlab/agents/staging, _gitlab/agents/production, _gitlab/agents/review): nothing moves it, so every promotion of _gitlab/agents/production is refused (got \"_gitlab/agents/stage\"). Fix: set require_branch to the branch the promotion before it pushes (_gitlab/agents/staging or _gitlab/agents/review)",
+        "› include[6] promote-staging@0.1.0 › input environment_branch (default): _gitlab/agents/staging is also pushed by include[4] promote-staging@0.1.0",
+      ],
+    },
+    {
+      mistake: "a rollback that would push main with the token of a branch two promotions push: the branch is named once",
+      pipeline: () => changed(`${C}/rollback@0.1.0\n`, `${C}/promote-staging@0.1.0\n    inputs:\n      job_name: promote-staging-again\n      resource_group: gitops-staging-again\n  - component: ${C}/rollback@0.1.0\n    inputs:\n      token_variable: GITOPS_STAGING_TOKEN\n`),
+      want: [
+        "› include[5] manual-production@0.1.0 › input needs (default): promote-production does not wait for promote-staging-again",
+        "› include[7] promote-staging@0.1.0 › input environment_branch (default): _gitlab/agents/staging is also pushed by include[4] promote-staging@0.1.0",
+        "› include[8] rollback@0.1.0 › input token_variable: GITOPS_STAGING_TOKEN is also the credential of include[4] promote-staging@0.1.0 (_gitlab/agents/staging), include[7] promote-staging@0.1.0 (_gitlab/agents/staging): one credential could then push $CI_DEFAULT_BRANCH and _gitlab/agents/staging, and",
+      ],
+    },
+    {
       mistake: "one token variable named for two environment branches",
       pipeline: () => changed("token_variable: GITOPS_REVIEW_TOKEN", "token_variable: GITOPS_STAGING_TOKEN"),
       want: ["› include[8] promote-staging@0.1.0 › input token_variable: GITOPS_STAGING_TOKEN is also the credential of include[4] promote-staging@0.1.0 (_gitlab/agents/staging): one credential could then push _gitlab/agents/review and _gitlab/agents/staging"],
