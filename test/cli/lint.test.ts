@@ -269,6 +269,13 @@ describe("the lint command", () => {
     expect(run.stderr).toContain("does-not-exist.yml: cannot be read (ENOENT). Fix: give the path of your project's .gitlab-ci.yml");
   });
 
+  it("given no file, says which file it linted, and how to pass the application's when that one includes no component", async () => {
+    const run = await runCli(["lint"], { cwd: ROOT });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`lint: no file given, so linting ${path.join(ROOT, ".gitlab-ci.yml")} (usage: npx gitops-components lint [<.gitlab-ci.yml>])\n`);
+    expect(run.stdout).toContain(".gitlab-ci.yml: includes no component of platform/gitops-components, so there is nothing to check (is it your application's pipeline?). Fix: to lint your application's pipeline, pass its file: npx gitops-components lint path/to/app/.gitlab-ci.yml; to use the catalog in this one, include its components as component: $CI_SERVER_FQDN/platform/gitops-components/<name>@0.1.0 (README: Quick start)\n");
+  });
+
   it("takes one file and no setup options", async () => {
     expect((await runCli(["lint", "a.yml", "b.yml"], { cwd: ROOT })).code).toBe(2);
     expect((await runCli(["lint", "--apply"], { cwd: ROOT })).stderr).toContain("lint takes no --apply");
