@@ -181,6 +181,18 @@ describe("setup on Premium, for the single-app example", () => {
     expect((await setup(api, dir)).stdout).toContain("Nothing to do.");
   });
 
+  it("refuses while main is unprotected, since main's pipelines would not receive the protected manifests token", async () => {
+    const api = await standIn({ edition: "premium", admin: true });
+    api.rules.splice(0);
+    const run = await setup(api, singleApp());
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "  ! is not protected, but GITOPS_MANIFESTS_TOKEN (read by include[3] update-manifests@0.1.0, include[7] rollback@0.1.0 in main's pipelines) is stored as a protected variable, which GitLab gives only to pipelines of protected branches: the job on main would run without it.\n    Fix: protect main (Settings > Repository > Protected branches; GitLab's default: push and merge Maintainers, force push off), then run setup again: it lets gitops-manifests's bot push there\n",
+    );
+    expect(run.stderr).toContain("setup: 1 blocker(s)");
+    expect(api.tokens).toEqual([]);
+  });
+
   it("refuses to plan while a wildcard rule lets others push to an environment branch", async () => {
     const api = await standIn({ edition: "premium", admin: true });
     api.rules.push({ ...mainRule(), id: 7, name: "_gitlab/*" });
