@@ -4,7 +4,7 @@
  * `include:` entries that name a component.
  */
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument, type Document } from "yaml";
+import { isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { Problem } from "../generator/problems.ts";
 
 /** A parsed pipeline file. */
@@ -15,6 +15,8 @@ export interface ConsumerPipeline {
   data: Record<string, unknown>;
   /** The 1-based line of the value at `path`, when it is in the file. */
   lineOf(path: readonly (string | number)[]): number | undefined;
+  /** The text of the scalar at `path` as written in the file (`1.10`, not the number 1.1), when it is there. */
+  sourceOf(path: readonly (string | number)[]): string | undefined;
 }
 
 /** The file could not be read or parsed: every reason, with its line. */
@@ -53,6 +55,12 @@ export function parsePipeline(file: string, text: string): ConsumerPipeline {
     lineOf(path) {
       const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
       return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    },
+    sourceOf(path) {
+      // A scalar's range starts at its first character and its second entry is where its value
+      // ends, so the slice is exactly what the user typed (quotes included, when quoted).
+      const node = doc.getIn(path, true);
+      return isScalar(node) && node.range ? text.slice(node.range[0], node.range[1]) : undefined;
     },
   };
 }

@@ -84,7 +84,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     const setupOnly = (["apply", "project", "gitlab-url", "tier", "within", "lifetime"] as const).filter((o) => values[o] !== undefined && values[o] !== false);
     if (setupOnly.length > 0) return usage(`lint takes no --${setupOnly.join(", --")}`);
     if (rest.length > 1) return usage(`lint takes one pipeline file, got ${rest.length}: ${rest.join(" ")}`);
-    return lintCommand(rest[0] ?? ".gitlab-ci.yml", io);
+    return lintCommand(rest[0] ?? ".gitlab-ci.yml", io, rest[0] !== undefined);
   }
   if (command === "setup") {
     const rotate = rest[0] === "rotate";

@@ -9,9 +9,11 @@ import type { CliIo } from "../io.ts";
 import { EXIT } from "../io.ts";
 import { lintPipeline } from "./lint.ts";
 
-/** Runs lint on `file` (relative to the working directory). */
-export async function lintCommand(file: string, io: CliIo): Promise<number> {
+/** Runs lint on `file` (relative to the working directory); `given` is false when it is the default. */
+export async function lintCommand(file: string, io: CliIo, given = true): Promise<number> {
   const catalog = await io.catalog();
+  // Run through npx in the catalog's clone, the default is the catalog's own pipeline: say which file it is.
+  if (!given) io.out(`lint: no file given, so linting ${path.resolve(io.cwd, file)} (usage: npx gitops-components lint [<.gitlab-ci.yml>])\n`);
   let pipeline;
   try {
     pipeline = readPipeline(path.resolve(io.cwd, file));

@@ -2,6 +2,7 @@
  * What every lint check reads: the pipeline file, its resolved includes of this catalog and the
  * assembled job graph; and the helpers that name an include's input in a message.
  */
+import type { CatalogVersions } from "../catalog-specs.ts";
 import type { Problem } from "../../generator/problems.ts";
 import type { ConsumerPipeline } from "../consumer-pipeline.ts";
 import type { JobGraph } from "../job-graph.ts";
@@ -14,6 +15,8 @@ export interface LintContext {
   catalogProject: string;
   /** This checkout's catalog version. */
   version: string;
+  /** The specs of each version this checkout knows (its own, and its release tags). */
+  versions: CatalogVersions;
   includes: ResolvedInclude[];
   graph: JobGraph;
 }

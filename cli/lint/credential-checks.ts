@@ -5,6 +5,7 @@
  * key comes with the host keys it must trust; consumers of a build name the image it pushes.
  */
 import type { Problem } from "../../generator/problems.ts";
+import { listOnce } from "../word-lists.ts";
 import { DEFAULT_BRANCH_WRITERS, isPromotion, type ResolvedInclude } from "../resolve.ts";
 import { includesOf, inputPath, jobNames, stringValue, type LintCheck, type LintContext } from "./context.ts";
 
@@ -20,7 +21,7 @@ const FOLLOWERS = ["preview-production", "rollback"];
 export const checkPromotionChain: LintCheck = (context) => {
   const problems: Problem[] = [];
   const promotions = promotionsOf(context);
-  const pushed = promotions.map((p) => stringValue(p, "environment_branch"));
+  const pushed = [...new Set(promotions.map((p) => stringValue(p, "environment_branch")))];
   for (const promotion of promotions) {
     const branch = stringValue(promotion, "environment_branch");
     const required = stringValue(promotion, "require_branch");
@@ -88,7 +89,7 @@ export const checkCredentials: LintCheck = (context) => {
     if (shared.length > 0 && shared.every((u) => uses.indexOf(u) < uses.indexOf(use)))
       problems.push({
         path: inputPath(context, use.resolved, use.input),
-        message: `${use.variable} is also the credential of ${shared.map((u) => `${u.resolved.label} (${u.branch})`).join(", ")}: one credential could then push ${[use.branch, ...shared.map((u) => u.branch)].join(" and ")}, and a protected branch names exactly one`,
+        message: `${use.variable} is also the credential of ${shared.map((u) => `${u.resolved.label} (${u.branch})`).join(", ")}: one credential could then push ${listOnce([use.branch, ...shared.map((u) => u.branch)], " and ")}, and a protected branch names exactly one`,
         value: use.variable,
         fix: `give ${use.branch} its own variable (for example GITOPS_${use.branch.split("/").pop()?.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_${use.input === "token_variable" ? "TOKEN" : "DEPLOY_KEY"}) and its own token or deploy key; npx gitops-components setup creates them`,
       });

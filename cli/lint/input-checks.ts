@@ -8,22 +8,24 @@
 import type { Problem } from "../../generator/problems.ts";
 import type { DeclaredInput } from "../catalog-specs.ts";
 import { closest } from "../did-you-mean.ts";
+import { describePattern, matchesPattern } from "./input-patterns.ts";
 import { inputPath, yamlInline, type LintCheck } from "./context.ts";
 
 function typeOf(value: unknown): string {
   return Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
 }
 
+/** The first sentence: up to the first `.`, `!` or `?` that ends a sentence (`https://<slug>.<domain>` holds dots that do not). */
 function firstSentence(text: string): string {
-  return /^[^.]*\.?/.exec(text)?.[0] ?? text;
+  return /^.*?[.!?](?=\s|$)/s.exec(text)?.[0] ?? text;
 }
 
-/** How to write a value of the declared type, as a fix. */
-function typeFix(name: string, declared: DeclaredInput, value: unknown): string {
+/** How to write a value of the declared type, as a fix; `written` is the value's text in the file (`1.10` for the number 1.1). */
+function typeFix(name: string, declared: DeclaredInput, value: unknown, written: string): string {
   switch (declared.type) {
     case "string":
       return typeof value === "number" || typeof value === "boolean"
-        ? `quote it: ${name}: "${String(value)}" (GitLab reads YAML 1.1: unquoted, ${JSON.stringify(String(value))} is a ${typeOf(value)})`
+        ? `quote it: ${name}: ${JSON.stringify(written)} (GitLab reads YAML 1.1: unquoted, ${written} is a ${typeOf(value)})`
         : `write it as text, for example ${name}: ${yamlInline(declared.default ?? "value")}`;
     case "boolean":
       return `write true or false without quotes: ${name}: ${typeof value === "string" && /^(false|no|off|0)$/i.test(value) ? "false" : "true"}`;
@@ -34,13 +36,13 @@ function typeFix(name: string, declared: DeclaredInput, value: unknown): string 
   }
 }
 
-/** Does `value` match the spec's RE2 pattern? Read as a JavaScript pattern; one JavaScript cannot read is not judged. */
-function matches(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(pattern).test(value);
-  } catch {
-    return true;
-  }
+/** The fix for a value that breaks its input's pattern: the normalised value when there is one, else the rule. */
+function patternProblem(name: string, pattern: string, value: string, description: string): { message: string; fix: string } {
+  const { words, suggestion } = describePattern(pattern, value);
+  return {
+    message: `is ${JSON.stringify(value)}, which does not match the input's pattern ${pattern}: ${name} must ${words}; GitLab refuses the pipeline ("provided value does not match required RegEx pattern")`,
+    fix: suggestion !== undefined ? `write ${name}: ${yamlInline(suggestion)}` : `give ${name} a value that is allowed (it must ${words}). The input: ${firstSentence(description)}`,
+  };
 }
 
 /** Unknown, missing, mistyped and out-of-range inputs. */
@@ -67,13 +69,13 @@ export const checkInputs: LintCheck = (context) => {
         continue;
       }
       if (typeOf(value) !== spec.type) {
-        problems.push({ path, message: `must be a ${spec.type}, and is a ${typeOf(value)}; GitLab refuses the pipeline ("\`${name}\` input: provided value is not a ${spec.type}")`, value, fix: typeFix(name, spec, value) });
+        problems.push({ path, message: `must be a ${spec.type}, and is a ${typeOf(value)}; GitLab refuses the pipeline ("\`${name}\` input: provided value is not a ${spec.type}")`, value, fix: typeFix(name, spec, value, context.pipeline.sourceOf([...resolved.include.path, "inputs", name]) ?? String(value)) });
         continue;
       }
       if (spec.options && !spec.options.some((option) => JSON.stringify(option) === JSON.stringify(value)))
         problems.push({ path, message: `is not one of the allowed options ${spec.options.map((o) => JSON.stringify(o)).join(", ")}`, value, fix: `choose one of ${spec.options.map((o) => yamlInline(o)).join(", ")}` });
-      if (spec.regex && typeof value === "string" && !value.includes("$[[") && !matches(spec.regex, value))
-        problems.push({ path, message: `does not match the input's pattern ${spec.regex}; GitLab refuses the pipeline ("provided value does not match required RegEx pattern")`, value, fix: firstSentence(spec.description) });
+      if (spec.regex && typeof value === "string" && !value.includes("$[[") && !matchesPattern(spec.regex, value))
+        problems.push({ path, value, ...patternProblem(name, spec.regex, value, spec.description) });
     }
     for (const [name, spec] of Object.entries(declared)) {
       if ("default" in spec || Object.hasOwn(resolved.include.inputs, name)) continue;

@@ -37,10 +37,10 @@ export function lintPipeline(pipeline: ConsumerPipeline, catalogProject: string,
   if (resolution.includes.length === 0 && problems.length === 0)
     problems.push({
       path: [pipeline.file],
-      message: `includes no component of ${catalogProject}`,
-      fix: `include them as component: $CI_SERVER_FQDN/${catalogProject}/<name>@${versions.version} (README: Quick start)`,
+      message: `includes no component of ${catalogProject}, so there is nothing to check (is it your application's pipeline?)`,
+      fix: `to lint your application's pipeline, pass its file: npx gitops-components lint path/to/app/.gitlab-ci.yml; to use the catalog in this one, include its components as component: $CI_SERVER_FQDN/${catalogProject}/<name>@${versions.version} (README: Quick start)`,
     });
-  const context: LintContext = { pipeline, catalogProject, version: versions.version, includes: resolution.includes, graph: jobGraph(pipeline, resolution.includes) };
+  const context: LintContext = { pipeline, catalogProject, version: versions.version, versions, includes: resolution.includes, graph: jobGraph(pipeline, resolution.includes) };
   for (const check of CHECKS) problems.push(...check(context));
   const notes = [...resolution.notes];
   if (context.graph.otherIncludes > 0)

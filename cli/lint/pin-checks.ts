@@ -6,16 +6,29 @@
  * decisions), so mixing releases mixes contracts.
  */
 import type { Problem } from "../../generator/problems.ts";
-import { compareVersions, formatVersion, tryParseVersion } from "../../generator/semver.ts";
-import { includeLocation } from "../resolve.ts";
+import { compareVersions, tryParseVersion } from "../../generator/semver.ts";
+import type { CatalogVersions } from "../catalog-specs.ts";
+import { includeLocation, type ResolvedInclude } from "../resolve.ts";
 import type { LintCheck } from "./context.ts";
+
+/**
+ * The release every include should name: among the pinned versions this checkout knows (its own,
+ * or a release tag), the one most includes already name (the newer on a tie); with none known,
+ * the checkout's own version. A pin to a version nobody can find is never the suggestion.
+ */
+export function pinTarget(exact: readonly ResolvedInclude[], versions: CatalogVersions): string {
+  const counts = new Map<string, number>();
+  for (const r of exact) if (versions.at(r.include.version)) counts.set(r.include.version, (counts.get(r.include.version) ?? 0) + 1);
+  const ranked = [...counts].sort(([a, ca], [b, cb]) => cb - ca || compareVersions(tryParseVersion(b)!, tryParseVersion(a)!));
+  return ranked[0]?.[0] ?? versions.version;
+}
 
 /** Pins that are not exact versions, and includes of one catalog pinned to different versions. */
 export const checkPins: LintCheck = (context) => {
   const problems: Problem[] = [];
+  const { versions } = context;
   const exact = context.includes.filter((r) => tryParseVersion(r.include.version));
-  const newest = exact.map((r) => tryParseVersion(r.include.version)).sort((a, b) => (a && b ? compareVersions(b, a) : 0))[0];
-  const target = newest ? formatVersion(newest) : context.version;
+  const target = pinTarget(exact, versions);
   for (const resolved of context.includes) {
     const { include } = resolved;
     if (tryParseVersion(include.version)) continue;
@@ -26,15 +39,18 @@ export const checkPins: LintCheck = (context) => {
       fix: `pin an exact release, such as @${target}, and let Renovate propose the next one (README: Versions, pinning and Renovate)`,
     });
   }
-  const versions = [...new Set(exact.map((r) => r.include.version))];
-  if (versions.length > 1) {
-    for (const resolved of exact.filter((r) => r.include.version !== target))
+  const pinned = [...new Set(exact.map((r) => r.include.version))];
+  if (pinned.length > 1) {
+    for (const resolved of exact.filter((r) => r.include.version !== target)) {
+      const others = pinned.filter((v) => v !== resolved.include.version);
+      const unknown = versions.at(resolved.include.version) ? "" : ` (a version this checkout has no release tag for)`;
       problems.push({
         path: [includeLocation(context.pipeline, resolved.include, "component"), resolved.label],
-        message: `is pinned to ${resolved.include.version} while other includes of ${context.catalogProject} are pinned to ${versions.filter((v) => v !== resolved.include.version).join(", ")}: the components of one release work together (the bump trailers and guards of one version are what the promotions of the same version read)`,
+        message: `is pinned to ${resolved.include.version}${unknown} while other includes of ${context.catalogProject} are pinned to ${others.join(", ")}: the components of one release work together (the bump trailers and guards of one version are what the promotions of the same version read)`,
         value: resolved.include.reference,
-        fix: `pin every include of ${context.catalogProject} to the same release (${target})`,
+        fix: `pin it to ${target}, the release ${exact.filter((r) => r.include.version === target).length > 0 ? "the other includes name" : "of this checkout"}, so every include of ${context.catalogProject} names the same one`,
       });
+    }
   }
   return problems;
 };

@@ -115,6 +115,12 @@ export async function setupCommand(options: SetupOptions, io: CliIo): Promise<nu
   } catch (error) {
     if (!(error instanceof GitLabApiError)) throw error;
     const hint = error.status === 401 ? " Fix: check GITLAB_TOKEN (valid, not expired, api scope)" : error.status === 403 ? " Fix: GITLAB_TOKEN's user needs the Maintainer role in the project" : error.status === 404 ? " Fix: check --project and --gitlab-url, and that GITLAB_TOKEN's user can see the project" : "";
+    if (error.status === undefined) {
+      // No HTTP answer at all: the address is wrong or unreachable from here, not the token.
+      err(`setup: ${error.message}, from ${target.gitlabUrl}/api/v4 (the GitLab URL comes from ${target.source}).\n`);
+      err(`Fix: check that ${target.gitlabUrl} is your GitLab instance's address and is reachable from this machine (network, proxy, VPN); to use another address, pass --gitlab-url https://gitlab.example.com${target.source === "--gitlab-url" ? "" : " (and --project group/app)"}\n`);
+      return EXIT.problems;
+    }
     err(`setup: ${error.message}.${hint}\n`);
     return EXIT.problems;
   }

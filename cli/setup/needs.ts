@@ -80,7 +80,8 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
     }
     existing.branch ??= need.branch;
     existing.scopes = SCOPE_ORDER.filter((s) => existing.scopes.includes(s) || need.scopes.includes(s));
-    existing.usedBy.push(resolved.label);
+    // One include can read a variable through two inputs; it is named once.
+    if (!existing.usedBy.includes(resolved.label)) existing.usedBy.push(resolved.label);
   };
   const branchOf = (resolved: ResolvedInclude, input: string): string | undefined => {
     const value = text(resolved, input).replace(/^\$\{?CI_DEFAULT_BRANCH\}?$/, defaultBranch);
@@ -117,7 +118,8 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
       const [configProject, agentName] = agent.split(":");
       if (!configProject || !agentName) continue; // lint reports the input's pattern
       const known = agents.get(agent);
-      if (known) known.usedBy.push(resolved.label);
+      if (known && !known.usedBy.includes(resolved.label)) known.usedBy.push(resolved.label);
+      else if (known) continue;
       else agents.set(agent, { agent, configProject, agentName, usedBy: [resolved.label] });
     }
   }

@@ -171,7 +171,14 @@ function exclusiveBranchPlan(need: CredentialNeed & { branch: string }, input: P
 function sharedBranchPlan(need: CredentialNeed & { branch: string }, input: PlanInput, plan: CredentialPlan, accessLevel: number | undefined): void {
   const matching = input.state.protectedBranches.filter((r) => ruleMatches(r.name, need.branch));
   if (matching.length === 0) {
-    plan.steps.push({ phase: 1, status: "ok", text: `${need.branch} is not protected: ${who(need)} may push (protect it; setup leaves the default branch's rule to you)` });
+    // The credential is stored as a protected variable, and GitLab gives protected variables only to
+    // pipelines of protected branches and tags (https://docs.gitlab.com/ci/variables/#protect-a-cicd-variable;
+    // README: Quick start, step 4): unprotected, the branch's pipelines never receive it.
+    plan.blockers.push({
+      path: [need.branch],
+      message: `is not protected, but ${need.variable} (read by ${need.usedBy.join(", ")} in ${need.branch}'s pipelines) is stored as a protected variable, which GitLab gives only to pipelines of protected branches: the job on ${need.branch} would run without it`,
+      fix: `protect ${need.branch} (Settings > Repository > Protected branches; GitLab's default: push and merge Maintainers, force push off), then run setup again: it lets ${who(need)} push there`,
+    });
     return;
   }
   if (matching.some((r) => letsPush(r, plan.subject, accessLevel))) {

@@ -12,6 +12,8 @@ export interface Target {
   gitlabUrl: string;
   /** The project's path (`group/app`) or numeric id. */
   project: string;
+  /** Where the URL came from, for messages: `--gitlab-url`, or `the origin remote of <dir>`. */
+  source?: string;
 }
 
 /** The GitLab URL and project path of a remote URL (HTTPS, `ssh://` or scp-like `git@host:path`). */
@@ -47,6 +49,7 @@ export function resolveTarget(pipelineFile: string, flags: { gitlabUrl?: string;
     gitlabUrl ??= parsed.gitlabUrl;
     project ??= parsed.project;
   }
+  const source = flags.gitlabUrl ? "--gitlab-url" : `the origin remote of ${path.dirname(pipelineFile)}`;
   let url: URL;
   try {
     url = new URL(gitlabUrl);
@@ -57,5 +60,5 @@ export function resolveTarget(pipelineFile: string, flags: { gitlabUrl?: string;
     return { problem: `--gitlab-url must be an http(s) address without credentials or query`, fix: "pass the instance's address, such as https://gitlab.example.com" };
   if (!/^(\d+|[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$/.test(project))
     return { problem: `--project ${JSON.stringify(project)} is neither a project path (group/app) nor a numeric id`, fix: "pass the project as group/app or as its id" };
-  return { gitlabUrl: `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`, project };
+  return { gitlabUrl: `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`, project, source };
 }

@@ -89,6 +89,23 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
       want: ["› include[5] manual-production@0.1.0 › input require_branch: _gitlab/agents/stage is no other promotion's environment_branch (this pipeline's promotions push _gitlab/agents/staging, _gitlab/agents/production, _gitlab/agents/review): nothing moves it, so every promotion of _gitlab/agents/production is refused (got \"_gitlab/agents/stage\"). Fix: set require_branch to the branch the promotion before it pushes (_gitlab/agents/staging or _gitlab/agents/review)"],
     },
     {
+      mistake: "a require_branch naming no promotion while two promotions push staging: each branch is named once",
+      pipeline: () => changed(PRODUCTION, `${PRODUCTION}    inputs:\n      require_branch: _gitlab/agents/stage\n  - component: ${C}/promote-staging@0.1.0\n    inputs:\n      job_name: promote-staging-again\n      resource_group: gitops-staging-again\n`),
+      want: [
+        "› include[5] manual-production@0.1.0 › input require_branch: _gitlab/agents/stage is no other promotion's environment_branch (this pipeline's promotions push _gitlab/agents/staging, _gitlab/agents/production, _gitlab/agents/review): nothing moves it, so every promotion of _gitlab/agents/production is refused (got \"_gitlab/agents/stage\"). Fix: set require_branch to the branch the promotion before it pushes (_gitlab/agents/staging or _gitlab/agents/review)",
+        "› include[6] promote-staging@0.1.0 › input environment_branch (default): _gitlab/agents/staging is also pushed by include[4] promote-staging@0.1.0",
+      ],
+    },
+    {
+      mistake: "a rollback that would push main with the token of a branch two promotions push: the branch is named once",
+      pipeline: () => changed(`${C}/rollback@0.1.0\n`, `${C}/promote-staging@0.1.0\n    inputs:\n      job_name: promote-staging-again\n      resource_group: gitops-staging-again\n  - component: ${C}/rollback@0.1.0\n    inputs:\n      token_variable: GITOPS_STAGING_TOKEN\n`),
+      want: [
+        "› include[5] manual-production@0.1.0 › input needs (default): promote-production does not wait for promote-staging-again",
+        "› include[7] promote-staging@0.1.0 › input environment_branch (default): _gitlab/agents/staging is also pushed by include[4] promote-staging@0.1.0",
+        "› include[8] rollback@0.1.0 › input token_variable: GITOPS_STAGING_TOKEN is also the credential of include[4] promote-staging@0.1.0 (_gitlab/agents/staging), include[7] promote-staging@0.1.0 (_gitlab/agents/staging): one credential could then push $CI_DEFAULT_BRANCH and _gitlab/agents/staging, and",
+      ],
+    },
+    {
       mistake: "one token variable named for two environment branches",
       pipeline: () => changed("token_variable: GITOPS_REVIEW_TOKEN", "token_variable: GITOPS_STAGING_TOKEN"),
       want: ["› include[8] promote-staging@0.1.0 › input token_variable: GITOPS_STAGING_TOKEN is also the credential of include[4] promote-staging@0.1.0 (_gitlab/agents/staging): one credential could then push _gitlab/agents/review and _gitlab/agents/staging"],
@@ -106,7 +123,12 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
     {
       mistake: "includes of one catalog pinned to different releases",
       pipeline: () => changed(`${C}/build@0.1.0`, `${C}/build@0.0.9`),
-      want: ["› include[0] build@0.0.9: is pinned to 0.0.9 while other includes of platform/gitops-components are pinned to 0.1.0: the components of one release work together"],
+      want: ["› include[0] build@0.0.9: is pinned to 0.0.9 (a version this checkout has no release tag for) while other includes of platform/gitops-components are pinned to 0.1.0: the components of one release work together"],
+    },
+    {
+      mistake: "one include pinned to a release this checkout does not have while the rest agree",
+      pipeline: () => changed(`${C}/test@0.1.0`, `${C}/test@0.1.1`),
+      want: ["› include[1] test@0.1.1: is pinned to 0.1.1 (a version this checkout has no release tag for) while other includes of platform/gitops-components are pinned to 0.1.0: the components of one release work together (the bump trailers and guards of one version are what the promotions of the same version read) (got \"$CI_SERVER_FQDN/platform/gitops-components/test@0.1.1\"). Fix: pin it to 0.1.0, the release the other includes name, so every include of platform/gitops-components names the same one"],
     },
     {
       mistake: "an update-manifests job renamed while the promotions still wait for the old name",
@@ -155,6 +177,11 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
       want: ['› include[2] review@0.1.0 › input auto_stop_in: must be a string, and is a number; GitLab refuses the pipeline ("`auto_stop_in` input: provided value is not a string") (got 3). Fix: quote it: auto_stop_in: "3"'],
     },
     {
+      mistake: "a version-like string written as a YAML float (the fix keeps what was typed: 1.10, not 1.1)",
+      pipeline: () => changed(PRODUCTION, `${PRODUCTION}    inputs:\n      environment_url: 1.10\n`),
+      want: ['› include[5] manual-production@0.1.0 › input environment_url: must be a string, and is a number; GitLab refuses the pipeline ("`environment_url` input: provided value is not a string") (got 1.1). Fix: quote it: environment_url: "1.10" (GitLab reads YAML 1.1: unquoted, 1.10 is a number)'],
+    },
+    {
       mistake: "a boolean written as quoted text",
       pipeline: () => changed(PROMOTE_STAGING, `  - component: ${C}/promote-staging@0.1.0\n    inputs:\n      dry_run: "yes"\n  - component: ${C}/manual-production@0.1.0\n`),
       want: ['› include[4] promote-staging@0.1.0 › input dry_run: must be a boolean, and is a string; GitLab refuses the pipeline ("`dry_run` input: provided value is not a boolean") (got "yes"). Fix: write true or false without quotes: dry_run: true'],
@@ -167,7 +194,17 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
     {
       mistake: "a value that does not match an input's pattern",
       pipeline: () => changed("domain: review.example.com", "domain: Review.Example.com"),
-      want: ["› include[2] review@0.1.0 › input domain: does not match the input's pattern"],
+      want: ['› include[2] review@0.1.0 › input domain: is "Review.Example.com", which does not match the input\'s pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$: domain must be a DNS domain of at least two labels in lower case (letters, digits and -, separated by dots), without a scheme, port or path; GitLab refuses the pipeline ("provided value does not match required RegEx pattern") (got "Review.Example.com"). Fix: write domain: review.example.com'],
+    },
+    {
+      mistake: "a duration written in words",
+      pipeline: () => changed(PRODUCTION, `${PRODUCTION}    inputs:\n      staging_soak: 2 hours\n`),
+      want: ['› include[5] manual-production@0.1.0 › input staging_soak: is "2 hours", which does not match the input\'s pattern ^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$: staging_soak must be 0 (no wait) or a duration made of a number and a unit (ms, s, m or h), such as 30m, 2h or 1h30m; GitLab refuses the pipeline ("provided value does not match required RegEx pattern") (got "2 hours"). Fix: write staging_soak: 2h'],
+    },
+    {
+      mistake: "a value no simple change makes valid: the fix says the rule as a whole sentence",
+      pipeline: () => changed("      job_name: promote-review-base\n", "      job_name: promote review base!\n"),
+      want: ['› include[8] promote-staging@0.1.0 › input job_name: is "promote review base!", which does not match the input\'s pattern ^[A-Za-z0-9_. /:-]+$: job_name must hold only letters, digits, spaces and _ . / : -; GitLab refuses the pipeline ("provided value does not match required RegEx pattern") (got "promote review base!"). Fix: give job_name a value that is allowed (it must hold only letters, digits, spaces and _ . / : -). The input: '],
     },
     {
       mistake: "a commit message without the bump marker",
@@ -230,6 +267,13 @@ describe("the lint command", () => {
     const run = await runCli(["lint", "does-not-exist.yml"], { cwd: ROOT });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("does-not-exist.yml: cannot be read (ENOENT). Fix: give the path of your project's .gitlab-ci.yml");
+  });
+
+  it("given no file, says which file it linted, and how to pass the application's when that one includes no component", async () => {
+    const run = await runCli(["lint"], { cwd: ROOT });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`lint: no file given, so linting ${path.join(ROOT, ".gitlab-ci.yml")} (usage: npx gitops-components lint [<.gitlab-ci.yml>])\n`);
+    expect(run.stdout).toContain(".gitlab-ci.yml: includes no component of platform/gitops-components, so there is nothing to check (is it your application's pipeline?). Fix: to lint your application's pipeline, pass its file: npx gitops-components lint path/to/app/.gitlab-ci.yml; to use the catalog in this one, include its components as component: $CI_SERVER_FQDN/platform/gitops-components/<name>@0.1.0 (README: Quick start)\n");
   });
 
   it("takes one file and no setup options", async () => {

@@ -5,6 +5,8 @@
  * branch rule GitLab refused, and it rotates tokens that expire soon.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -15,6 +17,7 @@ import {
   type ProjectApiOptions,
   type StandInRule,
 } from "../../stand-ins/gitlab-project-api.ts";
+import { requireTools } from "../support/tools.ts";
 import { runCli, type CliRun } from "./run-cli.ts";
 
 const TODAY = "2026-12-01";
@@ -183,6 +186,18 @@ describe("setup on Premium, for the single-app example", () => {
     expect((await setup(api, dir)).stdout).toContain("Nothing to do.");
   });
 
+  it("refuses while main is unprotected, since main's pipelines would not receive the protected manifests token", async () => {
+    const api = await standIn({ edition: "premium", admin: true });
+    api.rules.splice(0);
+    const run = await setup(api, singleApp());
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "  ! is not protected, but GITOPS_MANIFESTS_TOKEN (read by include[3] update-manifests@0.1.0, include[7] rollback@0.1.0 in main's pipelines) is stored as a protected variable, which GitLab gives only to pipelines of protected branches: the job on main would run without it.\n    Fix: protect main (Settings > Repository > Protected branches; GitLab's default: push and merge Maintainers, force push off), then run setup again: it lets gitops-manifests's bot push there\n",
+    );
+    expect(run.stderr).toContain("setup: 1 blocker(s)");
+    expect(api.tokens).toEqual([]);
+  });
+
   it("refuses to plan while a wildcard rule lets others push to an environment branch", async () => {
     const api = await standIn({ edition: "premium", admin: true });
     api.rules.push({ ...mainRule(), id: 7, name: "_gitlab/*" });
@@ -325,6 +340,36 @@ describe("setup when GitLab refuses", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("setup: GET /metadata: HTTP 401: 401 Unauthorized. Fix: check GITLAB_TOKEN (valid, not expired, api scope)");
     expect(run.stdout + run.stderr).not.toContain("glpat-wrong-token-1234");
+  });
+});
+
+describe("setup when GitLab does not answer", () => {
+  /** An http URL on 127.0.0.1 where nothing listens (a port the system gave and took back). */
+  async function closedUrl(): Promise<string> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it("names the URL, that --gitlab-url gave it, and the fix", async () => {
+    const url = await closedUrl();
+    const run = await runCli(["setup", "--gitlab-url", url, "--project", "group/app"], { cwd: singleApp(), env: { GITLAB_TOKEN }, now: NOW });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`setup: GET /metadata: no answer: fetch failed, from ${url}/api/v4 (the GitLab URL comes from --gitlab-url).\n`);
+    expect(run.stderr).toContain(`Fix: check that ${url} is your GitLab instance's address and is reachable from this machine (network, proxy, VPN); to use another address, pass --gitlab-url https://gitlab.example.com\n`);
+  });
+
+  it.skipIf(!requireTools("git"))("names the origin remote when the URL came from it", async () => {
+    const url = await closedUrl();
+    const dir = singleApp();
+    spawnSync("git", ["init", "-q", dir]);
+    spawnSync("git", ["-C", dir, "remote", "add", "origin", `${url}/group/app.git`]);
+    const run = await runCli(["setup"], { cwd: dir, env: { GITLAB_TOKEN }, now: NOW });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`from ${url}/api/v4 (the GitLab URL comes from the origin remote of ${dir}).\n`);
+    expect(run.stderr).toContain("pass --gitlab-url https://gitlab.example.com (and --project group/app)\n");
   });
 });
 

@@ -34,8 +34,8 @@ describe.skipIf(!requireTools("git"))("the target of a pipeline file", () => {
       spawnSync("git", ["init", "-q", dir]);
       spawnSync("git", ["-C", dir, "remote", "add", "origin", "https://oauth2:glpat-secretsecret@gitlab.example.com/group/app.git"]);
       writeFileSync(path.join(dir, ".gitlab-ci.yml"), "");
-      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), {})).toEqual({ gitlabUrl: "https://gitlab.example.com", project: "group/app" });
-      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), { project: "other/app" })).toEqual({ gitlabUrl: "https://gitlab.example.com", project: "other/app" });
+      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), {})).toEqual({ gitlabUrl: "https://gitlab.example.com", project: "group/app", source: `the origin remote of ${dir}` });
+      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), { project: "other/app" })).toEqual({ gitlabUrl: "https://gitlab.example.com", project: "other/app", source: `the origin remote of ${dir}` });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
