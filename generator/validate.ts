@@ -109,11 +109,13 @@ function placeholderProblems(t: RenderedTemplate): Problem[] {
       }
     });
     for (const key of SCRIPT_KEYS) {
-      const lines = job[key];
-      if (!Array.isArray(lines)) continue;
+      const value = job[key];
+      // A string is one command block (GitLab reads it as a list of one), unless it is a whole
+      // placeholder: then an input gives the list of commands itself.
+      const lines: unknown[] = typeof value === "string" ? (wholePlaceholder(value) === undefined ? [value] : []) : Array.isArray(value) ? value : [];
       lines.forEach((line, i) => {
         if (typeof line === "string" && line.includes("$[["))
-          problems.push({ path: [name, jobName, `${key}[${i}]`], message: "an input is interpolated into script text, where the shell would run whatever it holds", value: line, fix: "pass the input through the job's variables: (NAME: $[[ inputs.x ]]) and read $NAME in the script" });
+          problems.push({ path: [name, jobName, typeof value === "string" ? key : `${key}[${i}]`], message: "an input is interpolated into script text, where the shell would run whatever it holds", value: line, fix: "pass the input through the job's variables: (NAME: $[[ inputs.x ]]) and read $NAME in the script" });
       });
     }
     for (const [variable, value] of Object.entries((job.variables ?? {}) as Record<string, unknown>)) {
