@@ -14,7 +14,6 @@ import type { Ancestry } from "./ancestry.ts";
 import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
-import { beforePromotion, checkStagingGate, verifyDeployment } from "./verify.ts";
 
 /**
  * Attempts before giving up. A rejected push means a branch moved after the fetch: another
@@ -98,7 +97,7 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   if (plan.action === "refuse") return { plan };
   if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0, target: plan.target } };
   // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
-  await checkStagingGate(config, workspace, plan.target);
+  if (config.verification.gate) await (await import("./verify.ts")).checkStagingGate(config, workspace, plan.target);
 
   // The summary is read locally while the push runs: the push goes out as soon as the decision is made.
   const [commits, outcome] = await Promise.all([
@@ -183,14 +182,18 @@ function report(config: PromotionConfig, result: PromotionResult): void {
 }
 
 runJob(async () => {
-  const config = readConfig(process.env);
+  const config = await readConfig(process.env);
   let result: PromotionResult;
   try {
-    await beforePromotion(config);
+    // Verified deployments (verify.ts, with the Flux client and the gate's judgements) load only for
+    // a job that has one: a deploy freeze to judge, verify_agent or staging_agent.
+    const { freeze, wait, gate } = config.verification;
+    const verify = freeze.frozen || wait || gate ? await import("./verify.ts") : undefined;
+    await verify?.beforePromotion(config);
     result = await promote(config);
     report(config, result);
     // Verified deployments (verify.ts): the job, and so GitLab's deployment, ends once Flux applied the commit.
-    await verifyDeployment(config, result);
+    await verify?.verifyDeployment(config, result);
   } finally {
     config.credential.dispose();
   }

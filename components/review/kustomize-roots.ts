@@ -17,7 +17,6 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { InputError } from "../../runtime/errors.ts";
 import { locatePath } from "../../runtime/project-path.ts";
-import { readYamlDocuments } from "../../runtime/yaml-reader.ts";
 import { field, resolve } from "../update-manifests/kustomize-images.ts";
 
 /** kustomize's kustomization file names (konfig.RecognizedKustomizationFileNames). */
@@ -34,9 +33,9 @@ const isRemote = (entry: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) && !/
  * directory they name, refusing one that leaves `projectDir`; `input` and `value` name the
  * manifests input in errors.
  */
-export function checkKustomizeRoots(root: string, projectDir: string, input: string, value: string): void {
+export async function checkKustomizeRoots(root: string, projectDir: string, input: string, value: string): Promise<void> {
   const seen = new Set<string>();
-  const visit = (dir: string) => {
+  const visit = async (dir: string) => {
     if (seen.has(dir)) return;
     seen.add(dir);
     const found = KUSTOMIZATION_FILES.map((name) => ({ name, at: locatePath(name, projectDir, { base: dir, kind: "file" }) })).find(({ at }) => !("problem" in at && at.problem.startsWith("does not exist")));
@@ -44,6 +43,8 @@ export function checkKustomizeRoots(root: string, projectDir: string, input: str
     const file = path.join(dir, found.name);
     // Even the kustomization itself is read only inside the project (a link to a file elsewhere is not).
     if ("problem" in found.at) throw new InputError(input, value, `${path.relative(projectDir, file)} ${found.at.problem}`, "replace the link with the kustomization itself; nothing was applied");
+    // The YAML reader loads only once there is a kustomization to read.
+    const { readYamlDocuments } = await import("../../runtime/yaml-reader.ts");
     let document;
     try {
       document = readYamlDocuments(readFileSync(file, "utf8"))[0];
@@ -63,9 +64,9 @@ export function checkKustomizeRoots(root: string, projectDir: string, input: str
         // A path that is not there is kustomize's to report (or a remote it resolves itself).
         if ("problem" in located && located.problem.startsWith("does not exist")) continue;
         if ("problem" in located) throw new InputError(input, value, `${where}, which ${located.problem}`, `list only paths inside the repository in ${path.relative(projectDir, file)}; nothing was applied`);
-        if (statSync(located.real).isDirectory()) visit(located.real);
+        if (statSync(located.real).isDirectory()) await visit(located.real);
       }
     }
   };
-  visit(root);
+  await visit(root);
 }
