@@ -3,6 +3,7 @@
  * defaults and with sample values), the semantics the schema cannot see, and GitLab's limits.
  * Every problem is collected; nothing stops at the first.
  */
+import { budgetProblems } from "./budget.ts";
 import { hasInputType, inputType, isOption, type InputSpec } from "./inputs.ts";
 import { interpolate, referencedInputs, walkStrings, wholePlaceholder } from "./interpolate.ts";
 import { keywordPath, type Problem } from "./problems.ts";
@@ -220,6 +221,7 @@ export function templateProblems(t: RenderedTemplate): Problem[] {
   if (!COMPONENT_NAME.test(name)) problems.push({ path: [name], message: "a component name may hold only letters, digits, - and _ (GitLab's templates/<name>/template.yml rule)", value: name, fix: "rename the component" });
   problems.push(...hatchProblems(name, t.hatchCollisions));
   problems.push(...yamlFileProblems(t.file, t.text));
+  problems.push(...budgetProblems(t));
   const declared = inputProblems(t);
   const covered = new Set(declared.map((p) => p.path.join("/")));
   // The semantic check says the same thing with a better fix; keep GitLab's wording only for the rest.
