@@ -8,6 +8,7 @@ import { booleanInput, optionalInput, requireInput, secretFromVariable } from ".
 import { InputError } from "../../runtime/errors.ts";
 import { parseBranchName } from "../../runtime/branch-name.ts";
 import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
+import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 import type { PromotionBranches } from "./decide.ts";
 import { PROMOTION_DOTENV } from "./outputs.ts";
 import { readVerification, type VerificationConfig } from "./verify-config.ts";
@@ -51,7 +52,7 @@ export function describeCredential(credential: PromotionCredential): string {
 }
 
 /** Reads and checks the configuration; the credential (token or deploy key) is registered for redaction on the way. */
-export async function readConfig(env: NodeJS.ProcessEnv): Promise<PromotionConfig> {
+export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   const target = requireInput(env, "CI_COMMIT_SHA", "CI_COMMIT_SHA", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the pipeline's commit");
   if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(target)) throw new InputError("CI_COMMIT_SHA", target, "is not a full commit SHA", "leave CI_COMMIT_SHA to GitLab: it is the pipeline's commit");
   const branches: PromotionBranches = {
@@ -88,8 +89,6 @@ export async function readConfig(env: NodeJS.ProcessEnv): Promise<PromotionConfi
     // A deploy key over SSH instead of the token (GitLab Free: runtime/ssh-credential.ts). Read last,
     // so no key is written for a job that fails its checks.
     const sshUrl = checkRepositoryUrl(requireInput(env, "GITOPS_SSH_REPOSITORY_URL", "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
-    // Loaded only here: a job that pushes with its token never needs it.
-    const { sshCredentialFromInputs } = await import("../../runtime/ssh-credential.ts");
     const ssh = sshCredentialFromInputs(env, { keyVariable: "GITOPS_SSH_KEY_VARIABLE", knownHostsVariable: "GITOPS_SSH_KNOWN_HOSTS" });
     if (ssh) return { ...common, repositoryUrl: sshUrl, credential: { kind: "deploy key", variable: ssh.variable, git: { sshCommand: ssh.command }, dispose: ssh.dispose } };
   }

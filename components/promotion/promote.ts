@@ -182,7 +182,7 @@ function report(config: PromotionConfig, result: PromotionResult): void {
 }
 
 runJob(async () => {
-  const config = await readConfig(process.env);
+  const config = readConfig(process.env);
   let result: PromotionResult;
   try {
     // Verified deployments (verify.ts, with the Flux client and the gate's judgements) load only for

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   // Confined to the project directory, and so is every directory its kustomizations name (kustomize-roots.ts).
   const manifests = confinedPath("manifests", manifestsInput, projectDir, { kind: "directory" });
   checkManifestsDirectory(manifests, manifestsInput);
-  await checkKustomizeRoots(manifests, projectDir, "manifests", manifestsInput);
+  checkKustomizeRoots(manifests, projectDir, "manifests", manifestsInput);
   const imageName = parseImageReference("image_name", requireInput(env, VARIABLES.image_name, "image_name", "set image_name to the image name your manifests use (without tag or digest)"), "name").repository;
   const newImage = parseImageReference("new_image", requireInput(env, VARIABLES.new_image, "new_image", "run the build component earlier in the pipeline (it outputs GITOPS_IMAGE), or set new_image to the image to deploy"), "any");
 

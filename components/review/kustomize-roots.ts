@@ -17,6 +17,7 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { InputError } from "../../runtime/errors.ts";
 import { locatePath } from "../../runtime/project-path.ts";
+import { readYamlDocuments } from "../../runtime/yaml-reader.ts";
 import { field, resolve } from "../update-manifests/kustomize-images.ts";
 
 /** kustomize's kustomization file names (konfig.RecognizedKustomizationFileNames). */
@@ -33,9 +34,9 @@ const isRemote = (entry: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) && !/
  * directory they name, refusing one that leaves `projectDir`; `input` and `value` name the
  * manifests input in errors.
  */
-export async function checkKustomizeRoots(root: string, projectDir: string, input: string, value: string): Promise<void> {
+export function checkKustomizeRoots(root: string, projectDir: string, input: string, value: string): void {
   const seen = new Set<string>();
-  const visit = async (dir: string) => {
+  const visit = (dir: string) => {
     if (seen.has(dir)) return;
     seen.add(dir);
     const found = KUSTOMIZATION_FILES.map((name) => ({ name, at: locatePath(name, projectDir, { base: dir, kind: "file" }) })).find(({ at }) => !("problem" in at && at.problem.startsWith("does not exist")));
@@ -43,8 +44,6 @@ export async function checkKustomizeRoots(root: string, projectDir: string, inpu
     const file = path.join(dir, found.name);
     // Even the kustomization itself is read only inside the project (a link to a file elsewhere is not).
     if ("problem" in found.at) throw new InputError(input, value, `${path.relative(projectDir, file)} ${found.at.problem}`, "replace the link with the kustomization itself; nothing was applied");
-    // The YAML reader loads only once there is a kustomization to read.
-    const { readYamlDocuments } = await import("../../runtime/yaml-reader.ts");
     let document;
     try {
       document = readYamlDocuments(readFileSync(file, "utf8"))[0];
@@ -64,9 +63,9 @@ export async function checkKustomizeRoots(root: string, projectDir: string, inpu
         // A path that is not there is kustomize's to report (or a remote it resolves itself).
         if ("problem" in located && located.problem.startsWith("does not exist")) continue;
         if ("problem" in located) throw new InputError(input, value, `${where}, which ${located.problem}`, `list only paths inside the repository in ${path.relative(projectDir, file)}; nothing was applied`);
-        if (statSync(located.real).isDirectory()) await visit(located.real);
+        if (statSync(located.real).isDirectory()) visit(located.real);
       }
     }
   };
-  await visit(root);
+  visit(root);
 }
