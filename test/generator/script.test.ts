@@ -1,6 +1,7 @@
 /**
- * Job scripts: bundled into one self-contained ES module (only `node:` built-ins external),
- * embedded as a quoted heredoc, and run as embedded.
+ * Job scripts: bundled into self-contained ES modules (only `node:` built-ins external; one file,
+ * or the entry and the modules it loads on demand), each embedded as a quoted heredoc, and run as
+ * embedded.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
