@@ -7,7 +7,8 @@
  *
  * In the same run it measures:
  * - script: the promote-staging job's script exactly as the generated template embeds it, run by
- *   bash as a runner would (bash, node, git; the script file is written before the clock starts);
+ *   bash as a runner would (bash, node, git; the script file is written before the clock starts),
+ *   its promotion report included (the trees of changed directories, the changed manifests' blobs);
  * - naive:  a full clone, `checkout` of staging, `merge --ff-only origin/main`, push;
  * - floor:  `git init`, a `--filter=tree:0` fetch of the two refs, push - no checks at all.
  * Time is wall time of the whole step (median of the runs); bytes are TCP payload both ways,
@@ -137,6 +138,8 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
       const job = await run("bash", [file], { cwd: projectDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: work, CI_PROJECT_DIR: projectDir, ...env } });
       scriptSeconds = (performance.now() - started) / 1000;
       if (job.code !== 0 || !job.stdout.includes("fast-forward")) throw new Error(`the promote script failed:\n${job.stdout}${job.stderr}`);
+      // What the promotion report covered (report.ts): its counts, as the job logged them.
+      reportLine = /\d+ commits?, \d+ merge requests?, \d+ image changes?/.exec(job.stdout)?.[0] ?? "(no report line)";
     },
     naive: async (work, url) => {
       const g = new Git(work, { token });
@@ -156,6 +159,7 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
     },
   };
   let scriptSeconds = 0;
+  let reportLine = "";
   // Not a strategy: what starting Node alone costs here, the script's fixed overhead over the floor.
   strategies["node start-up"] = async () => {
     const r = await run("node", ["-e", "0"]);
@@ -213,7 +217,8 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
     floor: "floor: init, tree:0 fetch of 2 refs, push",
     "node start-up": "(for reference: `node -e 0`)",
   };
-  console.log(`\n${shape} history: ${commits} commits (${merges} merges), staging ${behind} behind, median of ${runs} run${runs === 1 ? "" : "s"}${SHORT ? "" : " (after one warm-up)"}, loopback HTTP\n`);
+  console.log(`\n${shape} history: ${commits} commits (${merges} merges), staging ${behind} behind, median of ${runs} run${runs === 1 ? "" : "s"}${SHORT ? "" : " (after one warm-up)"}, loopback HTTP`);
+  console.log(`promotion report of each script run: ${reportLine}\n`);
   console.log("| strategy | time (median, min–max) | bytes down | bytes up |");
   console.log("|---|---|---|---|");
   for (const [name, s] of Object.entries(summary))

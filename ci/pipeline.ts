@@ -101,6 +101,31 @@ const SELF_TESTS: Record<string, SelfTest> = {
     },
     ifDeclared: { dry_run: true },
   },
+  // Reads only (the job token), after the scratch staging moved: what production would receive.
+  "preview-production": {
+    stage: "self-test-production",
+    inputs: {
+      environment: "selftest/production",
+      environment_branch: "_gitlab/selftest/production",
+      require_branch: "_gitlab/selftest/staging",
+      needs: [
+        { job: "selftest-update-manifests", artifacts: true, optional: true },
+        { job: "selftest-promote-staging", artifacts: false, optional: true },
+      ],
+    },
+  },
+  // A manual job (its default rules): included so that GitLab validates it at this commit; run by
+  // hand, it reverts on the scratch manifests branch what the scratch production last received.
+  rollback: {
+    stage: "self-test-production",
+    inputs: {
+      environment: "selftest/production",
+      environment_branch: "_gitlab/selftest/production",
+      source_branch: "_gitlab/selftest/manifests",
+      token_variable: SCRATCH_TOKEN,
+    },
+    keepDefault: ["rules"],
+  },
   review: { skip: "it deploys through a GitLab agent to a review cluster, which the library project does not have" },
 };
 

@@ -25,6 +25,20 @@ export interface ResolvedInclude {
   where: string;
 }
 
+/**
+ * The components that fast-forward their `environment_branch` (promotions). rollback and
+ * preview-production name an environment branch too, but only read it.
+ */
+export const PROMOTION_COMPONENTS: ReadonlySet<string> = new Set(["promote-staging", "manual-production"]);
+
+/** The components that commit to the default branch, and the input that names that branch (update-manifests' bump, rollback's revert). */
+export const DEFAULT_BRANCH_WRITERS: Readonly<Record<string, "branch" | "source_branch">> = { "update-manifests": "branch", rollback: "source_branch" };
+
+/** Does this include fast-forward an environment branch? */
+export function isPromotion(resolved: ResolvedInclude): boolean {
+  return PROMOTION_COMPONENTS.has(resolved.include.component);
+}
+
 /** The includes of this catalog, and what could not be resolved. */
 export interface Resolution {
   includes: ResolvedInclude[];

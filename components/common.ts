@@ -5,7 +5,7 @@
 import { toolsImageRef, type Catalog } from "../generator/config.ts";
 import type { InputRef } from "../generator/inputs.ts";
 import type { Rule } from "../generator/job.ts";
-import { BUMP_BRANCH_PREFIX, BUMP_MARKER, TRAILERS } from "../runtime/bump-trailers.ts";
+import { BUMP_BRANCH_PREFIX, BUMP_MARKER, ROLLBACK_BRANCH_PREFIX, ROLLBACK_MARKER, TRAILERS } from "../runtime/bump-trailers.ts";
 
 /** `stage`, `job_name` and `image`, with this component's defaults. */
 export function commonInputs<const Stage extends string, const Name extends string>(catalog: Catalog, defaults: { stage: Stage; job_name: Name }) {
@@ -77,10 +77,18 @@ export const GUARDS = {
   mergeTrain: { if: '$CI_MERGE_REQUEST_EVENT_TYPE == "merge_train"', when: "never" },
   /** A bump that update-manifests pushed in commit mode: the pipeline that pushed it promotes it. */
   commitModeBump: { if: `$CI_COMMIT_MESSAGE =~ /${pattern(`${TRAILERS.mode}: commit`)}/`, when: "never" },
+  /**
+   * A rollback commit (its title carries the marker), or the merge or squash of a rollback merge
+   * request: building and bumping it would point the manifests at a new image again and undo the
+   * rollback. Its pipeline only promotes.
+   */
+  rollbackMessage: { if: `$CI_COMMIT_MESSAGE =~ /${pattern(ROLLBACK_MARKER)}|Merge branch '${pattern(ROLLBACK_BRANCH_PREFIX)}/`, when: "never" },
+  /** Any pipeline of a rollback merge request. */
+  rollbackMergeRequest: { if: `$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME =~ /^${pattern(ROLLBACK_BRANCH_PREFIX)}/`, when: "never" },
 } as const satisfies Record<string, Rule>;
 
-/** Guards of the jobs every change runs (build, test, update-manifests): never for a bump, in any pipeline. */
-export const CHANGE_GUARDS: readonly Rule[] = [GUARDS.bumpCommit, GUARDS.bumpMessage, GUARDS.bumpMergeRequest];
+/** Guards of the jobs every change runs (build, test, update-manifests, review): never for a bump or a rollback, in any pipeline. */
+export const CHANGE_GUARDS: readonly Rule[] = [GUARDS.bumpCommit, GUARDS.bumpMessage, GUARDS.bumpMergeRequest, GUARDS.rollbackMessage, GUARDS.rollbackMergeRequest];
 
 /** The default rules of build and test: merge-request and default-branch pipelines. */
 export const MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES: readonly Rule[] = [{ if: MERGE_REQUEST_PIPELINE }, { if: DEFAULT_BRANCH_ONLY }];

@@ -1,24 +1,29 @@
 /**
  * The whole GitOps flow on one machine: a git server playing GitLab, a registry, the Kubernetes
- * API stand-in, this repository's templates published as a catalog at the current version, and an
- * application whose pipelines `gitlab-ci-local` runs — merge request, merge, the merge commit's
- * default-branch pipeline (build, test, bump, staging), the bump commit's pipeline (no job), and
- * the manual production job of the merge commit's pipeline. A simulated Flux (demo/flux.ts) applies
- * what each environment branch receives; the promotion jobs wait for it, production is refused
- * until staging has run the bump for `staging_soak` and during a deploy freeze. After each step the state is read
- * back from the servers and checked, and every commit an environment branch receives is recorded
- * with the image its manifests name: only bump commits (or commits that needed no bump) may reach
- * an environment, and only with the image built for that change. Everything started is stopped and
+ * API stand-in, a stand-in for GitLab's record of deployments, this repository's templates
+ * published as a catalog at the current version, and an application whose pipelines
+ * `gitlab-ci-local` runs — merge request, merge, the merge commit's default-branch pipeline (build,
+ * test, bump, staging, and the production preview's report), the manual production job refused
+ * until staging has run the bump for `staging_soak`, the bump commit's pipeline (no job), a deploy
+ * freeze refusing production, then the manual production job; a second change the same way; then
+ * the rollback job, which reverts the second change on main, and the rollback commit's pipeline,
+ * which promotes it through the same jobs (Flux wait, soak gate): production returns to the first
+ * change's image. A simulated Flux (demo/flux.ts) applies what each environment branch receives;
+ * the promotion jobs wait for it. After each step the state is read back from the servers and
+ * checked, and every commit an environment branch receives is recorded with the image its
+ * manifests name: only a change's bump (or the rollback commit) may reach an environment, with the
+ * image expected, and every environment branch only moves forward, inside main. Everything started is stopped and
  * every temporary directory removed, also when a step fails.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { readVersion } from "../generator/catalog.ts";
 import { pushBaseImage, temporaryStorage } from "../test/support/base-image.ts";
 import { startGitServer, type GitServer } from "../test/support/git-server.ts";
+import { startDeploymentsApi, type DeploymentsApi } from "../test/support/gitlab-deployments.ts";
 import { createProject, gitlabCiLocal, publishCatalog, type PipelineRun, type Project } from "../test/support/gitlab-ci-local.ts";
 import { startKubeApi, type KubeApi } from "../test/support/kube-api.ts";
 import { startSimulatedFlux, type FluxEvent, type SimulatedFlux } from "./flux.ts";
@@ -44,6 +49,8 @@ export interface Delivery {
   title: string;
   /** For a bump commit: the commit whose pipeline built the image (its GitOps-Source-Commit trailer). */
   bumpOf?: string;
+  /** For a rollback commit: the environment head it undid (its GitOps-Rollback-From trailer). */
+  rollbackOf?: string;
   /** The image `deploy/base/kustomization.yaml` names at that commit. */
   image: string;
   /** The step that moved the branch. */
@@ -57,8 +64,12 @@ export interface DemoResult {
   deliveries: Delivery[];
   /** Branch heads on the server at the end. */
   branches: Record<string, string | undefined>;
-  /** The digest the registry serves for the image built on main. */
+  /** The digest the registry serves for the image built on main (the first change's, which production returns to). */
   digest: string;
+  /** The digest of the second change's image, which the rollback takes production away from. */
+  secondDigest: string;
+  /** The production preview's report (gitops-promotion-report.md) before each production promotion. */
+  previews: string[];
   /** The manifests on main after the bump. */
   kustomization: string;
   /** Review namespaces left in the cluster at the end (none once stopped). */
@@ -78,7 +89,9 @@ const APP = "group/app";
 /** The manifests update-manifests bumps (the image every environment runs). */
 const MANIFESTS = "deploy/base/kustomization.yaml";
 const ENVIRONMENT_BRANCHES = ["_gitlab/agents/staging", "_gitlab/agents/production"] as const;
-const TOKENS = { developer: "demo-developer-token-0001", staging: "demo-staging-token-0002", production: "demo-production-token-0003", manifests: "demo-manifests-token-0004" };
+const TOKENS = { developer: "demo-developer-token-0001", staging: "demo-staging-token-0002", production: "demo-production-token-0003", manifests: "demo-manifests-token-0004", job: "demo-job-token-0006" };
+/** The GitLab project id the API stand-in answers for. */
+const PROJECT_ID = "7";
 const REGISTRY_AUTH = { username: "demo-ci", password: "demo-registry-password-0005" };
 /** The agents of the staging and production clusters (one stand-in serves both) and their Flux Kustomizations. */
 const AGENTS = { staging: "group/agents:staging", production: "group/agents:production" };
@@ -137,6 +150,8 @@ include:
       staging_agent: ${AGENTS.staging}
       staging_flux_resource: ${FLUX.staging}
       staging_soak: ${STAGING_SOAK_S}s
+  - component: ${component("preview-production")}
+  - component: ${component("rollback")}
 `;
 }
 
@@ -166,6 +181,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let server: GitServer | undefined;
   let registry: TestRegistry | undefined;
   let kube: KubeApi | undefined;
+  let api: DeploymentsApi | undefined;
   let project: Project | undefined;
   let flux: SimulatedFlux | undefined;
 
@@ -192,16 +208,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     cleanups.push(() => rmSync(path.dirname(kubeconfig), { recursive: true, force: true }));
     const agent = "group/agents:review";
 
-    await step("start the git server, the registry and the Kubernetes API stand-in (127.0.0.1 only)", async () => {
+    await step("start the git server, the registry, and the Kubernetes and GitLab API stand-ins (127.0.0.1 only)", async () => {
       server = await startGitServer();
       registry = await startRegistry({ auth: REGISTRY_AUTH });
       kube = await startKubeApi();
       kube.writeKubeconfig(kubeconfig, [agent, AGENTS.staging, AGENTS.production]);
-      return [`git ${server.url}`, `registry ${registry.host}`, `kubernetes ${kube.url}`];
+      // GitLab's record of deployments and job artifacts, which the rollback job reads.
+      api = await startDeploymentsApi({ projectId: PROJECT_ID, tokens: [TOKENS.manifests, TOKENS.job] });
+      return [`git ${server.url}`, `registry ${registry.host}`, `kubernetes ${kube.url}`, `GitLab API ${api.apiUrl}`];
     });
     const git = server as GitServer;
     const reg = registry as TestRegistry;
     const cluster = kube as KubeApi;
+    const gitlab = api as DeploymentsApi;
 
     const version = readVersion(ROOT);
     await step(`publish the catalog ${version} and create the application`, async () => {
@@ -221,6 +240,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       git.addToken(TOKENS.staging, "staging-bot");
       git.addToken(TOKENS.production, "production-bot");
       git.addToken(TOKENS.manifests, "manifests-bot");
+      git.addToken(TOKENS.job, "gitlab-ci-token");
       const files = appFiles(imageName);
       files[".gitlab-ci.yml"] = pipeline(catalogComponent, { imageName, baseImage, agent });
       project = await createProject({ files, projectPath: APP, message: "initial application" });
@@ -243,6 +263,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       GITOPS_STAGING_TOKEN: TOKENS.staging,
       GITOPS_PRODUCTION_TOKEN: TOKENS.production,
       GITOPS_MANIFESTS_TOKEN: TOKENS.manifests,
+      CI_JOB_TOKEN: TOKENS.job,
+      CI_API_V4_URL: gitlab.apiUrl,
+      CI_PROJECT_ID: PROJECT_ID,
     };
     const run = async (args: string[], variables: Record<string, string> = {}) => {
       const result = await gitlabCiLocal(app, args, { gitConfig, variables: { ...secrets, ...variables }, env });
@@ -275,20 +298,42 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       check(result.code === 0, `review-stop failed:\n${tail(result)}`);
       check(!cluster.list("namespaces").some((n) => n.metadata.name === reviewNamespace), `namespace ${reviewNamespace} still exists`);
       await app.git("checkout", "-q", "main");
-      await app.git("merge", "-q", "--no-ff", "-m", "Merge branch 'feature/greeting'", "feature/greeting");
+      // GitLab's default merge commit message, which names the merge request (the promotion report reads it).
+      await app.git("merge", "-q", "--no-ff", "-m", `Merge branch 'feature/greeting' into 'main'\n\nfeat: greet louder\n\nSee merge request ${APP}!7`, "feature/greeting");
       await pushAs(app, git, "main");
       return [`namespace ${reviewNamespace} deleted`, `main at ${short(git.branch(APP, "main"))} (merge commit)`];
     });
 
+    /** A file a job left as an artifact (gitlab-ci-local keeps each job's under .gitlab-ci-local/artifacts/<job>/). */
+    const artifact = (job: string, file: string) => {
+      const kept = [path.join(app.dir, ".gitlab-ci-local", "artifacts", job, file), path.join(app.dir, file)].find((f) => existsSync(f));
+      check(kept, `${job} left no ${file}`);
+      return readFileSync(kept, "utf8");
+    };
+    const previews: string[] = [];
+    /** The production preview's report, kept and summed up in a few lines. */
+    const preview = () => {
+      const report = artifact("promote-production-preview", "gitops-promotion-report.md");
+      previews.push(report);
+      return report.split("\n").filter((line) => /^(Dry run|Nothing moves|- `.*` `images)/.test(line)).map((line) => `preview-production: ${line}`);
+    };
+    /** GitLab's record of a production deployment: what the rollback job reads back. */
+    let deployments = 0;
+    const recordProductionDeployment = (pipelineCommit: string) => {
+      const job = 9000 + ++deployments;
+      gitlab.deploy({ environment: "production", jobId: job, jobName: "promote-production", pipelineId: 100 + deployments, sha: pipelineCommit });
+      gitlab.artifacts.set(`${job}/gitops-promotion-report.md`, artifact("promote-production", "gitops-promotion-report.md"));
+    };
+
     let digest = "";
     let merge = "";
     let bump = "";
-    await step("default-branch pipeline of the merge commit: build → test → update-manifests (a bump commit) → promote-staging (the bump)", async () => {
+    await step("default-branch pipeline of the merge commit: build → test → update-manifests (a bump commit) → promote-staging (the bump) → preview-production (the report of what production would receive)", async () => {
       merge = (await app.git("rev-parse", "HEAD")).trim();
       const result = await run([], commitVariables(await app.git("log", "-1", "--format=%B")));
       const jobs = jobResults(result);
       check(result.code === 0 && jobs.failed.length === 0, `default-branch pipeline failed:\n${tail(result)}`);
-      check(["build", "test", "update-manifests", "promote-staging"].every((j) => jobs.passed.includes(j)), `expected build, test, update-manifests and promote-staging to pass, got ${jobs.passed.join(", ")}`);
+      check(["build", "test", "update-manifests", "promote-staging", "promote-production-preview"].every((j) => jobs.passed.includes(j)), `expected build, test, update-manifests, promote-staging and promote-production-preview to pass, got ${jobs.passed.join(", ")}`);
       digest = (await reg.digest(APP, merge)) ?? "";
       check(digest.startsWith("sha256:"), "the registry has no image for the merge commit");
       bump = git.branch(APP, "main") ?? "";
@@ -297,11 +342,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       check(git.branch(APP, "_gitlab/agents/staging") === bump, "staging is not at the bump commit");
       check(appliedBy(flux, "staging", bump), "the simulated Flux did not apply the bump to staging");
       check(result.stdout.includes(`staging runs ${bump.slice(0, 12)}: Flux Kustomization ${FLUX.staging} applied`), `promote-staging did not wait for Flux:\n${tail(result)}`);
+      const summary = preview();
+      check(previews[0]?.includes(`would create \`_gitlab/agents/production\` at \`${bump.slice(0, 12)}\``), `the production preview does not say production would be created at the bump ${short(bump)}`);
       await assertEnvironmentsOnMain(git);
       return [
         `jobs passed: ${jobs.passed.join(", ")}`,
         `registry ${APP}:${short(merge)} → ${digest}`,
         `main at ${short(bump)}: "${await title(git, bump)}"`,
+        ...summary,
         ...environmentState(git),
         `Flux (simulated) applied ${short(bump)} to staging; promote-staging ended (GitLab's deployment green) only then`,
       ];
@@ -325,10 +373,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       // The checkout moves to the bump commit, where GitLab runs its pipeline.
       await app.git("fetch", "-q", authUrl(git, TOKENS.developer), "main");
       await app.git("reset", "-q", "--hard", "FETCH_HEAD");
-      const variables = commitVariables(await app.git("log", "-1", "--format=%B"));
-      const listed = await run(["--list-json"], variables);
-      check(listed.code === 0, `gitlab-ci-local could not list the bump commit's pipeline:\n${tail(listed)}`);
-      const jobs = (JSON.parse(listed.stdout.slice(listed.stdout.indexOf("["))) as Array<{ name: string; when: string }>).filter((j) => j.when !== "never").map((j) => j.name);
+      const jobs = await pipelineJobs(run, await app.git("log", "-1", "--format=%B"));
       check(jobs.length === 0, `the bump commit's pipeline would run ${jobs.join(", ")}: a loop or a second deployment`);
       return ["jobs: none", ...environmentState(git)];
     });
@@ -340,12 +385,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       return ["production refused: deploy freeze", ...environmentState(git)];
     });
 
-    await step(`staging runs the bump for staging_soak (${STAGING_SOAK_S} s, counted from Flux's status.history)`, async () => {
-      const since = soakStart(flux as SimulatedFlux, bump);
+    /** Waits until staging has run `commit` for staging_soak (the production gate's condition); says how long. */
+    const soak = async (commit: string) => {
+      const since = soakStart(flux as SimulatedFlux, commit);
       const remaining = since + STAGING_SOAK_S * 1000 + 1000 - Date.now();
       if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
-      return [`staging first ran ${short(bump)} at ${new Date(since).toISOString()}; waited ${Math.max(0, remaining / 1000).toFixed(1)} s more`];
-    });
+      return `staging first ran ${short(commit)} at ${new Date(since).toISOString()}; waited ${Math.max(0, remaining / 1000).toFixed(1)} s more for staging_soak`;
+    };
+
+    await step(`staging runs the bump for staging_soak (${STAGING_SOAK_S} s, counted from Flux's status.history)`, async () => [await soak(bump)]);
 
     await step("the manual production job of the merge commit's pipeline fast-forwards _gitlab/agents/production to the bump", async () => {
       const result = await productionJob();
@@ -353,17 +401,105 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       check(result.stdout.includes("Production gate passed:"), `promote-production did not check staging:\n${tail(result)}`);
       check(git.branch(APP, "_gitlab/agents/production") === bump, "production is not at the bump commit");
       check(appliedBy(flux, "production", bump) && result.stdout.includes(`production runs ${bump.slice(0, 12)}`), `promote-production did not wait for Flux:\n${tail(result)}`);
+      recordProductionDeployment(merge);
       await assertEnvironmentsOnMain(git);
       return [...environmentState(git), `Flux (simulated) applied ${short(bump)} to production; the job ended only then`, "every environment branch holds only commits that are on main"];
     });
 
-    // Only bump commits (or commits that needed no bump) reach an environment, each naming the image built for the change.
-    for (const delivery of deliveries) {
-      check(delivery.commit !== merge, `${delivery.branch} received the merge commit ${short(merge)}, whose manifests name the previous image`);
-      check(delivery.bumpOf === merge, `${delivery.branch} received ${short(delivery.commit)} ("${delivery.title}"), which is not the bump made for the merge commit ${short(merge)}`);
-      check(delivery.image === `${imageName}@${digest}`, `${delivery.branch} received ${short(delivery.commit)}, whose manifests name ${delivery.image} instead of ${imageName}@${digest}`);
+    let secondDigest = "";
+    let secondMerge = "";
+    let secondBump = "";
+    await step("a second change, merged: its pipeline builds, bumps and promotes staging; preview-production shows production's image would change", async () => {
+      await app.git("fetch", "-q", authUrl(git, TOKENS.developer), "main");
+      await app.git("reset", "-q", "--hard", "FETCH_HEAD");
+      await app.git("checkout", "-q", "-b", "feature/louder");
+      await app.commit("feat: greet twice", { "app.sh": '#!/bin/sh\necho "hello from the gitops demo app!"\necho "hello from the gitops demo app, twice"\n' });
+      await app.git("checkout", "-q", "main");
+      await app.git("merge", "-q", "--no-ff", "-m", `Merge branch 'feature/louder' into 'main'\n\nfeat: greet twice\n\nSee merge request ${APP}!8`, "feature/louder");
+      await pushAs(app, git, "main");
+      secondMerge = (await app.git("rev-parse", "HEAD")).trim();
+      const result = await run([], commitVariables(await app.git("log", "-1", "--format=%B")));
+      const jobs = jobResults(result);
+      check(result.code === 0 && jobs.failed.length === 0, `the second change's pipeline failed:\n${tail(result)}`);
+      secondDigest = (await reg.digest(APP, secondMerge)) ?? "";
+      check(secondDigest.startsWith("sha256:") && secondDigest !== digest, "the registry has no new image for the second change");
+      secondBump = git.branch(APP, "main") ?? "";
+      check(git.branch(APP, "_gitlab/agents/staging") === secondBump && secondBump !== secondMerge, "staging is not at the second change's bump");
+      check(appliedBy(flux, "staging", secondBump), "the simulated Flux did not apply the second bump to staging");
+      const summary = preview();
+      check(previews[1]?.includes(`\`${imageName}@${digest}\` → \`${imageName}@${secondDigest}\``), "the production preview does not show production's image changing to the second change's");
+      check(previews[1]?.includes(`[${APP}!8]`), "the production preview does not name merge request !8");
+      return [`jobs passed: ${jobs.passed.join(", ")}`, `registry ${APP}:${short(secondMerge)} → ${secondDigest}`, ...summary, ...environmentState(git)];
+    });
+
+    await step("the manual production job of the second change's pipeline, once staging ran it for staging_soak: production gets the second image", async () => {
+      const soaked = await soak(secondBump);
+      await app.git("reset", "-q", "--hard", secondMerge);
+      const result = await run(["promote-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
+      check(result.code === 0, `promote-production failed:\n${tail(result)}`);
+      check(git.branch(APP, "_gitlab/agents/production") === secondBump, "production is not at the second change's bump");
+      check(appliedBy(flux, "production", secondBump), "the simulated Flux did not apply the second bump to production");
+      recordProductionDeployment(secondMerge);
+      return [soaked, ...environmentState(git)];
+    });
+
+    let rollback = "";
+    await step("rollback-production (manual): one commit on main reverts what production received in its last promotion", async () => {
+      const result = await run(["rollback-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
+      check(result.code === 0, `rollback-production failed:\n${tail(result)}`);
+      rollback = git.branch(APP, "main") ?? "";
+      check(rollback !== secondBump && (await inRepo(git, "log", "-1", "--format=%P", rollback)) === secondBump, "the rollback job pushed no commit on top of main");
+      check((await title(git, rollback)).includes("[gitops-rollback]"), "the rollback commit's title has no [gitops-rollback] marker");
+      check((await manifestsImage(git, rollback)) === `${imageName}@${digest}`, "the rollback commit's manifests do not name the first change's image");
+      check(git.branch(APP, "_gitlab/agents/production") === secondBump, "the rollback job moved production itself");
+      return [`main at ${short(rollback)}: "${await title(git, rollback)}"`, `its manifests name ${imageName}@${digest} again`, ...environmentState(git)];
+    });
+
+    await step("the rollback commit's pipeline: no build, no bump; promote-staging moves staging to it", async () => {
+      await app.git("fetch", "-q", authUrl(git, TOKENS.developer), "main");
+      await app.git("reset", "-q", "--hard", "FETCH_HEAD");
+      const message = await app.git("log", "-1", "--format=%B");
+      const planned = await pipelineJobs(run, message);
+      check(!planned.some((j) => ["build", "test", "update-manifests"].includes(j)), `the rollback commit's pipeline would build or bump (${planned.join(", ")}), undoing the rollback`);
+      const result = await run([], commitVariables(message));
+      const jobs = jobResults(result);
+      check(result.code === 0 && jobs.failed.length === 0 && jobs.passed.includes("promote-staging"), `the rollback commit's pipeline failed:\n${tail(result)}`);
+      check(git.branch(APP, "_gitlab/agents/staging") === rollback, "staging is not at the rollback commit");
+      check(appliedBy(flux, "staging", rollback), "the simulated Flux did not apply the rollback commit to staging");
+      return [`jobs passed: ${jobs.passed.join(", ")}`, ...environmentState(git), `Flux (simulated) applied ${short(rollback)} to staging; promote-staging waited for it as for any change`];
+    });
+
+    await step("the manual production job of the rollback commit's pipeline, once staging ran it for staging_soak: production returns to the first image", async () => {
+      const soaked = await soak(rollback);
+      const result = await run(["promote-production"], commitVariables(await app.git("log", "-1", "--format=%B")));
+      check(result.code === 0, `promote-production failed:\n${tail(result)}`);
+      check(result.stdout.includes("Production gate passed:"), `promote-production did not check staging:\n${tail(result)}`);
+      check(git.branch(APP, "_gitlab/agents/production") === rollback, "production is not at the rollback commit");
+      check(appliedBy(flux, "production", rollback), "the simulated Flux did not apply the rollback commit to production");
+      recordProductionDeployment(rollback);
+      await assertEnvironmentsOnMain(git);
+      return [soaked, ...environmentState(git), `Flux (simulated) applied ${short(rollback)} to production`, "every environment branch holds only commits that are on main"];
+    });
+
+    // Each environment received each change's bump, naming the image built for that change, then the rollback commit naming the first image again.
+    const expected = [
+      { bumpOf: merge, image: digest },
+      { bumpOf: secondMerge, image: secondDigest },
+      { rollbackOf: secondBump, image: digest },
+    ];
+    for (const branch of ENVIRONMENT_BRANCHES) {
+      const received = deliveries.filter((d) => d.branch === branch);
+      check(received.length === expected.length, `${branch} received ${received.length} commits, expected ${expected.length}`);
+      received.forEach((delivery, i) => {
+        const want = expected[i] as (typeof expected)[number];
+        check(delivery.commit !== merge && delivery.commit !== secondMerge, `${branch} received a merge commit, whose manifests name the previous image`);
+        check(want.bumpOf ? delivery.bumpOf === want.bumpOf : delivery.rollbackOf === want.rollbackOf, `${branch} received ${short(delivery.commit)} ("${delivery.title}"), not the commit expected at that point`);
+        check(delivery.image === `${imageName}@${want.image}`, `${branch} received ${short(delivery.commit)}, whose manifests name ${delivery.image} instead of ${imageName}@${want.image}`);
+      });
+      // Only forward: each commit the branch received contains the one before.
+      for (let i = 1; i < received.length; i++)
+        check(await isAncestor(git, (received[i - 1] as Delivery).commit, (received[i] as Delivery).commit), `${branch} moved backwards from ${short(received[i - 1]?.commit)} to ${short(received[i]?.commit)}`);
     }
-    check(["_gitlab/agents/staging", "_gitlab/agents/production"].every((b) => deliveries.some((d) => d.branch === b)), "an environment received nothing");
 
     const kustomization = await inRepo(git, "show", `${bump}:${MANIFESTS}`);
     return {
@@ -371,6 +507,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       deliveries,
       branches: Object.fromEntries(["main", "_gitlab/agents/staging", "_gitlab/agents/production"].map((b) => [b, git.branch(APP, b)])),
       digest,
+      secondDigest,
+      previews,
       kustomization,
       reviewNamespaces: cluster.list("namespaces").map((n) => n.metadata.name).filter((n) => n.startsWith("review-")),
       reconciliations,
@@ -383,7 +521,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         // Keep cleaning up the rest.
       }
     }
-    await Promise.allSettled([server?.close(), registry?.stop(), kube?.close()]);
+    await Promise.allSettled([server?.close(), registry?.stop(), kube?.close(), api?.close()]);
   }
 }
 
@@ -406,6 +544,13 @@ function short(sha: string | undefined): string {
 
 function tail(run: PipelineRun): string {
   return `${run.stdout}\n${run.stderr}`.split("\n").slice(-40).join("\n");
+}
+
+/** The jobs a pipeline of the commit with this message would run (`when: never` left out). */
+async function pipelineJobs(run: (args: string[], variables?: Record<string, string>) => Promise<PipelineRun>, message: string): Promise<string[]> {
+  const listed = await run(["--list-json"], commitVariables(message));
+  check(listed.code === 0, `gitlab-ci-local could not list the pipeline:\n${tail(listed)}`);
+  return (JSON.parse(listed.stdout.slice(listed.stdout.indexOf("["))) as Array<{ name: string; when: string }>).filter((j) => j.when !== "never").map((j) => j.name);
 }
 
 /** gitlab-ci-local does not read the commit message; rules on the title need the real one. */
@@ -452,9 +597,18 @@ async function newDeliveries(server: GitServer, known: readonly Delivery[], step
     const last = [...known].reverse().find((d) => d.branch === branch);
     if (!head || head === last?.commit) continue;
     const bumpOf = await inRepo(server, "log", "-1", "--format=%(trailers:key=GitOps-Source-Commit,valueonly)", head);
-    out.push({ branch, commit: head, title: await title(server, head), ...(bumpOf ? { bumpOf } : {}), image: await manifestsImage(server, head), step });
+    const rollbackOf = await inRepo(server, "log", "-1", "--format=%(trailers:key=GitOps-Rollback-From,valueonly)", head);
+    out.push({ branch, commit: head, title: await title(server, head), ...(bumpOf ? { bumpOf } : {}), ...(rollbackOf ? { rollbackOf } : {}), image: await manifestsImage(server, head), step });
   }
   return out;
+}
+
+/** Is `a` an ancestor of (or equal to) `b` in the application's repository on the server? */
+async function isAncestor(server: GitServer, a: string, b: string): Promise<boolean> {
+  return exec("git", ["merge-base", "--is-ancestor", a, b], { cwd: path.join(server.root, `${APP}.git`) }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Every environment branch holds only commits that are on main (its head is an ancestor of main). */
@@ -477,7 +631,7 @@ export function timeline(steps: DemoStep[], deliveries: readonly Delivery[] = []
   const lines = steps.map((s) => {
     const moved = deliveries
       .filter((d) => d.step === s.name)
-      .map((d) => `\n          → ${d.branch} received ${short(d.commit)} (${d.bumpOf ? `the bump for ${short(d.bumpOf)}` : `"${d.title}"`}), whose manifests name ${d.image}`);
+      .map((d) => `\n          → ${d.branch} received ${short(d.commit)} (${d.bumpOf ? `the bump for ${short(d.bumpOf)}` : d.rollbackOf ? `the rollback of ${short(d.rollbackOf)}` : `"${d.title}"`}), whose manifests name ${d.image}`);
     const applied = reconciliations.filter((r) => r.step === s.name).map((r) => `\n          → Flux (simulated) applied ${short(r.commit)} to ${r.environment}; the promotion job waited for it`);
     return `${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name}${moved.join("")}${applied.join("")}`;
   });

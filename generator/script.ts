@@ -94,6 +94,10 @@ export async function bundleScript(root: string, entry: string, cache: string = 
   const name = scriptName(entry);
   // Nothing is written (write: false); outdir only tells esbuild where the files would sit side by side.
   const outdir = path.join(root, ".gitops-bundle");
+  // Always with code splitting: without it esbuild turns every dynamic import into an in-file
+  // lazy initialiser (`__esm` wrappers and `init_x()` calls through the whole bundle), far harder
+  // to read than a module of its own. A module the script also imports statically gets a file that
+  // only re-exports (rollback's gitlab-merge-requests.mjs, 129 bytes): readable, and small.
   const result = await build({
     absWorkingDir: root,
     entryPoints: [{ in: path.join(root, entry), out: name }],

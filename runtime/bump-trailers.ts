@@ -1,7 +1,8 @@
 /**
- * The trailers update-manifests writes into every bump commit, and the marker in its title. The
- * components' rules read them from `$CI_COMMIT_TITLE` and `$CI_COMMIT_MESSAGE`; the promotion job
- * reads them from the fetched commit graph to find the bump made for its pipeline's commit.
+ * The trailers update-manifests writes into every bump commit, and the marker in its title (and
+ * the rollback job's marker, branch prefix and trailers). The components' rules read them from
+ * `$CI_COMMIT_TITLE` and `$CI_COMMIT_MESSAGE`; the promotion job reads them from the fetched commit
+ * graph to find the bump made for its pipeline's commit.
  */
 
 /** In the bump commit's title: build, test, review and update-manifests never run for it (no loops). */
@@ -28,3 +29,23 @@ export const TRAILERS = {
 
 /** The bump modes, as update-manifests' `mode` input spells them. */
 export type BumpMode = "commit" | "merge_request";
+
+/**
+ * In the title of a rollback commit (components/rollback): build, test, review and
+ * update-manifests never run for it, so its pipeline promotes the manifests it restores instead of
+ * building and bumping them forward again (which would undo the rollback).
+ */
+export const ROLLBACK_MARKER = "[gitops-rollback]";
+
+/** The branch prefix of merge_request-mode rollbacks (`gitops/rollback-<environment>-<12 hex>`). */
+export const ROLLBACK_BRANCH_PREFIX = "gitops/rollback-";
+
+/** The trailers of a rollback commit: what it undid, so a second run of the same rollback finds it. */
+export const ROLLBACK_TRAILERS = {
+  /** The GitLab environment rolled back. */
+  environment: "GitOps-Rollback-Environment",
+  /** The environment branch's head whose changes the commit reverts. */
+  from: "GitOps-Rollback-From",
+  /** The commit whose content the reverted files return to. */
+  to: "GitOps-Rollback-To",
+} as const;

@@ -20,6 +20,8 @@ export interface RunOptions {
   input?: string;
   /** Also copy the child's output to this job's log as it arrives (secrets redacted): for long steps such as an image build. */
   echo?: boolean;
+  /** How stdout is decoded. `latin1` keeps every byte as one character, for output that mixes binary and text (`git cat-file --batch`). @default "utf8" */
+  encoding?: "utf8" | "latin1";
 }
 
 /** Runs `command` with `args` and resolves with its exit code and output (never rejects on a non-zero exit). */
@@ -40,7 +42,7 @@ export function run(command: string, args: readonly string[], options: RunOption
     // A child that exits without reading its stdin (most git commands) makes the write below fail
     // with EPIPE; that is not a failure of the command, whose exit code tells the outcome.
     child.stdin.on("error", () => {});
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString(options.encoding ?? "utf8"), stderr: Buffer.concat(err).toString("utf8") }));
     child.stdin.end(options.input ?? "");
   });
 }

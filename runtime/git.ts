@@ -103,9 +103,9 @@ export class Git {
     return env;
   }
 
-  /** Runs git; resolves with the result whatever the exit code. */
-  exec(args: readonly string[], input?: string): Promise<CommandResult> {
-    return run("git", args, { cwd: this.dir, env: this.env(), input });
+  /** Runs git; resolves with the result whatever the exit code. `encoding` decodes stdout (runtime/exec.ts). */
+  exec(args: readonly string[], input?: string, encoding?: "utf8" | "latin1"): Promise<CommandResult> {
+    return run("git", args, { cwd: this.dir, env: this.env(), input, encoding });
   }
 
   /** Runs git and returns its trimmed stdout; a non-zero exit throws with git's words. */

@@ -5,13 +5,16 @@
  * key comes with the host keys it must trust; consumers of a build name the image it pushes.
  */
 import type { Problem } from "../../generator/problems.ts";
-import type { ResolvedInclude } from "../resolve.ts";
+import { DEFAULT_BRANCH_WRITERS, isPromotion, type ResolvedInclude } from "../resolve.ts";
 import { includesOf, inputPath, jobNames, stringValue, type LintCheck, type LintContext } from "./context.ts";
 
-/** Includes that push an environment branch (they have an `environment_branch` input). */
+/** Includes that push an environment branch (promote-staging, manual-production). */
 function promotionsOf(context: LintContext): ResolvedInclude[] {
-  return context.includes.filter((r) => "environment_branch" in r.spec.inputs);
+  return context.includes.filter(isPromotion);
 }
+
+/** The components that follow an environment without pushing it: they must name a branch a promotion of the pipeline pushes. */
+const FOLLOWERS = ["preview-production", "rollback"];
 
 /** `require_branch` is another promotion's branch; no branch is pushed by two promotions or is the source. */
 export const checkPromotionChain: LintCheck = (context) => {
@@ -39,6 +42,17 @@ export const checkPromotionChain: LintCheck = (context) => {
     if (branch === stringValue(promotion, "source_branch") || branch === "$CI_DEFAULT_BRANCH")
       problems.push({ path: inputPath(context, promotion, "environment_branch"), message: "is the branch promotions take commits from", value: branch, fix: "name the environment's own branch, such as _gitlab/agents/staging" });
   }
+  // A preview of, or a rollback of, a branch no promotion pushes reports on or reverts nothing this pipeline deploys.
+  for (const follower of context.includes.filter((r) => FOLLOWERS.includes(r.include.component))) {
+    const branch = stringValue(follower, "environment_branch");
+    if (promotions.length > 0 && !pushed.includes(branch))
+      problems.push({
+        path: inputPath(context, follower, "environment_branch"),
+        message: `${branch} is no promotion's environment_branch (this pipeline's promotions push ${pushed.join(", ")}): ${follower.include.component === "rollback" ? "the job would undo promotions of a branch this pipeline never moves" : "the preview would report on a branch this pipeline never moves"}`,
+        value: branch,
+        fix: "set environment_branch (and environment) to those of the promotion it follows, such as manual-production's",
+      });
+  }
   return problems;
 };
 
@@ -53,14 +67,14 @@ interface CredentialUse {
 function credentialUses(context: LintContext): CredentialUse[] {
   const uses: CredentialUse[] = [];
   for (const resolved of context.includes) {
-    const promotion = "environment_branch" in resolved.spec.inputs;
-    const bump = resolved.include.component === "update-manifests";
-    if (!promotion && !bump) continue;
-    const branch = promotion ? stringValue(resolved, "environment_branch") : stringValue(resolved, "branch") || "$CI_DEFAULT_BRANCH";
+    const promotion = isPromotion(resolved);
+    const branchInput = DEFAULT_BRANCH_WRITERS[resolved.include.component];
+    if (!promotion && !branchInput) continue;
+    const branch = promotion ? stringValue(resolved, "environment_branch") : stringValue(resolved, branchInput as string) || "$CI_DEFAULT_BRANCH";
     const key = stringValue(resolved, "ssh_key_variable");
     if (key) uses.push({ resolved, input: "ssh_key_variable", variable: key, branch });
-    // A deploy key replaces the token, except for update-manifests' merge requests (they need the API).
-    if (!key || (bump && stringValue(resolved, "mode") === "merge_request")) uses.push({ resolved, input: "token_variable", variable: stringValue(resolved, "token_variable"), branch });
+    // A deploy key replaces the token, except for merge requests of update-manifests and rollback (they need the API).
+    if (!key || (!promotion && stringValue(resolved, "mode") === "merge_request")) uses.push({ resolved, input: "token_variable", variable: stringValue(resolved, "token_variable"), branch });
   }
   return uses;
 }

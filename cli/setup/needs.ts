@@ -4,7 +4,7 @@
  * the include sets `ssh_key_variable`), the branch each one pushes, and the review agents. Pure.
  */
 import type { Problem } from "../../generator/problems.ts";
-import type { ResolvedInclude } from "../resolve.ts";
+import { DEFAULT_BRANCH_WRITERS, isPromotion, type ResolvedInclude } from "../resolve.ts";
 
 /** How a credential authenticates. */
 export type CredentialKind = "token" | "deploy-key";
@@ -68,7 +68,9 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
       byVariable.set(need.variable, { ...need, name: credentialName(need.variable), usedBy: [resolved.label] });
       return;
     }
-    if (existing.kind !== need.kind || existing.branch !== need.branch || existing.exclusive !== need.exclusive) {
+    // A credential that pushes no protected branch (a merge request's) may also be one that pushes a shared one.
+    const branchesAgree = existing.branch === need.branch || (!existing.exclusive && (existing.branch === undefined || need.branch === undefined));
+    if (existing.kind !== need.kind || !branchesAgree || existing.exclusive !== need.exclusive) {
       problems.push({
         path: [resolved.where, resolved.label, `input ${input}`],
         message: `${need.variable} is also read by ${existing.usedBy.join(", ")} for ${existing.branch ?? "merge requests"}, here for ${need.branch ?? "merge requests"}: one credential cannot be set up for both`,
@@ -76,6 +78,7 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
       });
       return;
     }
+    existing.branch ??= need.branch;
     existing.scopes = SCOPE_ORDER.filter((s) => existing.scopes.includes(s) || need.scopes.includes(s));
     existing.usedBy.push(resolved.label);
   };
@@ -90,20 +93,24 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
   const agents = new Map<string, AgentNeed>();
   for (const resolved of includes) {
     const ssh = text(resolved, "ssh_key_variable");
-    if ("environment_branch" in resolved.spec.inputs) {
+    if (isPromotion(resolved)) {
       const branch = branchOf(resolved, "environment_branch");
       if (!branch) continue;
       if (ssh) add(resolved, "ssh_key_variable", { variable: ssh, kind: "deploy-key", branch, exclusive: true, scopes: [] });
       else add(resolved, "token_variable", { variable: text(resolved, "token_variable"), kind: "token", branch, exclusive: true, scopes: ["write_repository"] });
-    } else if (resolved.include.component === "update-manifests") {
-      const branch = branchOf(resolved, "branch");
+    } else if (DEFAULT_BRANCH_WRITERS[resolved.include.component]) {
+      // update-manifests' bump and rollback's revert: commits on the default branch (or a merge request).
+      const branch = branchOf(resolved, DEFAULT_BRANCH_WRITERS[resolved.include.component] as string);
       if (!branch) continue;
       const mergeRequest = text(resolved, "mode") === "merge_request";
-      // read_user lets the job name the token's bot as the bump's author (unless author_name is set).
+      // read_user lets the job name the token's bot as the commit's author (unless author_name is set);
+      // the rollback job reads the last promotion's deployment and report with read_api (the job token
+      // may not read artifacts on every tier: README, Rolling back).
       const authorScopes = text(resolved, "author_name") === "" ? ["read_user"] : [];
+      const readScopes = resolved.include.component === "rollback" ? ["read_api"] : [];
       if (ssh) add(resolved, "ssh_key_variable", { variable: ssh, kind: "deploy-key", ...(mergeRequest ? {} : { branch }), exclusive: false, scopes: [] });
       if (mergeRequest) add(resolved, "token_variable", { variable: text(resolved, "token_variable"), kind: "token", exclusive: false, scopes: ["api", "write_repository"] });
-      else if (!ssh) add(resolved, "token_variable", { variable: text(resolved, "token_variable"), kind: "token", branch, exclusive: false, scopes: [...authorScopes, "write_repository"] });
+      else if (!ssh) add(resolved, "token_variable", { variable: text(resolved, "token_variable"), kind: "token", branch, exclusive: false, scopes: [...authorScopes, ...readScopes, "write_repository"] });
     }
     if ("agent" in resolved.spec.inputs) {
       const agent = text(resolved, "agent");

@@ -101,7 +101,7 @@ function fetchArgs(url: string, branches: string[]): string[] {
  * `.partialclonefilter`), which lets any later command that meets a missing object fetch it on the
  * spot. Removing that section makes such a lookup fail instead.
  */
-async function disableLazyFetch(git: Git, url: string): Promise<void> {
+export async function disableLazyFetch(git: Git, url: string): Promise<void> {
   const result = await git.exec(["config", "--remove-section", `remote.${url}`]);
   if (result.code !== 0 && !/no such section/i.test(result.stderr)) throw new GitCommandError(["config", "--remove-section", `remote.${url}`], result);
 }
@@ -157,28 +157,6 @@ export async function laterCommits(git: Git, pipelineCommit: string, sourceTip: 
     });
   }
   return commits;
-}
-
-/** The commits a plan adds to the environment branch. */
-export interface PromotedCommits {
-  count: number;
-  /** The newest (at most `limit`), as `<abbreviated sha> <subject>` lines, newest first. */
-  lines: string[];
-}
-
-/**
- * The commits a plan adds to the environment branch, from one walk: `git log` of the range lists
- * them all and the count is its length. A branch created from nothing has the whole history
- * behind it: then `rev-list --count` walks it without formatting and `log` stops after `limit`.
- */
-export async function promotedCommits(git: Git, plan: Extract<PromotionPlan, { action: "push" }>, limit: number): Promise<PromotedCommits> {
-  if (!plan.previous) {
-    const [count, log] = await Promise.all([git.run(["rev-list", "--count", plan.target]), git.run(["log", "--no-decorate", "--format=%h %s", `--max-count=${limit}`, plan.target])]);
-    return { count: Number(count), lines: log === "" ? [] : log.split("\n") };
-  }
-  const log = await git.run(["log", "--no-decorate", "--format=%h %s", plan.target, `^${plan.previous}`]);
-  const lines = log === "" ? [] : log.split("\n");
-  return { count: lines.length, lines: lines.slice(0, limit) };
 }
 
 /** The outcome of one push attempt. */

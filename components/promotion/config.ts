@@ -10,7 +10,8 @@ import { parseBranchName } from "../../runtime/branch-name.ts";
 import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
 import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
 import type { PromotionBranches } from "./decide.ts";
-import { PROMOTION_DOTENV } from "./outputs.ts";
+import { readGitLabContext, type GitLabContext } from "./gitlab-context.ts";
+import { PROMOTION_DOTENV, PROMOTION_REPORT } from "./outputs.ts";
 import { readVerification, type VerificationConfig } from "./verify-config.ts";
 
 /** What the job was asked to do. */
@@ -29,6 +30,10 @@ export interface PromotionConfig {
   dryRun: boolean;
   /** Where the dotenv report goes. */
   dotenv: string;
+  /** Where the promotion report (Markdown) goes. */
+  report: string;
+  /** The pipeline, job and API this job runs in (predefined variables). */
+  gitlab: GitLabContext;
   /** Keep the promotion repository after the job (`GITOPS_KEEP_WORKDIR=true`, for debugging; it holds no token). */
   keepWorkdir: boolean;
   /** Deploy freezes, the production gate and the wait for Flux (verify-config.ts). */
@@ -81,6 +86,8 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
     // Artifact paths are relative to the job's working directory, the project directory on a
     // runner (gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
     dotenv: path.resolve(PROMOTION_DOTENV),
+    report: path.resolve(PROMOTION_REPORT),
+    gitlab: readGitLabContext(env),
     keepWorkdir: booleanInput(env, "GITOPS_KEEP_WORKDIR", "GITOPS_KEEP_WORKDIR", false),
     verification: readVerification(env),
   };
@@ -100,5 +107,8 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   // Child processes need no copy of the variable itself: git gets the token through its helper.
   delete process.env[token.name];
 
-  return { ...common, repositoryUrl, credential: { kind: "token", variable: token.name, git: { token: token.value }, dispose: () => {} } };
+  // A job token authenticates git only as user gitlab-ci-token (lib/gitlab/auth.rb, build_access_token_check):
+  // the preview job reads with it, holding no protected token.
+  const username = token.name === "CI_JOB_TOKEN" ? "gitlab-ci-token" : undefined;
+  return { ...common, repositoryUrl, credential: { kind: "token", variable: token.name, git: { token: token.value, ...(username ? { username } : {}) }, dispose: () => {} } };
 }

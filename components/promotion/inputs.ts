@@ -7,7 +7,7 @@ import type { InputRef, InputRefs, InputSpecs } from "../../generator/inputs.ts"
 import { job, type JobDefinition, type Rule } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { commonInputs, GUARDS, guardedRules, inputVariable, rulesInput, sshInputs } from "../common.ts";
-import { PROMOTION_DOTENV } from "./outputs.ts";
+import { PROMOTION_DOTENV, PROMOTION_REPORT } from "./outputs.ts";
 import { stagingGateInputs, verifyInputs, verifyVariables, type StagingGateInputRefs } from "./verify-inputs.ts";
 
 /** The defaults that differ between staging and production. */
@@ -129,6 +129,10 @@ export function promotionJob(inputs: PromotionInputRefs, tier: "staging" | "prod
     environment: { name: inputs.environment, url: inputs.environment_url, deployment_tier: tier, action: "start" },
     resource_group: inputs.resource_group,
     script: nodeScript("components/promotion/promote.ts"),
-    artifacts: { reports: { dotenv: PROMOTION_DOTENV } },
+    // The report (report-render.ts) is kept for people, and for the rollback job, which reads the
+    // record of the last promotion back from it. No expose_as: GitLab shows exposed artifacts only
+    // in the merge request widget, for the request's own head pipeline
+    // (app/models/merge_request.rb, has_exposed_artifacts?), and promotions run on the default branch.
+    artifacts: { paths: [PROMOTION_REPORT], reports: { dotenv: PROMOTION_DOTENV } },
   });
 }

@@ -9,11 +9,14 @@
 import { writeDotenv } from "../../runtime/dotenv.ts";
 import { EXIT_CODES, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { GitCommandError } from "../../runtime/git.ts";
-import { info, section, warn } from "../../runtime/log.ts";
+import { info, warn } from "../../runtime/log.ts";
 import type { Ancestry } from "./ancestry.ts";
-import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, promotedCommits, pushPlan, type PromotionWorkspace } from "./apply.ts";
+import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, pushPlan, type PromotionWorkspace } from "./apply.ts";
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
+import { promotedRange, type PromotedRange } from "./report.ts";
+import { publishReport } from "./report-job.ts";
+import { refuseRollbackRerun } from "./rerun.ts";
 
 /**
  * Attempts before giving up. A rejected push means a branch moved after the fetch: another
@@ -26,8 +29,6 @@ const MAX_ATTEMPTS = 10;
 const MAX_UNREACHABLE_ATTEMPTS = 2;
 /** The pause before a new attempt is drawn uniformly from this range (ms), so racers spread out. */
 const BACKOFF_MS = { min: 100, max: 900 } as const;
-/** The summary lists at most this many commits. */
-const SUMMARY_LIMIT = 50;
 
 /** What the job did. */
 interface PromotionResult {
@@ -39,6 +40,8 @@ interface PromotionResult {
   target: string;
   /** Why nothing was promoted, for a stand-down. */
   standDown?: string;
+  /** What moved, for the promotion report (report.ts). */
+  range?: PromotedRange;
 }
 
 /** One attempt's outcome: a decision (or a stand-down), what it did, or the push that was rejected. */
@@ -99,21 +102,12 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
   if (config.verification.gate) await (await import("./verify.ts")).checkStagingGate(config, workspace, plan.target);
 
-  // The summary is read locally while the push runs: the push goes out as soon as the decision is made.
-  const [commits, outcome] = await Promise.all([
-    promotedCommits(git, plan, SUMMARY_LIMIT),
-    config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi }),
-  ]);
+  // The report is gathered beside the push (its commits at once, the manifests' objects once the push is done, report.ts): the push goes out as soon as the decision is made.
+  const links = { serverUrl: config.gitlab.serverUrl, projectPath: config.gitlab.projectPath };
+  const push = config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi });
+  const [range, outcome] = await Promise.all([promotedRange(workspace, { from: plan.previous, to: plan.target }, links, push), push]);
   if (!outcome.pushed) return { plan, rejected: outcome.error };
-  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: commits.count, target: plan.target };
-  await section(
-    `${config.dryRun ? "Would promote" : "Promoted"} ${commits.count} commit${commits.count === 1 ? "" : "s"} to ${config.environment}`,
-    () => {
-      for (const line of commits.lines) info(`  ${line}`);
-      if (commits.count > commits.lines.length) info(`  … and ${commits.count - commits.lines.length} older commits`);
-    },
-    { collapsed: true },
-  );
+  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: range.commitCount, target: plan.target, range };
   return { plan, result };
 }
 
@@ -184,6 +178,7 @@ function report(config: PromotionConfig, result: PromotionResult): void {
 runJob(async () => {
   const config = readConfig(process.env);
   let result: PromotionResult;
+  let reportCounts: Record<string, number>;
   try {
     // Verified deployments (verify.ts, with the Flux client and the gate's judgements) load only for
     // a job that has one: a deploy freeze to judge, verify_agent or staging_agent.
@@ -192,6 +187,10 @@ runJob(async () => {
     await verify?.beforePromotion(config);
     result = await promote(config);
     report(config, result);
+    // GitLab's "Rollback environment" re-runs an old deployment job: say so rather than stand down (rerun.ts).
+    await refuseRollbackRerun(config, result);
+    // The report before the wait: the log says what ships while Flux applies it.
+    reportCounts = await publishReport(config, result);
     // Verified deployments (verify.ts): the job, and so GitLab's deployment, ends once Flux applied the commit.
     await verify?.verifyDeployment(config, result);
   } finally {
@@ -205,5 +204,6 @@ runJob(async () => {
     // A dry run reports what would happen; later jobs must be able to tell. (Not GITOPS_DRY_RUN:
     // a dotenv variable outranks a later job's own variable of the same name.)
     GITOPS_PROMOTION_DRY_RUN: String(config.dryRun),
+    ...reportCounts,
   });
 });

@@ -26,13 +26,19 @@ const BAD_IDENTITY = /[<>\n\r\0]/;
 
 type Env = Record<string, string | undefined>;
 
+/** The job variables a job reads author_name and author_email from (update-manifests' by default; the rollback job has its own). */
+export interface AuthorVariables {
+  name: string;
+  email: string;
+}
+
 /**
- * The bump's identity: the author_name/author_email inputs when set; else the token's user, asked
+ * The bump's (or rollback's) identity: the author_name/author_email inputs (read from `variables`) when set; else the token's user, asked
  * from GitLab (`GET /user`, which needs the read_user, read_api or api scope); else, with a
  * warning, the user who started the pipeline (GITLAB_USER_NAME, GITLAB_USER_EMAIL).
  */
-export async function bumpAuthor(env: Env, credential: { token?: string }): Promise<BumpAuthor> {
-  const given = authorFromInputs(env);
+export async function bumpAuthor(env: Env, credential: { token?: string }, variables: AuthorVariables = AUTHOR_VARIABLES): Promise<BumpAuthor> {
+  const given = authorFromInputs(env, variables);
   if (given) return given;
   const apiUrl = env.CI_API_V4_URL;
   if (credential.token && apiUrl) {
@@ -51,9 +57,9 @@ export async function bumpAuthor(env: Env, credential: { token?: string }): Prom
 }
 
 /** The author_name/author_email inputs, checked (before any remote call), or undefined when both are empty. */
-export function authorFromInputs(env: Env): BumpAuthor | undefined {
-  const name = env[AUTHOR_VARIABLES.name]?.trim() ?? "";
-  const email = env[AUTHOR_VARIABLES.email]?.trim() ?? "";
+export function authorFromInputs(env: Env, variables: AuthorVariables = AUTHOR_VARIABLES): BumpAuthor | undefined {
+  const name = env[variables.name]?.trim() ?? "";
+  const email = env[variables.email]?.trim() ?? "";
   if (name === "" && email === "") return undefined;
   if (name === "" || email === "") {
     const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];

@@ -32,14 +32,21 @@ export interface BumpCredential {
   dispose(): void;
 }
 
-/** Reads the credential; `needsToken` when the job calls the API (merge_request mode). */
-export function readBumpCredential(env: NodeJS.ProcessEnv, needsToken: boolean): BumpCredential {
-  const sshWanted = (env[SSH_VARIABLES.keyVariable] ?? "").trim() !== "";
-  const secret = !sshWanted || needsToken ? secretFromVariable(env, VARIABLES.tokenVariable, "token_variable") : undefined;
+/** The job variables a job that pushes to the default branch reads its credential from (update-manifests' by default; the rollback job has its own). */
+export interface CredentialVariables {
+  tokenVariable: string;
+  ssh: { keyVariable: string; knownHosts: string; repositoryUrl: string };
+}
+
+/** Reads the credential from `names` (update-manifests' variables by default); `needsToken` when the job calls the API (merge_request mode). */
+export function readBumpCredential(env: NodeJS.ProcessEnv, needsToken: boolean, names: CredentialVariables = { tokenVariable: VARIABLES.tokenVariable, ssh: SSH_VARIABLES }): BumpCredential {
+  const sshVariables = names.ssh;
+  const sshWanted = (env[sshVariables.keyVariable] ?? "").trim() !== "";
+  const secret = !sshWanted || needsToken ? secretFromVariable(env, names.tokenVariable, "token_variable") : undefined;
   const token = secret?.value;
   const tokenDescription = `the token in ${secret?.name}`;
   if (!sshWanted) return { token, tokenDescription, description: tokenDescription, git: { token }, dispose: () => {} };
-  const sshUrl = checkRepositoryUrl(requireInput(env, SSH_VARIABLES.repositoryUrl, "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
-  const ssh = sshCredentialFromInputs(env, { keyVariable: SSH_VARIABLES.keyVariable, knownHostsVariable: SSH_VARIABLES.knownHosts });
+  const sshUrl = checkRepositoryUrl(requireInput(env, sshVariables.repositoryUrl, "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
+  const ssh = sshCredentialFromInputs(env, { keyVariable: sshVariables.keyVariable, knownHostsVariable: sshVariables.knownHosts });
   return { token, tokenDescription, description: `the deploy key in ${ssh?.variable}`, git: { sshCommand: ssh?.command }, sshUrl, dispose: () => ssh?.dispose() };
 }

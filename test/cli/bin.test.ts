@@ -22,7 +22,7 @@ describe("the gitops-components bin", () => {
   it("lints an example and exits 0", () => {
     const result = run("lint", "examples/single-app/.gitlab-ci.yml");
     expect(result.stderr).toBe("");
-    expect(result.stdout).toBe("lint: examples/single-app/.gitlab-ci.yml: 7 include(s) of platform/gitops-components checked, no problems\n");
+    expect(result.stdout).toBe("lint: examples/single-app/.gitlab-ci.yml: 9 include(s) of platform/gitops-components checked, no problems\n");
     expect(result.status).toBe(0);
   });
 

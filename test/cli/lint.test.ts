@@ -81,7 +81,7 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
     {
       mistake: "a job override whose rules drop the bump guards",
       pipeline: () => `${SINGLE_APP}\nbuild:\n  tags: [buildah]\n  rules:\n    - if: $CI_COMMIT_BRANCH\n`,
-      want: (text) => [`.gitlab-ci.yml:${lineOf(text, "    - if: $CI_COMMIT_BRANCH\n")} › job build › rules: replaces all rules of include[0] build@0.1.0's job build, including its 3 guard(s) (if: $CI_COMMIT_TITLE =~ /\\[gitops-bump\\]/;`],
+      want: (text) => [`.gitlab-ci.yml:${lineOf(text, "    - if: $CI_COMMIT_BRANCH\n")} › job build › rules: replaces all rules of include[0] build@0.1.0's job build, including its 5 guard(s) (if: $CI_COMMIT_TITLE =~ /\\[gitops-bump\\]/;`],
     },
     {
       mistake: "a require_branch that is no other promotion's environment_branch",
@@ -91,7 +91,7 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
     {
       mistake: "one token variable named for two environment branches",
       pipeline: () => changed("token_variable: GITOPS_REVIEW_TOKEN", "token_variable: GITOPS_STAGING_TOKEN"),
-      want: ["› include[6] promote-staging@0.1.0 › input token_variable: GITOPS_STAGING_TOKEN is also the credential of include[4] promote-staging@0.1.0 (_gitlab/agents/staging): one credential could then push _gitlab/agents/review and _gitlab/agents/staging"],
+      want: ["› include[8] promote-staging@0.1.0 › input token_variable: GITOPS_STAGING_TOKEN is also the credential of include[4] promote-staging@0.1.0 (_gitlab/agents/staging): one credential could then push _gitlab/agents/review and _gitlab/agents/staging"],
     },
     {
       mistake: "a pin that is not an exact version",
@@ -114,7 +114,7 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
       want: [
         "› include[4] promote-staging@0.1.0 › input needs (default): promote-staging does not wait for bump: it can run before the bump and promote the pipeline's own commit, whose manifests still name the previous image. Fix: give include[4] promote-staging@0.1.0 the input needs: [{job: bump, artifacts: true, optional: true}]",
         "› include[5] manual-production@0.1.0 › input needs (default): promote-production does not wait for bump",
-        "› include[6] promote-staging@0.1.0 › input needs (default): promote-review-base does not wait for bump",
+        "› include[8] promote-staging@0.1.0 › input needs (default): promote-review-base does not wait for bump",
       ],
     },
     {
@@ -125,7 +125,24 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
     {
       mistake: "a component this catalog does not have",
       pipeline: () => changed(`${C}/manual-production@0.1.0`, `${C}/production@0.1.0`),
-      want: ["› include[5] production@0.1.0: platform/gitops-components has no component production"],
+      want: [
+        "› include[5] production@0.1.0: platform/gitops-components has no component production",
+        // What followed manual-production now follows nothing.
+        "› include[6] preview-production@0.1.0 › input environment_branch (default): _gitlab/agents/production is no promotion's environment_branch",
+        "› include[7] rollback@0.1.0 › input environment_branch (default): _gitlab/agents/production is no promotion's environment_branch",
+      ],
+    },
+    {
+      mistake: "a rollback of a branch no promotion pushes",
+      pipeline: () => changed(`${C}/rollback@0.1.0\n`, `${C}/rollback@0.1.0\n    inputs:\n      environment_branch: _gitlab/agents/prod\n`),
+      want: [
+        "› include[7] rollback@0.1.0 › input environment_branch: _gitlab/agents/prod is no promotion's environment_branch (this pipeline's promotions push _gitlab/agents/staging, _gitlab/agents/production, _gitlab/agents/review): the job would undo promotions of a branch this pipeline never moves (got \"_gitlab/agents/prod\"). Fix: set environment_branch (and environment) to those of the promotion it follows, such as manual-production's",
+      ],
+    },
+    {
+      mistake: "a rollback that would push main with production's token",
+      pipeline: () => changed(`${C}/rollback@0.1.0\n`, `${C}/rollback@0.1.0\n    inputs:\n      token_variable: GITOPS_PRODUCTION_TOKEN\n`),
+      want: ["› include[7] rollback@0.1.0 › input token_variable: GITOPS_PRODUCTION_TOKEN is also the credential of include[5] manual-production@0.1.0 (_gitlab/agents/production): one credential could then push $CI_DEFAULT_BRANCH and _gitlab/agents/production"],
     },
     {
       mistake: "a required input left out",
@@ -173,17 +190,17 @@ describe("lint flags each newcomer mistake, naming the include, the input and th
     {
       mistake: "a component included twice under one job name",
       pipeline: () => changed("      job_name: promote-review-base\n", ""),
-      want: ["› include[4] promote-staging@0.1.0 and include[6] promote-staging@0.1.0 › job promote-staging: each define the job promote-staging; GitLab merges the later over the earlier, so one of them is silently lost"],
+      want: ["› include[4] promote-staging@0.1.0 and include[8] promote-staging@0.1.0 › job promote-staging: each define the job promote-staging; GitLab merges the later over the earlier, so one of them is silently lost"],
     },
     {
       mistake: "a deploy key without the host keys it must trust",
       pipeline: () => changed("      token_variable: GITOPS_REVIEW_TOKEN\n", "      ssh_key_variable: GITOPS_REVIEW_DEPLOY_KEY\n"),
-      want: ["› include[6] promote-staging@0.1.0 › input ssh_known_hosts (default): is empty while ssh_key_variable is set"],
+      want: ["› include[8] promote-staging@0.1.0 › input ssh_known_hosts (default): is empty while ssh_key_variable is set"],
     },
     {
       mistake: "another catalog path than this catalog's",
       pipeline: () => SINGLE_APP.replaceAll("platform/gitops-components/", "acme/gitops-components/"),
-      want: Array.from({ length: 7 }, () => "names the catalog project acme/gitops-components, but this catalog is published as platform/gitops-components (gitops.config.ts catalogProject)"),
+      want: Array.from({ length: 9 }, () => "names the catalog project acme/gitops-components, but this catalog is published as platform/gitops-components (gitops.config.ts catalogProject)"),
     },
   ];
 

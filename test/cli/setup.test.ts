@@ -92,7 +92,7 @@ describe("setup on Premium, for the single-app example", () => {
       expect(run.stdout).toContain(`+ protect ${branch} (push: ${token}'s bot only; merge: no one; force push: off)`);
       expect(run.stdout).toContain(`+ create CI/CD variable ${variable} (protected, masked and hidden)`);
     }
-    expect(run.stdout).toContain("+ create project access token gitops-manifests (read_user, write_repository; role Developer; expires 2027-11-30)");
+    expect(run.stdout).toContain("+ create project access token gitops-manifests (read_api, read_user, write_repository; role Developer; expires 2027-11-30)");
     expect(run.stdout).toContain("~ let gitops-manifests's bot push to main, keeping its rule (now push: Maintainers; merge: Maintainers; force push: off)");
     expect(run.stdout).toContain("> add to .gitlab/agents/review/config.yaml in platform/gitops-agents");
     expect(run.stdout).toContain("12 changes to make, 0 already right.");
@@ -128,7 +128,7 @@ describe("setup on Premium, for the single-app example", () => {
       ["gitops-staging", ["write_repository"], 30, "2027-11-30"],
       ["gitops-production", ["write_repository"], 30, "2027-11-30"],
       ["gitops-review", ["write_repository"], 30, "2027-11-30"],
-      ["gitops-manifests", ["read_user", "write_repository"], 30, "2027-11-30"],
+      ["gitops-manifests", ["read_api", "read_user", "write_repository"], 30, "2027-11-30"],
     ]);
     // Each variable protected, masked and hidden, holding its own token.
     for (const variable of api.variables) {
@@ -241,7 +241,7 @@ describe("setup on Free", () => {
     }
     // Free: roles only on main, whose rule lets Maintainers push, so the manifests token is a Maintainer.
     expect(api.tokens.map((t) => [t.name, t.access_level])).toEqual([["gitops-manifests", 40]]);
-    expect(run.stdout).toContain("+ create project access token gitops-manifests (read_user, write_repository; role Maintainer;");
+    expect(run.stdout).toContain("+ create project access token gitops-manifests (read_api, read_user, write_repository; role Maintainer;");
     const again = await setup(api, dir);
     expect(again.stdout).toContain("Nothing to do.");
     expectNoSecretIn(api, [run.stdout, run.stderr, again.stdout, ...filesUnder(dir)]);

@@ -114,7 +114,7 @@ const EXPECTED: Record<string, { mergeRequest: string[]; main: string[] }> = {
   },
   "single-app": {
     mergeRequest: ["build", "review-deploy", "review-stop", "test"],
-    main: ["build", "promote-production", "promote-review-base", "promote-staging", "test", "update-manifests"],
+    main: ["build", "promote-production", "promote-production-preview", "promote-review-base", "promote-staging", "rollback-production", "test", "update-manifests"],
   },
   monorepo: {
     mergeRequest: ["build-api", "build-web", "review-api-deploy", "review-api-stop", "review-web-deploy", "review-web-stop", "test-api", "test-web"],

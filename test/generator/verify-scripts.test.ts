@@ -40,7 +40,7 @@ describe("checking a template's scripts as the README says", () => {
   };
 
   it("covers every template with a script", () => {
-    expect(templates.sort()).toEqual(["build", "manual-production", "promote-staging", "review", "update-manifests"]);
+    expect(templates.sort()).toEqual(["build", "manual-production", "preview-production", "promote-staging", "review", "rollback", "update-manifests"]);
   });
 
   it.each(templates)("accepts %s's scripts, extracted byte for byte as its jobs write them", (name) => {

@@ -1,10 +1,10 @@
 /**
- * Every pipeline type a consumer of all six components meets, under gitlab-ci-local with the
+ * Every pipeline type a consumer of all eight components meets, under gitlab-ci-local with the
  * components' default rules, included by `component:` reference at a published catalog version:
  * which jobs exist, and, where promotion jobs exist, which commit each of them pushes (run for real
  * against the loopback git server: gitlab.example.com is redirected there). No loops: no pipeline
  * of a bump builds, tests, reviews or bumps again, and the pipeline of a commit-mode bump does not
- * deploy again.
+ * deploy again; no pipeline of a rollback builds or bumps (that would undo it), and it promotes.
  *
  * gitlab-ci-local does not read commit messages, so each pipeline's CI_COMMIT_TITLE and
  * CI_COMMIT_MESSAGE are passed as GitLab sets them (merged-results and merge-train pipelines get
@@ -55,6 +55,8 @@ describe.skipIf(!requireTools("git", "rsync"))("pipeline types: which jobs exist
         { component: catalog.component("update-manifests"), inputs: { manifests: "deploy/kustomization.yaml", image_name: IMAGE_NAME } },
         { component: catalog.component("promote-staging") },
         { component: catalog.component("manual-production") },
+        { component: catalog.component("preview-production") },
+        { component: catalog.component("rollback") },
       ],
     };
     project = await createProject({
@@ -114,7 +116,7 @@ describe.skipIf(!requireTools("git", "rsync"))("pipeline types: which jobs exist
     return { staging: server.branch("group/app", STAGING), production: server.branch("group/app", PRODUCTION), logs };
   }
 
-  const mainPipelineJobs = ["build", "promote-production", "promote-staging", "test", "update-manifests"];
+  const mainPipelineJobs = ["build", "promote-production", "promote-production-preview", "promote-staging", "rollback-production", "test", "update-manifests"];
   let feature = "";
   let merge = "";
   let bump = "";
@@ -198,10 +200,40 @@ describe.skipIf(!requireTools("git", "rsync"))("pipeline types: which jobs exist
     const bumpMerge = await project.git("rev-parse", "HEAD");
     await push("main");
     const variables = await commitVariables();
-    expect(await jobs(variables)).toEqual(["promote-production", "promote-staging"]);
+    expect(await jobs(variables)).toEqual(["promote-production", "promote-production-preview", "promote-staging", "rollback-production"]);
     const promoted = await promote(variables);
     expect(promoted.staging).toBe(bumpMerge);
     expect(promoted.production).toBe(bumpMerge);
+  });
+
+  it("a pipeline run by hand for main whose tip is a bump: only the rollback job", async () => {
+    // The bump commit's title and message (the rules read only those; the configuration is the same).
+    const variables = { CI_COMMIT_TITLE: await project.git("log", "-1", "--format=%s", bump), CI_COMMIT_MESSAGE: await project.git("log", "-1", "--format=%B", bump) };
+    expect(await jobs(variables)).toEqual([]);
+    expect(await jobs({ ...variables, CI_PIPELINE_SOURCE: "web" })).toEqual(["rollback-production"]);
+  });
+
+  const rollbackTitle = "Roll back production to 0123456789ab: revert 2 commits [gitops-rollback]";
+
+  it("rollback commit: no build, test or bump (they would undo it); the promotions promote the rollback commit itself", async () => {
+    await project.commit(`${rollbackTitle}\n\nReverted:\n- 1234567 chore(manifests): deploy ${IMAGE} [gitops-bump]\n\nGitOps-Rollback-Environment: production\nGitOps-Rollback-From: ${"1".repeat(40)}\nGitOps-Rollback-To: ${"2".repeat(40)}`, {
+      "deploy/kustomization.yaml": KUSTOMIZATION,
+    });
+    const rollback = await project.git("rev-parse", "HEAD");
+    await push("main");
+    const variables = await commitVariables();
+    expect(await jobs(variables)).toEqual(["promote-production", "promote-production-preview", "promote-staging", "rollback-production"]);
+    const promoted = await promote(variables);
+    expect(promoted.staging).toBe(rollback);
+    expect(promoted.production).toBe(rollback);
+  });
+
+  it("merge request of a rollback (merge_request mode), and its merge: no build, test, review or bump", async () => {
+    const branch = "gitops/rollback-production-0123456789ab";
+    expect(await jobs(mergeRequest(branch, "detached", rollbackTitle))).toEqual([]);
+    expect(await jobs(mergeRequest(branch, "merged_result", `Merge ${"d".repeat(40)} into ${"e".repeat(40)}`))).toEqual([]);
+    const merged = { CI_COMMIT_TITLE: `Merge branch '${branch}' into 'main'`, CI_COMMIT_MESSAGE: `Merge branch '${branch}' into 'main'\n\n${rollbackTitle}\n\nSee merge request group/app!3\n` };
+    expect(await jobs(merged)).toEqual(["promote-production", "promote-production-preview", "promote-staging", "rollback-production"]);
   });
 
   it("tag pipeline: no job", async () => {

@@ -4,7 +4,7 @@
  * for the promotion jobs exactly as the generated templates embed them.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -108,6 +108,8 @@ export class Project {
 export interface PromotionRun extends JobRun {
   /** The dotenv report, if the job wrote one. */
   outputs?: Record<string, string>;
+  /** The promotion report (gitops-promotion-report.md), if the job wrote one. */
+  report?: string;
   /** The job's working directory (CI_PROJECT_DIR) and temporary directory, kept until `cleanup`. */
   projectDir: string;
   tmpDir: string;
@@ -116,7 +118,7 @@ export interface PromotionRun extends JobRun {
 
 /** How to run one promotion job. */
 export interface PromoteOptions {
-  component: "promote-staging" | "manual-production";
+  component: "promote-staging" | "manual-production" | "preview-production";
   target: string;
   inputs?: Record<string, unknown>;
   env?: Record<string, string | undefined>;
@@ -128,7 +130,7 @@ export interface PromoteOptions {
 export async function promote(project: Project, token: string | undefined, options: PromoteOptions): Promise<PromotionRun> {
   const projectDir = mkdtempSync(path.join(tmpdir(), "gitops-promote-project-"));
   const tmpDir = mkdtempSync(path.join(tmpdir(), "gitops-promote-tmp-"));
-  const tokenVariable = options.component === "promote-staging" ? "GITOPS_STAGING_TOKEN" : "GITOPS_PRODUCTION_TOKEN";
+  const tokenVariable = { "promote-staging": "GITOPS_STAGING_TOKEN", "manual-production": "GITOPS_PRODUCTION_TOKEN", "preview-production": "CI_JOB_TOKEN" }[options.component];
   const run = await runTemplateJob({
     component: options.component,
     inputs: options.inputs,
@@ -155,8 +157,10 @@ export async function promote(project: Project, token: string | undefined, optio
   } catch {
     outputs = undefined;
   }
+  const reportFile = path.join(projectDir, "gitops-promotion-report.md");
+  const report = existsSync(reportFile) ? readFileSync(reportFile, "utf8") : undefined;
   if (!options.keep) cleanup();
-  return { ...run, outputs, projectDir, tmpDir, cleanup };
+  return { ...run, outputs, ...(report === undefined ? {} : { report }), projectDir, tmpDir, cleanup };
 }
 
 /** Every file under `dir`, recursively. */

@@ -39,11 +39,11 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at(5));
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(2), GITOPS_PROMOTED_SHA: at(5), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false" });
+      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(2), GITOPS_PROMOTED_SHA: at(5), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
       expect(run.stdout).toContain(`staging: fast-forward ${STAGING} ${at(2).slice(0, 12)} → ${at(5).slice(0, 12)} (3 commits).`);
-      // The summary: a collapsed section listing the promoted commits, newest first.
-      expect(run.stdout).toMatch(/section_start:\d+:gitops_\d+_promoted_3_commits_to_staging\[collapsed=true\]/);
-      expect(run.stdout).toContain(`  ${at(5).slice(0, 7)} change 6\n  ${at(4).slice(0, 7)} change 5\n  ${at(3).slice(0, 7)} change 4\n`);
+      // The report: a collapsed section listing the promoted commits, newest first.
+      expect(run.stdout).toMatch(/section_start:\d+:gitops_\d+_promotion_report_promoted_3_commits_to_s\[collapsed=true\]/);
+      expect(run.stdout).toContain(`- \`${at(5).slice(0, 7)}\` change 6 (Test Author)\n- \`${at(4).slice(0, 7)}\` change 5 (Test Author)\n- \`${at(3).slice(0, 7)}\` change 4 (Test Author)\n`);
       expect(server.pushOptions(project.repoPath).at(-1)).toEqual(["ci.skip"]);
     });
 
@@ -59,14 +59,14 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3) });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at(3));
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: "", GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "created", GITOPS_COMMIT_COUNT: "4", GITOPS_PROMOTION_DRY_RUN: "false" });
+      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: "", GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "created", GITOPS_COMMIT_COUNT: "4", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
     });
 
     it("pushes nothing when staging is already at the commit", async () => {
       await project.setBranch(STAGING, at(5));
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
       expect(run.code, run.output).toBe(0);
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(5), GITOPS_PROMOTED_SHA: at(5), GITOPS_PROMOTION: "up-to-date", GITOPS_COMMIT_COUNT: "0", GITOPS_PROMOTION_DRY_RUN: "false" });
+      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(5), GITOPS_PROMOTED_SHA: at(5), GITOPS_PROMOTION: "up-to-date", GITOPS_COMMIT_COUNT: "0", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
       expect(receivePackPosts()).toBe(0);
     });
 
@@ -227,7 +227,7 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       const run = await promote(project, TOKEN, { component: "manual-production", target: at(4) });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(PRODUCTION)).toBe(at(4));
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(1), GITOPS_PROMOTED_SHA: at(4), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false" });
+      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(1), GITOPS_PROMOTED_SHA: at(4), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
       expect(run.stdout).toContain(`production: fast-forward ${PRODUCTION}`);
     });
 

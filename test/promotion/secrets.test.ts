@@ -143,9 +143,9 @@ describe.skipIf(!requireTools("git"))("promotion secret hygiene", () => {
       expect(result.code, result.output).toBe(0);
       // Nothing is left in the job's temporary directory: neither the promotion repository nor the script.
       expect(readdirSync(result.tmpDir)).toEqual([]);
-      // What is left in the project directory: the dotenv report alone.
+      // What is left in the project directory: the dotenv report and the promotion report, its artifacts.
       expect(existsSync(path.join(result.projectDir, "gitops-promotion.env"))).toBe(true);
-      expect(filesUnder(result.projectDir).map((f) => path.basename(f))).toEqual(["gitops-promotion.env"]);
+      expect(filesUnder(result.projectDir).map((f) => path.basename(f)).sort()).toEqual(["gitops-promotion-report.md", "gitops-promotion.env"]);
     } finally {
       result.cleanup();
     }

@@ -263,10 +263,10 @@ describe.skipIf(!requireTools("git", "kubectl"))("verified deployments", () => {
       const env = { PATH: `${shim}:${process.env.PATH}`, KUBECONFIG: kubeconfig };
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), env });
       expect(run.code, run.output).toBe(0);
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(1), GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "2", GITOPS_PROMOTION_DRY_RUN: "false" });
+      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(1), GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "2", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
       const prod = await promote(project, TOKEN, { component: "manual-production", target: at(3), env });
       expect(prod.code, prod.output).toBe(0);
-      expect(prod.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(0), GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false" });
+      expect(prod.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(0), GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
       expect(readFileSync(calls, "utf8")).toBe("");
       expect(api.requests).toEqual([]);
       expect(`${run.output}${prod.output}`).not.toMatch(/Flux|Waiting up to|gate/);

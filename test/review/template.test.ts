@@ -11,6 +11,9 @@ const GUARDS = [
   { if: "$CI_COMMIT_TITLE =~ /\\[gitops-bump\\]/", when: "never" },
   { if: "$CI_COMMIT_MESSAGE =~ /\\[gitops-bump\\]|Merge branch 'gitops\\/bump-/", when: "never" },
   { if: "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME =~ /^gitops\\/bump-/", when: "never" },
+  // A rollback commit or merge request: building it would undo the rollback.
+  { if: "$CI_COMMIT_MESSAGE =~ /\\[gitops-rollback\\]|Merge branch 'gitops\\/rollback-/", when: "never" },
+  { if: "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME =~ /^gitops\\/rollback-/", when: "never" },
   { if: '$CI_MERGE_REQUEST_EVENT_TYPE == "merge_train"', when: "never" },
 ];
 const MR_RULE = [...GUARDS, [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]];

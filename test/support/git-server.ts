@@ -30,8 +30,8 @@ export interface GitServer {
   addToken(token: string, user: string): void;
   /** The commit a branch points at on the server, or undefined. */
   branch(repoPath: string, branch: string): string | undefined;
-  /** Every request seen (method, path, user), newest last. */
-  requests: Array<{ method: string; path: string; user?: string; service?: string }>;
+  /** Every request seen (method, path, user, and the Basic auth login it came with), newest last. */
+  requests: Array<{ method: string; path: string; user?: string; login?: string; service?: string }>;
   /** The push options received by the pre-receive hook, per push. */
   pushOptions(repoPath: string): string[][];
   /** Makes every request fail with 503 while `down` is true. */
@@ -92,9 +92,11 @@ export async function startGitServer(): Promise<GitServer> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     let user: string | undefined;
+    let login: string | undefined;
     const auth = req.headers.authorization;
     if (auth?.startsWith("Basic ")) {
-      const [, password = ""] = Buffer.from(auth.slice(6), "base64").toString("utf8").split(/:(.*)/s);
+      const [name = "", password = ""] = Buffer.from(auth.slice(6), "base64").toString("utf8").split(/:(.*)/s);
+      login = name;
       user = tokens.get(password);
       if (!user) {
         res.writeHead(401, { "WWW-Authenticate": 'Basic realm="GitLab"' });
@@ -103,7 +105,7 @@ export async function startGitServer(): Promise<GitServer> {
       }
     }
     const service = url.searchParams.get("service") ?? (url.pathname.endsWith("/git-receive-pack") ? "git-receive-pack" : url.pathname.endsWith("/git-upload-pack") ? "git-upload-pack" : undefined);
-    requests.push({ method: req.method ?? "GET", path: url.pathname, user, service });
+    requests.push({ method: req.method ?? "GET", path: url.pathname, user, login, service });
     if (down) {
       res.writeHead(503);
       res.end("server is down\n");

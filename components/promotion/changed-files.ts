@@ -1,0 +1,151 @@
+/**
+ * Which files differ between two commits, and their contents, in the promotion's tree-less
+ * repository: only the trees on the paths that changed, and only the blobs asked for, are fetched.
+ *
+ * The promotion fetched commits only (`--filter=tree:0`). The walk goes down one directory level
+ * per round: it fetches the two trees of every directory that differs (a fetch of exact object
+ * names with `--filter=tree:0` sends just those trees, not what they hold: objects a client names
+ * are never filtered out, git's list-objects.c), compares them with one `git diff-tree --stdin`,
+ * and descends only into subdirectories whose trees differ. Unchanged directories are never
+ * fetched, so the cost follows the size of the change, not of the repository.
+ *
+ * Every fetch names its objects with no "have" lines (`fetch.negotiationAlgorithm=noop`): the
+ * repository has the commits those trees belong to, and a server told so would send nothing.
+ * Asking for objects by name is what partial clones do on GitLab (doc/topics/git/partial_clone.md).
+ */
+import type { Git } from "../../runtime/git.ts";
+import { GitCommandError } from "../../runtime/git.ts";
+import { disableLazyFetch, type PromotionWorkspace } from "./apply.ts";
+
+/** A file that differs: its blob on each side (undefined where the file does not exist). */
+export interface ChangedFile {
+  path: string;
+  from?: string;
+  to?: string;
+}
+
+/** The differing files, or as many as the limits allowed. */
+export interface TreeDiff {
+  files: ChangedFile[];
+  /** Set when the walk stopped early: why (the files found so far are listed). */
+  incomplete?: string;
+}
+
+/** How far the walk may go. */
+export interface TreeDiffLimits {
+  /** Trees fetched in all. @default 5000 */
+  maxTrees?: number;
+}
+
+/** git's empty tree, which every git knows without storing it (SHA-1 and SHA-256 repositories). */
+const EMPTY_TREE: Record<number, string> = {
+  40: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+  64: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
+};
+const TREE_MODE = "040000";
+/** Regular and executable files; symbolic links (120000) and submodules (160000) are not read. */
+const FILE_MODES = new Set(["100644", "100755"]);
+
+/**
+ * Fetches exactly these objects (trees or blobs) into the tree-less repository, then turns lazy
+ * fetching off again. With `blob:none`, a tree comes with every tree below it (the blobs stay out).
+ */
+export async function fetchObjects(workspace: PromotionWorkspace, oids: readonly string[], filter: "tree:0" | "blob:none" = "tree:0"): Promise<void> {
+  if (oids.length === 0) return;
+  const args = ["-c", "fetch.negotiationAlgorithm=noop", "fetch", `--filter=${filter}`, "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--no-auto-maintenance", "--quiet", "--stdin", workspace.url];
+  const result = await workspace.git.exec(args, `${oids.join("\n")}\n`);
+  await disableLazyFetch(workspace.git, workspace.url);
+  if (result.code !== 0) throw new GitCommandError(args, result);
+}
+
+/** The files that differ between two commits, walking down only the directories that differ. */
+export async function changedFiles(workspace: PromotionWorkspace, fromCommit: string, toCommit: string, limits: TreeDiffLimits = {}): Promise<TreeDiff> {
+  const { git } = workspace;
+  const maxTrees = limits.maxTrees ?? 5000;
+  const empty = (EMPTY_TREE[toCommit.length] ?? EMPTY_TREE[40]) as string;
+  // The commit objects are here: reading their tree names fetches nothing (`git show` would read the trees).
+  const [fromTree = "", toTree = ""] = (await git.run(["log", "--no-walk=unsorted", "--format=%T", fromCommit, toCommit])).split("\n");
+  const files: ChangedFile[] = [];
+  let level: Array<{ from: string; to: string; dir: string }> = fromTree === toTree ? [] : [{ from: fromTree, to: toTree, dir: "" }];
+  let fetched = 0;
+  while (level.length > 0) {
+    const wanted = [...new Set(level.flatMap((pair) => [pair.from, pair.to]).filter((tree) => tree !== empty))];
+    fetched += wanted.length;
+    if (fetched > maxTrees) return { files, incomplete: `more than ${maxTrees} directories changed` };
+    await fetchObjects(workspace, wanted);
+    const next: typeof level = [];
+    // One diff-tree for the whole level: it echoes each pair, in the order given, before its records.
+    const pairs = level.map((pair) => `${pair.from} ${pair.to}`);
+    const output = await git.run(["diff-tree", "--stdin", "-z", "--no-renames"], `${pairs.join("\n")}\n`);
+    let at = 0;
+    for (const { pair, entries } of parseDiffTree(output)) {
+      while (at < pairs.length && pairs[at] !== pair) at++;
+      const dir = level[at++]?.dir ?? "";
+      for (const entry of entries) {
+        const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
+        if (entry.fromMode === TREE_MODE || entry.toMode === TREE_MODE) next.push({ from: entry.fromMode === TREE_MODE ? entry.fromOid : empty, to: entry.toMode === TREE_MODE ? entry.toOid : empty, dir: path });
+        const from = FILE_MODES.has(entry.fromMode) ? entry.fromOid : undefined;
+        const to = FILE_MODES.has(entry.toMode) ? entry.toOid : undefined;
+        if (from || to) files.push({ path, from, to });
+      }
+    }
+    level = next;
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files };
+}
+
+interface DiffTreeEntry {
+  fromMode: string;
+  toMode: string;
+  fromOid: string;
+  toOid: string;
+  name: string;
+}
+
+/**
+ * `git diff-tree --stdin -z` output: for each input pair, the pair as a line (`<tree> <tree>\n`),
+ * then its records, each `:<mode> <mode> <oid> <oid> <status>\0<name>\0`.
+ */
+export function parseDiffTree(output: string): Array<{ pair: string; entries: DiffTreeEntry[] }> {
+  const out: Array<{ pair: string; entries: DiffTreeEntry[] }> = [];
+  let at = 0;
+  while (at < output.length) {
+    if (output[at] === ":") {
+      const metaEnd = output.indexOf("\0", at);
+      const nameEnd = output.indexOf("\0", metaEnd + 1);
+      if (metaEnd < 0 || nameEnd < 0 || out.length === 0) throw new Error(`unexpected git diff-tree output at ${at}`);
+      const [fromMode = "", toMode = "", fromOid = "", toOid = ""] = output.slice(at + 1, metaEnd).split(" ");
+      out[out.length - 1]?.entries.push({ fromMode, toMode, fromOid, toOid, name: output.slice(metaEnd + 1, nameEnd) });
+      at = nameEnd + 1;
+    } else {
+      const end = output.indexOf("\n", at);
+      const line = output.slice(at, end < 0 ? output.length : end);
+      if (line.trim() !== "") out.push({ pair: line.trim(), entries: [] });
+      at = end < 0 ? output.length : end + 1;
+    }
+  }
+  return out;
+}
+
+/** The contents of these blobs, byte for byte, read in one `git cat-file --batch`; missing blobs are left out. */
+export async function readBlobs(git: Git, oids: readonly string[]): Promise<Map<string, Buffer>> {
+  const texts = new Map<string, Buffer>();
+  if (oids.length === 0) return texts;
+  // latin1 keeps one character per byte, so the sizes git prints index the output exactly.
+  const result = await git.exec(["cat-file", "--batch"], `${oids.join("\n")}\n`, "latin1");
+  if (result.code !== 0) throw new GitCommandError(["cat-file", "--batch"], result);
+  const out = result.stdout;
+  let at = 0;
+  while (at < out.length) {
+    const end = out.indexOf("\n", at);
+    if (end < 0) break;
+    const [oid = "", type = "", size = ""] = out.slice(at, end).split(" ");
+    at = end + 1;
+    if (type === "missing" || size === "") continue;
+    const length = Number(size);
+    if (type === "blob") texts.set(oid, Buffer.from(out.slice(at, at + length), "latin1"));
+    at += length + 1;
+  }
+  return texts;
+}

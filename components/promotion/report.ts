@@ -1,0 +1,142 @@
+/**
+ * The promotion report: what moves from the environment's head to the target. The commits (short
+ * SHA, author, first line), the merge requests they came from, and the image references that
+ * change in the manifests, per file.
+ *
+ * Merge requests are read from the commits themselves: GitLab's default merge commit template ends
+ * with `See merge request <group/project>!<iid>` (doc/user/project/merge_requests/commit_templates.md).
+ * Squash commits (template `%{title}`) and fast-forward merges carry no reference, so their commits
+ * are listed without one; a squash template that adds `See merge request %{reference}` names them
+ * too. GitLab's API could name them (`GET /projects/:id/repository/commits/:sha/merge_requests`,
+ * one call per commit), but a promotion of hundreds of commits would make hundreds of calls.
+ *
+ * Image changes come from the files that differ between the two commits (changed-files.ts: only
+ * the trees on changed paths) and the blobs of the changed YAML files, nothing else.
+ */
+import type { Git } from "../../runtime/git.ts";
+import { warn } from "../../runtime/log.ts";
+import type { PromotionWorkspace } from "./apply.ts";
+import { changedFiles, fetchObjects, readBlobs } from "./changed-files.ts";
+import { imageChanges, imageMentions, type ImageChange } from "./image-mentions.ts";
+
+/** At most this many commits are read (newest first); the count is exact beyond it. */
+export const COMMIT_SCAN_LIMIT = 1000;
+/** At most this many changed manifests are read. */
+export const MANIFEST_LIMIT = 400;
+
+/** One promoted commit. */
+export interface ReportCommit {
+  sha: string;
+  /** The abbreviated SHA git prints. */
+  short: string;
+  author: string;
+  title: string;
+}
+
+/** A merge request named by a commit's `See merge request` line. */
+export interface MergeRequestRef {
+  /** As written: `group/app!12`, or `!12`. */
+  reference: string;
+  /** Its page, when the project's URL is known. */
+  url?: string;
+  /** The merge request's title (from the merge commit), or the commit's first line. */
+  title: string;
+  /** The commit that names it. */
+  commit: string;
+}
+
+/** One file's image changes. */
+export interface FileImageChanges {
+  path: string;
+  changes: ImageChange[];
+}
+
+/** What moves from the environment's head to the target. */
+export interface PromotedRange {
+  /** Every commit the target adds (exact). */
+  commitCount: number;
+  /** The newest commits, at most {@link COMMIT_SCAN_LIMIT}, newest first. */
+  commits: ReportCommit[];
+  mergeRequests: MergeRequestRef[];
+  images: FileImageChanges[];
+  /** Why image changes are missing or partial, if they are. */
+  imagesNote?: string;
+}
+
+/** Where merge request links point: `CI_SERVER_URL` and `CI_PROJECT_PATH`. */
+export interface ProjectLinks {
+  serverUrl?: string;
+  projectPath?: string;
+}
+
+/** `See merge request group/app!12` (GitLab's default merge commit template; the path may be omitted). */
+const MERGE_REQUEST_LINE = /^See merge request (\S*![0-9]+)\s*$/m;
+/** A file whose images the report reads (YAML, and kustomize's extension-less `Kustomization`). */
+const MANIFEST_FILE = /(\.ya?ml|(^|\/)Kustomization)$/;
+
+/** The report's facts for the range `from..to` (`from` undefined: the environment branch is created at `to`). */
+export async function promotedRange(workspace: PromotionWorkspace, range: { from?: string; to: string }, links: ProjectLinks, push: Promise<{ pushed: boolean }> = Promise.resolve({ pushed: true })): Promise<PromotedRange> {
+  // The commits are read while the push runs; the manifests' objects are fetched only once it is
+  // done. A filtered fetch marks the remote a promisor until disableLazyFetch runs again, and a push
+  // meeting a missing object meanwhile would fetch it on the spot instead of being rejected and
+  // re-decided (test/promotion/race.test.ts, "decides again when main moves").
+  const images = push.then(({ pushed }) => (pushed ? imageChangesOf(workspace, range) : { images: [], imagesNote: "the push was rejected" }));
+  const [listed, changes] = await Promise.all([listCommits(workspace.git, range, links), images]);
+  return { ...listed, ...changes };
+}
+
+async function listCommits(git: Git, range: { from?: string; to: string }, links: ProjectLinks): Promise<Pick<PromotedRange, "commitCount" | "commits" | "mergeRequests">> {
+  const revisions = range.from ? [range.to, `^${range.from}`] : [range.to];
+  const log = await git.run(["log", "--no-decorate", `--max-count=${COMMIT_SCAN_LIMIT + 1}`, "--format=%H%x1f%h%x1f%P%x1f%an%x1f%s%x1f%b%x1e", ...revisions]);
+  const records = log
+    .split("\x1e")
+    .map((record) => record.replace(/^\n/, "").split("\x1f"))
+    .filter((fields) => /^[0-9a-f]{40,64}$/.test(fields[0] ?? ""));
+  const commitCount = records.length > COMMIT_SCAN_LIMIT ? Number(await git.run(["rev-list", "--count", ...revisions])) : records.length;
+  const commits: ReportCommit[] = [];
+  const mergeRequests: MergeRequestRef[] = [];
+  const seen = new Set<string>();
+  for (const [sha = "", short = "", parents = "", author = "", title = "", body = ""] of records.slice(0, COMMIT_SCAN_LIMIT)) {
+    commits.push({ sha, short, author, title });
+    const reference = MERGE_REQUEST_LINE.exec(body)?.[1];
+    if (!reference || seen.has(reference)) continue;
+    seen.add(reference);
+    // A merge commit's subject is "Merge branch 'x' into 'main'"; the request's title follows it.
+    const merged = parents.split(" ").length > 1 ? body.split("\n").find((line) => line.trim() !== "" && !MERGE_REQUEST_LINE.test(line))?.trim() : undefined;
+    const url = mergeRequestUrl(reference, links);
+    mergeRequests.push({ reference, title: merged || title, commit: sha, ...(url ? { url } : {}) });
+  }
+  return { commitCount, commits, mergeRequests };
+}
+
+/** The merge request's page: `<server>/<project path>/-/merge_requests/<iid>`. */
+function mergeRequestUrl(reference: string, links: ProjectLinks): string | undefined {
+  const [path, iid] = reference.split("!");
+  const project = path || links.projectPath;
+  return links.serverUrl && project ? `${links.serverUrl.replace(/\/+$/, "")}/${project}/-/merge_requests/${iid}` : undefined;
+}
+
+async function imageChangesOf(workspace: PromotionWorkspace, range: { from?: string; to: string }): Promise<Pick<PromotedRange, "images" | "imagesNote">> {
+  if (!range.from) return { images: [], imagesNote: "the environment branch is created: there is no earlier commit to compare the manifests with" };
+  try {
+    const diff = await changedFiles(workspace, range.from, range.to);
+    const manifests = diff.files.filter((f) => MANIFEST_FILE.test(f.path));
+    const read = manifests.slice(0, MANIFEST_LIMIT);
+    const blobs = [...new Set(read.flatMap((f) => [f.from, f.to]).filter((oid): oid is string => oid !== undefined))];
+    await fetchObjects(workspace, blobs);
+    const texts = await readBlobs(workspace.git, blobs);
+    const images: FileImageChanges[] = [];
+    for (const file of read) {
+      const mentions = (oid: string | undefined) => (oid === undefined ? [] : imageMentions(texts.get(oid)?.toString("utf8") ?? ""));
+      const changes = imageChanges(mentions(file.from), mentions(file.to));
+      if (changes.length > 0) images.push({ path: file.path, changes });
+    }
+    const notes = [diff.incomplete, manifests.length > read.length ? `${manifests.length} manifests changed; the first ${read.length} were read` : undefined].filter(Boolean);
+    return { images, ...(notes.length > 0 ? { imagesNote: `partial: ${notes.join("; ")}` } : {}) };
+  } catch (error) {
+    // The report never fails a promotion: the push is what matters.
+    const message = (error as Error).message.split("\n")[0];
+    warn(`the promotion report lists no image changes: ${message}`);
+    return { images: [], imagesNote: `not listed: ${message}` };
+  }
+}
