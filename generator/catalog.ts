@@ -15,6 +15,7 @@ import { updateReadme } from "./readme.ts";
 import { pipelineProblems, renderPipeline, type PipelineModule, type RenderedPipeline } from "./pipeline.ts";
 import { updateSizeTable } from "./size-table.ts";
 import { renderComponent, type RenderedTemplate } from "./template.ts";
+import type { ScriptBundle } from "./script.ts";
 import { catalogProblems, LIMITS, templateProblems } from "./validate.ts";
 
 /** Where and how to generate. */
@@ -77,7 +78,7 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   if (unknown.length > 0) throw new GenerationFailed([{ path: ["catalog"], message: `no component named ${unknown.join(", ")}`, fix: `choose from ${all.map((m) => m.name).join(", ")}` }]);
   const modules = options.only ? all.filter((m) => options.only?.includes(m.name)) : all;
   const problems: Problem[] = [];
-  const bundles = new Map<string, Promise<string>>();
+  const bundles = new Map<string, Promise<ScriptBundle>>();
   const templates: RenderedTemplate[] = [];
   for (const module of modules) {
     try {

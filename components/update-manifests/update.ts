@@ -18,9 +18,8 @@ import { info, section, warn } from "../../runtime/log.ts";
 import { authorFromInputs, bumpAuthor, type BumpAuthor } from "./bump-author.ts";
 import { readBumpCredential, type BumpCredential } from "./credential.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
-import { openMergeRequest } from "./gitlab-merge-requests.ts";
 import { parseImageReference, tryParseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
-import { planBump, type BumpPlan } from "./manifest-files.ts";
+import type { BumpPlan } from "./manifest-files.ts";
 import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
 
 /** Push attempts before giving up when the branch keeps moving. */
@@ -205,6 +204,7 @@ async function bumpByCommit(git: Git, settings: Settings, scratch: string): Prom
   const target = { imageName: settings.imageName, image: settings.image };
   for (let attempt = 1; ; attempt++) {
     const base = await section(`Fetch ${settings.branch}`, () => checkoutTip(git, settings), { collapsed: true });
+    const { planBump } = await import("./manifest-files.ts");
     const plan = planBump({ root: git.dir, manifests: settings.manifests, branch: settings.branch }, target);
     logPlan(plan, settings.branch, base);
     if (plan.files.length === 0) return { sha: base, changed: false };
@@ -238,6 +238,7 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
   const apiUrl = requireInput(env, "CI_API_V4_URL", "CI_API_V4_URL", "run the job in a GitLab pipeline (GitLab sets CI_API_V4_URL)");
   const project = requireInput(env, "CI_PROJECT_ID", "CI_PROJECT_ID", "run the job in a GitLab pipeline (GitLab sets CI_PROJECT_ID)");
   const base = await section(`Fetch ${settings.branch}`, () => checkoutTip(git, settings), { collapsed: true });
+  const { planBump } = await import("./manifest-files.ts");
   const plan = planBump({ root: git.dir, manifests: settings.manifests, branch: settings.branch }, { imageName: settings.imageName, image: settings.image });
   logPlan(plan, settings.branch, base);
   if (plan.files.length === 0) return { sha: base, changed: false };
@@ -260,6 +261,7 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
     commit = (await git.resolve(`refs/remotes/origin/${sourceBranch}`)) as string;
     info(`branch ${sourceBranch} already holds this bump (${commit.slice(0, 12)})`);
   } else info(`pushed ${commit.slice(0, 12)} to ${sourceBranch}`);
+  const { openMergeRequest } = await import("./gitlab-merge-requests.ts");
   const mr = await openMergeRequest({
     apiUrl,
     project,
