@@ -27,7 +27,7 @@ import path from "node:path";
 import { run } from "../runtime/exec.ts";
 import { Git } from "../runtime/git.ts";
 import { startGitServer } from "../stand-ins/git-server.ts";
-import { expandVariables, includeTemplate } from "../harness/templates.ts";
+import { expandVariables, includeTemplate, scriptCommands } from "../harness/templates.ts";
 import { benchRepository, type HistoryShape } from "./promote-repo.ts";
 
 const STAGING = "_gitlab/agents/staging";
@@ -121,11 +121,11 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
   // The job's script as the runner gets it: the template's job with its inputs and variables
   // resolved, written to a file before the clock starts (a runner does that too).
   const jobScript = (repositoryUrl: string) => {
-    const job = includeTemplate("promote-staging", { repository_url: repositoryUrl })["promote-staging"] as { variables: Record<string, unknown>; script: string[] };
+    const job = includeTemplate("promote-staging", { repository_url: repositoryUrl })["promote-staging"] as { variables: Record<string, unknown>; script: unknown };
     const ci = { CI_COMMIT_SHA: tip, CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", GITOPS_STAGING_TOKEN: token };
     const variables: Record<string, string> = {};
     for (const [key, value] of Object.entries(job.variables)) variables[key] = expandVariables(String(value), { ...ci, ...variables });
-    return { env: { ...ci, ...variables }, text: `set -eo pipefail\n${job.script.join("\n")}\n` };
+    return { env: { ...ci, ...variables }, text: `set -eo pipefail\n${scriptCommands(job.script).join("\n")}\n` };
   };
   const strategies: Record<string, (work: string, url: string) => Promise<void>> = {
     script: async (work, url) => {

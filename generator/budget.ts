@@ -1,6 +1,6 @@
 /**
- * Size budgets, so every script stays readable by the consumer who runs it: each embedded script
- * at most 64 KiB and each template at most 100 KiB, far below GitLab's own limits (1 MiB per
+ * Size budgets, so every script stays readable by the consumer who runs it: each embedded file (a
+ * script, or a module it imports) at most 64 KiB and each template at most 100 KiB, far below GitLab's own limits (1 MiB per
  * string, `max_yaml_size_bytes` for the parsed file; generator/yaml-file.ts checks those). No
  * component has an exception.
  */
@@ -9,7 +9,7 @@ import type { RenderedTemplate, TemplateScript } from "./template.ts";
 
 /** The budgets, in bytes. */
 export const BUDGETS = {
-  /** One embedded script (the `<name>.mjs` the job writes). */
+  /** One embedded file (the `<name>.mjs` the job runs, or a `<name>.<module>.mjs` it imports). */
   scriptBytes: 64 * 1024,
   /** One `template.yml`, banner and all. */
   templateBytes: 100 * 1024,
@@ -43,10 +43,13 @@ function scriptProblem(t: RenderedTemplate, script: TemplateScript, budget: numb
   const parts = largestParts(script.code)
     .map((p) => `${p.part} ${bytes(p.bytes)}`)
     .join(", ");
+  const what = script.file === script.main ? `the embedded script ${script.file} (bundled from ${script.entry})` : `the embedded module ${script.file} (imported by ${script.main}, bundled from ${script.entry})`;
   return {
     path: [t.file, script.file],
-    message: `the embedded script ${script.file} (bundled from ${script.entry}) is ${bytes(script.code.length)} bytes; a script may be at most ${bytes(budget)} bytes (${budget / 1024} KiB), so that whoever runs it can read it. Its largest parts: ${parts}`,
-    fix: "bundle less: replace a heavy dependency with the few functions the job needs, or move the work into the tools image",
+    message: `${what} is ${bytes(script.code.length)} bytes; a file may be at most ${bytes(budget)} bytes (${budget / 1024} KiB), so that whoever runs it can read it. Its largest parts: ${parts}`,
+    fix:
+      "load an optional feature only where the job uses it (`const { f } = await import(\"./feature.ts\")` makes it a module of its own, written beside the script), " +
+      "or bundle less: replace a heavy dependency with the few functions the job needs, or move the work into the tools image",
   };
 }
 
@@ -57,8 +60,9 @@ export function budgetProblems(t: RenderedTemplate, budgets: Budgets = BUDGETS):
   if (size > budgets.templateBytes)
     problems.push({
       path: [t.file],
-      message: `the template is ${bytes(size)} bytes; a template may be at most ${bytes(budgets.templateBytes)} bytes (${budgets.templateBytes / 1024} KiB)${t.scripts.length > 0 ? `, and its scripts take ${bytes(t.scripts.reduce((sum, s) => sum + s.code.length, 0))} of them` : ""}`,
-      fix: "make its embedded scripts smaller (each is named in the banner with its entry), or split the component",
+      message: `the template is ${bytes(size)} bytes; a template may be at most ${bytes(budgets.templateBytes)} bytes (${budgets.templateBytes / 1024} KiB)${t.scripts.length > 0 ? `, and its embedded files take ${bytes(t.scripts.reduce((sum, s) => sum + s.code.length, 0))} of them` : ""}`,
+      // Loading a feature on demand moves code between files, not out of the template.
+      fix: "make its embedded scripts smaller (the banner names each file and its entry): replace a heavy dependency with the few functions the job needs, or move work into the tools image; or split the component",
     });
   return problems;
 }

@@ -17,6 +17,7 @@ import { updateReadme } from "./readme.ts";
 import { pipelineProblems, renderPipeline, type PipelineModule, type RenderedPipeline } from "./pipeline.ts";
 import { updateSizeTable } from "./size-table.ts";
 import { renderComponent, type RenderedTemplate } from "./template.ts";
+import type { ScriptBundle } from "./script.ts";
 import { catalogProblems, LIMITS, templateProblems } from "./validate.ts";
 
 /** Where and how to generate. */
@@ -92,7 +93,7 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   if (unknown.length > 0) throw new GenerationFailed([{ path: ["catalog"], message: `no component named ${unknown.join(", ")}`, fix: `choose from ${all.map((m) => m.name).join(", ")}` }]);
   const modules = options.only ? all.filter((m) => options.only?.includes(m.name)) : all;
   const problems: Problem[] = [];
-  const bundles = new Map<string, Promise<string>>();
+  const bundles = new Map<string, Promise<ScriptBundle>>();
   const templates: RenderedTemplate[] = [];
   const built: Array<{ module: ComponentModule; component?: Component; error?: unknown }> = modules.map((module) => {
     try {

@@ -77,11 +77,11 @@ export function declareOutputs<const Name extends string>(
   return { file, values };
 }
 
-/** How the script's contract writes a parser: `module`'s export `name`, called with `args` if a factory. */
+/** How the script's contract writes a parser: `module`'s export `name`, and its argument if it takes one. */
 interface ParserSource {
   module: string;
   name: string;
-  args?: readonly unknown[];
+  arg?: { value: unknown };
 }
 
 /** Every export of the parser modules (runtime/*-parsers.ts, components/<name>/parsers.ts) → where it lives. */
@@ -111,8 +111,8 @@ function parserSource(
   exports: Map<unknown, { module: string; name: string }>,
 ): ParserSource | undefined {
   if (typeof parse === "function") return exports.get(parse);
-  const factory = exports.get(parse.factory);
-  return factory && { ...factory, args: parse.args };
+  const parser = exports.get(parse.parser);
+  return parser && { ...parser, arg: { value: parse.arg } };
 }
 
 /** What one script reads: its inputs (name → variable and parser source) and the report it writes. */
@@ -208,20 +208,26 @@ function stringLiteral(text: string, column: number): string {
 }
 
 /**
- * The parser as the script's contract writes it, `prefix` being what precedes it on its line. Long
- * strings continue on the next lines as "…" + "…", which esbuild folds back into one string on
- * one line: the embedded script stays as small as the one-line form.
+ * The parser and its argument as the script's contract writes them, `prefix` being what precedes
+ * them on the line. Long strings continue on the next lines as "…" + "…", which esbuild folds back
+ * into one string on one line: the embedded script stays as small as the one-line form. `oneOf`
+ * gets its options as a type argument too, so the setting is typed by them.
  */
 function parserExpression(source: ParserSource, prefix: string): string {
-  if (source.args === undefined) return source.name;
-  let line = `${prefix}${source.name}(`;
-  const args: string[] = [];
-  for (const a of source.args) {
-    const text = typeof a === "string" ? stringLiteral(a, line.length + 3) : JSON.stringify(a);
-    args.push(text);
+  if (source.arg === undefined) return source.name;
+  const value = source.arg.value;
+  const options = source.name === "oneOf" && Array.isArray(value) ? `<${value.map((o) => JSON.stringify(o)).join(" | ")}>` : "";
+  const head = `${source.name}${options}, `;
+  if (typeof value === "string") return `${head}${stringLiteral(value, prefix.length + head.length)}`;
+  if (!Array.isArray(value)) return `${head}${JSON.stringify(value)}`;
+  let line = `${prefix}${head}[`;
+  const items: string[] = [];
+  for (const item of value) {
+    const text = typeof item === "string" ? stringLiteral(item, line.length + 3) : JSON.stringify(item);
+    items.push(text);
     line = text.includes("\n") ? `${text.split("\n").at(-1) ?? ""}, ` : `${line}${text}, `;
   }
-  return `${source.name}(${args.join(", ")})`;
+  return `${head}[${items.join(", ")}]`;
 }
 
 function importPath(from: string, module: string): string {

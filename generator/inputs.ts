@@ -48,26 +48,26 @@ export interface InputSpec<T extends InputType = InputType> {
   parse?: ParseDeclaration<T>;
 }
 
-/** A parser of a job variable's text; `accepts` (phantom) is the input type it reads. */
-type AnyParser<T extends InputType> = ((raw: string | undefined, from: InputSource) => unknown) & {
+/** A parser of a job variable's text (its argument, if any, comes with the input); `accepts` (phantom) is the input type it reads. */
+type AnyParser<T extends InputType> = ((raw: string | undefined, from: InputSource, arg: never) => unknown) & {
   readonly accepts?: T;
 };
 
-/** An input's parser: the parser itself, or a parser factory with its arguments. */
+/** An input's parser: the parser itself, or a parser and its argument ({@link call}). */
 export type ParseDeclaration<T extends InputType = InputType> = AnyParser<T> | ParserCall<T>;
 
-/** A parser factory and the JSON arguments it is called with. */
+/** A parser and the argument (JSON) it is given. */
 export interface ParserCall<T extends InputType = InputType> {
-  readonly factory: (...args: never[]) => AnyParser<T>;
-  readonly args: readonly unknown[];
+  readonly parser: AnyParser<T>;
+  readonly arg: unknown;
 }
 
-/** `factory(...args)` as an input's parser, recorded so the script's contract can make the same call. */
-export function call<A extends unknown[], T extends InputType = "string">(
-  factory: (...args: A) => AnyParser<T>,
-  ...args: A
+/** `parser` given `arg` as an input's parser, recorded so the script's contract passes the same argument. */
+export function call<A, T extends InputType = "string">(
+  parser: ((raw: string | undefined, from: InputSource, arg: A) => unknown) & { readonly accepts?: T },
+  arg: A,
 ): ParserCall<T> {
-  return { factory: factory as unknown as ParserCall<T>["factory"], args };
+  return { parser: parser as AnyParser<T>, arg };
 }
 
 /** A declared set of inputs: input name → spec. */

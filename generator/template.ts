@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import type { Component } from "./component.ts";
 import { inputType, isInputRef, type InputSpec } from "./inputs.ts";
 import { JOB_KEY_ORDER, type Job, type JobDefinition } from "./job.ts";
-import { bundleScript, embedScript, isNodeScript, type EmbeddedScript, type NodeScript } from "./script.ts";
+import { bundleScript, embedScript, isNodeScript, type EmbeddedFile, type NodeScript, type ScriptBundle } from "./script.ts";
 
 /** What rendering needs to know about the catalog around a component. */
 export interface RenderContext {
@@ -19,7 +19,7 @@ export interface RenderContext {
   /** The catalog version (package.json). */
   version: string;
   /** Bundled scripts by entry, shared across components of one run. */
-  bundles: Map<string, Promise<string>>;
+  bundles: Map<string, Promise<ScriptBundle>>;
   /** Where bundles are cached between runs (default: generator/cache.ts `cacheDir()`). */
   cacheDir?: string;
 }
@@ -33,15 +33,17 @@ export interface RenderedTemplate {
   header: { spec: { inputs?: Record<string, unknown> } };
   /** The body document: job name → keywords, placeholders not interpolated. */
   body: Record<string, Record<string, unknown>>;
-  /** The scripts embedded in its jobs, one per file, in file order. */
+  /** The files embedded in its jobs: for each script (by file name), the file it runs, then the modules it imports. */
   scripts: TemplateScript[];
   text: string;
 }
 
-/** A script embedded in a template: where it comes from and what the job writes. */
-export interface TemplateScript extends Omit<EmbeddedScript, "script"> {
+/** A file embedded in a template: where it comes from and what the job writes. */
+export interface TemplateScript extends EmbeddedFile {
   /** The TypeScript entry it was bundled from, repository-relative. */
   entry: string;
+  /** The file the job runs (this file itself, or the script that imports this module). */
+  main: string;
 }
 
 /** How every generated YAML file is written: no line folding, two-space indents, plain scalars where YAML allows. */
@@ -63,7 +65,7 @@ function renderInput(spec: InputSpec): Record<string, unknown> {
 }
 
 /** Replaces input references and scripts in a keyword value with what the YAML holds. */
-function plain(value: unknown, scripts: Map<NodeScript, string[]>): unknown {
+function plain(value: unknown, scripts: Map<NodeScript, string>): unknown {
   if (isInputRef(value)) return String(value);
   if (isNodeScript(value)) return scripts.get(value);
   if (Array.isArray(value)) return value.map((item) => plain(item, scripts));
@@ -79,7 +81,7 @@ function plain(value: unknown, scripts: Map<NodeScript, string[]>): unknown {
  * A job's keywords in the canonical order. A key GitLab's schema does not know (only a cast can
  * pass one) is written after them, by name, never dropped: the schema check then reports it.
  */
-function orderJob(job: Job, scripts: Map<NodeScript, string[]>): Record<string, unknown> {
+function orderJob(job: Job, scripts: Map<NodeScript, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of JOB_KEY_ORDER) if (job[key] !== undefined) out[key] = plain(job[key], scripts);
   const known = new Set<string>(JOB_KEY_ORDER);
@@ -89,27 +91,30 @@ function orderJob(job: Job, scripts: Map<NodeScript, string[]>): Record<string, 
   return out;
 }
 
-function scriptName(entry: string): string {
-  return path.basename(entry).replace(/\.[cm]?ts$/, "");
-}
-
 /** Bundles (once per run) and embeds every TypeScript script the component's jobs name. */
-async function embedScripts(component: Component, ctx: RenderContext): Promise<{ byScript: Map<NodeScript, string[]>; scripts: TemplateScript[] }> {
-  const byScript = new Map<NodeScript, string[]>();
+async function embedScripts(component: Component, ctx: RenderContext): Promise<{ byScript: Map<NodeScript, string>; scripts: TemplateScript[] }> {
+  const byScript = new Map<NodeScript, string>();
   const files = new Map<string, TemplateScript>();
-  await Promise.all(
+  const embedded = await Promise.all(
     component.jobs.map(async ({ job }) => {
-      if (!isNodeScript(job.script)) return;
+      if (!isNodeScript(job.script)) return undefined;
       const entry = job.script.entry;
       if (!ctx.bundles.has(entry)) ctx.bundles.set(entry, bundleScript(ctx.root, entry, ctx.cacheDir));
-      const { script, ...embedded } = embedScript(scriptName(entry), await (ctx.bundles.get(entry) as Promise<string>));
-      const other = files.get(embedded.file);
-      if (other && other.entry !== entry) throw new Error(`two scripts would both be written as ${embedded.file} (${other.entry}, ${entry}): rename one entry file`);
-      files.set(embedded.file, { ...embedded, entry });
-      byScript.set(job.script, script);
+      return { node: job.script, entry, ...embedScript(await (ctx.bundles.get(entry) as Promise<ScriptBundle>)) };
     }),
   );
-  return { byScript, scripts: [...files.values()].sort((a, b) => a.file.localeCompare(b.file)) };
+  for (const script of embedded) {
+    if (!script) continue;
+    for (const file of script.files) {
+      const other = files.get(file.file);
+      if (other && other.entry !== script.entry) throw new Error(`two scripts would both write ${file.file} (${other.entry}, ${script.entry}): rename one entry file`);
+      files.set(file.file, { ...file, entry: script.entry, main: script.main });
+    }
+    byScript.set(script.node, script.script);
+  }
+  // By script, the file it runs first: the banner lists them so, and `sha256sum -c` checks them in that order.
+  const key = (s: TemplateScript) => `${s.main}\0${s.file === s.main ? "" : s.file}`;
+  return { byScript, scripts: [...files.values()].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)) };
 }
 
 /**
@@ -118,7 +123,7 @@ async function embedScripts(component: Component, ctx: RenderContext): Promise<{
  */
 export function renderJobs(
   jobs: readonly JobDefinition[],
-  scripts: Map<NodeScript, string[]>,
+  scripts: Map<NodeScript, string>,
 ): { jobs: Record<string, Record<string, unknown>> } {
   const rendered: Record<string, Record<string, unknown>> = {};
   for (const { name, job } of jobs) {
@@ -130,13 +135,21 @@ export function renderJobs(
 
 /**
  * The banner: what generated the file, from which source, at which catalog version; then, for each
- * embedded script, its TypeScript entry, the esbuild version that bundled it and its sha256 in
- * `sha256sum` format (`# sha256: <hex>  <file>`), so `sed -n 's/^# sha256: //p' template.yml |
- * sha256sum -c` checks scripts extracted as the job writes them (README, "Check the scripts you run").
+ * embedded script, its TypeScript entry, the esbuild version that bundled it, how many modules it
+ * loads beside it, and the sha256 of every file in `sha256sum` format (`# sha256: <hex>  <file>`),
+ * so `sed -n 's/^# sha256: //p' template.yml | sha256sum -c` checks the files extracted as the job
+ * writes them (README, "Check the scripts you run").
  */
 export function banner(source: string, version: string, scripts: readonly TemplateScript[] = []): string {
   let text = `# Generated by gitops-components ${version} from ${source}. Do not edit: change the TypeScript\n` + `# source and run \`npm run generate\`.\n`;
-  for (const s of scripts) text += `# Embedded script ${s.file}: ${s.entry} bundled by esbuild ${esbuildVersion}\n# sha256: ${s.sha256}  ${s.file}\n`;
+  for (const s of scripts) {
+    if (s.file === s.main) {
+      const modules = scripts.filter((m) => m.main === s.main && m.file !== s.main).length;
+      const loads = modules === 0 ? "" : ` (and ${modules} module${modules === 1 ? "" : "s"} it imports, ${s.main.replace(/\.mjs$/, "")}.*.mjs)`;
+      text += `# Embedded script ${s.file}${loads}: ${s.entry} bundled by esbuild ${esbuildVersion}\n`;
+    }
+    text += `# sha256: ${s.sha256}  ${s.file}\n`;
+  }
   return text;
 }
 

@@ -3,6 +3,7 @@
  * defaults and with sample values), the semantics the schema cannot see, and GitLab's limits.
  * Every problem is collected; nothing stops at the first.
  */
+import { budgetProblems } from "./budget.ts";
 import { hasInputType, inputType, isOption, type InputSpec } from "./inputs.ts";
 import { interpolate, referencedInputs, walkStrings, wholePlaceholder } from "./interpolate.ts";
 import { keywordPath, type Problem } from "./problems.ts";
@@ -109,11 +110,13 @@ function placeholderProblems(t: RenderedTemplate): Problem[] {
       }
     });
     for (const key of SCRIPT_KEYS) {
-      const lines = job[key];
-      if (!Array.isArray(lines)) continue;
+      const value = job[key];
+      // A string is one command block (GitLab reads it as a list of one), unless it is a whole
+      // placeholder: then an input gives the list of commands itself.
+      const lines: unknown[] = typeof value === "string" ? (wholePlaceholder(value) === undefined ? [value] : []) : Array.isArray(value) ? value : [];
       lines.forEach((line, i) => {
         if (typeof line === "string" && line.includes("$[["))
-          problems.push({ path: [name, jobName, `${key}[${i}]`], message: "an input is interpolated into script text, where the shell would run whatever it holds", value: line, fix: "pass the input through the job's variables: (NAME: $[[ inputs.x ]]) and read $NAME in the script" });
+          problems.push({ path: [name, jobName, typeof value === "string" ? key : `${key}[${i}]`], message: "an input is interpolated into script text, where the shell would run whatever it holds", value: line, fix: "pass the input through the job's variables: (NAME: $[[ inputs.x ]]) and read $NAME in the script" });
       });
     }
     for (const [variable, value] of Object.entries((job.variables ?? {}) as Record<string, unknown>)) {
@@ -208,6 +211,7 @@ export function templateProblems(t: RenderedTemplate): Problem[] {
   const problems: Problem[] = [];
   if (!COMPONENT_NAME.test(name)) problems.push({ path: [name], message: "a component name may hold only letters, digits, - and _ (GitLab's templates/<name>/template.yml rule)", value: name, fix: "rename the component" });
   problems.push(...yamlFileProblems(t.file, t.text));
+  problems.push(...budgetProblems(t));
   const declared = inputProblems(t);
   const covered = new Set(declared.map((p) => p.path.join("/")));
   // The semantic check says the same thing with a better fix; keep GitLab's wording only for the rest.

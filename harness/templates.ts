@@ -27,6 +27,24 @@ export function loadTemplate(component: string, root = ROOT): LoadedTemplate {
   return { header: docs[0], body: docs[1], text };
 }
 
+/** A job's `script:` as the commands GitLab runs: a string is a list of one (lib/gitlab/ci/config/entry/commands.rb). */
+export function scriptCommands(script: unknown): string[] {
+  if (typeof script === "string") return [script];
+  if (Array.isArray(script) && script.every((line) => typeof line === "string")) return script;
+  throw new Error(`a job's script is neither a string nor a list of strings: ${JSON.stringify(script)?.slice(0, 80)}`);
+}
+
+/** One file a job script writes through a quoted heredoc (`cat > "$dir/<file>" <<'DELIMITER'`). */
+export interface HeredocFile {
+  file: string;
+  code: string;
+}
+
+/** Every file `command` writes through a quoted heredoc, in order: the embedded script and its modules. */
+export function heredocFiles(command: string): HeredocFile[] {
+  return [...command.matchAll(/\/([A-Za-z0-9_.-]+\.mjs)" <<'([A-Z_]+)'\n([\s\S]*?\n)\2(?:\n|$)/g)].map((m) => ({ file: m[1] as string, code: m[3] as string }));
+}
+
 /** The template's jobs with `inputs` (plus defaults) interpolated, as GitLab would include them. */
 export function includeTemplate(component: string, inputs: Record<string, unknown> = {}, root = ROOT): Record<string, Record<string, unknown>> {
   const t = loadTemplate(component, root);
@@ -76,8 +94,8 @@ export async function runTemplateJob(options: RunJobOptions): Promise<JobRun> {
   const name = options.job ?? (names.length === 1 ? names[0] : undefined);
   if (!name || !jobs[name]) throw new Error(`${options.component}: no job ${options.job ?? "(unnamed)"}; jobs are ${names.join(", ")}`);
   const job = jobs[name];
-  const script = job.script;
-  if (!Array.isArray(script)) throw new Error(`${options.component} › ${name} has no script`);
+  if (job.script === undefined) throw new Error(`${options.component} › ${name} has no script`);
+  const script = scriptCommands(job.script);
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -95,7 +113,7 @@ export async function runTemplateJob(options: RunJobOptions): Promise<JobRun> {
   const scratch = options.cwd ? undefined : mkdtempSync(path.join(tmpdir(), "gitops-job-"));
   const cwd = options.cwd ?? (scratch as string);
   const file = path.join(mkdtempSync(path.join(tmpdir(), "gitops-script-")), "job.sh");
-  writeFileSync(file, `set -eo pipefail\n${(script as string[]).join("\n")}\n`);
+  writeFileSync(file, `set -eo pipefail\n${script.join("\n")}\n`);
   try {
     return await new Promise<JobRun>((resolve, reject) => {
       const child = spawn("bash", [file], { cwd, env: { ...env, ...variables, CI_PROJECT_DIR: env.CI_PROJECT_DIR ?? cwd } });

@@ -19,16 +19,20 @@ export interface InputSource {
 
 /**
  * Turns a job variable's text into a typed setting, or throws an `InputError` naming the input,
- * the value and the fix. `Accepts` (phantom) is the GitLab input type whose text it reads.
+ * the value and the fix; `arg` is its one argument (a fix, options…), given with the input.
+ * `Accepts` (phantom) is the GitLab input type whose text it reads.
  */
-export type Parser<T, Accepts extends string = "string"> = ((raw: string | undefined, from: InputSource) => T) & {
-  readonly accepts?: Accepts;
-};
+export type Parser<T, Accepts extends string = "string", Arg = undefined> = ((
+  raw: string | undefined,
+  from: InputSource,
+  arg: Arg,
+) => T) & { readonly accepts?: Accepts };
 
-/** One input as the script reads it: the job variable that carries it, and its parser. */
+/** One input as the script reads it: the job variable that carries it, its parser and the parser's argument. */
 export type ScriptInput<T = unknown> = readonly [
   variable: string,
-  parse: (raw: string | undefined, from: InputSource) => T,
+  parse: (raw: string | undefined, from: InputSource, arg: never) => T,
+  arg?: unknown,
 ];
 
 /** The typed settings a script gets from its inputs. */
@@ -41,9 +45,9 @@ export type SettingsOf<I extends Record<string, ScriptInput>> = { -readonly [K i
 export function readInputs<I extends Record<string, ScriptInput>>(env: Env, inputs: I): SettingsOf<I> {
   const settings: Record<string, unknown> = {};
   const problems: JobError[] = [];
-  for (const [input, [variable, parse]] of Object.entries(inputs)) {
+  for (const [input, [variable, parse, arg]] of Object.entries(inputs)) {
     try {
-      settings[input] = parse(env[variable], { input, variable });
+      settings[input] = parse(env[variable], { input, variable }, arg as never);
     } catch (error) {
       if (!(error instanceof JobError)) throw error;
       problems.push(error);

@@ -8,17 +8,17 @@ import { imageName } from "../../runtime/reference-parsers.ts";
 
 /** The inputs the script reads: each one's job variable and parser. */
 export const INPUTS = {
-  context: ["GITOPS_CONTEXT", required("set context to the build context directory, relative to the project " +
-    "(default .)")],
-  dockerfile: ["GITOPS_DOCKERFILE", required("set dockerfile to the Dockerfile's path relative to context " +
-    "(default Dockerfile)")],
-  image_name: ["GITOPS_IMAGE_NAME", imageName("set image_name to the image repository to push to, without " +
-    "tag or digest (default $CI_REGISTRY_IMAGE)")],
+  context: ["GITOPS_CONTEXT", required, "set context to the build context directory, relative to the project " +
+    "(default .)"],
+  dockerfile: ["GITOPS_DOCKERFILE", required, "set dockerfile to the Dockerfile's path relative to context " +
+    "(default Dockerfile)"],
+  image_name: ["GITOPS_IMAGE_NAME", imageName, "set image_name to the image repository to push to, without tag " +
+    "or digest (default $CI_REGISTRY_IMAGE)"],
   tags: ["GITOPS_TAGS", imageTags],
   build_args: ["GITOPS_BUILD_ARGS", buildArguments],
-  registry_user_variable: ["GITOPS_REGISTRY_USER_VARIABLE", variableName("CI_REGISTRY_USER")],
-  registry_password_variable: ["GITOPS_REGISTRY_PASSWORD_VARIABLE", variableName("CI_REGISTRY_PASSWORD")],
-  tls_verify: ["GITOPS_TLS_VERIFY", boolean(true)],
+  registry_user_variable: ["GITOPS_REGISTRY_USER_VARIABLE", variableName, "CI_REGISTRY_USER"],
+  registry_password_variable: ["GITOPS_REGISTRY_PASSWORD_VARIABLE", variableName, "CI_REGISTRY_PASSWORD"],
+  tls_verify: ["GITOPS_TLS_VERIFY", boolean, true],
 } as const;
 
 /** The dotenv report the script writes, and (as a type) the only keys it may hold. */

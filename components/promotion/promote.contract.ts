@@ -9,27 +9,27 @@ import { anyText, boolean, branch, matching, optionalBranch, trimmedText } from 
 /** The inputs the script reads: each one's job variable and parser. */
 export const INPUTS = {
   environment: ["GITOPS_ENVIRONMENT", trimmedText],
-  environment_branch: ["GITOPS_ENVIRONMENT_BRANCH", branch("set environment_branch to the branch the " +
-    "environment's GitOps agent syncs from")],
-  source_branch: ["GITOPS_SOURCE_BRANCH", branch("set source_branch to the branch promoted commits come from " +
-    "(default $CI_DEFAULT_BRANCH)")],
+  environment_branch: ["GITOPS_ENVIRONMENT_BRANCH", branch, "set environment_branch to the branch the " +
+    "environment's GitOps agent syncs from"],
+  source_branch: ["GITOPS_SOURCE_BRANCH", branch, "set source_branch to the branch promoted commits come from " +
+    "(default $CI_DEFAULT_BRANCH)"],
   require_branch: ["GITOPS_REQUIRE_BRANCH", optionalBranch],
   token_variable: ["GITOPS_TOKEN_VARIABLE", trimmedText],
   repository_url: ["GITOPS_REPOSITORY_URL", anyText],
   ssh_key_variable: ["GITOPS_SSH_KEY_VARIABLE", trimmedText],
   ssh_known_hosts: ["GITOPS_SSH_KNOWN_HOSTS", anyText],
   ssh_repository_url: ["GITOPS_SSH_REPOSITORY_URL", anyText],
-  skip_ci: ["GITOPS_SKIP_CI", boolean(true)],
-  dry_run: ["GITOPS_DRY_RUN", boolean(false)],
-  verify_agent: ["GITOPS_VERIFY_AGENT", matching("^([^\\s:]+:[^\\s:]+)?$", "is not an agent context", "set " +
-    "verify_agent to path/to/agent-project:agent-name")],
+  skip_ci: ["GITOPS_SKIP_CI", boolean, true],
+  dry_run: ["GITOPS_DRY_RUN", boolean, false],
+  verify_agent: ["GITOPS_VERIFY_AGENT", matching, ["^([^\\s:]+:[^\\s:]+)?$", "is not an agent context", "set " +
+    "verify_agent to path/to/agent-project:agent-name"]],
   flux_resource: ["GITOPS_FLUX_RESOURCE", trimmedText],
   verify_timeout: ["GITOPS_VERIFY_TIMEOUT", trimmedText],
-  staging_agent: ["GITOPS_STAGING_AGENT", matching("^([^\\s:]+:[^\\s:]+)?$", "is not an agent context", "set " +
-    "staging_agent to path/to/agent-project:agent-name")],
+  staging_agent: ["GITOPS_STAGING_AGENT", matching, ["^([^\\s:]+:[^\\s:]+)?$", "is not an agent context", "set" +
+    " staging_agent to path/to/agent-project:agent-name"]],
   staging_flux_resource: ["GITOPS_STAGING_FLUX_RESOURCE", trimmedText],
   staging_soak: ["GITOPS_STAGING_SOAK", trimmedText],
-  respect_deploy_freeze: ["GITOPS_RESPECT_DEPLOY_FREEZE", boolean(false)],
+  respect_deploy_freeze: ["GITOPS_RESPECT_DEPLOY_FREEZE", boolean, false],
 } as const;
 
 /** The dotenv report the script writes, and (as a type) the only keys it may hold. */

@@ -19,7 +19,6 @@ import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, typ
 import { promotedRange, type PromotedRange } from "./report.ts";
 import { publishReport } from "./report-job.ts";
 import { refuseRollbackRerun } from "./rerun.ts";
-import { beforePromotion, checkStagingGate, verifyDeployment } from "./verify.ts";
 
 /**
  * Attempts before giving up. A rejected push means a branch moved after the fetch: another
@@ -99,7 +98,7 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   if (plan.action === "refuse") return { plan };
   if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0, target: plan.target } };
   // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
-  await checkStagingGate(config, workspace, plan.target);
+  if (config.verification.gate) await (await import("./verify.ts")).checkStagingGate(config, workspace, plan.target);
 
   // The report is gathered beside the push (its commits at once, the manifests' objects once the push is done, report.ts): the push goes out as soon as the decision is made.
   const links = { serverUrl: config.gitlab.serverUrl, projectPath: config.gitlab.projectPath };
@@ -174,7 +173,11 @@ runJob(async () => {
   let result: PromotionResult;
   let reportCounts: Record<string, number>;
   try {
-    await beforePromotion(config);
+    // Verified deployments (verify.ts, with the Flux client and the gate's judgements) load only for
+    // a job that has one: a deploy freeze to judge, verify_agent or staging_agent.
+    const { freeze, wait, gate } = config.verification;
+    const verify = freeze.frozen || wait || gate ? await import("./verify.ts") : undefined;
+    await verify?.beforePromotion(config);
     result = await promote(config);
     report(config, result);
     // GitLab's "Rollback environment" re-runs an old deployment job: say so rather than stand down (rerun.ts).
@@ -182,7 +185,7 @@ runJob(async () => {
     // The report before the wait: the log says what ships while Flux applies it.
     reportCounts = await publishReport(config, result);
     // Verified deployments (verify.ts): the job, and so GitLab's deployment, ends once Flux applied the commit.
-    await verifyDeployment(config, result);
+    await verify?.verifyDeployment(config, result);
   } finally {
     config.credential.dispose();
   }

@@ -12,7 +12,7 @@ const AGENT_REGEX = "^([^\\s:]+:[^\\s:]+)?$";
 
 /** An agent context or nothing: what the job checks after the runner expanded the value. */
 function agentParser(input: string) {
-  return call(matching, AGENT_REGEX, "is not an agent context", `set ${input} to path/to/agent-project:agent-name`);
+  return call(matching, [AGENT_REGEX, "is not an agent context", `set ${input} to path/to/agent-project:agent-name`]);
 }
 const RESOURCE_REGEX = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$";
 

@@ -53,11 +53,9 @@ export default defineComponent(import.meta.url, {
         default: catalog.config.reviewAgent,
         regex: "^[^\\s:]+:[^\\s:]+$",
         variable: "GITOPS_REVIEW_AGENT",
-        parse: call(
-          matching,
-          "^[^\\s:]+:[^\\s:]+$",
+        parse: call(matching, ["^[^\\s:]+:[^\\s:]+$",
           "is not an agent context",
-          "set agent to path/to/agent-project:agent-name, for example platform/gitops-agents:review",
+          "set agent to path/to/agent-project:agent-name, for example platform/gitops-agents:review"],
         ),
       },
       manifests: {
@@ -81,12 +79,10 @@ export default defineComponent(import.meta.url, {
         description: "The image to deploy (registry/path[:tag][@digest]). The default is the output of build_job (its GITOPS_IMAGE, and no other job's).",
         default: "$GITOPS_IMAGE",
         variable: "GITOPS_REVIEW_NEW_IMAGE",
-        parse: call(
-          imageReference,
+        parse: call(imageReference, [
           "any",
-          "run the build component earlier in the pipeline (it outputs GITOPS_IMAGE), " +
-            "or set new_image to the image to deploy",
-        ),
+          "run the build component earlier in the pipeline (it outputs GITOPS_IMAGE), or set new_image to the image to deploy",
+        ]),
       },
       domain: {
         type: "string",
@@ -101,11 +97,9 @@ export default defineComponent(import.meta.url, {
         default: "review-",
         regex: `^[a-z][-a-z0-9]{0,${PREFIX_MAX - 1}}$`,
         variable: "GITOPS_REVIEW_NAMESPACE_PREFIX",
-        parse: call(
-          matching,
-          `^([a-z][-a-z0-9]{0,${PREFIX_MAX - 1}})?$`,
+        parse: call(matching, [`^([a-z][-a-z0-9]{0,${PREFIX_MAX - 1}})?$`,
           `must be at most ${PREFIX_MAX} lowercase letters, digits and -, starting with a letter`,
-          "set namespace_prefix to something like review-",
+          "set namespace_prefix to something like review-"],
         ),
       },
       auto_stop_in: {
@@ -119,11 +113,9 @@ export default defineComponent(import.meta.url, {
         default: "5m",
         regex: DURATION,
         variable: "GITOPS_REVIEW_ROLLOUT_TIMEOUT",
-        parse: call(
-          matching,
-          DURATION,
+        parse: call(matching, [DURATION,
           "is not a duration",
-          "set rollout_timeout to a number with a unit: 90s, 5m, 1h",
+          "set rollout_timeout to a number with a unit: 90s, 5m, 1h"],
         ),
       },
       rules: rulesInput(

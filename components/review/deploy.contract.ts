@@ -8,20 +8,20 @@ import { imageName, imageReference } from "../../runtime/reference-parsers.ts";
 
 /** The inputs the script reads: each one's job variable and parser. */
 export const INPUTS = {
-  agent: ["GITOPS_REVIEW_AGENT", matching("^[^\\s:]+:[^\\s:]+$", "is not an agent context", "set agent to " +
-    "path/to/agent-project:agent-name, for example platform/gitops-agents:review")],
-  manifests: ["GITOPS_REVIEW_MANIFESTS", required("set manifests to the application's kustomize directory, " +
-    "relative to the repository root")],
-  image_name: ["GITOPS_REVIEW_IMAGE_NAME", imageName("set image_name to the image name your manifests use " +
-    "(without tag or digest)")],
-  new_image: ["GITOPS_REVIEW_NEW_IMAGE", imageReference("any", "run the build component earlier in the " +
-    "pipeline (it outputs GITOPS_IMAGE), or set new_image to the image to deploy")],
+  agent: ["GITOPS_REVIEW_AGENT", matching, ["^[^\\s:]+:[^\\s:]+$", "is not an agent context", "set agent to " +
+    "path/to/agent-project:agent-name, for example platform/gitops-agents:review"]],
+  manifests: ["GITOPS_REVIEW_MANIFESTS", required, "set manifests to the application's kustomize directory, " +
+    "relative to the repository root"],
+  image_name: ["GITOPS_REVIEW_IMAGE_NAME", imageName, "set image_name to the image name your manifests use " +
+    "(without tag or digest)"],
+  new_image: ["GITOPS_REVIEW_NEW_IMAGE", imageReference, ["any", "run the build component earlier in the " +
+    "pipeline (it outputs GITOPS_IMAGE), or set new_image to the image to deploy"]],
   domain: ["GITOPS_REVIEW_DOMAIN", reviewDomain],
-  namespace_prefix: ["GITOPS_REVIEW_NAMESPACE_PREFIX", matching("^([a-z][-a-z0-9]{0,19})?$", "must be at " +
+  namespace_prefix: ["GITOPS_REVIEW_NAMESPACE_PREFIX", matching, ["^([a-z][-a-z0-9]{0,19})?$", "must be at " +
     "most 20 lowercase letters, digits and -, starting with a letter", "set namespace_prefix to something " +
-    "like review-")],
-  rollout_timeout: ["GITOPS_REVIEW_ROLLOUT_TIMEOUT", matching("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "is not a " +
-    "duration", "set rollout_timeout to a number with a unit: 90s, 5m, 1h")],
+    "like review-"]],
+  rollout_timeout: ["GITOPS_REVIEW_ROLLOUT_TIMEOUT", matching, ["^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "is not " +
+    "a duration", "set rollout_timeout to a number with a unit: 90s, 5m, 1h"]],
 } as const;
 
 /** The dotenv report the script writes, and (as a type) the only keys it may hold. */

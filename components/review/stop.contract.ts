@@ -5,11 +5,11 @@ import { matching } from "../../runtime/input-parsers.ts";
 
 /** The inputs the script reads: each one's job variable and parser. */
 export const INPUTS = {
-  agent: ["GITOPS_REVIEW_AGENT", matching("^[^\\s:]+:[^\\s:]+$", "is not an agent context", "set agent to " +
-    "path/to/agent-project:agent-name, for example platform/gitops-agents:review")],
-  namespace_prefix: ["GITOPS_REVIEW_NAMESPACE_PREFIX", matching("^([a-z][-a-z0-9]{0,19})?$", "must be at " +
+  agent: ["GITOPS_REVIEW_AGENT", matching, ["^[^\\s:]+:[^\\s:]+$", "is not an agent context", "set agent to " +
+    "path/to/agent-project:agent-name, for example platform/gitops-agents:review"]],
+  namespace_prefix: ["GITOPS_REVIEW_NAMESPACE_PREFIX", matching, ["^([a-z][-a-z0-9]{0,19})?$", "must be at " +
     "most 20 lowercase letters, digits and -, starting with a letter", "set namespace_prefix to something " +
-    "like review-")],
-  rollout_timeout: ["GITOPS_REVIEW_ROLLOUT_TIMEOUT", matching("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "is not a " +
-    "duration", "set rollout_timeout to a number with a unit: 90s, 5m, 1h")],
+    "like review-"]],
+  rollout_timeout: ["GITOPS_REVIEW_ROLLOUT_TIMEOUT", matching, ["^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "is not " +
+    "a duration", "set rollout_timeout to a number with a unit: 90s, 5m, 1h"]],
 } as const;

@@ -6,13 +6,13 @@ import { anyText, branch, oneOf, required, trimmedText } from "../../runtime/inp
 
 /** The inputs the script reads: each one's job variable and parser. */
 export const INPUTS = {
-  environment: ["GITOPS_ROLLBACK_ENVIRONMENT", required("set environment to the GitLab environment to roll " +
-    "back (such as production)")],
-  environment_branch: ["GITOPS_ROLLBACK_ENVIRONMENT_BRANCH", branch("set environment_branch to the branch " +
-    "the environment's GitOps agent syncs from")],
-  source_branch: ["GITOPS_ROLLBACK_SOURCE_BRANCH", branch("set source_branch to the branch promoted commits " +
-    "come from (default $CI_DEFAULT_BRANCH)")],
-  mode: ["GITOPS_ROLLBACK_MODE", oneOf(["commit","merge_request"])],
+  environment: ["GITOPS_ROLLBACK_ENVIRONMENT", required, "set environment to the GitLab environment to roll " +
+    "back (such as production)"],
+  environment_branch: ["GITOPS_ROLLBACK_ENVIRONMENT_BRANCH", branch, "set environment_branch to the branch the " +
+    "environment's GitOps agent syncs from"],
+  source_branch: ["GITOPS_ROLLBACK_SOURCE_BRANCH", branch, "set source_branch to the branch promoted commits " +
+    "come from (default $CI_DEFAULT_BRANCH)"],
+  mode: ["GITOPS_ROLLBACK_MODE", oneOf<"commit" | "merge_request">, ["commit", "merge_request"]],
   token_variable: ["GITOPS_ROLLBACK_TOKEN_VARIABLE", trimmedText],
   ssh_key_variable: ["GITOPS_ROLLBACK_SSH_KEY_VARIABLE", trimmedText],
   ssh_known_hosts: ["GITOPS_ROLLBACK_SSH_KNOWN_HOSTS", anyText],

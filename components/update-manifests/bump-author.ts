@@ -9,7 +9,6 @@
  */
 import { InputError } from "../../runtime/errors.ts";
 import { info, warn } from "../../runtime/log.ts";
-import { gitlabRequest } from "./gitlab-merge-requests.ts";
 
 /** A git identity: the author and committer of the bump commit. */
 export interface BumpAuthor {
@@ -76,6 +75,8 @@ async function tokenUser(apiUrl: string, token: string): Promise<BumpAuthor | un
   const url = `${apiUrl.replace(/\/+$/, "")}/user`;
   let response;
   try {
+    // The GitLab API client is loaded only for this question (and for merge_request mode).
+    const { gitlabRequest } = await import("./gitlab-merge-requests.ts");
     response = await gitlabRequest(url, token);
   } catch (e) {
     warn(`GitLab did not tell the token's user (GET ${url} failed: ${(e as Error).message})`);

@@ -47,10 +47,7 @@ export default defineComponent(import.meta.url, {
       description: "The image repository the manifests refer to, without tag or digest (container image: values with this repository, kustomize images: entries with this name or newName). CI/CD variables are expanded.",
       default: "$CI_REGISTRY_IMAGE",
       variable: "GITOPS_BUMP_IMAGE_NAME",
-      parse: call(
-        imageReference,
-        "name",
-        "set image_name to the image repository the manifests refer to, without tag or digest",
+      parse: call(imageReference, ["name", "set image_name to the image repository the manifests refer to, without tag or digest"],
       ),
     },
     new_image: {
@@ -58,10 +55,8 @@ export default defineComponent(import.meta.url, {
       description: "The image to point at: repository@sha256:<digest> or repository:tag. The default is the digest reference build_job publishes (its GITOPS_IMAGE, and no other job's).",
       default: "$GITOPS_IMAGE",
       variable: "GITOPS_BUMP_NEW_IMAGE",
-      parse: call(imageReference, 
-        "pinned",
-        "the default is $GITOPS_IMAGE, which the build job publishes: " +
-          "run build in an earlier stage of this pipeline, or set new_image to an image reference",
+      parse: call(imageReference, ["pinned", "the default is $GITOPS_IMAGE, which the build job publishes: " +
+          "run build in an earlier stage of this pipeline, or set new_image to an image reference"],
       ),
     },
     mode: {

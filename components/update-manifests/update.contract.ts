@@ -7,18 +7,18 @@ import { imageReference, relativePath } from "../../runtime/reference-parsers.ts
 
 /** The inputs the script reads: each one's job variable and parser. */
 export const INPUTS = {
-  manifests: ["GITOPS_BUMP_MANIFESTS", relativePath("set manifests to the path of a kustomization.yaml, a " +
-    "manifest, or a directory")],
-  image_name: ["GITOPS_BUMP_IMAGE_NAME", imageReference("name", "set image_name to the image repository the " +
-    "manifests refer to, without tag or digest")],
-  new_image: ["GITOPS_BUMP_NEW_IMAGE", imageReference("pinned", "the default is $GITOPS_IMAGE, which the " +
-    "build job publishes: run build in an earlier stage of this pipeline, or set new_image to an image reference")],
-  mode: ["GITOPS_BUMP_MODE", oneOf(["commit","merge_request"])],
-  branch: ["GITOPS_BUMP_BRANCH", branch("set branch to the branch that holds the manifests (default: " +
-    "$CI_DEFAULT_BRANCH)")],
+  manifests: ["GITOPS_BUMP_MANIFESTS", relativePath, "set manifests to the path of a kustomization.yaml, a " +
+    "manifest, or a directory"],
+  image_name: ["GITOPS_BUMP_IMAGE_NAME", imageReference, ["name", "set image_name to the image repository " +
+    "the manifests refer to, without tag or digest"]],
+  new_image: ["GITOPS_BUMP_NEW_IMAGE", imageReference, ["pinned", "the default is $GITOPS_IMAGE, which the " +
+    "build job publishes: run build in an earlier stage of this pipeline, or set new_image to an image reference"]],
+  mode: ["GITOPS_BUMP_MODE", oneOf<"commit" | "merge_request">, ["commit", "merge_request"]],
+  branch: ["GITOPS_BUMP_BRANCH", branch, "set branch to the branch that holds the manifests (default: " +
+    "$CI_DEFAULT_BRANCH)"],
   token_variable: ["GITOPS_BUMP_TOKEN_VARIABLE", trimmedText],
-  commit_message: ["GITOPS_BUMP_COMMIT_MESSAGE", required("set commit_message, for example " +
-    "\"chore(manifests): deploy {image} [gitops-bump]\"")],
+  commit_message: ["GITOPS_BUMP_COMMIT_MESSAGE", required, "set commit_message, for example \"chore(manifests): " +
+    "deploy {image} [gitops-bump]\""],
   ssh_key_variable: ["GITOPS_BUMP_SSH_KEY_VARIABLE", trimmedText],
   ssh_known_hosts: ["GITOPS_BUMP_SSH_KNOWN_HOSTS", anyText],
   ssh_repository_url: ["GITOPS_BUMP_SSH_REPOSITORY_URL", anyText],

@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readInputs, type OutputValues, type SettingsOf } from "../../runtime/contract.ts";
+import { readInputs, type SettingsOf } from "../../runtime/contract.ts";
 import { writeOutputs } from "../../runtime/dotenv.ts";
 import { requireInput } from "../../runtime/env.ts";
 import { ExhaustedError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
@@ -20,9 +20,8 @@ import { authorFromInputs, bumpAuthor, type BumpAuthor } from "./bump-author.ts"
 import { readBumpCredential, type BumpCredential } from "./credential.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
 import { decideBump, type LaterBump } from "./decide.ts";
-import { openMergeRequest } from "./gitlab-merge-requests.ts";
 import { parseImageReference, tryParseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
-import { planBump, type BumpPlan } from "./manifest-files.ts";
+import type { BumpPlan } from "./manifest-files.ts";
 import { INPUTS, OUTPUTS } from "./update.contract.ts";
 
 /** Push attempts before giving up when the branch keeps moving, with pauses of 125-375 ms, doubling. */
@@ -203,6 +202,7 @@ interface LostRace {
  */
 async function attempt(git: Git, settings: Settings, api: MergeRequestApi | undefined, scratch: string): Promise<Outcome | LostRace> {
   const base = await section(`Fetch ${settings.branch}`, () => checkoutTip(git, settings), { collapsed: true });
+  const { planBump } = await import("./manifest-files.ts");
   const plan = planBump({ root: git.dir, manifests: settings.manifests, branch: settings.branch }, { imageName: settings.imageName, image: settings.image });
   logPlan(plan, settings.branch, base);
   // The commit graph is fetched only for an edit that would be committed.
@@ -260,6 +260,7 @@ async function openBumpMergeRequest(git: Git, settings: Settings, api: MergeRequ
     commit = (await git.resolve(`refs/remotes/origin/${sourceBranch}`)) as string;
     info(`branch ${sourceBranch} already holds this bump (${commit.slice(0, 12)})`);
   } else info(`pushed ${commit.slice(0, 12)} to ${sourceBranch}`);
+  const { openMergeRequest } = await import("./gitlab-merge-requests.ts");
   const mr = await openMergeRequest({
     ...api,
     token: settings.credential.token as string,
@@ -298,16 +299,17 @@ async function main(): Promise<void> {
     await git.run(["remote", "add", "origin", settings.repositoryUrl]);
     // Only the manifests are checked out: a large repository costs one commit and its trees.
     if (settings.manifests !== ".") await git.run(["sparse-checkout", "set", "--no-cone", `/${settings.manifests.replace(/[*?[\]\\!#]/g, "\\$&")}`]);
-    const set = (name: string) => requireInput(env, name, name, `run the job in a GitLab pipeline (GitLab sets ${name})`);
-    const api = settings.mode === "merge_request" ? { apiUrl: set("CI_API_V4_URL"), project: set("CI_PROJECT_ID") } : undefined;
+    const set = (name: string) => requireInput(env, name, name, `run the job in a GitLab pipeline (GitLab sets ${
+      name})`);
+    const api = settings.mode === "merge_request" ? { apiUrl: set("CI_API_V4_URL"), project: set("CI_PROJECT_ID") } :
+      undefined;
     const outcome = await bump(git, settings, api, scratch);
     // Artifact paths are relative to the job's working directory (the project directory on a runner;
     // gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
     const { sha, changed, mergeRequestUrl: url } = outcome;
-    // Annotated, so a key the component does not declare is a type error here too.
-    const values: OutputValues<typeof OUTPUTS> = {
-      GITOPS_MANIFESTS_SHA: sha, GITOPS_MANIFESTS_CHANGED: changed, GITOPS_MERGE_REQUEST_URL: url };
-    writeOutputs(OUTPUTS, path.resolve(), values);
+    // (The lines break before a value: esbuild then keeps the object on one line, and the script small.)
+    writeOutputs(OUTPUTS, path.resolve(), { GITOPS_MANIFESTS_SHA: sha, GITOPS_MANIFESTS_CHANGED:
+      changed, GITOPS_MERGE_REQUEST_URL: url });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
     read.credential.dispose();

@@ -18,6 +18,7 @@ const FIXTURES = path.join(import.meta.dirname, "..", "fixtures");
 describe.each([
   ["the catalog", ROOT, 6],
   ["the basic fixture", path.join(FIXTURES, "basic"), 1],
+  ["the lazy fixture (one script bundled into three files)", path.join(FIXTURES, "lazy"), 1],
 ])("two cold builds of %s", (_, root, scripts) => {
   it("bundle every script afresh and give the same bytes", async () => {
     const { differences, bundled } = await coldBuildDifferences({ root });

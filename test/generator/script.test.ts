@@ -1,20 +1,25 @@
 /**
- * Job scripts: bundled into one self-contained ES module (only `node:` built-ins external),
- * embedded as a quoted heredoc, and run as embedded.
+ * Job scripts: bundled into self-contained ES modules (only `node:` built-ins external; one file,
+ * or the entry and the modules it loads on demand), each embedded as a quoted heredoc, and run as
+ * embedded.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { bundleScript, embedScript, HEREDOC_DELIMITER } from "../../generator/script.ts";
+import { bundleScript, embedScript, HEREDOC_DELIMITER, singleFileBundle } from "../../generator/script.ts";
 import { runTemplateJob } from "../../harness/templates.ts";
 
 const BASIC = path.join(import.meta.dirname, "..", "fixtures", "basic");
+const LAZY = path.join(import.meta.dirname, "..", "fixtures", "lazy");
 
 describe("script bundling and embedding", () => {
-  it("bundles an entry with everything it imports into one module", async () => {
-    const code = await bundleScript(BASIC, "components/hello/hello.ts");
+  it("bundles an entry with everything it imports statically into one module", async () => {
+    const bundle = await bundleScript(BASIC, "components/hello/hello.ts");
+    expect(bundle.main).toBe("hello.mjs");
+    expect(bundle.files.map((f) => f.file)).toEqual(["hello.mjs"]);
+    const code = bundle.files[0]?.code ?? "";
     expect(code).toContain("function greeting(who)");
     expect(code).not.toMatch(/^\s*import\s.*from\s+["'](?!node:)/m);
   });
@@ -27,9 +32,9 @@ describe("script bundling and embedding", () => {
       cpSync(BASIC, root, { recursive: true });
       const first = await bundleScript(root, "components/hello/hello.ts", cache);
       expect(readdirSync(path.join(cache, "bundles"))).toHaveLength(1);
-      expect(await bundleScript(root, "components/hello/hello.ts", cache)).toBe(first);
+      expect(await bundleScript(root, "components/hello/hello.ts", cache)).toEqual(first);
       writeFileSync(path.join(root, "components", "hello", "greeting.ts"), "export function greeting(who: string): string {\n  return `good day, ${who}`;\n}\n");
-      const second = await bundleScript(root, "components/hello/hello.ts", cache);
+      const second = (await bundleScript(root, "components/hello/hello.ts", cache)).files[0]?.code;
       expect(second).toContain("good day");
       expect(second).not.toContain("hello, ");
       expect(existsSync(path.join(root, "node_modules")), "the catalog got a cache of its own").toBe(false);
@@ -40,30 +45,30 @@ describe("script bundling and embedding", () => {
   });
 
   it("keeps the script in a quoted heredoc so the shell expands nothing in it", () => {
-    const [entry] = embedScript("demo", 'console.log(`${process.env.HOME} $HOME $(date)`);\n').script;
+    const entry = embedScript(singleFileBundle("demo", 'console.log(`${process.env.HOME} $HOME $(date)`);\n')).script;
     expect(entry).toContain(`cat > "$gitops_script_dir/demo.mjs" <<'${HEREDOC_DELIMITER}'\n`);
     expect(entry).toContain('node "$gitops_script_dir/demo.mjs"');
   });
 
   it('refuses a script containing "$[[", which GitLab would treat as an input', () => {
-    expect(() => embedScript("demo", 'const marker = "$[[ inputs.x ]]";\n')).toThrow(
-      'the bundled script demo contains "$[[", which GitLab would treat as an input placeholder. Fix: build that text at run time (for example "$" + "[[") instead of writing it literally.',
+    expect(() => embedScript(singleFileBundle("demo", 'const marker = "$[[ inputs.x ]]";\n'))).toThrow(
+      'the bundled script demo.mjs contains "$[[", which GitLab would treat as an input placeholder. Fix: build that text at run time (for example "$" + "[[") instead of writing it literally.',
     );
   });
 
   it("embeds printable ASCII only: other characters become escapes that print the same at run time", () => {
-    const [entry] = embedScript("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n").script;
+    const entry = embedScript(singleFileBundle("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n")).script;
     expect(entry).toMatch(/^[\n\x20-\x7e]*$/);
     const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}`], { encoding: "utf8" });
     expect(result.stdout).toBe("caf\u00e9 \u2192 ok true a\tb\n");
   });
 
   it("refuses a script that no escape keeps as it is (a tagged template's raw text), naming the script", () => {
-    expect(() => embedScript("demo", "console.log(String.raw`\u00e9`);\n")).toThrow(/^the bundled script demo cannot be made printable ASCII: a tagged template literal holds \\u00E9/);
+    expect(() => embedScript(singleFileBundle("demo", "console.log(String.raw`\u00e9`);\n"))).toThrow(/^the bundled script demo.mjs cannot be made printable ASCII: a tagged template literal holds \\u00E9/);
   });
 
   it("refuses a script containing the heredoc delimiter on a line of its own", () => {
-    expect(() => embedScript("demo", `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n`)).toThrow(`contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+    expect(() => embedScript(singleFileBundle("demo", `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n`))).toThrow(`the bundled script demo.mjs contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
   });
 
   it.each([
@@ -72,7 +77,7 @@ describe("script bundling and embedding", () => {
   ])("keeps the job's exit status and leaves no temporary file when the script %s", (_, code, status) => {
     const scratch = mkdtempSync(path.join(tmpdir(), "gitops-embed-test-"));
     try {
-      const [entry] = embedScript("demo", `${code}\n`).script;
+      const entry = embedScript(singleFileBundle("demo", `${code}\n`)).script;
       // The runner's shell: each script entry under `set -eo pipefail`.
       const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}\necho after`], { env: { ...process.env, TMPDIR: scratch }, encoding: "utf8" });
       expect(result.status).toBe(status);
@@ -88,5 +93,57 @@ describe("script bundling and embedding", () => {
     expect(template).not.toMatch(/script:[\s\S]*\$\[\[[\s\S]*GITOPS_COMPONENTS_SCRIPT_EOF/);
     const run = await runTemplateJob({ component: "hello", root: BASIC, inputs: { who: "ann; rm -rf /" } });
     expect(run).toMatchObject({ code: 0, stdout: "hello, ann; rm -rf /\n" });
+  });
+});
+
+describe("a script that loads a feature on demand (await import())", () => {
+  it("bundles into the entry, a module for the feature and a module of the code both use, each named after what it holds", async () => {
+    const cache = mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-"));
+    try {
+      const bundle = await bundleScript(LAZY, "components/greet/greet.ts", cache);
+      expect(bundle.main).toBe("greet.mjs");
+      expect(bundle.files.map((f) => f.file)).toEqual(["greet.mjs", "greet.fancy.mjs", "greet.shared-words.mjs"]);
+      const [main, fancy, words] = bundle.files.map((f) => f.code);
+      // The entry imports the shared code statically and the feature only where it is used, by relative path.
+      expect(main).toContain('from "./greet.shared-words.mjs";');
+      expect(main).toContain('await import("./greet.fancy.mjs")');
+      expect(main).not.toContain("fancyGreeting(who) {");
+      expect(fancy).toContain("function fancyGreeting(who)");
+      expect(fancy).toContain('from "./greet.shared-words.mjs";');
+      expect(words).toContain("// components/greet/words.ts");
+      // Nothing still names a file by esbuild's hashed name.
+      for (const code of [main, fancy, words]) expect(code).not.toMatch(/(chunk|fancy|words)-[A-Z0-9]{8}\.mjs/);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("gives the same file names and bytes when rebuilt from a cold cache", async () => {
+    const caches = [mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-")), mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-"))];
+    try {
+      const [first, second] = await Promise.all(caches.map((cache) => bundleScript(LAZY, "components/greet/greet.ts", cache)));
+      expect(second).toEqual(first);
+      for (const cache of caches) expect(readdirSync(path.join(cache, "bundles"))).toHaveLength(1);
+    } finally {
+      for (const cache of caches) rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("writes every file beside the entry and runs the entry, which loads the feature only when asked", async () => {
+    const plain = await runTemplateJob({ component: "greet", root: LAZY, inputs: { who: "ann" } });
+    expect(plain).toMatchObject({ code: 0, stdout: "hello, ann\n", stderr: "" });
+    const fancy = await runTemplateJob({ component: "greet", root: LAZY, inputs: { who: "ann", style: "fancy" } });
+    expect(fancy).toMatchObject({ code: 0, stdout: "*** hello, ann! ***\n", stderr: "(fancy greeting loaded)\n" });
+  });
+
+  it("checks every file for what the template cannot hold, naming the file", () => {
+    const bundle = { main: "demo.mjs", files: [{ file: "demo.mjs", code: 'await import("./demo.feature.mjs");\n' }, { file: "demo.feature.mjs", code: 'const marker = "$[[ inputs.x ]]";\n' }] };
+    expect(() => embedScript(bundle)).toThrow('the bundled script demo.feature.mjs contains "$[["');
+    bundle.files[1] = { file: "demo.feature.mjs", code: `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n` };
+    expect(() => embedScript(bundle)).toThrow(`the bundled script demo.feature.mjs contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+    bundle.files[1] = { file: "demo.feature.mjs", code: "console.log(`caf\u00e9`);\n" };
+    const embedded = embedScript(bundle);
+    expect(embedded.files[1]?.code).toBe("console.log(`caf\\u00E9`);\n");
+    expect(embedded.script).toMatch(/^[\n\x20-\x7e]*$/);
   });
 });

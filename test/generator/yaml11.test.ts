@@ -31,17 +31,22 @@ describe("every generated YAML file's text", () => {
   it.each(GENERATED)("%s is printable ASCII with every script a literal block", (file) => {
     const text = readFileSync(path.join(ROOT, file), "utf8");
     expect(text).toMatch(/^[\n\x20-\x7e]*$/);
+    let blocks = 0;
     for (const doc of parseAllDocuments(text, { keepSourceTokens: true })) {
       const body = doc.toJS() as Record<string, { script?: unknown }> | null;
       for (const [job, keywords] of Object.entries(body ?? {})) {
-        const lines = (keywords as { script?: unknown })?.script;
-        if (!Array.isArray(lines)) continue;
-        lines.forEach((line, i) => {
-          if (typeof line !== "string" || !line.includes("\n")) return;
-          const node = doc.getIn([job, "script", i], true) as { type?: string };
-          expect(node.type, `${file} › ${job} › script[${i}]`).toBe("BLOCK_LITERAL");
-        });
+        const script = (keywords as { script?: unknown })?.script;
+        // A script is one block (a string) or a list of commands; every multi-line one is a literal block.
+        const lines: Array<[unknown, Array<string | number>]> = typeof script === "string" ? [[script, [job, "script"]]] : Array.isArray(script) ? script.map((line, i) => [line, [job, "script", i]]) : [];
+        for (const [line, at] of lines) {
+          if (typeof line !== "string" || !line.includes("\n")) continue;
+          const node = doc.getIn(at, true) as { type?: string };
+          expect(node.type, `${file} › ${at.join(" › ")}`).toBe("BLOCK_LITERAL");
+          blocks++;
+        }
       }
     }
+    // Every embedded script was among the blocks checked.
+    expect(blocks).toBeGreaterThanOrEqual(text.match(/^ *node "\$gitops_script_dir\//gm)?.length ?? 0);
   });
 });

@@ -230,8 +230,11 @@ describe.skipIf(!requireTools("git"))("the rollback job", () => {
       expect(project.branch(branch)).toBe(run.outputs?.GITOPS_ROLLBACK_SHA);
       expect(mrApi.mergeRequests).toMatchObject([{ source_branch: branch, target_branch: "main", title: expect.stringMatching(/^Roll back production to [0-9a-f]{12}: revert 3 commits \[gitops-rollback\]$/) }]);
       expect(run.outputs).toMatchObject({ GITOPS_ROLLBACK: "merge-request", GITOPS_ROLLBACK_MERGE_REQUEST_URL: mrApi.mergeRequests[0]?.web_url });
-      // A second run finds its branch and its merge request.
-      const again = await rollback({ inputs: { mode: "merge_request" }, env: { CI_API_V4_URL: mrApi.apiUrl, GITOPS_ROLLBACK_SINCE: at.bump1 } });
+      // A second run, later (so its revert commit differs from the first: within one second both
+      // runs would write the same commit and the push would simply be up to date), finds its branch
+      // and its merge request.
+      const later = { GIT_AUTHOR_DATE: "2030-01-01T00:00:00Z", GIT_COMMITTER_DATE: "2030-01-01T00:00:00Z" };
+      const again = await rollback({ inputs: { mode: "merge_request" }, env: { CI_API_V4_URL: mrApi.apiUrl, GITOPS_ROLLBACK_SINCE: at.bump1, ...later } });
       expect(again.code, again.output).toBe(0);
       expect(again.stdout).toContain(`branch ${branch} already holds this revert`);
       expect(again.outputs).toMatchObject({ GITOPS_ROLLBACK_SHA: run.outputs?.GITOPS_ROLLBACK_SHA, GITOPS_ROLLBACK_MERGE_REQUEST_URL: mrApi.mergeRequests[0]?.web_url });
