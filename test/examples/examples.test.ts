@@ -83,7 +83,10 @@ describe("the README quick start works as written", async () => {
     expect(named.filter((v) => v.endsWith("_TOKEN") && !read.includes(v))).toEqual(["GITOPS_REVIEW_TOKEN"]);
     expect(text).toContain("If your review cluster syncs a shared base from `_gitlab/agents/review`, include\n   promote-staging once more for it");
     expect(read.every((v) => text.includes(v))).toBe(true);
-    expect(lint.includes.find((r) => r.include.component === "review")?.include.inputs.agent).toBe("platform/gitops-agents:review");
+    // The agent's configuration project shares the application's (group/app) top-level group, or
+    // GitLab would not authorize the project (README, Requirements: the agent).
+    expect(lint.includes.find((r) => r.include.component === "review")?.include.inputs.agent).toBe("group/gitops-agents:review");
+    expect(text).toContain("From an empty project (`group/app` below)");
   });
 
   it("shows manifests that name the image the way update-manifests finds it", () => {
