@@ -26,8 +26,8 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { run } from "../runtime/exec.ts";
 import { Git } from "../runtime/git.ts";
-import { startGitServer } from "../test/support/git-server.ts";
-import { expandVariables, includeTemplate, scriptCommands } from "../test/support/templates.ts";
+import { startGitServer } from "../stand-ins/git-server.ts";
+import { expandVariables, includeTemplate, scriptCommands } from "../harness/templates.ts";
 import { benchRepository, type HistoryShape } from "./promote-repo.ts";
 
 const STAGING = "_gitlab/agents/staging";

@@ -19,7 +19,14 @@ import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { InputSpec } from "../generator/inputs.ts";
 import { sampleValue } from "../generator/validate.ts";
-import { expandVariables, heredocFiles, includeTemplate, ROOT, scriptCommands, type HeredocFile } from "../test/support/templates.ts";
+import {
+  expandVariables,
+  heredocFiles,
+  includeTemplate,
+  ROOT,
+  scriptCommands,
+  type HeredocFile,
+} from "../harness/templates.ts";
 
 const SHORT = process.env.BENCH_SHORT === "1";
 const RUNS = SHORT ? 1 : Number(process.env.BENCH_RUNS ?? 7);

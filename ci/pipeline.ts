@@ -193,7 +193,7 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           stage: "test",
           image: toolsAtCommit,
           needs: ["tools-image"],
-          // sshd's privilege separation directory, which its service scripts would create (test/support/ssh-server.ts).
+          // sshd's privilege separation directory, which its service scripts would create (stand-ins/ssh-server.ts).
           before_script: [`apt-get update && apt-get install -y --no-install-recommends ${TEST_PACKAGES.join(" ")}`, "mkdir -p -m 0755 /run/sshd"],
           // `npm test` type-checks first (test/run.sh), then runs every test.
           script: ["npm ci", "npm test -- --reporter=junit --outputFile.junit=junit.xml"],

@@ -2,12 +2,13 @@
  * What the commands run with: where they run, their environment, their output, and the catalog
  * checkout they belong to. Tests pass their own; the launcher passes the process's.
  */
+import { EXIT_CODES } from "../runtime/errors.ts";
 import path from "node:path";
 import { loadConfig, readVersion } from "../generator/catalog.ts";
 import { CatalogVersions } from "./catalog-specs.ts";
 
-/** Exit codes of every command: 0 done (or nothing to do), 1 problems found or refused, 2 usage. */
-export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
+/** Exit codes of every command, from the shared table (runtime/errors.ts): 0 done, 1 problems found, 2 usage. */
+export const EXIT = { ok: EXIT_CODES.ok, problems: EXIT_CODES.failed, usage: EXIT_CODES.usage } as const;
 
 /** This catalog: its project path, version and the specs of each version. */
 export interface CatalogCheckout {

@@ -6,6 +6,7 @@ import { toolsImageRef, type Catalog } from "../generator/config.ts";
 import type { InputRef } from "../generator/inputs.ts";
 import type { Rule } from "../generator/job.ts";
 import { BUMP_BRANCH_PREFIX, BUMP_MARKER, ROLLBACK_BRANCH_PREFIX, ROLLBACK_MARKER, TRAILERS } from "../runtime/bump-trailers.ts";
+import { anyText, trimmedText } from "../runtime/input-parsers.ts";
 
 /** `stage`, `job_name` and `image`, with this component's defaults. */
 export function commonInputs<const Stage extends string, const Name extends string>(catalog: Catalog, defaults: { stage: Stage; job_name: Name }) {
@@ -107,41 +108,37 @@ export const BUILD_JOB_INPUT = {
   regex: "^[A-Za-z0-9_. /:-]+$",
 } as const;
 
-/**
- * A job variable value carrying an `array` or `boolean` input. The placeholder sits inside a
- * longer string on purpose: GitLab replaces a placeholder that is a whole value by the typed value
- * itself, and a job variable must be a string (arrays are always refused, booleans by GitLab
- * versions before their variables accepted scalars), but inside a string by the value's Ruby
- * text: `["a", "b"]` (`Array#inspect`, generator/ruby-text.ts), `true`. The value is
- * `{"<input>":…}`; scripts read it with `listInput` (runtime/list-text.ts) or `booleanInput`
- * (runtime/env.ts). The generator refuses such an input placed whole.
- */
-export function inputVariable(input: { name: string; toString(): string }): string {
-  return `{"${input.name}":${String(input)}}`;
-}
+/** A job variable value carrying an `array` or `boolean` input (generator/contract.ts says why). */
+export { inputVariable } from "../generator/contract.ts";
 
 /**
  * The deploy-key alternative to a token (runtime/ssh-credential.ts): on GitLab Free a protected
  * branch can name a single deploy key under "Allowed to push and merge", but not a single token's
  * user. Shared by the components that push.
  */
-export function sshInputs(what: string) {
+export function sshInputs<const Prefix extends string>(what: string, variablePrefix: Prefix) {
   return {
     ssh_key_variable: {
       type: "string",
       description: `The name of the CI/CD variable (type File, protected) holding the private key of a deploy key with write access, allowed to push to ${what}. When set, the job pushes over SSH with it instead of the token. Empty (the default): the token.`,
       default: "",
       regex: "^([A-Za-z_][A-Za-z0-9_]*)?$",
+      variable: `${variablePrefix}SSH_KEY_VARIABLE`,
+      parse: trimmedText,
     },
     ssh_known_hosts: {
       type: "string",
       description: "With ssh_key_variable: the GitLab server's SSH host keys, as known_hosts lines (ssh-keyscan -p <port> <host>, checked against the fingerprints the instance publishes). The job trusts no other host key.",
       default: "",
+      variable: `${variablePrefix}SSH_KNOWN_HOSTS`,
+      parse: anyText,
     },
     ssh_repository_url: {
       type: "string",
       description: "With ssh_key_variable: the project's SSH clone URL. CI/CD variables are expanded. The default assumes GitLab's SSH user git.",
       default: "ssh://git@$CI_SERVER_SHELL_SSH_HOST:$CI_SERVER_SHELL_SSH_PORT/$CI_PROJECT_PATH.git",
+      variable: `${variablePrefix}SSH_REPOSITORY_URL`,
+      parse: anyText,
     },
   } as const;
 }

@@ -10,9 +10,9 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { GitServer } from "../test/support/git-server.ts";
-import { SimulatedKustomization } from "../test/support/kube-api-flux.ts";
-import type { KubeApi } from "../test/support/kube-api.ts";
+import type { GitServer } from "../stand-ins/git-server.ts";
+import { SimulatedKustomization } from "../stand-ins/kube-api-flux.ts";
+import type { KubeApi } from "../stand-ins/kube-api.ts";
 
 const exec = promisify(execFile);
 

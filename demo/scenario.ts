@@ -21,14 +21,20 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { readVersion } from "../generator/catalog.ts";
-import { pushBaseImage, temporaryStorage } from "../test/support/base-image.ts";
-import { startGitServer, type GitServer } from "../test/support/git-server.ts";
-import { startDeploymentsApi, type DeploymentsApi } from "../test/support/gitlab-deployments.ts";
-import { createProject, gitlabCiLocal, publishCatalog, type PipelineRun, type Project } from "../test/support/gitlab-ci-local.ts";
-import { startKubeApi, type KubeApi } from "../test/support/kube-api.ts";
+import { pushBaseImage, temporaryStorage } from "../stand-ins/base-image.ts";
+import { startGitServer, type GitServer } from "../stand-ins/git-server.ts";
+import { startDeploymentsApi, type DeploymentsApi } from "../stand-ins/gitlab-deployments.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type PipelineRun,
+  type Project,
+} from "../harness/gitlab-ci-local.ts";
+import { startKubeApi, type KubeApi } from "../stand-ins/kube-api.ts";
 import { startSimulatedFlux, type FluxEvent, type SimulatedFlux } from "./flux.ts";
-import { startRegistry, type TestRegistry } from "../test/support/registry.ts";
-import { ROOT } from "../test/support/templates.ts";
+import { startRegistry, type TestRegistry } from "../stand-ins/registry.ts";
+import { ROOT } from "../harness/templates.ts";
 
 const exec = promisify(execFile);
 

@@ -6,7 +6,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { ComponentModule } from "./component.ts";
+import type { Component, ComponentModule } from "./component.ts";
+import { renderScriptContract, scriptContracts } from "./contract.ts";
+import { GITLAB_JOB_TYPES_FILE, GITLAB_SCHEMA_FILE, gitlabJobTypes } from "./gitlab-job-types.ts";
 import type { Catalog, CatalogConfig } from "./config.ts";
 import { EDITOR_SCHEMA_FILE, editorSchema } from "./editor-schema.ts";
 import { parseConfig } from "./parse-config.ts";
@@ -32,6 +34,11 @@ export interface GenerateOptions {
   only?: string[];
   /** Where bundles are cached between runs (default: `$GITOPS_CACHE_DIR`, see generator/cache.ts); a fresh directory gives a cold build. */
   cacheDir?: string;
+  /**
+   * Write each stale script contract (`<script>.contract.ts`, generator/contract.ts) before the
+   * scripts that import it are bundled, so one run gives templates built from the new contract.
+   */
+  writeContracts?: boolean;
 }
 
 /** The generated catalog: every file's wanted content, and the component names. */
@@ -50,7 +57,15 @@ export function readVersion(root: string): string {
 export async function loadConfig(root: string): Promise<CatalogConfig> {
   const file = path.join(root, "gitops.config.ts");
   if (!existsSync(file)) throw new GenerationFailed([{ path: ["gitops.config.ts"], message: `does not exist in ${root}`, fix: "create it with export default defineConfig({...}) (see the repository's own)" }]);
-  return checkedConfig(((await import(pathToFileURL(file).href)) as { default: unknown }).default);
+  let module: { default: unknown };
+  try {
+    module = (await import(pathToFileURL(file).href)) as { default: unknown };
+  } catch (error) {
+    // A file that does not even load is one more problem to report, never a bare stack.
+    const message = `cannot be loaded: ${(error as Error).message}`;
+    throw new GenerationFailed([{ path: ["gitops.config.ts"], message, fix: "fix the file so it loads (the message says what failed)" }]);
+  }
+  return checkedConfig(module.default);
 }
 
 function checkedConfig(raw: unknown): CatalogConfig {
@@ -80,9 +95,32 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   const problems: Problem[] = [];
   const bundles = new Map<string, Promise<ScriptBundle>>();
   const templates: RenderedTemplate[] = [];
-  for (const module of modules) {
+  const built: Array<{ module: ComponentModule; component?: Component; error?: unknown }> = modules.map((module) => {
     try {
-      templates.push(await renderComponent(module.build(catalog), { root, version: catalog.version, bundles, cacheDir: options.cacheDir }));
+      return { module, component: module.build(catalog) };
+    } catch (error) {
+      return { module, error };
+    }
+  });
+  const contractFiles = new Map<string, string>();
+  if (!options.only) {
+    const components = built.flatMap((b) => (b.component ? [b.component] : []));
+    const { contracts, problems: contractProblems } = await scriptContracts(components, root);
+    problems.push(...contractProblems);
+    // A script that reads no input and writes no output has no contract file to import.
+    for (const contract of contracts.filter((c) => c.inputs.size > 0 || c.outputs)) {
+      const { file, text } = renderScriptContract(contract);
+      contractFiles.set(file, text);
+      const target = path.join(root, file);
+      const stale = !existsSync(target) || readFileSync(target, "utf8") !== text;
+      if (options.writeContracts && stale) writeFileSync(target, text);
+    }
+  }
+  for (const { module, component, error: buildError } of built) {
+    try {
+      if (!component) throw buildError;
+      const context = { root, version: catalog.version, bundles, cacheDir: options.cacheDir };
+      templates.push(await renderComponent(component, context));
     } catch (error) {
       const where = path.relative(root, new URL(module.source).pathname);
       problems.push({ path: [where], message: `cannot render: ${(error as Error).message}`, fix: "fix the component module (the message says what failed)" });
@@ -92,9 +130,12 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
   for (const t of templates) problems.push(...templateProblems(t));
   const pipeline = options.only ? undefined : await renderOwnPipeline(root, catalog, templates, problems);
   if (problems.length > 0) throw new GenerationFailed(problems);
-  const files = new Map<string, string>();
+  const files = new Map<string, string>(contractFiles);
   for (const t of templates) files.set(t.file, t.text);
   if (pipeline) files.set(pipeline.file, pipeline.text);
+  // The job keyword types, where the catalog carries GitLab's schema (this repository).
+  if (!options.only && existsSync(path.join(root, GITLAB_SCHEMA_FILE)))
+    files.set(GITLAB_JOB_TYPES_FILE, await gitlabJobTypes(root));
   // Like the README, the editor schema is kept where the catalog has a place for it.
   if (!options.only && existsSync(path.join(root, path.dirname(EDITOR_SCHEMA_FILE))))
     files.set(EDITOR_SCHEMA_FILE, editorSchema(templates.map((t) => ({ name: t.component.name, text: t.text })), catalog));

@@ -3,19 +3,21 @@
  *
  * Writes `templates/<name>/template.yml` for every component and the README's generated tables.
  * With `--check` it writes nothing, prints a diff of whatever is stale and exits 1.
- * Exit codes: 0 ok, 1 stale or invalid, 2 usage error.
+ * Exit codes (runtime/errors.ts, the table every job and `release` share): 0 ok, 1 stale or
+ * invalid, 2 usage error.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { generateCatalog, orphanTemplates, writeGeneratedFiles } from "./catalog.ts";
 import { unifiedDiff } from "./diff.ts";
+import { EXIT_CODES } from "../runtime/errors.ts";
 import { GenerationFailed } from "./problems.ts";
 
 const USAGE = "usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]] [--max-components <n>]";
 
-/** Exit codes. */
-export const EXIT = { ok: 0, staleOrInvalid: 1, usage: 2 } as const;
+/** Exit codes: the shared table's (runtime/errors.ts), by what they mean here. */
+export const EXIT = { ok: EXIT_CODES.ok, staleOrInvalid: EXIT_CODES.failed, usage: EXIT_CODES.usage } as const;
 
 function read(file: string): string | undefined {
   return existsSync(file) ? readFileSync(file, "utf8") : undefined;
@@ -46,7 +48,12 @@ export async function main(argv: string[], out: (s: string) => unknown = (s) => 
   }
   let generated;
   try {
-    generated = await generateCatalog({ root, only: args.values.only?.split(",").filter(Boolean), componentLimit: limit === undefined ? undefined : Number(limit) });
+    generated = await generateCatalog({
+      root,
+      writeContracts: !args.values.check,
+      only: args.values.only?.split(",").filter(Boolean),
+      componentLimit: limit === undefined ? undefined : Number(limit),
+    });
   } catch (error) {
     if (error instanceof GenerationFailed) {
       err(`generate: ${error.message}\n`);
@@ -78,7 +85,7 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     },
     (error: unknown) => {
       process.stderr.write(`generate: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT_CODES.failed;
     },
   );
 }

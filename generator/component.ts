@@ -2,6 +2,7 @@
  * A catalog component: a name, a description, its inputs and the jobs built from them.
  */
 import type { Catalog } from "./config.ts";
+import type { ComponentOutputs } from "./contract.ts";
 import { inputRefs, type InputRefs, type InputSpecs } from "./inputs.ts";
 import type { JobDefinition } from "./job.ts";
 
@@ -15,6 +16,8 @@ export interface ComponentDeclaration<I extends InputSpecs> {
   inputs: (catalog: Catalog) => I;
   /** Builds the jobs; `inputs` holds a reference for each declared input and nothing else. */
   jobs: (inputs: InputRefs<I>, catalog: Catalog) => JobDefinition[];
+  /** The dotenv report its script writes (generator/contract.ts `declareOutputs`), if any. */
+  outputs?: ComponentOutputs;
 }
 
 /** A component ready to render. */
@@ -23,6 +26,8 @@ export interface Component<I extends InputSpecs = InputSpecs> {
   readonly description: string;
   readonly inputs: I;
   readonly jobs: readonly JobDefinition[];
+  /** The dotenv report its script writes, if any. */
+  readonly outputs?: ComponentOutputs;
   /** The TypeScript file that declares it (a `file:` URL or a repository-relative path). */
   readonly source: string;
 }
@@ -49,6 +54,7 @@ export function defineComponent<const I extends InputSpecs>(source: string, decl
         description: declaration.description,
         inputs,
         jobs: Object.freeze(declaration.jobs(inputRefs(inputs), catalog)),
+        ...(declaration.outputs ? { outputs: declaration.outputs } : {}),
         source,
       });
     },

@@ -2,8 +2,10 @@
  * `spec:inputs` — typed input declarations and the references that render `$[[ inputs.<name> ]]`.
  *
  * A component declares its inputs once; its jobs receive an object of references keyed by exactly
- * those names, so `inputs.nope` is a TypeScript error, not a runtime surprise.
+ * those names, so `inputs.nope` is a TypeScript error, not a runtime surprise. An input that reaches
+ * a job script also names its job variable and its parser there (generator/contract.ts).
  */
+import type { InputSource } from "../runtime/contract.ts";
 
 /** The four input types GitLab knows (`spec:inputs:type`). */
 export type InputType = "string" | "number" | "boolean" | "array";
@@ -33,6 +35,39 @@ export interface InputSpec<T extends InputType = InputType> {
    * @default derived from the type, options and default
    */
   example?: InputValueOf[T];
+  /**
+   * The job variable that carries the input to the job's script; the job's `variables:` get it from
+   * `scriptVariables` (generator/contract.ts). Not written to `spec:inputs`.
+   */
+  variable?: string;
+  /**
+   * How the script reads that variable, into its typed settings: an export of
+   * runtime/input-parsers.ts or of the component's `parsers.ts`, or such a factory and its JSON
+   * arguments ({@link call}).
+   */
+  parse?: ParseDeclaration<T>;
+}
+
+/** A parser of a job variable's text (its argument, if any, comes with the input); `accepts` (phantom) is the input type it reads. */
+type AnyParser<T extends InputType> = ((raw: string | undefined, from: InputSource, arg: never) => unknown) & {
+  readonly accepts?: T;
+};
+
+/** An input's parser: the parser itself, or a parser and its argument ({@link call}). */
+export type ParseDeclaration<T extends InputType = InputType> = AnyParser<T> | ParserCall<T>;
+
+/** A parser and the argument (JSON) it is given. */
+export interface ParserCall<T extends InputType = InputType> {
+  readonly parser: AnyParser<T>;
+  readonly arg: unknown;
+}
+
+/** `parser` given `arg` as an input's parser, recorded so the script's contract passes the same argument. */
+export function call<A, T extends InputType = "string">(
+  parser: ((raw: string | undefined, from: InputSource, arg: A) => unknown) & { readonly accepts?: T },
+  arg: A,
+): ParserCall<T> {
+  return { parser: parser as AnyParser<T>, arg };
 }
 
 /** A declared set of inputs: input name → spec. */
@@ -50,6 +85,10 @@ export interface InputRef<Name extends string = string, Value = unknown> {
   readonly name: Name;
   /** Phantom: the value type, so a boolean input fits `allow_failure` but not `script`. */
   readonly __value?: Value;
+  /** The input's declared type. */
+  readonly type: InputType;
+  /** The job variable that carries it to a script, if it reaches one. */
+  readonly variable?: string;
   toString(): string;
 }
 
@@ -72,8 +111,10 @@ export function isInputRef(value: unknown): value is InputRef {
 /** Builds the reference object for every declared input (and only those). */
 export function inputRefs<I extends InputSpecs>(specs: I): InputRefs<I> {
   const refs: Record<string, InputRef> = {};
-  for (const name of Object.keys(specs)) {
-    refs[name] = Object.freeze({ [REF]: true as const, name, toString: () => placeholder(name) });
+  for (const [name, spec] of Object.entries(specs)) {
+    const variable = spec.variable === undefined ? {} : { variable: spec.variable };
+    const ref = { [REF]: true as const, name, type: inputType(spec), ...variable, toString: () => placeholder(name) };
+    refs[name] = Object.freeze(ref);
   }
   return Object.freeze(refs) as InputRefs<I>;
 }

@@ -2,114 +2,57 @@
  * A GitLab CI job, typed after GitLab's job keywords and spelled exactly as GitLab spells them
  * (`allow_failure`, `resource_group`, …). No key is ever case-converted.
  */
+import type { GitLabJob, When as GitLabWhen } from "./gitlab-job.generated.ts";
 import type { InputRef } from "./inputs.ts";
 import type { NodeScript } from "./script.ts";
 
 /** A value written literally, or an input placed as the whole value (keeps its type in GitLab). */
 export type Value<T> = T | InputRef<string, T>;
-/** A list written literally, or an `array` input placed as the whole value. */
-export type ListValue<T> = T[] | InputRef<string, unknown[]>;
+
 /**
- * A list whose items may include `array` inputs, each placed as one item: GitLab inserts the
- * array there as a nested list and flattens it where the keyword allows (`rules`, `needs`).
+ * A keyword value as a component writes it: GitLab's type (generated from its schema), where any
+ * part may instead be an input placed whole, of a type that fits (a string input where the schema
+ * allows a string, a boolean one where it allows a boolean, an array input as a whole list or as
+ * one item of a list, which GitLab flattens where a keyword allows nested lists).
  */
-export type FlattenedList<T> = ListValue<T> | Array<T | InputRef<string, unknown[]>>;
+export type Interpolated<T> =
+  | InterpolatedMember<T>
+  | ([Extract<T, string>] extends [never] ? never : InputRef<string, Extract<T, string>>)
+  | ([Extract<T, number>] extends [never] ? never : InputRef<string, Extract<T, number>>)
+  | ([Extract<T, boolean>] extends [never] ? never : InputRef<string, boolean>);
+
+type InterpolatedMember<T> = T extends readonly (infer Item)[]
+  ? Array<Interpolated<Item> | InputRef<string, unknown[]>> | InputRef<string, unknown[]>
+  : T extends object
+    ? { [K in keyof T]: Interpolated<T[K]> }
+    : T;
 
 /** `when:` values. */
-export type When = "on_success" | "on_failure" | "always" | "never" | "manual" | "delayed";
+export type When = GitLabWhen;
 
-/** One `rules:` entry. */
-export interface Rule {
-  if?: string;
-  changes?: string[] | { paths: string[]; compare_to?: string };
-  exists?: string[];
-  when?: When;
-  allow_failure?: boolean;
-  variables?: Record<string, string>;
-  needs?: Array<string | { job: string; artifacts?: boolean; optional?: boolean }>;
-}
-
-/** `environment:` (keyword form). */
-export interface Environment {
-  name: Value<string>;
-  url?: Value<string>;
-  action?: Value<"start" | "prepare" | "stop" | "verify" | "access">;
-  on_stop?: string;
-  auto_stop_in?: Value<string>;
-  deployment_tier?: Value<"production" | "staging" | "testing" | "development" | "other">;
-  kubernetes?: { agent?: Value<string>; dashboard?: { namespace?: Value<string>; flux_resource_path?: Value<string> } };
-}
-
-/** `artifacts:`. */
-export interface Artifacts {
-  name?: string;
-  paths?: string[];
-  exclude?: string[];
-  expire_in?: string;
-  expose_as?: string;
-  when?: "on_success" | "on_failure" | "always";
-  access?: "all" | "developer" | "none";
-  untracked?: boolean;
-  reports?: {
-    dotenv?: string | string[];
-    junit?: Value<string> | string[];
-    coverage_report?: { coverage_format: "cobertura" | "jacoco"; path: Value<string> };
-    [report: string]: unknown;
-  };
-}
-
-/** `image:` (string or object form). */
-export type Image = Value<string> | { name: Value<string>; entrypoint?: string[]; pull_policy?: string | string[] };
+/** One `rules:` entry (its object form). */
+export type Rule = Extract<NonNullable<GitLabJob["rules"]>[number], { if?: unknown }>;
 
 /**
  * A job variable: a string or number, a string or number input placed whole, or the object form.
  * Not a boolean or array input placed whole: GitLab inserts those typed, and a variable must be a
- * string (`inputVariable()` in components/common.ts wraps them).
+ * string (`inputVariable()` in generator/contract.ts wraps them).
  */
 export type Variable = Value<string> | Value<number> | { value: string; description?: string; expand?: boolean };
 
 /** A need: a job name (may contain input placeholders) or the object form. */
 export type Need = string | { job: string; artifacts?: boolean; optional?: boolean };
 
-/** The keywords of one job. */
-export interface Job {
-  stage?: Value<string>;
-  image?: Image;
-  services?: Array<string | { name: string; alias?: string }>;
+/**
+ * The keywords of one job: every keyword of GitLab's schema (generator/gitlab-job.generated.ts),
+ * each {@link Interpolated}. `script` may also be a TypeScript entry the generator bundles and
+ * embeds ({@link NodeScript}), or an `array` input holding the consumer's own commands (the `test`
+ * component); `variables` are {@link Variable}s.
+ */
+export type Job = { [K in Exclude<keyof GitLabJob, "script" | "variables">]?: Interpolated<GitLabJob[K]> } & {
+  script?: Interpolated<GitLabJob["script"]> | NodeScript;
   variables?: Record<string, Variable>;
-  needs?: FlattenedList<Need>;
-  dependencies?: string[];
-  rules?: FlattenedList<Rule>;
-  when?: Value<When>;
-  allow_failure?: Value<boolean> | { exit_codes: number | number[] };
-  manual_confirmation?: string;
-  start_in?: string;
-  environment?: Value<string> | Environment;
-  resource_group?: Value<string>;
-  interruptible?: Value<boolean>;
-  timeout?: Value<string>;
-  retry?: Value<number> | { max?: number; when?: string[]; exit_codes?: number[] };
-  tags?: ListValue<string>;
-  before_script?: string[];
-  /**
-   * Shell lines, a TypeScript entry bundled and embedded by the generator, or an `array` input
-   * holding the consumer's own commands (the `test` component).
-   */
-  script?: ListValue<string> | NodeScript;
-  after_script?: string[];
-  coverage?: Value<string>;
-  artifacts?: Artifacts;
-  cache?: Record<string, unknown> | Array<Record<string, unknown>>;
-  release?: { tag_name: string; description: string; name?: string; ref?: string };
-  id_tokens?: Record<string, { aud: string | string[] }>;
-  extends?: string | string[];
-  /**
-   * The escape hatch: keywords this model lacks, emitted as written (after the modelled ones, in
-   * name order) and validated against GitLab's schema like everything else. A key the model has
-   * is refused here: use the typed field.
-   */
-  keywords?: Record<string, unknown>;
-}
+};
 
 /** A named job inside a component. The name may contain input placeholders (`${inputs.job_name}`). */
 export interface JobDefinition {
@@ -126,9 +69,10 @@ export function job(name: JobDefinition["name"], keywords: Job): JobDefinition {
 
 /**
  * The order keywords are written in: what runs where first, then when, then what it does, then
- * what it leaves behind. Anything else (the escape hatch) follows in name order.
+ * what it leaves behind; then the keywords no component of ours uses yet, in name order. Every
+ * keyword of {@link Job} is listed (a type error otherwise), so none is ever dropped.
  */
-export const JOB_KEY_ORDER: readonly (keyof Job)[] = [
+export const JOB_KEY_ORDER = [
   "extends",
   "stage",
   "image",
@@ -155,4 +99,22 @@ export const JOB_KEY_ORDER: readonly (keyof Job)[] = [
   "coverage",
   "artifacts",
   "release",
-];
+  // Not used by our components yet: in name order, where the removed `keywords` escape hatch wrote them.
+  "except",
+  "hooks",
+  "identity",
+  "inherit",
+  "inputs",
+  "only",
+  "pages",
+  "parallel",
+  "publish",
+  "run",
+  "secrets",
+  "trigger",
+] as const satisfies readonly (keyof Job)[];
+
+/** Compiles only while {@link JOB_KEY_ORDER} lists every keyword of {@link Job}. */
+export const JOB_KEY_ORDER_IS_COMPLETE: Exclude<keyof Job, (typeof JOB_KEY_ORDER)[number]> extends never
+  ? true
+  : never = true;

@@ -12,7 +12,6 @@ import type { Job, Rule } from "./job.ts";
 import { showValue, type Problem } from "./problems.ts";
 import { schemaProblems } from "./schema.ts";
 import { banner, renderJobs, sourcePath, YAML_OPTIONS } from "./template.ts";
-import { hatchProblems } from "./validate.ts";
 import { yamlFileProblems } from "./yaml-file.ts";
 
 /** One `include:` entry (the forms the library's pipeline uses). */
@@ -46,8 +45,6 @@ export interface RenderedPipeline {
   file: string;
   pipeline: Pipeline;
   document: Record<string, unknown>;
-  /** Job keywords the escape hatch could not place (reported as problems). */
-  hatchCollisions: Array<{ job: string; keyword: string }>;
   text: string;
 }
 
@@ -57,11 +54,11 @@ export function renderPipeline(pipeline: Pipeline, options: { root: string; sour
   if (pipeline.workflow) document.workflow = pipeline.workflow;
   document.stages = pipeline.stages;
   if (pipeline.include?.length) document.include = pipeline.include;
-  const { jobs, hatchCollisions } = renderJobs(pipeline.jobs, new Map());
+  const { jobs } = renderJobs(pipeline.jobs, new Map());
   Object.assign(document, jobs);
   const notes = (pipeline.notes ?? []).map((line) => `# ${line}`.trimEnd()).join("\n");
   const text = `${banner(sourcePath(options.root, options.source), options.version)}${notes ? `${notes}\n` : ""}${stringify(document, YAML_OPTIONS)}`;
-  return { file: options.file, pipeline, document, hatchCollisions, text };
+  return { file: options.file, pipeline, document, text };
 }
 
 /** The component name of an include of this catalog's own components at `$CI_PROJECT_PATH`. */
@@ -74,7 +71,6 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
   const where = rendered.file;
   const { pipeline } = rendered;
   const problems: Problem[] = [...schemaProblems(rendered.document, [where], "the pipeline")];
-  problems.push(...hatchProblems(where, rendered.hatchCollisions));
   problems.push(...yamlFileProblems(where, rendered.text));
   const names = new Set<string>();
   const stages = new Set(pipeline.stages);
@@ -86,9 +82,10 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
   for (const { name, job } of pipeline.jobs) {
     const needs = Array.isArray(job.needs) ? job.needs : [];
     needs.forEach((need, i) => {
-      if (isInputRef(need)) return;
-      const target = typeof need === "string" ? need : need.job;
-      const optional = typeof need === "object" && need.optional;
+      // An input or a nested list (an array input, `!reference`) names no job this check can see.
+      if (isInputRef(need) || Array.isArray(need)) return;
+      const target = typeof need === "string" ? need : String(need.job);
+      const optional = typeof need === "object" && "optional" in need && need.optional === true;
       if (!names.has(target) && !optional) problems.push({ path: [where, name, `needs[${i}]`], message: "points at a job that does not exist in this pipeline", value: target, fix: `name one of: ${[...names].join(", ")}` });
     });
   }

@@ -57,6 +57,14 @@ export function componentTables(templates: RenderedTemplate[], catalog: Catalog)
       const guarded = guards.length ? ` Guards (\`when: never\`, always before these rules): ${guards.map((g) => code(`if: ${g}`)).join(", ")}.` : "";
       lines.push(`| \`${name}\` | ${inputType(spec)} | ${code(spec.default)} | ${cell(spec.description)}${options}${regex}${guarded} |`);
     }
+    const outputs = t.component.outputs;
+    if (outputs) {
+      const report = `dotenv report \`${outputs.file}\``;
+      lines.push("", `Outputs, in the ${report} (later jobs that need this one read them as variables):`, "");
+      lines.push("| output | description |", "|---|---|");
+      for (const [name, description] of Object.entries(outputs.values))
+        lines.push(`| \`${name}\` | ${cell(description)} |`);
+    }
   }
   return lines.join("\n");
 }

@@ -2,7 +2,7 @@
  * The text GitLab makes of an input value placed inside a longer string: `value.to_s` in Ruby
  * (`Interpolator#interpolate_string_node!`, lib/gitlab/ci/config/interpolation/interpolator.rb).
  * For an Array that is `Array#inspect`, each string in `String#inspect` form; the generator's
- * checks and the tests' interpolation (test/support/templates.ts) use this, so scripts are tested
+ * checks and the tests' interpolation (harness/templates.ts) use this, so scripts are tested
  * against what GitLab writes. runtime/list-text.ts reads it back.
  */
 

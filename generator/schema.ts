@@ -13,7 +13,8 @@ import { cacheDir } from "./cache.ts";
 import { keywordPath, type Problem } from "./problems.ts";
 
 const require = createRequire(import.meta.url);
-type Schema = { definitions: Record<string, { patternProperties?: Record<string, { oneOf?: unknown[] }> }> };
+/** The parts of GitLab's schema the fixes below touch. */
+export type Schema = { definitions: Record<string, { patternProperties?: Record<string, { oneOf?: unknown[] }> }> };
 
 /**
  * Known schema bugs, each fixed narrowly.
@@ -26,15 +27,16 @@ type Schema = { definitions: Record<string, { patternProperties?: Record<string,
  *    is refused; GitLab accepts it (`Environment#nullify_external_url` turns a blank URL into none),
  *    which lets an optional `environment_url` input default to "". Only `""` is added.
  * 3. The same `url` pattern admits a variable (`\$[A-Za-z]+`), but `format: uri` then refuses it;
- *    GitLab documents `url: $DYNAMIC_ENVIRONMENT_URL` read from the job's dotenv report (S-ENV §
- *    Set a dynamic environment URL). A value that is exactly one variable reference is added.
+ *    GitLab documents `url: $DYNAMIC_ENVIRONMENT_URL` read from the job's dotenv report
+ *    (doc/ci/environments/_index.md, "Set a dynamic environment URL"). A value that is exactly one
+ *    variable reference is added.
  * 4. `rules` and `needs` items may be lists of rules and needs: GitLab flattens nested lists in
  *    both (lib/gitlab/ci/config/entry/rules.rb: `[@config].flatten`; entry/needs.rb: `[@config].flatten`),
  *    which is how an `array` input placed as one item (components/common.ts `guardedRules`) and
  *    `- !reference [.x, rules]` work. The schema admits only `!reference`'s list of strings there;
  *    a list of the items themselves is added.
  */
-function applySchemaFixes(schema: Schema): Schema {
+export function applySchemaFixes(schema: Schema): Schema {
   const inputs = schema.definitions.configInputs?.patternProperties?.[".*"]?.oneOf?.[0] as { allOf?: Array<{ allOf?: Array<{ if?: { required?: string[] } }> }> } | undefined;
   for (const part of inputs?.allOf ?? []) for (const rule of part.allOf ?? []) if (rule.if) rule.if.required = ["type"];
   const environment = (schema.definitions as Record<string, { properties?: Record<string, { oneOf?: Array<{ properties?: Record<string, unknown> }> }> }>).job_template?.properties?.environment?.oneOf?.[1];
@@ -162,8 +164,8 @@ function describe(e: ErrorObject): string {
   return `GitLab's CI schema: ${e.message}`;
 }
 
-/** The fix for a schema problem: GitLab's documentation, or the escape hatch for missing keywords. */
-export const SCHEMA_FIX = "write the keyword and value as GitLab documents them (https://docs.gitlab.com/ci/yaml/); for a keyword the typed model lacks, use the job's `keywords` escape hatch";
+/** The fix for a schema problem: GitLab's documentation (every keyword of its schema is typed in generator/job.ts). */
+export const SCHEMA_FIX = "write the keyword and value as GitLab documents them (https://docs.gitlab.com/ci/yaml/)";
 
 /**
  * Validates one document against GitLab's schema. `where` prefixes each problem's path (the

@@ -33,8 +33,6 @@ export interface RenderedTemplate {
   header: { spec: { inputs?: Record<string, unknown> } };
   /** The body document: job name → keywords, placeholders not interpolated. */
   body: Record<string, Record<string, unknown>>;
-  /** Job keywords whose placement the model cannot express (escape-hatch collisions). */
-  hatchCollisions: Array<{ job: string; keyword: string }>;
   /** The files embedded in its jobs: for each script (by file name), the file it runs, then the modules it imports. */
   scripts: TemplateScript[];
   text: string;
@@ -79,16 +77,17 @@ function plain(value: unknown, scripts: Map<NodeScript, string>): unknown {
   return value;
 }
 
-/** A job's keywords in the canonical order; escape-hatch keywords after, by name. Collisions are pushed onto `collisions`. */
-function orderJob(job: Job, scripts: Map<NodeScript, string>, collisions: string[]): Record<string, unknown> {
+/**
+ * A job's keywords in the canonical order. A key GitLab's schema does not know (only a cast can
+ * pass one) is written after them, by name, never dropped: the schema check then reports it.
+ */
+function orderJob(job: Job, scripts: Map<NodeScript, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of JOB_KEY_ORDER) if (job[key] !== undefined) out[key] = plain(job[key], scripts);
-  const modelled = new Set<string>([...JOB_KEY_ORDER, "keywords"]);
-  for (const key of Object.keys(job)) if (!modelled.has(key)) collisions.push(key);
-  for (const key of Object.keys(job.keywords ?? {}).sort()) {
-    if (modelled.has(key)) collisions.push(key);
-    else out[key] = plain(job.keywords?.[key], scripts);
-  }
+  const known = new Set<string>(JOB_KEY_ORDER);
+  const unknown = job as Record<string, unknown>;
+  for (const key of Object.keys(job).sort())
+    if (!known.has(key) && unknown[key] !== undefined) out[key] = plain(unknown[key], scripts);
   return out;
 }
 
@@ -125,16 +124,13 @@ async function embedScripts(component: Component, ctx: RenderContext): Promise<{
 export function renderJobs(
   jobs: readonly JobDefinition[],
   scripts: Map<NodeScript, string>,
-): { jobs: Record<string, Record<string, unknown>>; hatchCollisions: Array<{ job: string; keyword: string }> } {
+): { jobs: Record<string, Record<string, unknown>> } {
   const rendered: Record<string, Record<string, unknown>> = {};
-  const hatchCollisions: Array<{ job: string; keyword: string }> = [];
   for (const { name, job } of jobs) {
     const jobName = String(name);
-    const collisions: string[] = [];
-    if (!Object.hasOwn(rendered, jobName)) rendered[jobName] = orderJob(job, scripts, collisions);
-    for (const keyword of collisions) hatchCollisions.push({ job: jobName, keyword });
+    if (!Object.hasOwn(rendered, jobName)) rendered[jobName] = orderJob(job, scripts);
   }
-  return { jobs: rendered, hatchCollisions };
+  return { jobs: rendered };
 }
 
 /**
@@ -163,8 +159,8 @@ export async function renderComponent(component: Component, ctx: RenderContext):
   const inputs: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(component.inputs)) inputs[name] = renderInput(spec);
   const header = { spec: Object.keys(inputs).length > 0 ? { inputs } : {} };
-  const { jobs: body, hatchCollisions } = renderJobs(component.jobs, byScript);
+  const { jobs: body } = renderJobs(component.jobs, byScript);
   const source = sourcePath(ctx.root, component.source);
   const text = `${banner(source, ctx.version, scripts)}${stringify(header, YAML_OPTIONS)}---\n${stringify(body, YAML_OPTIONS)}`;
-  return { component, file: `templates/${component.name}/template.yml`, header, body, hatchCollisions, scripts, text };
+  return { component, file: `templates/${component.name}/template.yml`, header, body, scripts, text };
 }

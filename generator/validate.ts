@@ -205,21 +205,11 @@ function interpolatedProblems(t: RenderedTemplate, values: Record<string, unknow
   return [...schema, ...referenceProblems(t.component.name, rawNames, body, context, rawJobs)];
 }
 
-/** Keywords set outside the typed model where the model has them, or beside it where GitLab has none. */
-export function hatchProblems(where: string, collisions: ReadonlyArray<{ job: string; keyword: string }>): Problem[] {
-  return collisions.map(({ job, keyword }) => ({
-    path: [where, job, `keywords.${keyword}`],
-    message: `"${keyword}" is a typed job field or not a job keyword; the escape hatch is only for keywords the model lacks`,
-    fix: "set it through the typed field, or under keywords: if GitLab has a keyword the model lacks",
-  }));
-}
-
 /** Every problem of one rendered template. */
 export function templateProblems(t: RenderedTemplate): Problem[] {
   const name = t.component.name;
   const problems: Problem[] = [];
   if (!COMPONENT_NAME.test(name)) problems.push({ path: [name], message: "a component name may hold only letters, digits, - and _ (GitLab's templates/<name>/template.yml rule)", value: name, fix: "rename the component" });
-  problems.push(...hatchProblems(name, t.hatchCollisions));
   problems.push(...yamlFileProblems(t.file, t.text));
   problems.push(...budgetProblems(t));
   const declared = inputProblems(t);

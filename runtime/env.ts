@@ -22,7 +22,11 @@ export function optionalInput(env: Env, variable: string): string {
 
 /** A boolean input: `{"<input>":true}` as the templates pass it, or plain "true" / "false". */
 export function booleanInput(env: Env, variable: string, input: string, fallback: boolean): boolean {
-  const raw = env[variable];
+  return booleanText(env[variable], input, fallback);
+}
+
+/** {@link booleanInput} of the variable's text. */
+export function booleanText(raw: string | undefined, input: string, fallback: boolean): boolean {
   if (raw === undefined || raw === "") return fallback;
   // The template's own form, `{"<input>":true}` (components/common.ts `inputVariable`).
   const wrapped = /^\{"([a-z0-9_]+)":(true|false)\}$/.exec(raw);
@@ -32,13 +36,15 @@ export function booleanInput(env: Env, variable: string, input: string, fallback
   throw new InputError(input, value, "must be true or false", `set ${input}: true or ${input}: false`);
 }
 
+const TOKEN_HOLDER = "a protected, masked variable holding the project access token";
+
 /**
- * A secret read from the CI/CD variable whose *name* an input holds (`token_variable`,
- * `ssh_key_variable`). The value is registered for redaction before anything else can print it.
- * `holding` says what the variable must be, for the fix.
+ * The secret in the CI/CD variable `name`, which input `input` (`token_variable`,
+ * `ssh_key_variable`, …) names. The value is registered for redaction before anything else can
+ * print it. `holding` says what the variable must be, for the fix.
  */
-export function secretFromVariable(env: Env, variableNameVariable: string, input: string, holding = "a protected, masked variable holding the project access token"): { name: string; value: string } {
-  const name = requireInput(env, variableNameVariable, input, `set ${input} to the name of the CI/CD variable that holds the secret`);
+export function readSecret(env: Env, name: string, input: string, holding = TOKEN_HOLDER): { name: string; value: string } {
+  if (name === "") throw new InputError(input, name, "is empty", `set ${input} to the name of the CI/CD variable that holds the secret`);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError(input, name, "is not a CI/CD variable name", `set ${input} to a name such as GITOPS_STAGING_TOKEN (letters, digits, _)`);
   const value = env[name];
   registerSecret(value);
@@ -60,7 +66,12 @@ export function secretFromVariable(env: Env, variableNameVariable: string, input
  * every character of every item arrives as written.
  */
 export function listInput(env: Env, variable: string, input: string): string[] {
-  const raw = (env[variable] ?? "").trim();
+  return listText(env[variable], input, variable);
+}
+
+/** {@link listInput} of the variable's text. */
+export function listText(text: string | undefined, input: string, variable: string): string[] {
+  const raw = (text ?? "").trim();
   if (raw === "") return [];
   if (!raw.startsWith("{") && !raw.startsWith("[")) return raw.split(",").map((item) => item.trim());
   let list = raw;

@@ -3,7 +3,7 @@
  * environment variable of the child process: never a URL, `.git/config`, argv or a trace line. A
  * deploy key reaches ssh through GIT_SSH_COMMAND (runtime/ssh-credential.ts).
  */
-import { EXIT_CODES, InputError, JobError } from "./errors.ts";
+import { InputError, JobError } from "./errors.ts";
 import { describeFailure, run, type CommandResult } from "./exec.ts";
 import { registerSecret } from "./log.ts";
 import { remoteFailure, type RemoteFailureKind, type RemoteParty } from "./remote-failure.ts";
@@ -145,7 +145,7 @@ export class GitCommandError extends JobError {
     readonly result: CommandResult,
   ) {
     const failure = classifyGitFailure(result.stderr);
-    super(describeFailure("git", args, result), "read git's message above", EXIT_CODES.usage);
+    super(describeFailure("git", args, result), "read git's message above");
     this.failure = failure;
     this.name = "GitCommandError";
   }

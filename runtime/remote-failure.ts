@@ -11,7 +11,7 @@
  * ("You are not allowed to push code to protected branches on this project.", "You are not allowed
  * to force push code to a protected branch on this project.").
  */
-import { EXIT_CODES, JobError } from "./errors.ts";
+import { InfrastructureError, JobError } from "./errors.ts";
 
 /** How a remote call failed. */
 export type RemoteFailureKind = "not-found" | "authentication" | "permission" | "protected-branch" | "unreachable" | "host-key" | "tls" | "other";
@@ -48,7 +48,8 @@ export function remoteFailure(kind: RemoteFailureKind, detail: string, { action,
                 : kind === "tls"
                   ? [`TLS with ${where} failed`, "for plain HTTP or an untrusted certificate, set tls_verify: false (or add its CA to the job image)"]
                   : ["failed", `read the message above; check ${remote.input} and ${c.input}`];
-  return new JobError(`${action}: ${message} (${detail})`, fix, kind === "not-found" || kind === "other" ? EXIT_CODES.usage : EXIT_CODES.infrastructure);
+  // Nothing found, or git's own words: a human checks the input. Anything else is the server's side.
+  return kind === "not-found" || kind === "other" ? new JobError(`${action}: ${message} (${detail})`, fix) : new InfrastructureError(`${action}: ${message} (${detail})`, fix);
 }
 
 /** The failure class of an HTTP status from an API. */

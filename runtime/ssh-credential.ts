@@ -14,7 +14,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { secretFromVariable } from "./env.ts";
+import { readSecret } from "./env.ts";
 import { InputError } from "./errors.ts";
 import { registerSecret } from "./log.ts";
 
@@ -30,12 +30,12 @@ export interface SshCredential {
   dispose(): void;
 }
 
-/** Where each input's value reaches the job. */
+/** The deploy-key inputs, as the job read them. */
 export interface SshInputs {
-  /** The job variable holding the name of the CI/CD variable with the key (`ssh_key_variable`). */
+  /** `ssh_key_variable`: the name of the CI/CD variable with the key; empty for none. */
   keyVariable: string;
-  /** The job variable holding the known_hosts lines (`ssh_known_hosts`). */
-  knownHostsVariable: string;
+  /** `ssh_known_hosts`: the known_hosts lines. */
+  knownHosts: string;
 }
 
 const PRIVATE_KEY = /^-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----\n[\s\S]+\n-----END ([A-Z0-9]+ )*PRIVATE KEY-----\n$/;
@@ -53,8 +53,8 @@ function shellQuote(text: string): string {
  * never appears in one.
  */
 export function sshCredentialFromInputs(env: Env, inputs: SshInputs): SshCredential | undefined {
-  if ((env[inputs.keyVariable] ?? "").trim() === "") return undefined;
-  const { name, value: raw } = secretFromVariable(env, inputs.keyVariable, "ssh_key_variable", "a protected variable of type File holding the deploy key's private key");
+  if (inputs.keyVariable.trim() === "") return undefined;
+  const { name, value: raw } = readSecret(env, inputs.keyVariable.trim(), "ssh_key_variable", "a protected variable of type File holding the deploy key's private key");
   // A File variable holds the path of a file with the key; a plain one holds the key itself.
   const isFile = !raw.includes("\n") && !raw.startsWith("-----") && existsSync(raw) && statSync(raw).isFile();
   const key = `${(isFile ? readFileSync(raw, "utf8") : raw).replace(/\r\n?/g, "\n").trim()}\n`;
@@ -69,7 +69,7 @@ export function sshCredentialFromInputs(env: Env, inputs: SshInputs): SshCredent
       `the CI/CD variable ${name} holds no private key (the value is withheld)`,
       `put the deploy key's private key, from -----BEGIN ... PRIVATE KEY----- to -----END ... PRIVATE KEY-----, into ${name} (type File), without a passphrase`,
     );
-  const knownHosts = (env[inputs.knownHostsVariable] ?? "")
+  const knownHosts = inputs.knownHosts
     .replace(/\r\n?/g, "\n")
     .split("\n")
     .map((line) => line.trim())

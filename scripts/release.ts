@@ -6,11 +6,13 @@
  * README and `examples/`, adds a CHANGELOG entry, commits and tags — locally. Pushing is yours.
  * `--dry-run` does all of the deciding and shows the surface changes, the files it would change
  * and the tag, and changes nothing.
- * Exit codes: 0 released (or would be), 1 refused, 2 usage.
+ * Exit codes (runtime/errors.ts, the table every job and `generate` share): 0 released (or would
+ * be), 2 usage, 3 refused.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { EXIT_CODES } from "../runtime/errors.ts";
 import { run } from "../runtime/exec.ts";
 import { generateCatalog, loadConfig, orphanTemplates, writeGeneratedFiles } from "../generator/catalog.ts";
 import { GenerationFailed } from "../generator/problems.ts";
@@ -20,8 +22,8 @@ import { catalogSurface, diffSurfaces, type Surface } from "../generator/surface
 
 const USAGE = "usage: npm run release -- <version> [--dry-run]   (bare semver, for example 1.4.2)";
 
-/** Exit codes. */
-export const EXIT = { released: 0, refused: 1, usage: 2 } as const;
+/** Exit codes: the shared table's (runtime/errors.ts), by what they mean here. */
+export const EXIT = { released: EXIT_CODES.ok, refused: EXIT_CODES.refused, usage: EXIT_CODES.usage } as const;
 
 /** Where the CLI runs and writes. */
 export interface ReleaseIo {
@@ -209,7 +211,7 @@ if (process.argv[1]?.endsWith("scripts/release.ts")) {
     },
     (error: unknown) => {
       process.stderr.write(`release: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT_CODES.failed;
     },
   );
 }

@@ -6,18 +6,18 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { writeDotenv } from "../../runtime/dotenv.ts";
-import { booleanInput, listInput, requireInput, secretFromVariable } from "../../runtime/env.ts";
+import { readInputs, type OutputValues } from "../../runtime/contract.ts";
+import { writeOutputs } from "../../runtime/dotenv.ts";
+import { readSecret } from "../../runtime/env.ts";
 import { InfrastructureError, InputError, JobError, runJob } from "../../runtime/errors.ts";
 import { isNamespaceRefused, namespaceRefusedError } from "../../runtime/buildah-privileges.ts";
 import { run } from "../../runtime/exec.ts";
 import { info, redact, section, warn } from "../../runtime/log.ts";
-import { isImageTag, parseImageName, parseImageReference, type ImageName } from "../../runtime/image-reference.ts";
+import { parseImageReference, type ImageName } from "../../runtime/image-reference.ts";
 import { confinedPath } from "../../runtime/project-path.ts";
 import { RegistrySession } from "../../runtime/registry.ts";
-import { BUILD_DOTENV, REVISION_LABEL } from "./outputs.ts";
-
-const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
+import { INPUTS, OUTPUTS } from "./build.contract.ts";
+import { REVISION_LABEL } from "./outputs.ts";
 
 /** Everything the job was asked to do, validated. */
 interface BuildRequest {
@@ -30,39 +30,37 @@ interface BuildRequest {
   revision: string;
   source: string | undefined;
   created: string;
+  /** The CI/CD variables holding the registry user and password (their names, not the values). */
+  userVariable: string;
+  passwordVariable: string;
 }
 
-/** Reads and checks the inputs (job variables) and predefined variables; every problem names its input. */
+/** Reads and checks the inputs (build.contract.ts) and predefined variables; every problem names its input. */
 function readRequest(env: NodeJS.ProcessEnv, projectDir: string): BuildRequest {
-  const image = parseImageName("image_name", env.GITOPS_IMAGE_NAME ?? "");
-  const tags = listInput(env, "GITOPS_TAGS", "tags");
-  if (tags.length === 0) throw new InputError("tags", "[]", "is empty", "give at least one tag; the default is the commit SHA ([$CI_COMMIT_SHA])");
-  for (const tag of tags) if (!isImageTag(tag)) throw new InputError("tags", tag, "is not a valid image tag (letters, digits, _ . -, at most 128, not starting with . or -)", "fix or remove that tag");
-  const buildArgs = listInput(env, "GITOPS_BUILD_ARGS", "build_args");
-  for (const arg of buildArgs) if (!BUILD_ARG.test(arg)) throw new InputError("build_args", arg, "is not KEY=VALUE", "write each build argument as KEY=VALUE");
+  const inputs = readInputs(env, INPUTS);
   // Both confined to the project directory, symbolic links followed: nothing outside the checkout is built or sent.
-  const context = confinedPath("context", requireInput(env, "GITOPS_CONTEXT", "context", "set context to the build context directory, relative to the project (default .)"), projectDir, { kind: "directory" });
-  const dockerfile = confinedPath("dockerfile", requireInput(env, "GITOPS_DOCKERFILE", "dockerfile", "set dockerfile to the Dockerfile's path relative to context (default Dockerfile)"), projectDir, { base: context, kind: "file" });
+  const context = confinedPath("context", inputs.context, projectDir, { kind: "directory" });
+  const dockerfile = confinedPath("dockerfile", inputs.dockerfile, projectDir, { base: context, kind: "file" });
   const revision = env.CI_COMMIT_SHA ?? "";
   if (!/^[0-9a-f]{7,64}$/.test(revision)) throw new JobError(`CI_COMMIT_SHA is ${JSON.stringify(revision)}, not a commit`, "run the job in a GitLab pipeline (GitLab sets CI_COMMIT_SHA)");
   return {
-    image,
-    tags: [...new Set(tags)],
-    buildArgs,
+    image: inputs.image_name,
+    tags: inputs.tags,
+    buildArgs: inputs.build_args,
     context,
     dockerfile,
-    tlsVerify: booleanInput(env, "GITOPS_TLS_VERIFY", "tls_verify", true),
+    tlsVerify: inputs.tls_verify,
     revision,
     source: env.CI_PROJECT_URL || undefined,
     // The commit's time makes the label the same on every rerun of the commit.
     created: env.CI_COMMIT_TIMESTAMP || new Date().toISOString(),
+    userVariable: inputs.registry_user_variable,
+    passwordVariable: inputs.registry_password_variable,
   };
 }
 
 /** The registry's login name: the variable `registry_user_variable` names. */
-function username(env: NodeJS.ProcessEnv): { name: string; value: string } {
-  const name = requireInput(env, "GITOPS_REGISTRY_USER_VARIABLE", "registry_user_variable", "set registry_user_variable to the name of the CI/CD variable holding the registry user (default CI_REGISTRY_USER)");
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError("registry_user_variable", name, "is not a CI/CD variable name", "set registry_user_variable to a name such as CI_REGISTRY_USER (letters, digits, _)");
+function username(env: NodeJS.ProcessEnv, name: string): { name: string; value: string } {
   const value = env[name] ?? "";
   if (value === "")
     throw new InputError(
@@ -75,8 +73,8 @@ function username(env: NodeJS.ProcessEnv): { name: string; value: string } {
 }
 
 /** The registry password or token: the variable `registry_password_variable` names (registered for redaction first). */
-function registryPassword(env: NodeJS.ProcessEnv): { name: string; value: string } {
-  return secretFromVariable(env, "GITOPS_REGISTRY_PASSWORD_VARIABLE", "registry_password_variable", "a masked variable (GitLab sets CI_REGISTRY_PASSWORD itself when the project's container registry is enabled)");
+function registryPassword(env: NodeJS.ProcessEnv, name: string): { name: string; value: string } {
+  return readSecret(env, name, "registry_password_variable", "a masked variable (GitLab sets CI_REGISTRY_PASSWORD itself when the project's container registry is enabled)");
 }
 
 /**
@@ -175,8 +173,8 @@ async function main(): Promise<void> {
   // The runner starts the job in the project directory; paths in inputs and artifacts are relative to it.
   const projectDir = process.cwd();
   const request = readRequest(env, projectDir);
-  const password = registryPassword(env);
-  const user = username(env);
+  const password = registryPassword(env, request.passwordVariable);
+  const user = username(env, request.userVariable);
   const session = new RegistrySession(request.image, request.tlsVerify);
   try {
     await session.login({ username: user.value, password: password.value, userVariable: user.name, passwordVariable: password.name });
@@ -188,8 +186,13 @@ async function main(): Promise<void> {
     }
     // What later jobs deploy: checked by the same parser that checks every image they read.
     const image = parseImageReference("GITOPS_IMAGE", `${request.image.name}@${digest}`, "pinned");
-    const outputs = { GITOPS_IMAGE: `${image.repository}@${image.digest}`, GITOPS_IMAGE_DIGEST: digest, GITOPS_IMAGE_TAG: request.tags[0] as string };
-    writeDotenv(path.join(projectDir, BUILD_DOTENV), outputs);
+    // Annotated, so a key the component does not declare is a type error here too.
+    const outputs: OutputValues<typeof OUTPUTS> = {
+      GITOPS_IMAGE: `${image.repository}@${image.digest}`,
+      GITOPS_IMAGE_DIGEST: digest,
+      GITOPS_IMAGE_TAG: request.tags[0] as string,
+    };
+    writeOutputs(OUTPUTS, projectDir, outputs);
     info(`GITOPS_IMAGE=${outputs.GITOPS_IMAGE}`);
   } finally {
     session.dispose();

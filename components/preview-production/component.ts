@@ -7,17 +7,20 @@
  * two copies of the promotion script would take that template over its size budget.
  */
 import { defineComponent } from "../../generator/component.ts";
+import { fixedVariables, scriptVariables } from "../../generator/contract.ts";
 import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { commonInputs, DEFAULT_BRANCH_ONLY, GUARDS, guardedRules, rulesInput } from "../common.ts";
+import { productionInputs } from "../promotion/inputs.ts";
 import { PROMOTION_REPORT } from "../promotion/outputs.ts";
-import { VERIFY_VARIABLES } from "../promotion/verify-config.ts";
 
 export default defineComponent(import.meta.url, {
   name: "preview-production",
   description:
     "Shows what the manual production job would ship, before anyone runs it: the production promotion in a dry run, automatic in default-branch pipelines once promote-staging has had its turn. Its report (a collapsed log section and the gitops-promotion-report.md artifact) lists the commits, the merge requests and the image changes production would receive, or why it would receive nothing. It reads with the job token, pushes nothing, creates no deployment and never fails the pipeline.",
-  inputs: (catalog) => ({
+  // The promotion inputs it shares with manual-production keep their job variables and parsers
+  // (the script is the same), with descriptions of their own.
+  inputs: (catalog, production = productionInputs(catalog)) => ({
     ...commonInputs(catalog, { stage: "deploy", job_name: "promote-production-preview" }),
     needs: {
       type: "array",
@@ -27,35 +30,45 @@ export default defineComponent(import.meta.url, {
         { job: "promote-staging", artifacts: false, optional: true },
       ],
     },
-    environment: { type: "string", description: "The environment's name, as manual-production's environment input (for the report; no deployment is recorded).", default: "production" },
-    environment_branch: { type: "string", description: "The production branch, as manual-production's environment_branch input.", default: catalog.config.environmentBranches.production },
-    source_branch: { type: "string", description: "The branch promoted commits come from, as manual-production's source_branch input. CI/CD variables are expanded.", default: "$CI_DEFAULT_BRANCH" },
-    require_branch: { type: "string", description: "The branch production only takes commits from, as manual-production's require_branch input.", default: catalog.config.environmentBranches.staging },
-    repository_url: { type: "string", description: "The project's HTTPS clone URL, without credentials; the job token reads it. CI/CD variables are expanded.", default: "$CI_SERVER_URL/$CI_PROJECT_PATH.git" },
+    environment: {
+      ...production.environment,
+      description: "The environment's name, as manual-production's environment input (for the report; no deployment is recorded).",
+    },
+    environment_branch: { ...production.environment_branch, description: "The production branch, as manual-production's environment_branch input." },
+    source_branch: {
+      ...production.source_branch,
+      description: "The branch promoted commits come from, as manual-production's source_branch input. CI/CD variables are expanded.",
+    },
+    require_branch: {
+      ...production.require_branch,
+      description: "The branch production only takes commits from, as manual-production's require_branch input.",
+    },
+    repository_url: {
+      ...production.repository_url,
+      description: "The project's HTTPS clone URL, without credentials; the job token reads it. CI/CD variables are expanded.",
+    },
     rules: rulesInput(
       "When the job runs. Default: pipelines of the default branch only. A guard before these rules keeps it out of the pipeline of a commit-mode bump, like manual-production.",
       [{ if: DEFAULT_BRANCH_ONLY }],
     ),
   }),
-  jobs: (inputs) => [
+  jobs: (inputs, catalog) => [
     job(inputs.job_name, {
       stage: inputs.stage,
       image: inputs.image,
       variables: {
         GIT_STRATEGY: "none",
-        GITOPS_ENVIRONMENT: inputs.environment,
-        GITOPS_ENVIRONMENT_BRANCH: inputs.environment_branch,
-        GITOPS_SOURCE_BRANCH: inputs.source_branch,
-        GITOPS_REQUIRE_BRANCH: inputs.require_branch,
-        // Reading needs no protected token: the job token clones its own project (as user
-        // gitlab-ci-token, lib/gitlab/auth.rb build_access_token_check).
-        GITOPS_TOKEN_VARIABLE: "CI_JOB_TOKEN",
-        GITOPS_REPOSITORY_URL: inputs.repository_url,
-        GITOPS_DRY_RUN: "true",
-        // During a deploy freeze the preview still runs (a dry run pushes nothing) and says so in
-        // production's terms (verify.ts, judgeFreeze). It reads no cluster: the staging gate and the
-        // Flux wait are the production job's, and their inputs stay empty here.
-        [VERIFY_VARIABLES.respect_deploy_freeze]: "true",
+        ...scriptVariables(inputs),
+        ...fixedVariables(productionInputs(catalog), {
+          // Reading needs no protected token: the job token clones its own project (as user
+          // gitlab-ci-token, lib/gitlab/auth.rb build_access_token_check).
+          token_variable: "CI_JOB_TOKEN",
+          dry_run: true,
+          // During a deploy freeze the preview still runs (a dry run pushes nothing) and says so in
+          // production's terms (verify.ts, judgeFreeze). It reads no cluster: the staging gate and
+          // the Flux wait are the production job's, and their inputs stay empty here.
+          respect_deploy_freeze: true,
+        }),
       },
       needs: inputs.needs,
       rules: guardedRules([GUARDS.commitModeBump], inputs.rules),

@@ -4,7 +4,7 @@
  */
 import { defineComponent } from "../../generator/component.ts";
 import { DEFAULT_BRANCH_ONLY } from "../common.ts";
-import { promotionInputs, promotionJob } from "../promotion/inputs.ts";
+import { PROMOTION_OUTPUTS, promotionInputs, promotionJob } from "../promotion/inputs.ts";
 
 export default defineComponent(import.meta.url, {
   name: "promote-staging",
@@ -27,4 +27,5 @@ export default defineComponent(import.meta.url, {
       {},
     ),
   jobs: (inputs) => [promotionJob(inputs, "staging")],
+  outputs: PROMOTION_OUTPUTS,
 });

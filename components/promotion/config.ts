@@ -4,15 +4,20 @@
  * the input, the value and the fix.
  */
 import path from "node:path";
-import { booleanInput, optionalInput, requireInput, secretFromVariable } from "../../runtime/env.ts";
+import { readInputs, type OutputName } from "../../runtime/contract.ts";
+import { booleanInput, optionalInput, readSecret, requireInput } from "../../runtime/env.ts";
 import { InputError } from "../../runtime/errors.ts";
-import { parseBranchName } from "../../runtime/branch-name.ts";
 import { checkRepositoryUrl, type GitOptions } from "../../runtime/git.ts";
 import { sshCredentialFromInputs } from "../../runtime/ssh-credential.ts";
+import type { OUTPUTS as BUMP_OUTPUTS } from "../update-manifests/update.contract.ts";
 import type { PromotionBranches } from "./decide.ts";
 import { readGitLabContext, type GitLabContext } from "./gitlab-context.ts";
-import { PROMOTION_DOTENV, PROMOTION_REPORT } from "./outputs.ts";
+import { PROMOTION_REPORT } from "./outputs.ts";
+import { INPUTS } from "./promote.contract.ts";
 import { readVerification, type VerificationConfig } from "./verify-config.ts";
+
+/** update-manifests' output that says this change's bump waits in a merge request. */
+const PENDING_MERGE_REQUEST = "GITOPS_MERGE_REQUEST_URL" satisfies OutputName<typeof BUMP_OUTPUTS>;
 
 /** What the job was asked to do. */
 export interface PromotionConfig {
@@ -28,8 +33,8 @@ export interface PromotionConfig {
   credential: PromotionCredential;
   skipCi: boolean;
   dryRun: boolean;
-  /** Where the dotenv report goes. */
-  dotenv: string;
+  /** The directory the dotenv report goes to (promote.contract.ts names the file). */
+  outputDir: string;
   /** Where the promotion report (Markdown) goes. */
   report: string;
   /** The pipeline, job and API this job runs in (predefined variables). */
@@ -60,50 +65,41 @@ export function describeCredential(credential: PromotionCredential): string {
 export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   const target = requireInput(env, "CI_COMMIT_SHA", "CI_COMMIT_SHA", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the pipeline's commit");
   if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(target)) throw new InputError("CI_COMMIT_SHA", target, "is not a full commit SHA", "leave CI_COMMIT_SHA to GitLab: it is the pipeline's commit");
-  const branches: PromotionBranches = {
-    source: requireInput(env, "GITOPS_SOURCE_BRANCH", "source_branch", "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)"),
-    environment: requireInput(env, "GITOPS_ENVIRONMENT_BRANCH", "environment_branch", "set environment_branch to the branch the environment's GitOps agent syncs from"),
-  };
-  const required = optionalInput(env, "GITOPS_REQUIRE_BRANCH");
-  if (required !== "") branches.required = required;
-  for (const [input, branch] of [
-    ["source_branch", branches.source],
-    ["environment_branch", branches.environment],
-    ["require_branch", branches.required],
-  ] as const)
-    if (branch !== undefined) parseBranchName(input, branch);
+  const inputs = readInputs(env, INPUTS);
+  const branches: PromotionBranches = { source: inputs.source_branch, environment: inputs.environment_branch };
+  if (inputs.require_branch !== undefined) branches.required = inputs.require_branch;
   if (branches.environment === branches.source) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch, such as _gitlab/agents/staging");
   if (branches.required === branches.environment) throw new InputError("require_branch", branches.required, "is the environment branch itself", "set require_branch to the branch that must already hold the commit (staging's branch)");
 
-  const pendingMergeRequest = optionalInput(env, "GITOPS_MERGE_REQUEST_URL");
+  const pendingMergeRequest = optionalInput(env, PENDING_MERGE_REQUEST);
   const common = {
     branches,
-    environment: optionalInput(env, "GITOPS_ENVIRONMENT") || branches.environment,
+    environment: inputs.environment || branches.environment,
     pipelineCommit: target,
     ...(pendingMergeRequest ? { pendingMergeRequest } : {}),
-    skipCi: booleanInput(env, "GITOPS_SKIP_CI", "skip_ci", true),
-    dryRun: booleanInput(env, "GITOPS_DRY_RUN", "dry_run", false),
+    skipCi: inputs.skip_ci,
+    dryRun: inputs.dry_run,
     // Artifact paths are relative to the job's working directory, the project directory on a
     // runner (gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
-    dotenv: path.resolve(PROMOTION_DOTENV),
+    outputDir: path.resolve(),
     report: path.resolve(PROMOTION_REPORT),
     gitlab: readGitLabContext(env),
     keepWorkdir: booleanInput(env, "GITOPS_KEEP_WORKDIR", "GITOPS_KEEP_WORKDIR", false),
-    verification: readVerification(env),
+    verification: readVerification(inputs, env),
   };
 
-  if (optionalInput(env, "GITOPS_SSH_KEY_VARIABLE").trim() !== "") {
+  if (inputs.ssh_key_variable !== "") {
     // A deploy key over SSH instead of the token (GitLab Free: runtime/ssh-credential.ts). Read last,
     // so no key is written for a job that fails its checks.
-    const sshUrl = checkRepositoryUrl(requireInput(env, "GITOPS_SSH_REPOSITORY_URL", "ssh_repository_url", "set ssh_repository_url to the project's SSH clone URL"), "ssh_repository_url", "ssh");
-    const ssh = sshCredentialFromInputs(env, { keyVariable: "GITOPS_SSH_KEY_VARIABLE", knownHostsVariable: "GITOPS_SSH_KNOWN_HOSTS" });
+    const sshUrl = checkRepositoryUrl(inputs.ssh_repository_url, "ssh_repository_url", "ssh");
+    const ssh = sshCredentialFromInputs(env, { keyVariable: inputs.ssh_key_variable, knownHosts: inputs.ssh_known_hosts });
     if (ssh) return { ...common, repositoryUrl: sshUrl, credential: { kind: "deploy key", variable: ssh.variable, git: { sshCommand: ssh.command }, dispose: ssh.dispose } };
   }
 
-  const repositoryUrl = requireInput(env, "GITOPS_REPOSITORY_URL", "repository_url", "set repository_url to the project's HTTPS clone URL (default $CI_SERVER_URL/$CI_PROJECT_PATH.git)");
-  checkRepositoryUrl(repositoryUrl, "repository_url", "https");
+  // An empty URL is no HTTP(S) URL either: checkRepositoryUrl names the input and the fix.
+  const repositoryUrl = checkRepositoryUrl(inputs.repository_url, "repository_url", "https");
 
-  const token = secretFromVariable(env, "GITOPS_TOKEN_VARIABLE", "token_variable");
+  const token = readSecret(env, inputs.token_variable, "token_variable");
   // Child processes need no copy of the variable itself: git gets the token through its helper.
   delete process.env[token.name];
 

@@ -6,7 +6,7 @@
  * git here, so both are property-tested against simulated histories; `apply.ts` gathers the facts
  * from git and carries the plan out.
  *
- * The rules (research/promotion.md, failure-mode checklist):
+ * The rules (docs/decisions/promotion.md, with the failure modes and measurements behind them):
  * - only commits of the source branch are promoted, and production only receives commits the
  *   required branch (staging) already has;
  * - an environment branch holding a commit the source branch lacks is refused, never merged,

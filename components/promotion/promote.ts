@@ -6,13 +6,15 @@
  * branch, so the job fetches and decides again, a bounded number of times with jittered pauses.
  * Outputs go to `gitops-promotion.env`.
  */
-import { writeDotenv } from "../../runtime/dotenv.ts";
-import { EXIT_CODES, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
+import { writeOutputs } from "../../runtime/dotenv.ts";
+import { ExhaustedError, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
+import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, warn } from "../../runtime/log.ts";
 import type { Ancestry } from "./ancestry.ts";
 import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, pushPlan, type PromotionWorkspace } from "./apply.ts";
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
+import { OUTPUTS } from "./promote.contract.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
 import { promotedRange, type PromotedRange } from "./report.ts";
 import { publishReport } from "./report-job.ts";
@@ -24,11 +26,9 @@ import { refuseRollbackRerun } from "./rerun.ts";
  * needed, and `resource_group` keeps n at 1 normally), or main moved and the push lacked the
  * objects to prove the target is already on the server (the next fetch brings them).
  */
-const MAX_ATTEMPTS = 10;
+const PUSH_RETRY: RetryPolicy = { attempts: 10, pauseMs: { min: 100, max: 900 }, growth: 1 };
 /** An unreachable server gets one more try, then the job fails: the runner's retry is better placed. */
-const MAX_UNREACHABLE_ATTEMPTS = 2;
-/** The pause before a new attempt is drawn uniformly from this range (ms), so racers spread out. */
-const BACKOFF_MS = { min: 100, max: 900 } as const;
+const UNREACHABLE_RETRY: RetryPolicy = { ...PUSH_RETRY, attempts: 2 };
 
 /** What the job did. */
 interface PromotionResult {
@@ -47,8 +47,6 @@ interface PromotionResult {
 /** One attempt's outcome: a decision (or a stand-down), what it did, or the push that was rejected. */
 type Attempt = { plan: PromotionPlan; result?: PromotionResult; rejected?: GitCommandError } | { plan?: undefined; result: PromotionResult; rejected?: undefined };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const backoff = () => BACKOFF_MS.min + Math.floor(Math.random() * (BACKOFF_MS.max - BACKOFF_MS.min));
 
 /** A git failure outside the push race, in the user's terms: wrong or foreign credential, unknown host key, server down, no permission, protected branch. */
 function remoteFailure(error: GitCommandError, config: PromotionConfig): JobError {
@@ -126,11 +124,8 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
         outcome = await attempt(workspace, config);
       } catch (error) {
         if (!(error instanceof GitCommandError)) throw error;
-        if (error.failure === "unreachable" && ++unreachable < MAX_UNREACHABLE_ATTEMPTS) {
-          warn("the git server could not be reached; trying once more");
-          await sleep(backoff());
+        if (error.failure === "unreachable" && (await retryAfter(UNREACHABLE_RETRY, ++unreachable, () => warn("the git server could not be reached; trying once more"))))
           continue;
-        }
         throw remoteFailure(error, config);
       }
       const { plan, result, rejected } = outcome;
@@ -141,14 +136,12 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
         throw new InputError("skip_ci", "true", "the git server does not accept push options (-o ci.skip)", "set skip_ci: false, or enable push options on the server");
       // Only a lost race is worth another round; a refusal of the credential or of the branch is not.
       if (rejected.failure !== "rejected") throw remoteFailure(rejected, config);
-      if (n >= MAX_ATTEMPTS)
-        throw new JobError(
-          `the push to ${branches.environment} was rejected ${MAX_ATTEMPTS} times, each time after deciding again from fresh branch tips: ${rejected.message}`,
+      const again = () => warn(`the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt ${n + 1} of ${PUSH_RETRY.attempts})`);
+      if (!(await retryAfter(PUSH_RETRY, n, again)))
+        throw new ExhaustedError(
+          `the push to ${branches.environment} was rejected ${PUSH_RETRY.attempts} times, each time after deciding again from fresh branch tips: ${rejected.message}`,
           `other jobs keep moving ${branches.environment}; give the jobs a common resource_group so they run one at a time, then retry this job`,
-          EXIT_CODES.exhausted,
         );
-      warn(`the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt ${n + 1} of ${MAX_ATTEMPTS})`);
-      await sleep(backoff());
     }
   } finally {
     workspace.dispose();
@@ -196,7 +189,7 @@ runJob(async () => {
   } finally {
     config.credential.dispose();
   }
-  writeDotenv(config.dotenv, {
+  writeOutputs(OUTPUTS, config.outputDir, {
     GITOPS_PREVIOUS_SHA: result.previous,
     GITOPS_PROMOTED_SHA: result.promoted,
     GITOPS_PROMOTION: result.promotion,

@@ -10,7 +10,7 @@
  * `kubectl wait`: the wait needs "this revision and Ready for this generation", a failure as soon
  * as Flux reports one, and Flux's own words at the end, none of which one `--for` expresses.
  */
-import { EXIT_CODES, JobError, RefusedError } from "../../runtime/errors.ts";
+import { DeployFailedError, ExhaustedError, JobError, RefusedError } from "../../runtime/errors.ts";
 import type { Git } from "../../runtime/git.ts";
 import { info, warn } from "../../runtime/log.ts";
 import { fetchTips, openWorkspace, type PromotionWorkspace } from "./apply.ts";
@@ -209,7 +209,7 @@ export async function waitForReconcile(options: WaitOptions): Promise<string> {
       const facts = { kustomization, resource: options.resource, target: options.target, branch: options.branch, contains: await options.lineage.answer(reconcileQuestions(kustomization)) };
       const verdict = judgeReconcile(facts);
       if (verdict.state === "applied") return `${verdict.message} (after ${formatDuration(clock.now() - start)})`;
-      if (verdict.state === "failed") throw new JobError(verdict.message, verdict.fix, EXIT_CODES.deployFailed);
+      if (verdict.state === "failed") throw new DeployFailedError(verdict.message, verdict.fix);
       if (verdict.summary !== said) info(`Flux: ${(said = verdict.summary)}`);
       const mismatch = pointerMismatch(kustomization, options.branch);
       if (mismatch && !noted) {
@@ -221,7 +221,7 @@ export async function waitForReconcile(options: WaitOptions): Promise<string> {
     if (elapsed >= options.timeoutMs) {
       if (!last && unreachable) throw unreachable;
       const timedOut = reconcileTimeout({ kustomization: last as Kustomization, resource: options.resource, target: options.target, branch: options.branch, contains: () => false }, options.timeout);
-      throw new JobError(timedOut.message, timedOut.fix, EXIT_CODES.exhausted);
+      throw new ExhaustedError(timedOut.message, timedOut.fix);
     }
     await clock.sleep(Math.min(delay, options.timeoutMs - elapsed));
     delay = Math.min(Math.round(delay * 1.5), POLL_MS.max);

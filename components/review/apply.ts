@@ -15,7 +15,7 @@
 import { InfrastructureError, InputError, JobError, RefusedError } from "../../runtime/errors.ts";
 import { info } from "../../runtime/log.ts";
 import { describeObject, type KubeObject } from "./check-objects.ts";
-import { FIELD_MANAGER, LABELS, MANAGED_BY } from "./contract.ts";
+import { FIELD_MANAGER, LABELS, MANAGED_BY } from "./ownership.ts";
 import type { Kubectl } from "./kubectl.ts";
 import { isReviewNamespace, readNamespace } from "./namespace.ts";
 

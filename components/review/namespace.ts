@@ -2,7 +2,7 @@
  * The review namespace as the cluster has it. Deploy and stop both read it first: neither takes
  * over or deletes a namespace that these jobs did not create.
  */
-import { LABELS, MANAGED_BY } from "./contract.ts";
+import { LABELS, MANAGED_BY } from "./ownership.ts";
 import type { Kubectl } from "./kubectl.ts";
 
 /** What the jobs need to know about a live namespace. */

@@ -1,11 +1,10 @@
 /**
- * Reading the review jobs' inputs and predefined variables from the environment, each checked with
- * an error that names the input, the value and the fix.
+ * Reading the merge request a review job runs for from GitLab's predefined variables, each checked
+ * with an error that names the variable, the value and the fix. (The inputs come through the jobs'
+ * contracts, deploy.contract.ts and stop.contract.ts.)
  */
 import { InputError } from "../../runtime/errors.ts";
-import { optionalInput, requireInput } from "../../runtime/env.ts";
-import { VARIABLES } from "./contract.ts";
-import { isDnsLabel, isDnsSubdomain, PREFIX_MAX, refSlug, type ReviewTarget } from "./names.ts";
+import { isDnsLabel, refSlug, type ReviewTarget } from "./names.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -22,33 +21,4 @@ export function readTarget(env: Env): ReviewTarget {
   const slug = env.CI_COMMIT_REF_SLUG || refSlug(refName);
   if (slug !== "" && !isDnsLabel(slug)) throw new InputError("CI_COMMIT_REF_SLUG", slug, "is not a DNS label", "do not override CI_COMMIT_REF_SLUG; GitLab sets it");
   return { refName, refSlug: slug, mergeRequestIid: iid, projectId: env.CI_PROJECT_ID || undefined };
-}
-
-/** `agent`: the kube context GitLab's agent adds to `KUBECONFIG` (`path/to/agent-project:agent-name`). */
-export function readAgent(env: Env): string {
-  const agent = requireInput(env, VARIABLES.agent, "agent", "set agent to the review cluster's agent, as path/to/agent-project:agent-name");
-  if (!/^[^\s:]+:[^\s:]+$/.test(agent)) throw new InputError("agent", agent, "is not an agent context", "set agent to path/to/agent-project:agent-name, for example platform/gitops-agents:review");
-  return agent;
-}
-
-/** `namespace_prefix`: lowercase letters, digits and `-`, starting with a letter, at most 20 characters. */
-export function readNamespacePrefix(env: Env): string {
-  const prefix = optionalInput(env, VARIABLES.namespace_prefix);
-  if (prefix.length > PREFIX_MAX || !/^([a-z][-a-z0-9]*)?$/.test(prefix))
-    throw new InputError("namespace_prefix", prefix, `must be at most ${PREFIX_MAX} lowercase letters, digits and -, starting with a letter`, "set namespace_prefix to something like review-");
-  return prefix;
-}
-
-/** `rollout_timeout`: a duration kubectl understands. */
-export function readTimeout(env: Env): string {
-  const timeout = requireInput(env, VARIABLES.rollout_timeout, "rollout_timeout", "set rollout_timeout to a duration such as 5m");
-  if (!DURATION.test(timeout)) throw new InputError("rollout_timeout", timeout, "is not a duration", "set rollout_timeout to a number with a unit: 90s, 5m, 1h");
-  return timeout;
-}
-
-/** `domain`: the review apps' parent domain. */
-export function readDomain(env: Env): string {
-  const domain = requireInput(env, VARIABLES.domain, "domain", "set domain to the review cluster's wildcard domain, such as review.example.com");
-  if (!isDnsSubdomain(domain) || !domain.includes(".")) throw new InputError("domain", domain, "is not a DNS domain", "set domain to lowercase labels joined by dots, such as review.example.com");
-  return domain;
 }

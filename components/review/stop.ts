@@ -5,20 +5,21 @@
  * gone is success; one that these jobs did not create is never deleted. Anything else fails the
  * job, saying that the review app is still there.
  */
+import { readInputs } from "../../runtime/contract.ts";
 import { JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { info } from "../../runtime/log.ts";
-import { LABELS, MANAGED_BY } from "./contract.ts";
+import { LABELS, MANAGED_BY } from "./ownership.ts";
 import { Kubectl } from "./kubectl.ts";
 import { reviewNamespace } from "./names.ts";
 import { isReviewNamespace, readNamespace } from "./namespace.ts";
-import { readAgent, readNamespacePrefix, readTarget, readTimeout } from "./settings.ts";
+import { readTarget } from "./settings.ts";
+import { INPUTS } from "./stop.contract.ts";
 
 async function main(): Promise<void> {
   const env = process.env;
   const target = readTarget(env);
-  const agent = readAgent(env);
-  const namespace = reviewNamespace(target, readNamespacePrefix(env));
-  const timeout = readTimeout(env);
+  const { agent, namespace_prefix: prefix, rollout_timeout: timeout } = readInputs(env, INPUTS);
+  const namespace = reviewNamespace(target, prefix);
   try {
     await removeNamespace(new Kubectl(agent), namespace, timeout);
   } catch (error) {

@@ -4,14 +4,15 @@
  * default branch's (update-manifests' token or deploy key, read by the same code).
  */
 import path from "node:path";
+import { readInputs } from "../../runtime/contract.ts";
 import { optionalInput, requireInput } from "../../runtime/env.ts";
 import { InputError } from "../../runtime/errors.ts";
-import { parseBranchName } from "../../runtime/branch-name.ts";
 import { checkRepositoryUrl } from "../../runtime/git.ts";
 import { registerSecret } from "../../runtime/log.ts";
 import { authorFromInputs, bumpAuthor, type BumpAuthor } from "../update-manifests/bump-author.ts";
 import { readBumpCredential, type BumpCredential } from "../update-manifests/credential.ts";
-import { ROLLBACK_DOTENV, SINCE_VARIABLE, VARIABLES } from "./outputs.ts";
+import { SINCE_VARIABLE } from "./outputs.ts";
+import { INPUTS } from "./rollback.contract.ts";
 
 /** How the job reaches GitLab's REST API, and with which token. */
 export interface RollbackApi {
@@ -37,7 +38,8 @@ export interface RollbackConfig {
   repositoryUrl: string;
   /** The API, when the job runs in GitLab (always in merge_request mode, with the token in `PRIVATE-TOKEN`). */
   api?: RollbackApi;
-  dotenv: string;
+  /** The directory the dotenv report goes to (rollback.contract.ts names the file). */
+  outputDir: string;
   /** The rollback commit's author and committer (resolved after the checks: it may ask GitLab). */
   author(): Promise<BumpAuthor>;
 }
@@ -47,22 +49,20 @@ export const REPOSITORY = "CI_SERVER_URL/CI_PROJECT_PATH";
 
 /** Reads and checks the configuration; secrets are registered for redaction on the way. */
 export function readRollbackConfig(env: NodeJS.ProcessEnv): RollbackConfig {
-  const environment = requireInput(env, VARIABLES.environment, "environment", "set environment to the GitLab environment to roll back (such as production)");
-  const branches = {
-    source: parseBranchName("source_branch", requireInput(env, VARIABLES.sourceBranch, "source_branch", "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)")),
-    environment: parseBranchName("environment_branch", requireInput(env, VARIABLES.environmentBranch, "environment_branch", "set environment_branch to the branch the environment's GitOps agent syncs from")),
-  };
+  const inputs = readInputs(env, INPUTS);
+  const { environment, mode } = inputs;
+  const branches = { source: inputs.source_branch, environment: inputs.environment_branch };
   if (branches.source === branches.environment) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch");
   const since = optionalInput(env, SINCE_VARIABLE).trim();
   if (since !== "" && !/^[0-9a-f]{7,64}$/.test(since))
     throw new InputError(SINCE_VARIABLE, since, "is not a commit SHA", `set ${SINCE_VARIABLE} (when running the job) to the commit the environment should return to, as a SHA of at least 7 hex digits, or leave it unset to undo the environment's last promotion`);
-  const mode = requireInput(env, VARIABLES.mode, "mode", "set mode to commit or merge_request");
-  if (mode !== "commit" && mode !== "merge_request") throw new InputError("mode", mode, "must be commit or merge_request", "set mode: commit or mode: merge_request");
-  const httpsUrl = checkRepositoryUrl(requireInput(env, VARIABLES.repositoryUrl, REPOSITORY, "the job builds it from CI_SERVER_URL and CI_PROJECT_PATH; run the job in a GitLab pipeline"), REPOSITORY, "https");
+  // Predefined in every job (doc/ci/variables/predefined_variables.md: both "Pre-pipeline"); without
+  // them the URL is no HTTP(S) URL, and the error names them.
+  const httpsUrl = checkRepositoryUrl(`${env.CI_SERVER_URL ?? ""}/${env.CI_PROJECT_PATH ?? ""}.git`, REPOSITORY, "https");
   // Checked now, before any remote call (the identity itself may ask GitLab later).
-  authorFromInputs(env, VARIABLES.author);
+  authorFromInputs(inputs);
   // Read last: a deploy key is written to disk only for a job that passed its checks.
-  const credential = readBumpCredential(env, mode === "merge_request", { tokenVariable: VARIABLES.tokenVariable, ssh: VARIABLES.ssh });
+  const credential = readBumpCredential(env, inputs, mode === "merge_request");
   const jobToken = env.CI_JOB_TOKEN || undefined;
   registerSecret(jobToken);
   const apiToken = credential.token
@@ -82,7 +82,7 @@ export function readRollbackConfig(env: NodeJS.ProcessEnv): RollbackConfig {
     repositoryUrl: credential.sshUrl ?? httpsUrl,
     ...(api ? { api } : {}),
     // Artifact paths are relative to the job's working directory (the project directory on a runner).
-    dotenv: path.resolve(ROLLBACK_DOTENV),
-    author: () => bumpAuthor(env, { token: credential.token }, VARIABLES.author),
+    outputDir: path.resolve(),
+    author: () => bumpAuthor(env, inputs, { token: credential.token }),
   };
 }

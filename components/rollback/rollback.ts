@@ -9,8 +9,9 @@
  * Like the promotion, it fetches the commit graph only, then the three trees of the revert and the
  * blobs of the files both sides changed (revert-tree.ts). Outputs go to `gitops-rollback.env`.
  */
-import { writeDotenv } from "../../runtime/dotenv.ts";
-import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
+import { writeOutputs } from "../../runtime/dotenv.ts";
+import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
+import { ExhaustedError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, section, warn } from "../../runtime/log.ts";
 import { ROLLBACK_BRANCH_PREFIX, ROLLBACK_MARKER, ROLLBACK_TRAILERS } from "../../runtime/bump-trailers.ts";
@@ -21,10 +22,11 @@ import { openMergeRequest } from "../update-manifests/gitlab-merge-requests.ts";
 import { readRollbackConfig, REPOSITORY, type RollbackApi, type RollbackConfig } from "./config.ts";
 import { lastPromotion } from "./last-promotion.ts";
 import { SINCE_VARIABLE } from "./outputs.ts";
+import { OUTPUTS } from "./rollback.contract.ts";
 import { revertTree } from "./revert-tree.ts";
 
-/** Push attempts when the default branch keeps moving. */
-const MAX_ATTEMPTS = 3;
+/** Push attempts when the default branch keeps moving, with update-manifests' pauses (the same branch's writers). */
+const PUSH_RETRY: RetryPolicy = { attempts: 3, pauseMs: { min: 125, max: 375 }, growth: 2 };
 /** The commit message lists at most this many reverted commits. */
 const LISTED = 50;
 
@@ -212,9 +214,10 @@ async function rollback(config: RollbackConfig): Promise<Outcome> {
         throw error instanceof GitCommandError ? remoteError(error, config) : error;
       }
       if (!("rejected" in outcome)) return outcome;
-      if (n >= MAX_ATTEMPTS)
-        throw new JobError(`${config.branches.source} moved during each of ${MAX_ATTEMPTS} push attempts; nothing was rolled back: ${outcome.rejected.message}`, "retry the job", EXIT_CODES.exhausted);
-      warn(`${config.branches.source} moved before the push landed: computing the revert again on its new tip (attempt ${n + 1} of ${MAX_ATTEMPTS})`);
+      const again = () =>
+        warn(`${config.branches.source} moved before the push landed: computing the revert again on its new tip (attempt ${n + 1} of ${PUSH_RETRY.attempts})`);
+      if (!(await retryAfter(PUSH_RETRY, n, again)))
+        throw new ExhaustedError(`${config.branches.source} moved during each of ${PUSH_RETRY.attempts} push attempts; nothing was rolled back: ${outcome.rejected.message}`, "retry the job");
     }
   } finally {
     workspace.dispose();
@@ -230,7 +233,7 @@ runJob(async () => {
     config.credential.dispose();
   }
   if (outcome.rollback === "committed") info(`${config.environment}: rollback commit ${shortSha(outcome.sha)} is on ${config.branches.source}; its pipeline promotes it (staging automatically, ${config.environment} by its manual job)`);
-  writeDotenv(config.dotenv, {
+  writeOutputs(OUTPUTS, config.outputDir, {
     GITOPS_ROLLBACK: outcome.rollback,
     GITOPS_ROLLBACK_SHA: outcome.sha,
     GITOPS_ROLLBACK_FROM: outcome.from,

@@ -18,27 +18,24 @@ export interface BumpAuthor {
   source: string;
 }
 
-/** The job variables that carry the author inputs. */
-export const AUTHOR_VARIABLES = { name: "GITOPS_BUMP_AUTHOR_NAME", email: "GITOPS_BUMP_AUTHOR_EMAIL" } as const;
+/** The author inputs, as the job read them (trimmed; empty when unset). */
+export interface AuthorInputs {
+  author_name: string;
+  author_email: string;
+}
 
 /** What `git commit` refuses or mangles in an identity (angle brackets, line breaks). */
 const BAD_IDENTITY = /[<>\n\r\0]/;
 
 type Env = Record<string, string | undefined>;
 
-/** The job variables a job reads author_name and author_email from (update-manifests' by default; the rollback job has its own). */
-export interface AuthorVariables {
-  name: string;
-  email: string;
-}
-
 /**
- * The bump's (or rollback's) identity: the author_name/author_email inputs (read from `variables`) when set; else the token's user, asked
+ * The bump's identity: the author_name/author_email inputs when set; else the token's user, asked
  * from GitLab (`GET /user`, which needs the read_user, read_api or api scope); else, with a
  * warning, the user who started the pipeline (GITLAB_USER_NAME, GITLAB_USER_EMAIL).
  */
-export async function bumpAuthor(env: Env, credential: { token?: string }, variables: AuthorVariables = AUTHOR_VARIABLES): Promise<BumpAuthor> {
-  const given = authorFromInputs(env, variables);
+export async function bumpAuthor(env: Env, inputs: AuthorInputs, credential: { token?: string }): Promise<BumpAuthor> {
+  const given = authorFromInputs(inputs);
   if (given) return given;
   const apiUrl = env.CI_API_V4_URL;
   if (credential.token && apiUrl) {
@@ -57,9 +54,8 @@ export async function bumpAuthor(env: Env, credential: { token?: string }, varia
 }
 
 /** The author_name/author_email inputs, checked (before any remote call), or undefined when both are empty. */
-export function authorFromInputs(env: Env, variables: AuthorVariables = AUTHOR_VARIABLES): BumpAuthor | undefined {
-  const name = env[variables.name]?.trim() ?? "";
-  const email = env[variables.email]?.trim() ?? "";
+export function authorFromInputs(inputs: AuthorInputs): BumpAuthor | undefined {
+  const { author_name: name, author_email: email } = inputs;
   if (name === "" && email === "") return undefined;
   if (name === "" || email === "") {
     const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];

@@ -2,7 +2,7 @@
  * The one GitLab REST call `merge_request` mode needs: open a merge request, or find the open one
  * a rerun already opened. Node's global `fetch`; the token goes only into the `PRIVATE-TOKEN` header.
  */
-import { EXIT_CODES, JobError } from "../../runtime/errors.ts";
+import { InfrastructureError, JobError } from "../../runtime/errors.ts";
 import { httpFailureKind, remoteFailure, type RemoteParty } from "../../runtime/remote-failure.ts";
 
 /** What to open, and where. */
@@ -87,7 +87,7 @@ async function call(options: MergeRequestOptions, method: "GET" | "POST", url: s
 function mergeRequestFrom(body: unknown, url: string): { iid: number; webUrl: string } {
   const mr = body as { iid?: unknown; web_url?: unknown };
   if (typeof mr?.iid !== "number" || typeof mr.web_url !== "string")
-    throw new JobError(`${url} answered without iid and web_url: ${describe(body)}`, "check that CI_API_V4_URL points at GitLab's REST API v4", EXIT_CODES.infrastructure);
+    throw new InfrastructureError(`${url} answered without iid and web_url: ${describe(body)}`, "check that CI_API_V4_URL points at GitLab's REST API v4");
   return { iid: mr.iid, webUrl: mr.web_url };
 }
 

@@ -7,10 +7,11 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { writeDotenv } from "../../runtime/dotenv.ts";
+import { readInputs, type SettingsOf } from "../../runtime/contract.ts";
+import { writeOutputs } from "../../runtime/dotenv.ts";
 import { requireInput } from "../../runtime/env.ts";
-import { EXIT_CODES, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
+import { ExhaustedError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
+import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
 import { parseBranchName } from "../../runtime/branch-name.ts";
 import { checkRepositoryUrl, Git, GitCommandError } from "../../runtime/git.ts";
 import { relativePathInside, symbolicLinkError } from "../../runtime/project-path.ts";
@@ -18,21 +19,20 @@ import { info, section, warn } from "../../runtime/log.ts";
 import { authorFromInputs, bumpAuthor, type BumpAuthor } from "./bump-author.ts";
 import { readBumpCredential, type BumpCredential } from "./credential.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
+import { decideBump, type LaterBump } from "./decide.ts";
 import { parseImageReference, tryParseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
 import type { BumpPlan } from "./manifest-files.ts";
-import { MANIFESTS_DOTENV, VARIABLES } from "./outputs.ts";
+import { INPUTS, OUTPUTS } from "./update.contract.ts";
 
-/** Push attempts before giving up when the branch keeps moving. */
-const MAX_ATTEMPTS = 5;
-
-type Mode = "commit" | "merge_request";
+/** Push attempts before giving up when the branch keeps moving, with pauses of 125-375 ms, doubling. */
+const BUMP_RETRY: RetryPolicy = { attempts: 5, pauseMs: { min: 125, max: 375 }, growth: 2 };
 
 interface Settings {
   manifests: string;
   imageName: string;
   image: ImageReference;
   imageText: string;
-  mode: Mode;
+  mode: "commit" | "merge_request";
   branch: string;
   /** The token (absent when a deploy key pushes in commit mode) and how git reaches the remote. */
   credential: BumpCredential;
@@ -47,26 +47,20 @@ interface Settings {
 /** What reading the repository needs: how git authenticates and where it fetches from. */
 type Remote = Pick<Settings, "credential" | "repositoryUrl">;
 
-function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> {
-  const imageName = parseImageReference("image_name", requireInput(env, VARIABLES.imageName, "image_name", "set image_name to the image repository the manifests refer to, without tag or digest"), "name").repository;
-  const imageText = requireInput(
-    env,
-    VARIABLES.newImage,
-    "new_image",
-    "the default is $GITOPS_IMAGE, which the build job publishes: run build in an earlier stage of this pipeline, or set new_image to an image reference",
-  );
-  const image = parseImageReference("new_image", imageText, "pinned");
-  const mode = requireInput(env, VARIABLES.mode, "mode", "set mode to commit or merge_request");
-  if (mode !== "commit" && mode !== "merge_request") throw new InputError("mode", mode, "must be commit or merge_request", "set mode: commit or mode: merge_request");
-  const branch = parseBranchName("branch", requireInput(env, VARIABLES.branch, "branch", "set branch to the branch that holds the manifests (default: $CI_DEFAULT_BRANCH)"));
-  const repositoryUrl = checkRepositoryUrl(requireInput(env, VARIABLES.repositoryUrl, REPOSITORY, "run the job in a GitLab pipeline, which sets both"), REPOSITORY, "https");
-  const template = requireInput(env, VARIABLES.commitMessage, "commit_message", "set commit_message, for example \"chore(manifests): deploy {image} [gitops-bump]\"");
-  const message = bumpCommitMessage(template, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
-  const manifests = relativePathInside("manifests", requireInput(env, VARIABLES.manifests, "manifests", "set manifests to the path of a kustomization.yaml, a manifest, or a directory"));
-  authorFromInputs(env);
+/** Reads and checks the inputs (update.contract.ts) and predefined variables; every problem names its input. */
+function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, "author"> & { inputs: SettingsOf<typeof INPUTS> } {
+  const inputs = readInputs(env, INPUTS);
+  const { mode, branch, manifests } = inputs;
+  const imageText = inputs.new_image.text;
+  // Predefined in every job (doc/ci/variables/predefined_variables.md: both "Pre-pipeline"); without
+  // them the URL is no HTTP(S) URL, and the error names them.
+  const repositoryUrl = checkRepositoryUrl(`${env.CI_SERVER_URL ?? ""}/${env.CI_PROJECT_PATH ?? ""}.git`, REPOSITORY, "https");
+  const message = bumpCommitMessage(inputs.commit_message, imageText, { sourceCommit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL, mode });
+  authorFromInputs(inputs);
   // Read last: a deploy key is written to disk only for a job that passed its checks.
-  const credential = readBumpCredential(env, mode === "merge_request");
-  return { manifests, imageName, image, imageText, mode, branch, credential, repositoryUrl: credential.sshUrl ?? repositoryUrl, message, sourceCommit: env.CI_COMMIT_SHA || undefined };
+  const credential = readBumpCredential(env, inputs, mode === "merge_request");
+  const settings = { manifests, imageName: inputs.image_name.repository, image: inputs.new_image, imageText, mode, branch, credential, message };
+  return { ...settings, inputs, repositoryUrl: credential.sshUrl ?? repositoryUrl, sourceCommit: env.CI_COMMIT_SHA || undefined };
 }
 
 /** Where the HTTPS clone URL comes from: predefined variables, named in messages. */
@@ -152,37 +146,29 @@ async function requireMergedCommit(settings: Remote & Pick<Settings, "sourceComm
 }
 
 /**
- * A bump already on the branch that a newer pipeline made: its GitOps-Source-Commit trailer names
- * a commit that descends from this pipeline's. Bumping now would move the manifests back to an
- * older image (an older pipeline whose job ran late), so the job stands down instead.
+ * The bumps on the branch after this pipeline's commit, from their trailers (decide.ts judges
+ * them): a bump whose GitOps-Source-Commit descends from this pipeline's commit was made by a newer
+ * pipeline. Undefined when this pipeline's commit is not on the branch (nothing can tell).
  */
-async function newerBump(settings: Settings, tip: string, scratch: string): Promise<{ commit: string; source: string } | undefined> {
+async function laterBumps(settings: Settings, tip: string, scratch: string): Promise<LaterBump[] | undefined> {
   const ours = settings.sourceCommit;
-  if (!ours || tip === ours) return undefined;
+  if (!ours || tip === ours) return [];
   const { graph, tip: graphTip = tip } = await commitGraph(settings, scratch, settings.branch);
   if (!(await graph.resolve(ours)) || !(await graph.isAncestor(ours, graphTip))) {
     warn(`this pipeline's commit ${ours.slice(0, 12)} is not on ${settings.branch}: cannot tell whether a newer bump exists`);
     return undefined;
   }
   const log = await graph.run(["log", "--format=%H%x1f%(trailers:key=GitOps-Source-Commit,valueonly,separator=%x20)%x1f%(trailers:key=GitOps-Image,valueonly,separator=%x20)", `${ours}..${graphTip}`]);
+  const bumps: LaterBump[] = [];
   for (const line of log.split("\n")) {
     const [commit = "", source = "", image = ""] = line.trim().split("\x1f");
-    // Only bumps of the same image count: another image's bump (a second include) is no reason to stop.
-    if (!source || source === ours || tryParseImageReference(image)?.repository !== settings.image.repository) continue;
-    if ((await graph.resolve(source)) && (await graph.isAncestor(ours, source))) return { commit, source };
+    if (!source) continue;
+    const repository = tryParseImageReference(image)?.repository;
+    // Ancestry is asked only where the answer matters: another pipeline's bump of this image.
+    const asked = source !== ours && repository === settings.image.repository;
+    bumps.push({ commit, source, repository, sourceFollowsOurs: asked && !!(await graph.resolve(source)) && (await graph.isAncestor(ours, source)) });
   }
-  return undefined;
-}
-
-/** True (and says why) when a newer pipeline's bump is already on the branch. */
-async function standDown(settings: Settings, tip: string, scratch: string): Promise<boolean> {
-  const newer = await newerBump(settings, tip, scratch);
-  if (!newer) return false;
-  warn(
-    `${settings.branch} already carries bump ${newer.commit.slice(0, 12)} from a newer pipeline (of ${newer.source.slice(0, 12)}, which follows this pipeline's ${settings.sourceCommit?.slice(0, 12)}); ` +
-      `not moving the manifests back to ${settings.imageText}. To roll back on purpose, revert that commit`,
-  );
-  return true;
+  return bumps;
 }
 
 function logPlan(plan: BumpPlan, branch: string, base: string): void {
@@ -199,50 +185,66 @@ interface Outcome {
   mergeRequestUrl?: string;
 }
 
-/** Commit mode: commit on the tip and push; when the branch moved meanwhile, start again from the new tip. */
-async function bumpByCommit(git: Git, settings: Settings, scratch: string): Promise<Outcome> {
-  const target = { imageName: settings.imageName, image: settings.image };
-  for (let attempt = 1; ; attempt++) {
-    const base = await section(`Fetch ${settings.branch}`, () => checkoutTip(git, settings), { collapsed: true });
-    const { planBump } = await import("./manifest-files.ts");
-    const plan = planBump({ root: git.dir, manifests: settings.manifests, branch: settings.branch }, target);
-    logPlan(plan, settings.branch, base);
-    if (plan.files.length === 0) return { sha: base, changed: false };
-    if (await standDown(settings, base, scratch)) return { sha: base, changed: false };
-    const commit = await commitPlan(git, settings, plan);
-    const pushed = await git.exec(["push", "--porcelain", "origin", `${commit}:refs/heads/${settings.branch}`]);
-    if (pushed.code === 0) {
-      info(`pushed ${commit.slice(0, 12)} to ${settings.branch} (was ${base.slice(0, 12)})`);
-      return { sha: commit, changed: true };
-    }
-    const error = new GitCommandError(["push", "origin", `${commit}:refs/heads/${settings.branch}`], pushed);
-    const refused = remoteError(error, settings, settings.branch, `pushing to ${settings.branch}`);
-    if (refused !== error) throw refused;
-    // Only a branch that moved is a lost race; a refusal on an unmoved branch is protection or a hook.
-    const now = await remoteTip(git, settings);
-    if (now === base) throw error;
-    if (attempt >= MAX_ATTEMPTS)
-      throw new JobError(
-        `${settings.branch} moved during each of ${MAX_ATTEMPTS} push attempts; the manifests were not updated`,
-        "retry the job; if this keeps happening, serialise writers to the branch",
-        EXIT_CODES.exhausted,
-      );
-    const wait = Math.round(250 * 2 ** (attempt - 1) * (0.5 + Math.random()));
-    warn(`${settings.branch} moved (${base.slice(0, 12)} -> ${now?.slice(0, 12) ?? "deleted"}) before the push landed; re-applying the edit on the new tip in ${wait} ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
-    await sleep(wait);
-  }
+/** Where merge_request mode opens the merge request (GitLab's predefined variables). */
+interface MergeRequestApi {
+  apiUrl: string;
+  project: string;
 }
 
-/** Merge-request mode: push the bump to its own branch and open (or find) the merge request. */
-async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.ProcessEnv, scratch: string): Promise<Outcome> {
-  const apiUrl = requireInput(env, "CI_API_V4_URL", "CI_API_V4_URL", "run the job in a GitLab pipeline (GitLab sets CI_API_V4_URL)");
-  const project = requireInput(env, "CI_PROJECT_ID", "CI_PROJECT_ID", "run the job in a GitLab pipeline (GitLab sets CI_PROJECT_ID)");
+/** A push that lost the race: the branch moved after the fetch (what moved, for the log). */
+interface LostRace {
+  lostRace: string;
+}
+
+/**
+ * One attempt: fetch the branch tip, plan the edit, decide (decide.ts), carry the decision out; a
+ * lost race when the branch moved before the bump commit's push landed (start again from the tip).
+ */
+async function attempt(git: Git, settings: Settings, api: MergeRequestApi | undefined, scratch: string): Promise<Outcome | LostRace> {
   const base = await section(`Fetch ${settings.branch}`, () => checkoutTip(git, settings), { collapsed: true });
   const { planBump } = await import("./manifest-files.ts");
   const plan = planBump({ root: git.dir, manifests: settings.manifests, branch: settings.branch }, { imageName: settings.imageName, image: settings.image });
   logPlan(plan, settings.branch, base);
-  if (plan.files.length === 0) return { sha: base, changed: false };
-  if (await standDown(settings, base, scratch)) return { sha: base, changed: false };
+  // The commit graph is fetched only for an edit that would be committed.
+  const later = plan.files.length === 0 ? [] : await laterBumps(settings, base, scratch);
+  const decision = decideBump({ mode: settings.mode, changedFiles: plan.files.length, sourceCommit: settings.sourceCommit, repository: settings.image.repository, later });
+  switch (decision.action) {
+    case "none":
+      return { sha: base, changed: false };
+    case "stand-down": {
+      const { newer } = decision;
+      warn(
+        `${settings.branch} already carries bump ${newer.commit.slice(0, 12)} from a newer pipeline (of ${newer.source.slice(0, 12)}, which follows this pipeline's ${settings.sourceCommit?.slice(0, 12)}); ` +
+          `not moving the manifests back to ${settings.imageText}. To roll back on purpose, revert that commit`,
+      );
+      return { sha: base, changed: false };
+    }
+    case "commit":
+      return pushBump(git, settings, plan, base);
+    default:
+      return openBumpMergeRequest(git, settings, api as MergeRequestApi, plan);
+  }
+}
+
+/** Commit mode: commit on the tip and push; a lost race when the branch moved meanwhile. */
+async function pushBump(git: Git, settings: Settings, plan: BumpPlan, base: string): Promise<Outcome | LostRace> {
+  const commit = await commitPlan(git, settings, plan);
+  const pushed = await git.exec(["push", "--porcelain", "origin", `${commit}:refs/heads/${settings.branch}`]);
+  if (pushed.code === 0) {
+    info(`pushed ${commit.slice(0, 12)} to ${settings.branch} (was ${base.slice(0, 12)})`);
+    return { sha: commit, changed: true };
+  }
+  const error = new GitCommandError(["push", "origin", `${commit}:refs/heads/${settings.branch}`], pushed);
+  const refused = remoteError(error, settings, settings.branch, `pushing to ${settings.branch}`);
+  if (refused !== error) throw refused;
+  // Only a branch that moved is a lost race; a refusal on an unmoved branch is protection or a hook.
+  const now = await remoteTip(git, settings);
+  if (now === base) throw error;
+  return { lostRace: `${settings.branch} moved (${base.slice(0, 12)} -> ${now?.slice(0, 12) ?? "deleted"}) before the push landed` };
+}
+
+/** Merge-request mode: push the bump to its own branch and open (or find) the merge request. */
+async function openBumpMergeRequest(git: Git, settings: Settings, api: MergeRequestApi, plan: BumpPlan): Promise<Outcome> {
   let commit = await commitPlan(git, settings, plan);
   const sourceBranch = bumpBranchName(settings.image);
   const pushed = await git.exec(["push", "--porcelain", "origin", `${commit}:refs/heads/${sourceBranch}`]);
@@ -254,17 +256,13 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
     if (!(await fetchBranch(git, settings, sourceBranch, ["--depth=1", "--filter=blob:none"]))) throw error;
     const same = await git.exec(["diff", "--quiet", `refs/remotes/origin/${sourceBranch}`, commit, "--", ...plan.files.map((f) => f.file)]);
     if (same.code !== 0)
-      throw new RefusedError(
-        `branch ${sourceBranch} already exists with other manifests than this bump`,
-        `merge or close its merge request and delete the branch, then retry the job`,
-      );
+      throw new RefusedError(`branch ${sourceBranch} already exists with other manifests than this bump`, `merge or close its merge request and delete the branch, then retry the job`);
     commit = (await git.resolve(`refs/remotes/origin/${sourceBranch}`)) as string;
     info(`branch ${sourceBranch} already holds this bump (${commit.slice(0, 12)})`);
   } else info(`pushed ${commit.slice(0, 12)} to ${sourceBranch}`);
   const { openMergeRequest } = await import("./gitlab-merge-requests.ts");
   const mr = await openMergeRequest({
-    apiUrl,
-    project,
+    ...api,
     token: settings.credential.token as string,
     tokenDescription: settings.credential.tokenDescription,
     sourceBranch,
@@ -276,6 +274,18 @@ async function bumpByMergeRequest(git: Git, settings: Settings, env: NodeJS.Proc
   return { sha: commit, changed: true, mergeRequestUrl: mr.webUrl };
 }
 
+/** Attempts until one lands, re-applying the edit on the new tip after a lost race (runtime/retry.ts). */
+async function bump(git: Git, settings: Settings, api: MergeRequestApi | undefined, scratch: string): Promise<Outcome> {
+  for (let n = 1; ; n++) {
+    const outcome = await attempt(git, settings, api, scratch);
+    if (!("lostRace" in outcome)) return outcome;
+    const again = (ms: number) => warn(`${outcome.lostRace}; re-applying the edit on the new tip in ${ms} ms (attempt ${n + 1} of ${BUMP_RETRY.attempts})`);
+    if (!(await retryAfter(BUMP_RETRY, n, again)))
+      throw new ExhaustedError(`${settings.branch} moved during each of ${BUMP_RETRY.attempts} push attempts; ` +
+        "the manifests were not updated", "retry the job; if this keeps happening, serialise writers to the branch");
+  }
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const read = readSettings(env);
@@ -283,20 +293,23 @@ async function main(): Promise<void> {
   try {
     // Unmerged code is refused before anything else is asked of GitLab (GET /user for the author).
     await requireMergedCommit(read, scratch, env.CI_DEFAULT_BRANCH ? parseBranchName("CI_DEFAULT_BRANCH", env.CI_DEFAULT_BRANCH) : read.branch);
-    const settings: Settings = { ...read, author: await bumpAuthor(env, { token: read.credential.token }) };
+    const settings: Settings = { ...read, author: await bumpAuthor(env, read.inputs, { token: read.credential.token }) };
     const git = new Git(path.join(scratch, "work"), settings.credential.git);
     await git.init();
     await git.run(["remote", "add", "origin", settings.repositoryUrl]);
     // Only the manifests are checked out: a large repository costs one commit and its trees.
     if (settings.manifests !== ".") await git.run(["sparse-checkout", "set", "--no-cone", `/${settings.manifests.replace(/[*?[\]\\!#]/g, "\\$&")}`]);
-    const outcome = settings.mode === "commit" ? await bumpByCommit(git, settings, scratch) : await bumpByMergeRequest(git, settings, env, scratch);
+    const set = (name: string) => requireInput(env, name, name, `run the job in a GitLab pipeline (GitLab sets ${
+      name})`);
+    const api = settings.mode === "merge_request" ? { apiUrl: set("CI_API_V4_URL"), project: set("CI_PROJECT_ID") } :
+      undefined;
+    const outcome = await bump(git, settings, api, scratch);
     // Artifact paths are relative to the job's working directory (the project directory on a runner;
     // gitlab-ci-local's CI_PROJECT_DIR names a path that does not exist on a shell executor).
-    writeDotenv(path.resolve(MANIFESTS_DOTENV), {
-      GITOPS_MANIFESTS_SHA: outcome.sha,
-      GITOPS_MANIFESTS_CHANGED: String(outcome.changed),
-      ...(outcome.mergeRequestUrl ? { GITOPS_MERGE_REQUEST_URL: outcome.mergeRequestUrl } : {}),
-    });
+    const { sha, changed, mergeRequestUrl: url } = outcome;
+    // (The lines break before a value: esbuild then keeps the object on one line, and the script small.)
+    writeOutputs(OUTPUTS, path.resolve(), { GITOPS_MANIFESTS_SHA: sha, GITOPS_MANIFESTS_CHANGED:
+      changed, GITOPS_MERGE_REQUEST_URL: url });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
     read.credential.dispose();

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { requireTools } from "../support/tools.ts";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
 
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 

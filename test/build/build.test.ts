@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushBaseImage, temporaryStorage } from "../support/base-image.ts";
-import { freePort, startRegistry, type TestRegistry } from "../support/registry.ts";
-import { readDotenv, runTemplateJob, type JobRun } from "../support/templates.ts";
+import { pushBaseImage, temporaryStorage } from "../../stand-ins/base-image.ts";
+import { freePort, startRegistry, type TestRegistry } from "../../stand-ins/registry.ts";
+import { readDotenv, runTemplateJob, type JobRun } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 const exec = promisify(execFile);

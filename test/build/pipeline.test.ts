@@ -5,10 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { pushBaseImage, temporaryStorage } from "../support/base-image.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { createProject, gitlabCiLocal, publishCatalog, type Project, type PublishedCatalog } from "../support/gitlab-ci-local.ts";
-import { startRegistry, type TestRegistry } from "../support/registry.ts";
+import { pushBaseImage, temporaryStorage } from "../../stand-ins/base-image.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type Project,
+  type PublishedCatalog,
+} from "../../harness/gitlab-ci-local.ts";
+import { startRegistry, type TestRegistry } from "../../stand-ins/registry.ts";
 import { requireTools } from "../support/tools.ts";
 
 const PASSWORD = "pipeline-Registry-Passw0rd-93d1";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isNamespaceRefused, RUNNER_PRIVILEGES_FIX } from "../../runtime/buildah-privileges.ts";
-import { runTemplateJob } from "../support/templates.ts";
+import { runTemplateJob } from "../../harness/templates.ts";
 
 /** buildah 1.29+ in a Docker container with the default seccomp profile (containers/buildah#4563, #5198). */
 const UNSHARE_REFUSED = [

@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { EDITOR_SCHEMA_FILE, GITLAB_CI_SCHEMA_URL } from "../../generator/editor-schema.ts";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
 
 const require = createRequire(import.meta.url);
 const Ajv = require("ajv") as typeof import("ajv").default;

@@ -4,7 +4,7 @@
  * what setup's tests rely on is checked here on its own, with plain HTTP requests.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { startProjectApi, type ProjectApi, type StandInEdition } from "../support/gitlab-project-api.ts";
+import { startProjectApi, type ProjectApi, type StandInEdition } from "../../stand-ins/gitlab-project-api.ts";
 
 const TOKEN = "glpat-admin-0123456789";
 const started: ProjectApi[] = [];

@@ -10,7 +10,7 @@ import { formatProblem } from "../../generator/problems.ts";
 import { loadCheckout } from "../../cli/io.ts";
 import { parsePipeline, UnreadablePipeline } from "../../cli/consumer-pipeline.ts";
 import { lintPipeline } from "../../cli/lint/lint.ts";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
 import { runCli } from "./run-cli.ts";
 
 const checkout = await loadCheckout(ROOT);

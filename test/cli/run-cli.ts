@@ -4,7 +4,7 @@
  */
 import { main } from "../../cli/main.ts";
 import { loadCheckout } from "../../cli/io.ts";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
 
 /** What a run printed and returned. */
 export interface CliRun {

@@ -10,9 +10,14 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
+import {
+  startProjectApi,
+  type ProjectApi,
+  type ProjectApiOptions,
+  type StandInRule,
+} from "../../stand-ins/gitlab-project-api.ts";
 import { requireTools } from "../support/tools.ts";
-import { startProjectApi, type ProjectApi, type ProjectApiOptions, type StandInRule } from "../support/gitlab-project-api.ts";
 import { runCli, type CliRun } from "./run-cli.ts";
 
 const TODAY = "2026-12-01";

@@ -9,7 +9,7 @@ import { version as esbuildVersion } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateCatalog } from "../../generator/catalog.ts";
 import { bundleScript, embedScript, HEREDOC_DELIMITER, type ScriptBundle } from "../../generator/script.ts";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
 
 const BASIC = path.join(import.meta.dirname, "..", "fixtures", "basic");
 

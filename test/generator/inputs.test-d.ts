@@ -41,6 +41,26 @@ test("inputs are typed by their declaration", () => {
   });
 });
 
+test("every keyword of GitLab's schema is typed, the ones no component uses yet included", () => {
+  defineComponent(import.meta.url, {
+    name: "typed-keywords",
+    description: "Type test.",
+    inputs: () => ({
+      count: { type: "number", description: "Parallel jobs.", default: 2 },
+      stage: { type: "string", description: "Stage.", default: "test" },
+    }),
+    jobs: (inputs) => [
+      job("a", { stage: inputs.stage, parallel: inputs.count, inherit: { default: false }, interruptible: true }),
+      // @ts-expect-error — a string input does not fit `parallel`
+      job("b", { parallel: inputs.stage }),
+      // @ts-expect-error — `inherit: default` is a boolean or a list of keywords, not a number
+      job("c", { inherit: { default: 3 } }),
+      // @ts-expect-error — no such keyword: every keyword is typed, so there is no `keywords` escape hatch
+      job("d", { keywords: { bogus: true } }),
+    ],
+  });
+});
+
 test("a string input without options does not fit `when`", () => {
   defineComponent(import.meta.url, {
     name: "typed-when",

@@ -11,7 +11,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CACHE_DIR_VARIABLE } from "../../generator/cache.ts";
 import { coldBuildDifferences } from "../../generator/reproduce.ts";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "..", "fixtures");
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { bundleScript, embedScript, HEREDOC_DELIMITER, singleFileBundle } from "../../generator/script.ts";
-import { runTemplateJob } from "../support/templates.ts";
+import { runTemplateJob } from "../../harness/templates.ts";
 
 const BASIC = path.join(import.meta.dirname, "..", "fixtures", "basic");
 const LAZY = path.join(import.meta.dirname, "..", "fixtures", "lazy");

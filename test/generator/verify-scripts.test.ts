@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { ROOT, scriptCommands } from "../support/templates.ts";
+import { ROOT, scriptCommands } from "../../harness/templates.ts";
 
 /** The README's shell block that checks a template's scripts, with `template=` pointing at `template`. */
 function readmeCheck(template: string): string {

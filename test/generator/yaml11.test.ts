@@ -9,7 +9,7 @@ import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseWithLibyaml, requireLibyaml } from "../support/libyaml.ts";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
 
 const GENERATED = [...readdirSync(path.join(ROOT, "templates")).map((name) => `templates/${name}/template.yml`), ".gitlab-ci.yml"];
 

@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pushBaseImage, temporaryStorage } from "../support/base-image.ts";
+import { pushBaseImage, temporaryStorage } from "../../stand-ins/base-image.ts";
 import { expectNoSecret, expectRefusal } from "../support/hostile.ts";
-import { freePort, startRegistry, type TestRegistry } from "../support/registry.ts";
-import { runTemplateJob } from "../support/templates.ts";
+import { freePort, startRegistry, type TestRegistry } from "../../stand-ins/registry.ts";
+import { runTemplateJob } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 const SHA = "3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { expectNoSecret, expectRefusal } from "../support/hostile.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "../promotion/history.ts";

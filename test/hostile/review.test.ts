@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { expectNoSecret, expectRefusal } from "../support/hostile.ts";
-import { startKubeApi, type KubeApi } from "../support/kube-api.ts";
-import { runTemplateJob, type JobRun } from "../support/templates.ts";
+import { startKubeApi, type KubeApi } from "../../stand-ins/kube-api.ts";
+import { runTemplateJob, type JobRun } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 const AGENT = "group/agents:review";

@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDeploymentsApi, type DeploymentsApi } from "../support/gitlab-deployments.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { startDeploymentsApi, type DeploymentsApi } from "../../stand-ins/gitlab-deployments.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { expectNoSecret, expectRefusal } from "../support/hostile.ts";
-import { runTemplateJob } from "../support/templates.ts";
+import { runTemplateJob } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project } from "../promotion/history.ts";
 

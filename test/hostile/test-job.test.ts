@@ -10,9 +10,15 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { createProject, gitlabCiLocal, publishCatalog, type Project, type PublishedCatalog } from "../support/gitlab-ci-local.ts";
-import { loadTemplate } from "../support/templates.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type Project,
+  type PublishedCatalog,
+} from "../../harness/gitlab-ci-local.ts";
+import { loadTemplate } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 /** Paths that leave the project directory, or are not one path. */

@@ -6,9 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { createProject, gitlabCiLocal, publishCatalog, type Project, type PublishedCatalog } from "../support/gitlab-ci-local.ts";
-import { includeTemplate } from "../support/templates.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type Project,
+  type PublishedCatalog,
+} from "../../harness/gitlab-ci-local.ts";
+import { includeTemplate } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 const REQUIRED: Record<string, Record<string, unknown>> = {

@@ -12,8 +12,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { createProject, gitlabCiLocal, publishCatalog, type Project, type PublishedCatalog } from "../support/gitlab-ci-local.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type Project,
+  type PublishedCatalog,
+} from "../../harness/gitlab-ci-local.ts";
 import { requireTools } from "../support/tools.ts";
 
 const IMAGE_NAME = "registry.example.com/group/app";

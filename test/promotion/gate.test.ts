@@ -1,7 +1,7 @@
 /**
  * The verified-deployment decisions (components/promotion/gate.ts) and Flux's vocabulary
  * (flux.ts), case by case. Commits are letters on a small graph; the Kustomizations are what
- * kustomize-controller writes (test/support/kube-api-flux.ts builds the same shapes for kubectl).
+ * kustomize-controller writes (stand-ins/kube-api-flux.ts builds the same shapes for kubectl).
  *
  *   A ── B ── C ── D      main; the target is B unless a case says otherwise
  */

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
 

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { GitServer, ProtectedBranch } from "../support/git-server.ts";
-import { readDotenv, runTemplateJob, type JobRun } from "../support/templates.ts";
+import type { GitServer, ProtectedBranch } from "../../stand-ins/git-server.ts";
+import { readDotenv, runTemplateJob, type JobRun } from "../../harness/templates.ts";
 
 const exec = promisify(execFile);
 

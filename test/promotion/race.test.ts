@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { Project, PROMOTER, promote, STAGING } from "./history.ts";
 

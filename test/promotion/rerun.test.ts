@@ -7,8 +7,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startDeploymentsApi, type DeploymentsApi } from "../support/gitlab-deployments.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { startDeploymentsApi, type DeploymentsApi } from "../../stand-ins/gitlab-deployments.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { Project, PROMOTER, promote, STAGING } from "./history.ts";
 

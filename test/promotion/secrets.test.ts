@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { filesContaining, filesUnder, PRODUCTION, Project, PROMOTER, promote, STAGING, type PromoteOptions } from "./history.ts";
 

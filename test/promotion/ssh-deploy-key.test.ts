@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { requireSshd, startSshServer, type SshServer } from "../support/ssh-server.ts";
-import { runTemplateJob } from "../support/templates.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import { requireSshd, startSshServer, type SshServer } from "../../stand-ins/ssh-server.ts";
+import { runTemplateJob } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 import { filesContaining, PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
 

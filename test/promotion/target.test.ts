@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
 

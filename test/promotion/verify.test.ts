@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fakeClockEnv } from "../support/fake-clock.ts";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { SimulatedKustomization } from "../support/kube-api-flux.ts";
-import { startKubeApi, type KubeApi } from "../support/kube-api.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import { SimulatedKustomization } from "../../stand-ins/kube-api-flux.ts";
+import { startKubeApi, type KubeApi } from "../../stand-ins/kube-api.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
 

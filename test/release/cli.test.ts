@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT_CODES } from "../../runtime/errors.ts";
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -115,7 +116,7 @@ describe("npm run release", () => {
 
     const result = await release(dir, "1.1.0");
 
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(EXIT_CODES.refused);
     expect(result.stderr).toBe(
       'refusing 1.1.0: the changes need a major release (2.0.0): narrowed the options of input greet.tone: removed "loud" (major); added optional input greet.punctuation (minor)\n',
     );
@@ -128,7 +129,7 @@ describe("npm run release", () => {
     write(dir, "notes.txt", "scratch\n");
     const result = await release(dir, "2.0.0");
     rmSync(path.join(dir, "notes.txt"));
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(EXIT_CODES.refused);
     expect(result.stderr).toBe("refusing 2.0.0: the work tree has uncommitted changes (notes.txt); commit or remove them first, so the release commit holds only the release\n");
   });
 
@@ -169,7 +170,7 @@ describe("npm run release", () => {
 
   it("--dry-run refuses what the release would refuse", async () => {
     const result = await release(dir, "1.1.0", "--dry-run");
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(EXIT_CODES.refused);
     expect(result.stderr).toContain("refusing 1.1.0: the changes need a major release (2.0.0)");
   });
 
@@ -217,7 +218,7 @@ describe("npm run release", () => {
 
   it("refuses a version that is not greater than the latest tag", async () => {
     const result = await release(dir, "2.0.0");
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(EXIT_CODES.refused);
     expect(result.stderr).toBe("refusing 2.0.0: it is not greater than the latest release tag 2.0.0; choose a version after it\n");
   });
 });

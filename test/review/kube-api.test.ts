@@ -1,10 +1,10 @@
 /**
  * The Kubernetes API stand-in itself: what it refuses and how, so the review tests cannot pass by
  * the stand-in being more lenient than a cluster in the ways these jobs depend on. Each expected
- * answer is kube-apiserver's (sources in test/support/kube-api-apply.ts).
+ * answer is kube-apiserver's (sources in stand-ins/kube-api-apply.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubeApi, type KubeApi } from "../support/kube-api.ts";
+import { startKubeApi, type KubeApi } from "../../stand-ins/kube-api.ts";
 
 const apply = (api: KubeApi, path: string, body: string, query: Record<string, string> = { fieldManager: "test" }) =>
   fetch(`${api.url}${path}?${new URLSearchParams(query)}`, { method: "PATCH", headers: { "content-type": "application/apply-patch+yaml" }, body });

@@ -1,13 +1,13 @@
 /**
  * The review jobs as they ship (scripts embedded in templates/review/template.yml), run with real
- * kubectl against the loopback Kubernetes API stand-in (test/support/kube-api.ts).
+ * kubectl against the loopback Kubernetes API stand-in (stand-ins/kube-api.ts).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startKubeApi, type KubeApi, type KubeObject } from "../support/kube-api.ts";
-import { readDotenv, runTemplateJob, type JobRun } from "../support/templates.ts";
+import { startKubeApi, type KubeApi, type KubeObject } from "../../stand-ins/kube-api.ts";
+import { readDotenv, runTemplateJob, type JobRun } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 const AGENT = "group/agents:review";

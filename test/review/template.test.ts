@@ -3,7 +3,7 @@
  * prerequisites, and the embedded scripts.
  */
 import { describe, expect, it } from "vitest";
-import { heredocFiles, includeTemplate, loadTemplate, scriptCommands } from "../support/templates.ts";
+import { heredocFiles, includeTemplate, loadTemplate, scriptCommands } from "../../harness/templates.ts";
 
 const REQUIRED = { manifests: "deploy/review", domain: "review.example.com" };
 /** The guards, then the `rules` input as one nested item (GitLab flattens it). */

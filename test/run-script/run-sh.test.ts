@@ -9,7 +9,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ROOT } from "../support/templates.ts";
+import { ROOT } from "../../harness/templates.ts";
 
 /** `npx tsc` passes; `npx vitest` is a node process with a node child (a worker, a test server), both waiting. */
 const FAKE_NPX = `#!/usr/bin/env bash

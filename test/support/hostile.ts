@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
-import type { JobRun } from "./templates.ts";
+import type { JobRun } from "../../harness/templates.ts";
 
 /** A hostile case: what to run, and what the refusal must name. */
 export interface HostileCase<Setup> {

@@ -7,8 +7,14 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { createProject, gitlabCiLocal, publishCatalog, type Project, type PublishedCatalog } from "../support/gitlab-ci-local.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type Project,
+  type PublishedCatalog,
+} from "../../harness/gitlab-ci-local.ts";
 import { requireTools } from "../support/tools.ts";
 
 const JUNIT = '<?xml version="1.0"?><testsuites><testsuite name="app" tests="1"><testcase name="works"/></testsuite></testsuites>';

@@ -3,7 +3,7 @@
  * pushed, whatever that image's ENTRYPOINT would start.
  */
 import { describe, expect, it } from "vitest";
-import { includeTemplate } from "../support/templates.ts";
+import { includeTemplate } from "../../harness/templates.ts";
 
 describe("test template", () => {
   it("runs in the built image with its entrypoint overridden, so the Docker executor's shell gets the script", () => {

@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dockerfile = parseDockerfile(readFileSync(path.join(ROOT, "images/tools/Dockerfile"), "utf8"));
 const image = finalStage(dockerfile);
 
-/** The tools the design promises in the image whatever the scripts call today (DESIGN.md §3). */
+/** The tools the `image` input's description promises (components/common.ts), whatever the scripts call today. */
 const PROMISED = ["node", "git", "buildah", "skopeo", "kubectl"];
 
 /** Debian packages whose commands are not named like the package. */

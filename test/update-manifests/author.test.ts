@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { projectBot, startGitLabApi, type GitLabApi } from "../support/gitlab-api.ts";
-import { runTemplateJob, type JobRun } from "../support/templates.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import { projectBot, startGitLabApi, type GitLabApi } from "../../stand-ins/gitlab-api.ts";
+import { runTemplateJob, type JobRun } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 const exec = promisify(execFile);

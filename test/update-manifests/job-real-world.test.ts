@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGitServer, type GitServer } from "../support/git-server.ts";
-import { runTemplateJob } from "../support/templates.ts";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import { runTemplateJob } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 const exec = promisify(execFile);

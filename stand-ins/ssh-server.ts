@@ -1,7 +1,7 @@
 /**
  * GitLab's SSH side for tests: Debian's OpenSSH server on 127.0.0.1, at a port chosen at run time,
  * with a host key the test makes, serving the bare repositories of a loopback git server
- * (test/support/git-server.ts). Each deploy key is an authorized key whose forced command runs
+ * (stand-ins/git-server.ts). Each deploy key is an authorized key whose forced command runs
  * git-upload-pack or git-receive-pack as a named user, so the repositories' pre-receive hook
  * enforces the same protected branches as over HTTP ("only this deploy key may push here").
  *

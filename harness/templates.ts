@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { interpolate } from "../../generator/interpolate.ts";
+import { interpolate } from "../generator/interpolate.ts";
 
 /** The repository root. */
-export const ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const ROOT = path.resolve(import.meta.dirname, "..");
 
 /** A template's two documents. */
 export interface LoadedTemplate {

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } fro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { GitServer } from "./git-server.ts";
+import type { GitServer } from "../stand-ins/git-server.ts";
 import { ROOT } from "./templates.ts";
 
 const exec = promisify(execFile);

@@ -9,7 +9,7 @@
  * memory; every request is recorded; anything else answers 404 and is listed in `unhandled`, so a
  * test sees what kubectl asked for that the stand-in does not know.
  *
- * No real API server can be had on this machine (research/tooling.md §6); this is the closest
+ * No real API server can be had on this machine (docs/decisions/kubernetes-stand-in.md); this is the closest
  * thing, and the README says so.
  */
 import { writeFileSync } from "node:fs";
