@@ -157,7 +157,11 @@ describe.skipIf(!requireTools("buildah", "skopeo", "docker-registry", "busybox",
     });
     expect(r.job.code).toBe(2);
     expect(r.job.stderr).toContain('ERROR: buildah could not build app/Dockerfile (context app): Error: building at STEP "COPY secret-link /copied"');
-    expect(r.job.stderr).toMatch(/lstat \S*outside\/runner-secret\.txt: no such file or directory/);
+    // buildah's copier resolves the link inside the context and fails to find the target there;
+    // depending on which of its processes reports first, the error is the lstat or the copier's
+    // broken pipe (seen under load). Either way the step fails and the secret is never read.
+    expect(r.job.stderr).toMatch(/lstat \S*outside\/runner-secret\.txt: no such file or directory|copier subprocess: broken pipe/);
+    expect(r.job.output).not.toContain("runner-only-secret");
     await expectNothingPushed(r);
   }, 120_000);
 
