@@ -39,7 +39,10 @@ function time(args: string[]): number {
 /** A synthetic catalog of `count` components shaped like the real ones (inputs, two jobs, a bundled script). */
 function syntheticCatalog(dir: string, count: number): void {
   const gen = (file: string) => JSON.stringify(path.join(ROOT, file));
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "synthetic", version: "1.0.0", type: "module", private: true }));
+  writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "synthetic", version: "1.0.0", type: "module", private: true }),
+  );
   writeFileSync(path.join(dir, "gitops.config.ts"), `export { default } from ${gen("gitops.config.ts")};\n`);
   for (let i = 0; i < count; i++) {
     const name = `component-${String(i).padStart(3, "0")}`;
@@ -68,16 +71,27 @@ try {
     const dir = path.join(scratch, `c${count}`);
     mkdirSync(dir);
     syntheticCatalog(dir, count);
-    const written = spawnSync(TSX, ["generator/cli.ts", "--root", dir, "--max-components", String(count)], { cwd: ROOT, encoding: "utf8", env: ENV });
-    if (written.status !== 0) throw new Error(`generating the ${count}-component synthetic catalog failed: ${written.stderr}`);
-    rows.push([`synthetic ${count} components`, time(["generator/cli.ts", "--root", dir, "--check", "--max-components", String(count)])]);
+    const written = spawnSync(TSX, ["generator/cli.ts", "--root", dir, "--max-components", String(count)], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: ENV,
+    });
+    if (written.status !== 0)
+      throw new Error(`generating the ${count}-component synthetic catalog failed: ${written.stderr}`);
+    rows.push([
+      `synthetic ${count} components`,
+      time(["generator/cli.ts", "--root", dir, "--check", "--max-components", String(count)]),
+    ]);
   }
   const real = rows[0]?.[1] as number;
-  console.log(`generate: median wall time of ${RUNS} run${RUNS === 1 ? "" : "s"} (after one warm-up), Node ${process.version}`);
+  console.log(
+    `generate: median wall time of ${RUNS} run${RUNS === 1 ? "" : "s"} (after one warm-up), Node ${process.version}`,
+  );
   console.log("| run | wall ms | × floor | × real catalog |");
   console.log("|---|---|---|---|");
   console.log(`| floor: tsx on an empty script | ${floor.toFixed(0)} | 1.00 | |`);
-  for (const [label, ms] of rows) console.log(`| ${label} | ${ms.toFixed(0)} | ${(ms / floor).toFixed(2)} | ${(ms / real).toFixed(2)} |`);
+  for (const [label, ms] of rows)
+    console.log(`| ${label} | ${ms.toFixed(0)} | ${(ms / floor).toFixed(2)} | ${(ms / real).toFixed(2)} |`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -59,12 +59,20 @@ class History {
   constructor(private readonly write: (chunk: string | Buffer) => Promise<void>) {}
 
   /** One commit on `ref` (its first parent `from`, a second parent `merge`); returns its mark. */
-  async commit(ref: string, message: string, from: number | undefined, merge: number | undefined, changes: Buffer[]): Promise<number> {
+  async commit(
+    ref: string,
+    message: string,
+    from: number | undefined,
+    merge: number | undefined,
+    changes: Buffer[],
+  ): Promise<number> {
     this.mark++;
     this.count++;
     this.time += 60;
     const msg = Buffer.from(message);
-    await this.write(`commit ${ref}\nmark :${this.mark}\ncommitter Bench <bench@example.com> ${this.time} +0000\ndata ${msg.length}\n${message}\n`);
+    await this.write(
+      `commit ${ref}\nmark :${this.mark}\ncommitter Bench <bench@example.com> ${this.time} +0000\ndata ${msg.length}\n${message}\n`,
+    );
     if (from !== undefined) await this.write(`from :${from}\n`);
     if (merge !== undefined) await this.write(`merge :${merge}\n`);
     for (const c of changes) await this.write(c);
@@ -77,7 +85,13 @@ class History {
  * Returns the bare repository `<dir>/<shape>-<commits>-s<seed>.git` with `commits` commits on
  * `main`, its only branch, building it once (later calls with the same `dir` reuse it).
  */
-export async function benchRepository(dir: string, shape: HistoryShape, commits: number, seed = 1, log: (s: string) => void = () => {}): Promise<string> {
+export async function benchRepository(
+  dir: string,
+  shape: HistoryShape,
+  commits: number,
+  seed = 1,
+  log: (s: string) => void = () => {},
+): Promise<string> {
   const repo = path.join(dir, `${shape}-${commits}-s${seed}.git`);
   if (existsSync(path.join(repo, "gitops-bench-complete"))) return repo;
   mkdirSync(dir, { recursive: true });
@@ -85,7 +99,10 @@ export async function benchRepository(dir: string, shape: HistoryShape, commits:
   rmSync(building, { recursive: true, force: true });
   git(dir, "init", "-q", "--bare", "-b", "main", building);
   const started = Date.now();
-  const child = spawn("git", ["fast-import", "--done", "--quiet"], { cwd: building, stdio: ["pipe", "inherit", "inherit"] });
+  const child = spawn("git", ["fast-import", "--done", "--quiet"], {
+    cwd: building,
+    stdio: ["pipe", "inherit", "inherit"],
+  });
   const write = async (chunk: string | Buffer) => {
     if (!child.stdin.write(chunk)) await once(child.stdin, "drain");
   };
@@ -93,13 +110,26 @@ export async function benchRepository(dir: string, shape: HistoryShape, commits:
   const pick = (n: number) => Math.floor(random() * n);
   const files = new Map<string, string>();
   const apps = 300;
-  const filler = (n: number, salt: string) => Array.from({ length: n }, (_, i) => `  # ${salt} setting ${i}: ${"x".repeat(20 + ((i * 7) % 40))}`).join("\n");
+  const filler = (n: number, salt: string) =>
+    Array.from({ length: n }, (_, i) => `  # ${salt} setting ${i}: ${"x".repeat(20 + ((i * 7) % 40))}`).join("\n");
   for (let a = 0; a < apps; a++) {
     const app = `app-${String(a).padStart(3, "0")}`;
-    files.set(`apps/${app}/deployment.yaml`, `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${app}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${app}\n          image: registry.example.com/${app}:v0.0.0\n${filler(10 + pick(30), app)}\n`);
-    files.set(`apps/${app}/service.yaml`, `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${app}\n${filler(10 + pick(20), app)}\n`);
-    files.set(`apps/${app}/kustomization.yaml`, `resources:\n  - deployment.yaml\n  - service.yaml\n${filler(10 + pick(20), app)}\n`);
-    files.set(`apps/${app}/config.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${app}\n${filler(15 + pick(30), app)}\n`);
+    files.set(
+      `apps/${app}/deployment.yaml`,
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${app}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${app}\n          image: registry.example.com/${app}:v0.0.0\n${filler(10 + pick(30), app)}\n`,
+    );
+    files.set(
+      `apps/${app}/service.yaml`,
+      `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${app}\n${filler(10 + pick(20), app)}\n`,
+    );
+    files.set(
+      `apps/${app}/kustomization.yaml`,
+      `resources:\n  - deployment.yaml\n  - service.yaml\n${filler(10 + pick(20), app)}\n`,
+    );
+    files.set(
+      `apps/${app}/config.yaml`,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${app}\n${filler(15 + pick(30), app)}\n`,
+    );
   }
   const charts: string[] = [];
   let chartCounter = 0;
@@ -112,7 +142,10 @@ export async function benchRepository(dir: string, shape: HistoryShape, commits:
     for (let i = 0, n = 1 + pick(3); i < n; i++) {
       const app = `app-${String(pick(apps)).padStart(3, "0")}`;
       const file = `apps/${app}/deployment.yaml`;
-      const content = (files.get(file) as string).replace(/:v\d+\.\d+\.\d+\n/, `:v${pick(9)}.${pick(99)}.${pick(999)}\n`);
+      const content = (files.get(file) as string).replace(
+        /:v\d+\.\d+\.\d+\n/,
+        `:v${pick(9)}.${pick(99)}.${pick(999)}\n`,
+      );
       files.set(file, content);
       changes.push(inline(file, content));
     }
@@ -120,14 +153,24 @@ export async function benchRepository(dir: string, shape: HistoryShape, commits:
       const chart = `charts/vendor-${String(++chartCounter).padStart(4, "0")}.tgz`;
       charts.push(chart);
       changes.push(inline(chart, randomBytes(random, 512 * 1024 + pick(1536 * 1024))));
-      if (charts.length > 20 && random() < 0.5) changes.push(Buffer.from(`D ${charts.splice(pick(charts.length), 1)[0]}\n`));
+      if (charts.length > 20 && random() < 0.5)
+        changes.push(Buffer.from(`D ${charts.splice(pick(charts.length), 1)[0]}\n`));
     }
     return changes;
   };
 
   const history = new History(write);
-  const main = await history.commit("refs/heads/main", "Initial manifests", undefined, undefined, [...files].map(([p, c]) => inline(p, c)));
-  const refs = shape === "short-lived" ? await shortLived(history, main, commits, random, bump, log) : await mergeHeavy(history, main, commits, random, bump, log);
+  const main = await history.commit(
+    "refs/heads/main",
+    "Initial manifests",
+    undefined,
+    undefined,
+    [...files].map(([p, c]) => inline(p, c)),
+  );
+  const refs =
+    shape === "short-lived"
+      ? await shortLived(history, main, commits, random, bump, log)
+      : await mergeHeavy(history, main, commits, random, bump, log);
   await write("done\n");
   child.stdin.end();
   const [code] = await once(child, "close");
@@ -145,7 +188,14 @@ export async function benchRepository(dir: string, shape: HistoryShape, commits:
 type Bump = () => Buffer[];
 
 /** Short merge requests: 1-3 side commits merged at once. Returns the refs to delete. */
-async function shortLived(history: History, start: number, commits: number, random: () => number, bump: Bump, log: (s: string) => void): Promise<string[]> {
+async function shortLived(
+  history: History,
+  start: number,
+  commits: number,
+  random: () => number,
+  bump: Bump,
+  log: (s: string) => void,
+): Promise<string[]> {
   const pick = (n: number) => Math.floor(random() * n);
   let main = start;
   let mr = 0;
@@ -154,8 +204,10 @@ async function shortLived(history: History, start: number, commits: number, rand
       mr++;
       let side = main;
       const sideCommits = Math.min(1 + pick(3), commits - history.count - 1);
-      for (let i = 0; i < sideCommits; i++) side = await history.commit("refs/heads/mr", `MR ${mr}: change ${i + 1}`, side, undefined, bump());
-      if (random() < 0.3 && history.count + 2 <= commits) main = await history.commit("refs/heads/main", `Direct change ${history.count}`, main, undefined, bump());
+      for (let i = 0; i < sideCommits; i++)
+        side = await history.commit("refs/heads/mr", `MR ${mr}: change ${i + 1}`, side, undefined, bump());
+      if (random() < 0.3 && history.count + 2 <= commits)
+        main = await history.commit("refs/heads/main", `Direct change ${history.count}`, main, undefined, bump());
       main = await history.commit("refs/heads/main", `Merge branch 'mr-${mr}' into 'main'`, main, side, []);
     } else main = await history.commit("refs/heads/main", `Bump images (${history.count})`, main, undefined, bump());
     if (history.count % 2000 === 0) log(`  ... ${history.count} commits`);
@@ -172,7 +224,14 @@ const LONG_LIVED = 10;
  * a side-branch commit (half the time), a direct commit on main, a merge of a side branch into
  * main, or a merge of main into a side branch. Returns the refs to delete.
  */
-async function mergeHeavy(history: History, start: number, commits: number, random: () => number, bump: Bump, log: (s: string) => void): Promise<string[]> {
+async function mergeHeavy(
+  history: History,
+  start: number,
+  commits: number,
+  random: () => number,
+  bump: Bump,
+  log: (s: string) => void,
+): Promise<string[]> {
   const pick = (n: number) => Math.floor(random() * n);
   let main = start;
   // Each side branch: its tip, and whether it has commits main lacks.
@@ -188,7 +247,13 @@ async function mergeHeavy(history: History, start: number, commits: number, rand
       side.tip = await history.commit(ref, `Side ${side.name}: change`, side.tip, undefined, bump());
       side.ahead = true;
     } else if (roll < 0.7) {
-      main = await history.commit("refs/heads/main", `Merge branch 'side-${side.name}' into 'main'`, main, side.tip, []);
+      main = await history.commit(
+        "refs/heads/main",
+        `Merge branch 'side-${side.name}' into 'main'`,
+        main,
+        side.tip,
+        [],
+      );
       side.ahead = false;
       // A short-lived branch is done; a fresh one starts from main.
       if (i >= LONG_LIVED) Object.assign(side, { tip: main, name: ++named });

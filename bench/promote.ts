@@ -49,7 +49,11 @@ async function byteCounter(targetPort: number) {
     upstream.on("error", () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { port: (server.address() as net.AddressInfo).port, counts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    counts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
@@ -89,18 +93,34 @@ async function main(): Promise<void> {
   try {
     for (const shape of SHAPES) {
       console.log(`\n## ${shape} history\n\nBuilding (or reusing) the ${size}-commit repository...`);
-      const cache = await benchRepository(process.env.BENCH_CACHE_DIR ?? path.join(scratch, "repositories"), shape, size, seed, console.log);
+      const cache = await benchRepository(
+        process.env.BENCH_CACHE_DIR ?? path.join(scratch, "repositories"),
+        shape,
+        size,
+        seed,
+        console.log,
+      );
       await measure(server, scratch, shape, cache, runs);
     }
   } finally {
     await server.close();
     rmSync(scratch, { recursive: true, force: true });
   }
-  console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (${cpus().length} CPUs)`);
+  console.log(
+    `\nload average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (${cpus().length} CPUs)`,
+  );
 }
 
 /** Measures every strategy on the repository `cache` (a bare repository whose objects the server shares). */
-async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scratch: string, shape: HistoryShape, cache: string, runs: number): Promise<void> {
+async function measure(
+  server: Awaited<ReturnType<typeof startGitServer>>,
+  scratch: string,
+  shape: HistoryShape,
+  cache: string,
+  runs: number,
+): Promise<void> {
   const token = `glpat-${randomBytes(12).toString("hex")}`;
   server.addToken(token, BOT);
   server.createRepo(`bench/${shape}`, { protect: [{ pattern: "_gitlab/agents/*", user: BOT }] });
@@ -114,17 +134,27 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
   const proxy = await byteCounter(Number(new URL(server.url).port));
   const proxyUrl = `http://127.0.0.1:${proxy.port}/bench/${shape}.git`;
   const directUrl = `${server.url}/bench/${shape}.git`;
-  const [commits, merges, counted] = await Promise.all([git(repo, "rev-list", "--count", "main"), git(repo, "rev-list", "--count", "--merges", "main"), git(repo, "count-objects", "-v")]);
+  const [commits, merges, counted] = await Promise.all([
+    git(repo, "rev-list", "--count", "main"),
+    git(repo, "rev-list", "--count", "--merges", "main"),
+    git(repo, "count-objects", "-v"),
+  ]);
   const behind = await git(repo, "rev-list", "--count", `${start}..main`);
-  console.log(`repository: ${commits} commits (${merges} merges), ${counted.match(/size-pack: (\d+)/)?.[1]} KiB packed; staging ${behind} commits behind main`);
+  console.log(
+    `repository: ${commits} commits (${merges} merges), ${counted.match(/size-pack: (\d+)/)?.[1]} KiB packed; staging ${behind} commits behind main`,
+  );
 
   // The job's script as the runner gets it: the template's job with its inputs and variables
   // resolved, written to a file before the clock starts (a runner does that too).
   const jobScript = (repositoryUrl: string) => {
-    const job = includeTemplate("promote-staging", { repository_url: repositoryUrl })["promote-staging"] as { variables: Record<string, unknown>; script: unknown };
+    const job = includeTemplate("promote-staging", { repository_url: repositoryUrl })["promote-staging"] as {
+      variables: Record<string, unknown>;
+      script: unknown;
+    };
     const ci = { CI_COMMIT_SHA: tip, CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", GITOPS_STAGING_TOKEN: token };
     const variables: Record<string, string> = {};
-    for (const [key, value] of Object.entries(job.variables)) variables[key] = expandVariables(String(value), { ...ci, ...variables });
+    for (const [key, value] of Object.entries(job.variables))
+      variables[key] = expandVariables(String(value), { ...ci, ...variables });
     return { env: { ...ci, ...variables }, text: `set -eo pipefail\n${scriptCommands(job.script).join("\n")}\n` };
   };
   const strategies: Record<string, (work: string, url: string) => Promise<void>> = {
@@ -135,9 +165,13 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
       const projectDir = path.join(work, "project");
       mkdirSync(projectDir);
       const started = performance.now();
-      const job = await run("bash", [file], { cwd: projectDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: work, CI_PROJECT_DIR: projectDir, ...env } });
+      const job = await run("bash", [file], {
+        cwd: projectDir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: work, CI_PROJECT_DIR: projectDir, ...env },
+      });
       scriptSeconds = (performance.now() - started) / 1000;
-      if (job.code !== 0 || !job.stdout.includes("fast-forward")) throw new Error(`the promote script failed:\n${job.stdout}${job.stderr}`);
+      if (job.code !== 0 || !job.stdout.includes("fast-forward"))
+        throw new Error(`the promote script failed:\n${job.stdout}${job.stderr}`);
       // What the promotion report covered (report.ts): its counts, as the job logged them.
       reportLine = /\d+ commits?, \d+ merge requests?, \d+ image changes?/.exec(job.stdout)?.[0] ?? "(no report line)";
     },
@@ -153,7 +187,15 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
       const g = new Git(path.join(work, "w"), { token });
       await g.init();
       await g.run(["remote", "add", "origin", url]);
-      await g.run(["fetch", "-q", "--filter=tree:0", "--no-tags", "origin", "+refs/heads/main:refs/remotes/origin/main", `+refs/heads/${STAGING}:refs/remotes/origin/${STAGING}`]);
+      await g.run([
+        "fetch",
+        "-q",
+        "--filter=tree:0",
+        "--no-tags",
+        "origin",
+        "+refs/heads/main:refs/remotes/origin/main",
+        `+refs/heads/${STAGING}:refs/remotes/origin/${STAGING}`,
+      ]);
       const sha = await g.run(["rev-parse", "refs/remotes/origin/main"]);
       await g.run(["push", "-q", "-o", "ci.skip", "origin", `${sha}:refs/heads/${STAGING}`]);
     },
@@ -178,7 +220,8 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
     }
     const seconds = name === "script" ? scriptSeconds : (performance.now() - began) / 1000;
     const now = await git(repo, "rev-parse", `refs/heads/${STAGING}`);
-    if (name !== "node start-up" && now !== tip) throw new Error(`${name} left staging at ${now}, not main's tip ${tip}`);
+    if (name !== "node start-up" && now !== tip)
+      throw new Error(`${name} left staging at ${now}, not main's tip ${tip}`);
     return seconds;
   };
 
@@ -192,7 +235,9 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
     proxy.counts.up = 0;
     await once(name, proxyUrl);
     bytes[name] = { ...proxy.counts };
-    process.stdout.write(`bytes ${name}: ${mb(proxy.counts.down)} MB down, ${(proxy.counts.up / 1e3).toFixed(1)} kB up\n`);
+    process.stdout.write(
+      `bytes ${name}: ${mb(proxy.counts.down)} MB down, ${(proxy.counts.up / 1e3).toFixed(1)} kB up\n`,
+    );
   }
   // The short mode (a test) skips the warm-up: it only proves the benchmark runs.
   for (let i = SHORT ? 0 : -1; i < runs; i++) {
@@ -207,7 +252,13 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
   const summary = Object.fromEntries(
     Object.entries(samples).map(([name, s]) => [
       name,
-      { time: median(s.map((x) => x.seconds)), min: Math.min(...s.map((x) => x.seconds)), max: Math.max(...s.map((x) => x.seconds)), down: median(s.map((x) => x.down)), up: median(s.map((x) => x.up)) },
+      {
+        time: median(s.map((x) => x.seconds)),
+        min: Math.min(...s.map((x) => x.seconds)),
+        max: Math.max(...s.map((x) => x.seconds)),
+        down: median(s.map((x) => x.down)),
+        up: median(s.map((x) => x.up)),
+      },
     ]),
   ) as Record<string, { time: number; min: number; max: number; down: number; up: number }>;
   const { script, naive, floor } = summary as Record<"script" | "naive" | "floor", (typeof summary)[string]>;
@@ -217,20 +268,30 @@ async function measure(server: Awaited<ReturnType<typeof startGitServer>>, scrat
     floor: "floor: init, tree:0 fetch of 2 refs, push",
     "node start-up": "(for reference: `node -e 0`)",
   };
-  console.log(`\n${shape} history: ${commits} commits (${merges} merges), staging ${behind} behind, median of ${runs} run${runs === 1 ? "" : "s"}${SHORT ? "" : " (after one warm-up)"}, loopback HTTP`);
+  console.log(
+    `\n${shape} history: ${commits} commits (${merges} merges), staging ${behind} behind, median of ${runs} run${runs === 1 ? "" : "s"}${SHORT ? "" : " (after one warm-up)"}, loopback HTTP`,
+  );
   console.log(`promotion report of each script run: ${reportLine}\n`);
   console.log("| strategy | time (median, min–max) | bytes down | bytes up |");
   console.log("|---|---|---|---|");
   for (const [name, s] of Object.entries(summary))
-    console.log(`| ${label[name]} | ${s.time.toFixed(2)} s (${s.min.toFixed(2)}–${s.max.toFixed(2)}) | ${name in bytes ? `${mb(s.down)} MB` : "–"} | ${name in bytes ? `${(s.up / 1e3).toFixed(1)} kB` : "–"} |`);
+    console.log(
+      `| ${label[name]} | ${s.time.toFixed(2)} s (${s.min.toFixed(2)}–${s.max.toFixed(2)}) | ${name in bytes ? `${mb(s.down)} MB` : "–"} | ${name in bytes ? `${(s.up / 1e3).toFixed(1)} kB` : "–"} |`,
+    );
   const faster = naive.time / script.time;
   const fewer = (naive.down + naive.up) / (script.down + script.up);
   const overFloor = script.time / floor.time;
   console.log("");
-  console.log(`script vs naive: ${faster.toFixed(1)}× faster (target ≥ 10×) ${faster >= 10 ? "✔" : "✘"}; ${fewer.toFixed(0)}× fewer bytes (target ≥ 50×) ${fewer >= 50 ? "✔" : "✘"}`);
-  console.log(`script vs floor: ${overFloor.toFixed(2)}× the floor's time (target ≤ 1.2×) ${overFloor <= 1.2 ? "✔" : "✘"}; ${((script.down + script.up) / (floor.down + floor.up)).toFixed(2)}× its bytes`);
+  console.log(
+    `script vs naive: ${faster.toFixed(1)}× faster (target ≥ 10×) ${faster >= 10 ? "✔" : "✘"}; ${fewer.toFixed(0)}× fewer bytes (target ≥ 50×) ${fewer >= 50 ? "✔" : "✘"}`,
+  );
+  console.log(
+    `script vs floor: ${overFloor.toFixed(2)}× the floor's time (target ≤ 1.2×) ${overFloor <= 1.2 ? "✔" : "✘"}; ${((script.down + script.up) / (floor.down + floor.up)).toFixed(2)}× its bytes`,
+  );
   // Fastest runs: the least disturbed by other load on the machine.
-  console.log(`fastest runs: script ${script.min.toFixed(2)} s, naive ${naive.min.toFixed(2)} s, floor ${floor.min.toFixed(2)} s → ${(naive.min / script.min).toFixed(1)}× faster than naive, ${(script.min / floor.min).toFixed(2)}× the floor`);
+  console.log(
+    `fastest runs: script ${script.min.toFixed(2)} s, naive ${naive.min.toFixed(2)} s, floor ${floor.min.toFixed(2)} s → ${(naive.min / script.min).toFixed(1)}× faster than naive, ${(script.min / floor.min).toFixed(2)}× the floor`,
+  );
 }
 
 main().catch((error) => {

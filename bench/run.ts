@@ -28,5 +28,7 @@ for (const bench of BENCHMARKS) {
     console.log(`\nbench/${bench}: FAILED (${run.signal ?? `exit ${run.status}`}) after ${seconds} s`);
   }
 }
-console.log(`\nbench: ${BENCHMARKS.length - failed.length} of ${BENCHMARKS.length} benchmarks ran${failed.length > 0 ? `; failed: ${failed.join(", ")}` : ""}`);
+console.log(
+  `\nbench: ${BENCHMARKS.length - failed.length} of ${BENCHMARKS.length} benchmarks ran${failed.length > 0 ? `; failed: ${failed.join(", ")}` : ""}`,
+);
 process.exitCode = failed.length > 0 ? 1 : 0;

@@ -64,7 +64,9 @@ require("node:module").syncBuiltinESMExports();
 `;
 
 /** Inputs that need a value the job accepts (a sample value would stop it at its input check). */
-const INPUTS: Record<string, Record<string, unknown>> = { review: { manifests: "deploy/review", domain: "review.example.com" } };
+const INPUTS: Record<string, Record<string, unknown>> = {
+  review: { manifests: "deploy/review", domain: "review.example.com" },
+};
 
 /** One embedded script: the file the job runs, every file it writes, the templates that embed it, and the environment of its first job. */
 interface Script {
@@ -82,7 +84,8 @@ function loadedAtStart(script: Script): HeredocFile[] {
     const file = byName.get(name);
     if (!file || loaded.has(name)) return;
     loaded.set(name, file);
-    for (const m of file.code.matchAll(/^(?:import|export)\b[^;]*?\bfrom "\.\/([^"]+)";|^import "\.\/([^"]+)";/gm)) visit((m[1] ?? m[2]) as string);
+    for (const m of file.code.matchAll(/^(?:import|export)\b[^;]*?\bfrom "\.\/([^"]+)";|^import "\.\/([^"]+)";/gm))
+      visit((m[1] ?? m[2]) as string);
   };
   visit(script.file);
   return [...loaded.values()];
@@ -131,10 +134,16 @@ function embeddedScripts(scratch: string): Script[] {
   const scripts = new Map<string, Script>();
   for (const name of readdirSync(path.join(ROOT, "templates")).sort()) {
     const text = readFileSync(path.join(ROOT, "templates", name, "template.yml"), "utf8");
-    const [header, body] = parseAllDocuments(text).map((d) => d.toJS()) as [{ spec: { inputs?: Record<string, InputSpec> } }, Record<string, { script?: unknown }>];
+    const [header, body] = parseAllDocuments(text).map((d) => d.toJS()) as [
+      { spec: { inputs?: Record<string, InputSpec> } },
+      Record<string, { script?: unknown }>,
+    ];
     // Required inputs get the generator's sample value, as its validation does.
     const required = Object.entries(header.spec.inputs ?? {}).filter(([, spec]) => spec.default === undefined);
-    const jobs = includeTemplate(name, { ...Object.fromEntries(required.map(([input, spec]) => [input, sampleValue(spec)])), ...INPUTS[name] });
+    const jobs = includeTemplate(name, {
+      ...Object.fromEntries(required.map(([input, spec]) => [input, sampleValue(spec)])),
+      ...INPUTS[name],
+    });
     for (const [jobName, job] of Object.entries(body)) {
       for (const command of job.script === undefined ? [] : scriptCommands(job.script)) {
         const files = heredocFiles(command);
@@ -146,10 +155,13 @@ function embeddedScripts(scratch: string): Script[] {
           if (!known.templates.includes(name)) known.templates.push(name);
           continue;
         }
-        const resolved = Object.values(jobs)[Object.keys(body).indexOf(jobName)] as { variables?: Record<string, unknown> };
+        const resolved = Object.values(jobs)[Object.keys(body).indexOf(jobName)] as {
+          variables?: Record<string, unknown>;
+        };
         const ci = predefined(scratch);
         const variables: Record<string, string> = {};
-        for (const [key, value] of Object.entries(resolved.variables ?? {})) variables[key] = expandVariables(String(value), { ...ci, ...variables });
+        for (const [key, value] of Object.entries(resolved.variables ?? {}))
+          variables[key] = expandVariables(String(value), { ...ci, ...variables });
         scripts.set(file, { file, files, templates: [name], env: { ...ci, ...variables } });
       }
     }
@@ -158,23 +170,42 @@ function embeddedScripts(scratch: string): Script[] {
 }
 
 /** Bare node: writes the CPU time it used to fd 3, as the preload does at a script's first output. */
-const BARE_NODE = ["-e", 'const used = process.cpuUsage(); require("node:fs").writeSync(3, String(used.user + used.system) + "\\n");'];
+const BARE_NODE = [
+  "-e",
+  'const used = process.cpuUsage(); require("node:fs").writeSync(3, String(used.user + used.system) + "\\n");',
+];
 
 /**
  * Milliseconds from spawning `node args` until its first output (then it is killed), or until it
  * exits when `untilExit`; that first line; and the CPU milliseconds the process reported on fd 3.
  */
-function time(args: string[], env: Record<string, string>, untilExit: boolean): Promise<{ ms: number; cpuMs: number; line: string }> {
+function time(
+  args: string[],
+  env: Record<string, string>,
+  untilExit: boolean,
+): Promise<{ ms: number; cpuMs: number; line: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? "", HOME: env.CI_PROJECT_DIR ?? tmpdir(), ...env }, cwd: env.CI_PROJECT_DIR, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      env: { PATH: process.env.PATH ?? "", HOME: env.CI_PROJECT_DIR ?? tmpdir(), ...env },
+      cwd: env.CI_PROJECT_DIR,
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+    });
     let cpu = "";
     // Written before the first output; a pipe keeps it for the reader after the writer is killed.
     child.stdio[3]?.on("data", (d: Buffer) => (cpu += d));
     let first: { ms: number; line: string } | undefined;
     const onData = (chunk: Buffer) => {
       if (first || untilExit) return;
-      first = { ms: performance.now() - started, line: chunk.toString("utf8").split("\n")[0]?.replace(/\x1b\[0K|\r/g, " ").trim() ?? "" };
+      first = {
+        ms: performance.now() - started,
+        line:
+          chunk
+            .toString("utf8")
+            .split("\n")[0]
+            ?.replace(/\x1b\[0K|\r/g, " ")
+            .trim() ?? "",
+      };
       child.kill("SIGKILL");
     };
     child.stdout?.on("data", onData);
@@ -182,7 +213,8 @@ function time(args: string[], env: Record<string, string>, untilExit: boolean): 
     child.on("error", reject);
     child.on("close", (code) => {
       const cpuMs = Number(cpu.split("\n")[0]) / 1000;
-      if (cpu === "" || !Number.isFinite(cpuMs)) reject(new Error(`node ${args.join(" ")} reported no CPU time (exit ${code})`));
+      if (cpu === "" || !Number.isFinite(cpuMs))
+        reject(new Error(`node ${args.join(" ")} reported no CPU time (exit ${code})`));
       else if (untilExit) {
         if (code !== 0) reject(new Error(`node ${args.join(" ")} exited ${code}`));
         else resolve({ ms: performance.now() - started, cpuMs, line: "" });
@@ -232,7 +264,9 @@ async function main(): Promise<void> {
     console.log(
       `start-up: node <script>.mjs until its first log line or command, against bare node until it exits; wall-clock ms and CPU ms (user + system, process.cpuUsage()); median of ${RUNS} run${RUNS === 1 ? "" : "s"}${SHORT ? "" : " after one warm-up"}, Node ${process.version}\n`,
     );
-    console.log(`| script | bytes loaded at start (files) | bytes of all its files (files) | in | first line | ms (median) | ms over bare node | x bare node | CPU ms (median) | CPU ms over bare node |`);
+    console.log(
+      `| script | bytes loaded at start (files) | bytes of all its files (files) | in | first line | ms (median) | ms over bare node | x bare node | CPU ms (median) | CPU ms over bare node |`,
+    );
     console.log("|---|---:|---:|---|---|---:|---:|---:|---:|---:|");
     console.log(`| bare node | | | | | ${bare.toFixed(0)} | 0 | 1.00 | ${bareCpu.toFixed(0)} | 0 |`);
     let worst = 0;
@@ -242,10 +276,18 @@ async function main(): Promise<void> {
       worst = Math.max(worst, ms - bare);
       const line = (lines.get(s.file) ?? "").replace(/\|/g, "\\|");
       const start = loadedAtStart(s);
-      console.log(`| \`${s.file}\` | ${bytes(start).toLocaleString("en-US")} (${start.length}) | ${bytes(s.files).toLocaleString("en-US")} (${s.files.length}) | ${s.templates.join(", ")} | ${line.length > 60 ? `${line.slice(0, 57)}...` : line} | ${ms.toFixed(0)} | ${(ms - bare).toFixed(0)} | ${(ms / bare).toFixed(2)} | ${cpuMs.toFixed(0)} | ${(cpuMs - bareCpu).toFixed(0)} |`);
+      console.log(
+        `| \`${s.file}\` | ${bytes(start).toLocaleString("en-US")} (${start.length}) | ${bytes(s.files).toLocaleString("en-US")} (${s.files.length}) | ${s.templates.join(", ")} | ${line.length > 60 ? `${line.slice(0, 57)}...` : line} | ${ms.toFixed(0)} | ${(ms - bare).toFixed(0)} | ${(ms / bare).toFixed(2)} | ${cpuMs.toFixed(0)} | ${(cpuMs - bareCpu).toFixed(0)} |`,
+      );
     }
-    console.log(`\nslowest start: ${worst.toFixed(0)} ms over bare node (target ≤ ${TARGET_MS} ms) ${worst <= TARGET_MS ? "✔" : "✘"}`);
-    console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(" ")} (${cpus().length} CPUs)`);
+    console.log(
+      `\nslowest start: ${worst.toFixed(0)} ms over bare node (target ≤ ${TARGET_MS} ms) ${worst <= TARGET_MS ? "✔" : "✘"}`,
+    );
+    console.log(
+      `load average: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")} (${cpus().length} CPUs)`,
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -146,7 +146,8 @@ function selfTestInclude(component: Component, test: SelfTest): PipelineInclude 
   };
   for (const name of test.keepDefault ?? []) delete common[name];
   const inputs: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries({ ...common, ...test.ifDeclared })) if (name in component.inputs) inputs[name] = value;
+  for (const [name, value] of Object.entries({ ...common, ...test.ifDeclared }))
+    if (name in component.inputs) inputs[name] = value;
   Object.assign(inputs, test.inputs);
   return { component: `$CI_SERVER_FQDN/$CI_PROJECT_PATH/${component.name}@$CI_COMMIT_SHA`, inputs };
 }
@@ -159,8 +160,11 @@ export default definePipeline(import.meta.url, (catalog, components) => {
   const configured = toolsImageRepository(catalog.config);
   const samePlace = `[ "${tools}" = "${configured}" ] || { echo "The templates default to ${configured}, but this project publishes ${tools}: set catalogProject (and registry) in gitops.config.ts to this project and run npm run generate." >&2; exit 1; }`;
   const tested = components.filter((c) => SELF_TESTS[c.name] && !SELF_TESTS[c.name]?.skip);
-  const untested = components.filter((c) => !tested.includes(c)).map((c) => `${c.name} (${SELF_TESTS[c.name]?.skip ?? "no scratch inputs in ci/pipeline.ts yet"})`);
-  const registryLogin = (tool: "buildah" | "skopeo") => `printf '%s' "$CI_REGISTRY_PASSWORD" | ${tool} login --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`;
+  const untested = components
+    .filter((c) => !tested.includes(c))
+    .map((c) => `${c.name} (${SELF_TESTS[c.name]?.skip ?? "no scratch inputs in ci/pipeline.ts yet"})`);
+  const registryLogin = (tool: "buildah" | "skopeo") =>
+    `printf '%s' "$CI_REGISTRY_PASSWORD" | ${tool} login --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`;
   return {
     notes: untested.map((line) => `Not self-tested: ${line}.`),
     workflow: {
@@ -183,7 +187,11 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           stage: "build",
           image: BUILDAH_IMAGE,
           variables: { STORAGE_DRIVER: "vfs", BUILDAH_ISOLATION: "chroot" },
-          script: [registryLogin("buildah"), `buildah build --file images/tools/Dockerfile --tag "${toolsAtCommit}" images/tools`, `buildah push "${toolsAtCommit}"`],
+          script: [
+            registryLogin("buildah"),
+            `buildah build --file images/tools/Dockerfile --tag "${toolsAtCommit}" images/tools`,
+            `buildah push "${toolsAtCommit}"`,
+          ],
         },
       },
       {
@@ -194,7 +202,10 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           image: toolsAtCommit,
           needs: ["tools-image"],
           // sshd's privilege separation directory, which its service scripts would create (stand-ins/ssh-server.ts).
-          before_script: [`apt-get update && apt-get install -y --no-install-recommends ${TEST_PACKAGES.join(" ")}`, "mkdir -p -m 0755 /run/sshd"],
+          before_script: [
+            `apt-get update && apt-get install -y --no-install-recommends ${TEST_PACKAGES.join(" ")}`,
+            "mkdir -p -m 0755 /run/sshd",
+          ],
           // `npm test` type-checks first (test/run.sh), then runs every test.
           script: ["npm ci", "npm test -- --reporter=junit --outputFile.junit=junit.xml"],
           artifacts: { when: "always", reports: { junit: ["junit.xml"] } },
@@ -202,7 +213,12 @@ export default definePipeline(import.meta.url, (catalog, components) => {
       },
       {
         name: "generated-files",
-        job: { stage: "test", image: toolsAtCommit, needs: ["tools-image"], script: ["npm ci", "npm run generate -- --check"] },
+        job: {
+          stage: "test",
+          image: toolsAtCommit,
+          needs: ["tools-image"],
+          script: ["npm ci", "npm run generate -- --check"],
+        },
       },
       {
         name: "release-check",
@@ -211,7 +227,12 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           image: toolsAtCommit,
           needs: ["tools-image"],
           rules: [RELEASE_TAG],
-          script: [samePlace, "npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"],
+          script: [
+            samePlace,
+            "npm ci",
+            'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"',
+            "npm run generate -- --check",
+          ],
         },
       },
       {
@@ -221,7 +242,10 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           stage: "release",
           image: toolsAtCommit,
           rules: [RELEASE_TAG],
-          script: [registryLogin("skopeo"), `skopeo copy --all "docker://${toolsAtCommit}" "docker://${tools}:$CI_COMMIT_TAG"`],
+          script: [
+            registryLogin("skopeo"),
+            `skopeo copy --all "docker://${toolsAtCommit}" "docker://${tools}:$CI_COMMIT_TAG"`,
+          ],
         },
       },
       {
@@ -232,7 +256,12 @@ export default definePipeline(import.meta.url, (catalog, components) => {
           needs: ["tools-image-release"],
           rules: [RELEASE_TAG],
           script: ['echo "Publishing catalog version $CI_COMMIT_TAG of $CI_PROJECT_PATH"'],
-          release: { tag_name: "$CI_COMMIT_TAG", name: "$CI_COMMIT_TAG", description: "Release $CI_COMMIT_TAG of the components in $CI_PROJECT_PATH. See CHANGELOG.md for what changed." },
+          release: {
+            tag_name: "$CI_COMMIT_TAG",
+            name: "$CI_COMMIT_TAG",
+            description:
+              "Release $CI_COMMIT_TAG of the components in $CI_PROJECT_PATH. See CHANGELOG.md for what changed.",
+          },
         },
       },
     ],

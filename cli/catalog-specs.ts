@@ -28,7 +28,11 @@ export function workTreeSpecs(root: string, version: string): CatalogSpecs {
   for (const entry of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
     const file = entry.isDirectory() ? `templates/${entry.name}/template.yml` : `templates/${entry.name}`;
     const match = TEMPLATE_PATH.exec(file);
-    if (match && existsSync(path.join(root, file))) components.set(match[1] as string, componentSpecFromTemplate(match[1] as string, readFileSync(path.join(root, file), "utf8")));
+    if (match && existsSync(path.join(root, file)))
+      components.set(
+        match[1] as string,
+        componentSpecFromTemplate(match[1] as string, readFileSync(path.join(root, file), "utf8")),
+      );
   }
   return { version, source: `templates/ of this checkout (${version})`, components };
 }
@@ -46,7 +50,8 @@ export function taggedSpecs(root: string, version: string): CatalogSpecs | undef
     const match = TEMPLATE_PATH.exec(file);
     if (!match) continue;
     const shown = git(["show", `refs/tags/${version}:${file}`]);
-    if (shown.status === 0) components.set(match[1] as string, componentSpecFromTemplate(match[1] as string, shown.stdout));
+    if (shown.status === 0)
+      components.set(match[1] as string, componentSpecFromTemplate(match[1] as string, shown.stdout));
   }
   return components.size > 0 ? { version, source: `release tag ${version}`, components } : undefined;
 }
@@ -63,7 +68,11 @@ export class CatalogVersions {
 
   /** The specs a pin at `version` gets; undefined when neither the work tree nor a tag has them. */
   at(version: string): CatalogSpecs | undefined {
-    if (!this.cache.has(version)) this.cache.set(version, version === this.version ? workTreeSpecs(this.root, version) : taggedSpecs(this.root, version));
+    if (!this.cache.has(version))
+      this.cache.set(
+        version,
+        version === this.version ? workTreeSpecs(this.root, version) : taggedSpecs(this.root, version),
+      );
     return this.cache.get(version);
   }
 

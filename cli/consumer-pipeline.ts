@@ -40,15 +40,25 @@ export function parsePipeline(file: string, text: string): ConsumerPipeline {
         const duplicate = e.code === "DUPLICATE_KEY";
         return {
           path: [`${file}:${line}`],
-          message: duplicate ? "a key appears twice in one mapping; GitLab keeps only the last one and drops the first without a word" : `not valid YAML: ${e.message.split("\n")[0]}`,
-          fix: duplicate ? "merge the two entries into one (one include: list, one job of each name)" : "fix the YAML at that line",
+          message: duplicate
+            ? "a key appears twice in one mapping; GitLab keeps only the last one and drops the first without a word"
+            : `not valid YAML: ${e.message.split("\n")[0]}`,
+          fix: duplicate
+            ? "merge the two entries into one (one include: list, one job of each name)"
+            : "fix the YAML at that line",
         };
       }),
     );
   }
   const data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
   if (data === null || typeof data !== "object" || Array.isArray(data))
-    throw new UnreadablePipeline([{ path: [file], message: "is not a mapping of keywords and jobs", fix: "write the pipeline as a YAML mapping (stages:, include:, jobs)" }]);
+    throw new UnreadablePipeline([
+      {
+        path: [file],
+        message: "is not a mapping of keywords and jobs",
+        fix: "write the pipeline as a YAML mapping (stages:, include:, jobs)",
+      },
+    ]);
   return {
     file,
     data: data as Record<string, unknown>,
@@ -71,7 +81,13 @@ export function readPipeline(file: string): ConsumerPipeline {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new UnreadablePipeline([{ path: [file], message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, fix: "give the path of your project's .gitlab-ci.yml" }]);
+    throw new UnreadablePipeline([
+      {
+        path: [file],
+        message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        fix: "give the path of your project's .gitlab-ci.yml",
+      },
+    ]);
   }
   return parsePipeline(file, text);
 }
@@ -100,10 +116,15 @@ const COMPONENT_REFERENCE = /^([^/@\s]+)\/((?:[^/@\s]+\/)*[^/@\s]+)\/([^/@\s]+)@
 /** Every component include of the pipeline, in file order. */
 export function componentIncludes(pipeline: ConsumerPipeline): ComponentInclude[] {
   const raw = pipeline.data.include;
-  const entries: Array<[unknown, (string | number)[], number]> = Array.isArray(raw) ? raw.map((entry, i) => [entry, ["include", i], i]) : raw === undefined ? [] : [[raw, ["include"], 0]];
+  const entries: Array<[unknown, (string | number)[], number]> = Array.isArray(raw)
+    ? raw.map((entry, i) => [entry, ["include", i], i])
+    : raw === undefined
+      ? []
+      : [[raw, ["include"], 0]];
   const found: ComponentInclude[] = [];
   for (const [entry, at, index] of entries) {
-    if (entry === null || typeof entry !== "object" || typeof (entry as { component?: unknown }).component !== "string") continue;
+    if (entry === null || typeof entry !== "object" || typeof (entry as { component?: unknown }).component !== "string")
+      continue;
     const reference = (entry as { component: string }).component;
     const match = COMPONENT_REFERENCE.exec(reference);
     const inputs = (entry as { inputs?: unknown }).inputs;
@@ -114,9 +135,11 @@ export function componentIncludes(pipeline: ConsumerPipeline): ComponentInclude[
       project: match?.[2] ?? "",
       component: match?.[3] ?? "",
       version: match?.[4] ?? "",
-      inputs: inputs !== null && typeof inputs === "object" && !Array.isArray(inputs) ? (inputs as Record<string, unknown>) : {},
+      inputs:
+        inputs !== null && typeof inputs === "object" && !Array.isArray(inputs)
+          ? (inputs as Record<string, unknown>)
+          : {},
     });
   }
   return found;
 }
-

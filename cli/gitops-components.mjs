@@ -8,7 +8,9 @@ let register;
 try {
   ({ register } = await import("tsx/esm/api"));
 } catch {
-  process.stderr.write("gitops-components: this checkout's dependencies are not installed. Fix: run `npm ci` in the catalog's clone first.\n");
+  process.stderr.write(
+    "gitops-components: this checkout's dependencies are not installed. Fix: run `npm ci` in the catalog's clone first.\n",
+  );
   process.exit(2);
 }
 register();

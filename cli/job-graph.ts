@@ -44,7 +44,19 @@ export interface JobGraph {
 }
 
 /** Top-level keys that are keywords, not jobs (doc/ci/yaml: global keywords). */
-const GLOBAL_KEYWORDS = new Set(["default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script", "spec"]);
+const GLOBAL_KEYWORDS = new Set([
+  "default",
+  "include",
+  "stages",
+  "variables",
+  "workflow",
+  "image",
+  "services",
+  "cache",
+  "before_script",
+  "after_script",
+  "spec",
+]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -53,7 +65,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** GitLab's deep merge of a local job over an included one: hashes merge, everything else is replaced. */
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) merged[key] = isRecord(value) && isRecord(base[key]) ? deepMerge(base[key] as Record<string, unknown>, value) : value;
+  for (const [key, value] of Object.entries(over))
+    merged[key] =
+      isRecord(value) && isRecord(base[key]) ? deepMerge(base[key] as Record<string, unknown>, value) : value;
   return merged;
 }
 
@@ -63,7 +77,8 @@ export function needsOf(job: Record<string, unknown>): Need[] {
   if (!Array.isArray(raw)) return [];
   return (raw.flat(Number.POSITIVE_INFINITY) as unknown[]).flatMap((item): Need[] => {
     if (typeof item === "string") return [{ job: item, optional: false }];
-    if (isRecord(item) && typeof item.job === "string" && item.project === undefined && item.pipeline === undefined) return [{ job: item.job, optional: item.optional === true }];
+    if (isRecord(item) && typeof item.job === "string" && item.project === undefined && item.pipeline === undefined)
+      return [{ job: item.job, optional: item.optional === true }];
     return [];
   });
 }
@@ -80,7 +95,12 @@ function withExtends(data: Record<string, unknown>, job: Record<string, unknown>
 
 /** What a job's `extends:` brings, before the job's own keys. */
 function extendedBase(data: Record<string, unknown>, job: Record<string, unknown>, depth = 0): Record<string, unknown> {
-  const parents = typeof job.extends === "string" ? [job.extends] : Array.isArray(job.extends) ? job.extends.filter((e): e is string => typeof e === "string") : [];
+  const parents =
+    typeof job.extends === "string"
+      ? [job.extends]
+      : Array.isArray(job.extends)
+        ? job.extends.filter((e): e is string => typeof e === "string")
+        : [];
   let merged: Record<string, unknown> = {};
   if (depth > 10) return merged;
   for (const parent of parents) {
@@ -94,7 +114,11 @@ function extendedBase(data: Record<string, unknown>, job: Record<string, unknown
 export function jobGraph(pipeline: ConsumerPipeline, includes: readonly ResolvedInclude[]): JobGraph {
   const declared = pipeline.data.stages;
   const declaredStages = Array.isArray(declared);
-  const stages = [".pre", ...(declaredStages ? (declared as unknown[]).map(String) : ["build", "test", "deploy"]), ".post"];
+  const stages = [
+    ".pre",
+    ...(declaredStages ? (declared as unknown[]).map(String) : ["build", "test", "deploy"]),
+    ".post",
+  ];
   const jobs = new Map<string, PipelineJob>();
   const definedBy = new Map<string, ResolvedInclude[]>();
   for (const resolved of includes) {
@@ -110,7 +134,12 @@ export function jobGraph(pipeline: ConsumerPipeline, includes: readonly Resolved
     const { extends: _, ...own } = raw;
     const included = jobs.get(name);
     // GitLab merges the local job over the included one first, then resolves extends beneath both.
-    if (included) jobs.set(name, { ...included, job: deepMerge(extendedBase(pipeline.data, raw), deepMerge(included.job, own)), overridden: Object.keys(own) });
+    if (included)
+      jobs.set(name, {
+        ...included,
+        job: deepMerge(extendedBase(pipeline.data, raw), deepMerge(included.job, own)),
+        overridden: Object.keys(own),
+      });
     else jobs.set(name, { name, stage: "", needs: [], job: withExtends(pipeline.data, raw), overridden: [] });
   }
   for (const job of jobs.values()) {

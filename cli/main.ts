@@ -81,7 +81,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   };
   if (command === "lint") {
-    const setupOnly = (["apply", "project", "gitlab-url", "tier", "within", "lifetime"] as const).filter((o) => values[o] !== undefined && values[o] !== false);
+    const setupOnly = (["apply", "project", "gitlab-url", "tier", "within", "lifetime"] as const).filter(
+      (o) => values[o] !== undefined && values[o] !== false,
+    );
     if (setupOnly.length > 0) return usage(`lint takes no --${setupOnly.join(", --")}`);
     if (rest.length > 1) return usage(`lint takes one pipeline file, got ${rest.length}: ${rest.join(" ")}`);
     return lintCommand(rest[0] ?? ".gitlab-ci.yml", io, rest[0] !== undefined);
@@ -95,14 +97,17 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     const days = (name: "within" | "lifetime", fallback: number, max: number): number | string => {
       const text = values[name];
       if (text === undefined) return fallback;
-      return /^[1-9]\d*$/.test(text) && Number(text) <= max ? Number(text) : `--${name} ${JSON.stringify(text)} is not a whole number of days from 1 to ${max}`;
+      return /^[1-9]\d*$/.test(text) && Number(text) <= max
+        ? Number(text)
+        : `--${name} ${JSON.stringify(text)} is not a whole number of days from 1 to ${max}`;
     };
     const within = days("within", 30, 365);
     const lifetime = days("lifetime", 364, 400);
     if (typeof within === "string") return usage(within);
     if (typeof lifetime === "string") return usage(lifetime);
     const tier = values.tier;
-    if (tier !== undefined && !["free", "premium", "ultimate"].includes(tier)) return usage(`--tier ${JSON.stringify(tier)} is not one of free, premium, ultimate`);
+    if (tier !== undefined && !["free", "premium", "ultimate"].includes(tier))
+      return usage(`--tier ${JSON.stringify(tier)} is not one of free, premium, ultimate`);
     const options: SetupOptions = {
       file: files[0] ?? ".gitlab-ci.yml",
       apply: values.apply === true,

@@ -32,7 +32,10 @@ export interface ResolvedInclude {
 export const PROMOTION_COMPONENTS: ReadonlySet<string> = new Set(["promote-staging", "manual-production"]);
 
 /** The components that commit to the default branch, and the input that names that branch (update-manifests' bump, rollback's revert). */
-export const DEFAULT_BRANCH_WRITERS: Readonly<Record<string, "branch" | "source_branch">> = { "update-manifests": "branch", rollback: "source_branch" };
+export const DEFAULT_BRANCH_WRITERS: Readonly<Record<string, "branch" | "source_branch">> = {
+  "update-manifests": "branch",
+  rollback: "source_branch",
+};
 
 /** Does this include fast-forward an environment branch? */
 export function isPromotion(resolved: ResolvedInclude): boolean {
@@ -47,13 +50,21 @@ export interface Resolution {
 }
 
 /** Where a component include is, as `file:line`. */
-export function includeLocation(pipeline: ConsumerPipeline, include: ComponentInclude, ...under: (string | number)[]): string {
+export function includeLocation(
+  pipeline: ConsumerPipeline,
+  include: ComponentInclude,
+  ...under: (string | number)[]
+): string {
   const line = pipeline.lineOf([...include.path, ...under]) ?? pipeline.lineOf(include.path);
   return line === undefined ? pipeline.file : `${pipeline.file}:${line}`;
 }
 
 /** Resolves every include of `catalogProject`'s components. */
-export function resolveIncludes(pipeline: ConsumerPipeline, catalogProject: string, versions: CatalogVersions): Resolution {
+export function resolveIncludes(
+  pipeline: ConsumerPipeline,
+  catalogProject: string,
+  versions: CatalogVersions,
+): Resolution {
   const includes: ResolvedInclude[] = [];
   const problems: Problem[] = [];
   const notes: string[] = [];
@@ -75,7 +86,10 @@ export function resolveIncludes(pipeline: ConsumerPipeline, catalogProject: stri
     }
     const pinned = versions.at(include.version);
     const specs = pinned ?? current;
-    if (!pinned && /^\d+\.\d+\.\d+/.test(include.version)) notes.push(`${where}: ${label}: no release tag ${include.version} in this checkout; checked against ${current.source}`);
+    if (!pinned && /^\d+\.\d+\.\d+/.test(include.version))
+      notes.push(
+        `${where}: ${label}: no release tag ${include.version} in this checkout; checked against ${current.source}`,
+      );
     const spec = specs.components.get(include.component);
     if (!spec) {
       const suggestion = closest(include.component, [...specs.components.keys()]);
@@ -83,13 +97,17 @@ export function resolveIncludes(pipeline: ConsumerPipeline, catalogProject: stri
         path: [where, label],
         message: `${catalogProject} has no component ${include.component}`,
         value: include.reference,
-        fix: suggestion ? `did you mean ${suggestion}? The components are ${[...specs.components.keys()].join(", ")}` : `choose one of ${[...specs.components.keys()].join(", ")}`,
+        fix: suggestion
+          ? `did you mean ${suggestion}? The components are ${[...specs.components.keys()].join(", ")}`
+          : `choose one of ${[...specs.components.keys()].join(", ")}`,
       });
       continue;
     }
     const values: Record<string, unknown> = {};
-    for (const [name, declared] of Object.entries(spec.inputs)) if ("default" in declared) values[name] = declared.default;
-    for (const [name, value] of Object.entries(include.inputs)) if (Object.hasOwn(spec.inputs, name)) values[name] = value;
+    for (const [name, declared] of Object.entries(spec.inputs))
+      if ("default" in declared) values[name] = declared.default;
+    for (const [name, value] of Object.entries(include.inputs))
+      if (Object.hasOwn(spec.inputs, name)) values[name] = value;
     const jobs = interpolate(spec.jobs, values) as Record<string, Record<string, unknown>>;
     includes.push({ include, spec, specVersion: specs.version, values, jobs, label, where });
   }

@@ -47,7 +47,12 @@ export interface SimulatedFlux {
 }
 
 /** Starts watching `repo`'s environment branches on `server` and serving their Kustomizations on `kube`. */
-export function startSimulatedFlux(server: GitServer, repo: string, kube: KubeApi, environments: FluxEnvironment[]): SimulatedFlux {
+export function startSimulatedFlux(
+  server: GitServer,
+  repo: string,
+  kube: KubeApi,
+  environments: FluxEnvironment[],
+): SimulatedFlux {
   const applied: FluxEvent[] = [];
   const kustomizations = new Map<string, SimulatedKustomization>();
   const seen = new Map<string, string | undefined>();
@@ -72,7 +77,12 @@ export function startSimulatedFlux(server: GitServer, repo: string, kube: KubeAp
       const flux = kustomizations.get(env.environment) as SimulatedKustomization;
       flux.progressing(head);
       later(APPLY_MS, async () => {
-        const manifests = await exec("git", ["rev-parse", `${head}:deploy`], { cwd: path.join(server.root, `${repo}.git`) }).then((r) => r.stdout.trim(), () => head);
+        const manifests = await exec("git", ["rev-parse", `${head}:deploy`], {
+          cwd: path.join(server.root, `${repo}.git`),
+        }).then(
+          (r) => r.stdout.trim(),
+          () => head,
+        );
         if (stopped) return;
         flux.applied(head, { manifests });
         applied.push({ environment: env.environment, commit: head, at: Date.now() });

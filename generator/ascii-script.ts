@@ -23,7 +23,22 @@ export class AsciiEscapeError extends Error {}
 export const PRINTABLE_ASCII = /^[\n\x20-\x7e]*$/;
 
 /** Words after which `/` starts a regular expression, not a division. */
-const REGEX_AFTER_WORD = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
+const REGEX_AFTER_WORD = new Set([
+  "return",
+  "typeof",
+  "instanceof",
+  "in",
+  "of",
+  "new",
+  "delete",
+  "void",
+  "throw",
+  "case",
+  "do",
+  "else",
+  "yield",
+  "await",
+]);
 
 const LINE_TERMINATORS = new Set(["\r", "\u2028", "\u2029"]);
 const isWordChar = (c: string) => /[A-Za-z0-9_$\\]/.test(c);
@@ -64,9 +79,13 @@ export function asciiOnly(code: string): string {
       return;
     }
     const escaped = out.endsWith("\\") && (out.match(/\\+$/)?.[0].length ?? 0) % 2 === 1;
-    if (context === "tagged-template") throw new AsciiEscapeError(`a tagged template literal holds ${unicodeEscape(c)}; its tag can read the raw text, so no escape keeps the meaning. Write the character as an escape in the source`);
+    if (context === "tagged-template")
+      throw new AsciiEscapeError(
+        `a tagged template literal holds ${unicodeEscape(c)}; its tag can read the raw text, so no escape keeps the meaning. Write the character as an escape in the source`,
+      );
     if (LINE_TERMINATORS.has(c)) {
-      if (context === "regex") throw new AsciiEscapeError(`a regular expression holds the line terminator ${unicodeEscape(c)}`);
+      if (context === "regex")
+        throw new AsciiEscapeError(`a regular expression holds the line terminator ${unicodeEscape(c)}`);
       if (context === "comment") {
         out += "\n"; // still a line break (it ends a // comment; a /* */ comment with one counts as a newline)
         return;
@@ -219,7 +238,10 @@ export function asciiOnly(code: string): string {
       i += c === "\r" && next === "\n" ? 2 : 1;
       continue;
     }
-    if (needsEscape(c)) throw new AsciiEscapeError(`${unicodeEscape(c)} stands outside any literal or comment (an identifier?); write it as an escape in the source`);
+    if (needsEscape(c))
+      throw new AsciiEscapeError(
+        `${unicodeEscape(c)} stands outside any literal or comment (an identifier?); write it as an escape in the source`,
+      );
     if ((c === "+" || c === "-") && next === c && (last === "word" || last === "value" || last === "close")) {
       // A postfix increment: what follows is an operator position, as after a value.
       out += c + next;

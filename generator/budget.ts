@@ -43,19 +43,24 @@ function scriptProblem(t: RenderedTemplate, script: TemplateScript, budget: numb
   const parts = largestParts(script.code)
     .map((p) => `${p.part} ${bytes(p.bytes)}`)
     .join(", ");
-  const what = script.file === script.main ? `the embedded script ${script.file} (bundled from ${script.entry})` : `the embedded module ${script.file} (imported by ${script.main}, bundled from ${script.entry})`;
+  const what =
+    script.file === script.main
+      ? `the embedded script ${script.file} (bundled from ${script.entry})`
+      : `the embedded module ${script.file} (imported by ${script.main}, bundled from ${script.entry})`;
   return {
     path: [t.file, script.file],
     message: `${what} is ${bytes(script.code.length)} bytes; a file may be at most ${bytes(budget)} bytes (${budget / 1024} KiB), so that whoever runs it can read it. Its largest parts: ${parts}`,
     fix:
-      "load an optional feature only where the job uses it (`const { f } = await import(\"./feature.ts\")` makes it a module of its own, written beside the script), " +
+      'load an optional feature only where the job uses it (`const { f } = await import("./feature.ts")` makes it a module of its own, written beside the script), ' +
       "or bundle less: replace a heavy dependency with the few functions the job needs, or move the work into the tools image",
   };
 }
 
 /** Every budget a rendered template exceeds, each a problem naming the size, the budget and what to cut. */
 export function budgetProblems(t: RenderedTemplate, budgets: Budgets = BUDGETS): Problem[] {
-  const problems = t.scripts.filter((s) => s.code.length > budgets.scriptBytes).map((s) => scriptProblem(t, s, budgets.scriptBytes));
+  const problems = t.scripts
+    .filter((s) => s.code.length > budgets.scriptBytes)
+    .map((s) => scriptProblem(t, s, budgets.scriptBytes));
   const size = Buffer.byteLength(t.text);
   if (size > budgets.templateBytes)
     problems.push({

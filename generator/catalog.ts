@@ -56,14 +56,23 @@ export function readVersion(root: string): string {
 /** Loads `<root>/gitops.config.ts` and checks it (generator/parse-config.ts); throws {@link GenerationFailed} with every problem. */
 export async function loadConfig(root: string): Promise<CatalogConfig> {
   const file = path.join(root, "gitops.config.ts");
-  if (!existsSync(file)) throw new GenerationFailed([{ path: ["gitops.config.ts"], message: `does not exist in ${root}`, fix: "create it with export default defineConfig({...}) (see the repository's own)" }]);
+  if (!existsSync(file))
+    throw new GenerationFailed([
+      {
+        path: ["gitops.config.ts"],
+        message: `does not exist in ${root}`,
+        fix: "create it with export default defineConfig({...}) (see the repository's own)",
+      },
+    ]);
   let module: { default: unknown };
   try {
     module = (await import(pathToFileURL(file).href)) as { default: unknown };
   } catch (error) {
     // A file that does not even load is one more problem to report, never a bare stack.
     const message = `cannot be loaded: ${(error as Error).message}`;
-    throw new GenerationFailed([{ path: ["gitops.config.ts"], message, fix: "fix the file so it loads (the message says what failed)" }]);
+    throw new GenerationFailed([
+      { path: ["gitops.config.ts"], message, fix: "fix the file so it loads (the message says what failed)" },
+    ]);
   }
   return checkedConfig(module.default);
 }
@@ -81,16 +90,32 @@ export async function loadComponentModules(root: string): Promise<ComponentModul
     .filter((d) => d.isDirectory() && existsSync(path.join(dir, d.name, "component.ts")))
     .map((d) => d.name)
     .sort();
-  return Promise.all(names.map(async (name) => ((await import(pathToFileURL(path.join(dir, name, "component.ts")).href)) as { default: ComponentModule }).default));
+  return Promise.all(
+    names.map(
+      async (name) =>
+        ((await import(pathToFileURL(path.join(dir, name, "component.ts")).href)) as { default: ComponentModule })
+          .default,
+    ),
+  );
 }
 
 /** Renders and validates the catalog; throws {@link GenerationFailed} with every problem found. */
 export async function generateCatalog(options: GenerateOptions): Promise<GeneratedCatalog> {
   const { root } = options;
-  const catalog: Catalog = { version: options.version ?? readVersion(root), config: options.config ? checkedConfig(options.config) : await loadConfig(root) };
+  const catalog: Catalog = {
+    version: options.version ?? readVersion(root),
+    config: options.config ? checkedConfig(options.config) : await loadConfig(root),
+  };
   const all = await loadComponentModules(root);
   const unknown = (options.only ?? []).filter((name) => !all.some((m) => m.name === name));
-  if (unknown.length > 0) throw new GenerationFailed([{ path: ["catalog"], message: `no component named ${unknown.join(", ")}`, fix: `choose from ${all.map((m) => m.name).join(", ")}` }]);
+  if (unknown.length > 0)
+    throw new GenerationFailed([
+      {
+        path: ["catalog"],
+        message: `no component named ${unknown.join(", ")}`,
+        fix: `choose from ${all.map((m) => m.name).join(", ")}`,
+      },
+    ]);
   const modules = options.only ? all.filter((m) => options.only?.includes(m.name)) : all;
   const problems: Problem[] = [];
   const bundles = new Map<string, Promise<ScriptBundle>>();
@@ -123,7 +148,11 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
       templates.push(await renderComponent(component, context));
     } catch (error) {
       const where = path.relative(root, new URL(module.source).pathname);
-      problems.push({ path: [where], message: `cannot render: ${(error as Error).message}`, fix: "fix the component module (the message says what failed)" });
+      problems.push({
+        path: [where],
+        message: `cannot render: ${(error as Error).message}`,
+        fix: "fix the component module (the message says what failed)",
+      });
     }
   }
   if (!options.only) problems.push(...catalogProblems(templates, options.componentLimit ?? LIMITS.components));
@@ -138,9 +167,19 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
     files.set(GITLAB_JOB_TYPES_FILE, await gitlabJobTypes(root));
   // Like the README, the editor schema is kept where the catalog has a place for it.
   if (!options.only && existsSync(path.join(root, path.dirname(EDITOR_SCHEMA_FILE))))
-    files.set(EDITOR_SCHEMA_FILE, editorSchema(templates.map((t) => ({ name: t.component.name, text: t.text })), catalog));
+    files.set(
+      EDITOR_SCHEMA_FILE,
+      editorSchema(
+        templates.map((t) => ({ name: t.component.name, text: t.text })),
+        catalog,
+      ),
+    );
   const readmePath = path.join(root, "README.md");
-  if (existsSync(readmePath) && !options.only) files.set("README.md", updateSizeTable(updateReadme(readFileSync(readmePath, "utf8"), templates, catalog), templates));
+  if (existsSync(readmePath) && !options.only)
+    files.set(
+      "README.md",
+      updateSizeTable(updateReadme(readFileSync(readmePath, "utf8"), templates, catalog), templates),
+    );
   return { templates, files };
 }
 
@@ -148,17 +187,31 @@ export async function generateCatalog(options: GenerateOptions): Promise<Generat
 export const OWN_PIPELINE = { source: "ci/pipeline.ts", file: ".gitlab-ci.yml" } as const;
 
 /** Renders and validates `<root>/ci/pipeline.ts` when the catalog has one; its problems join `problems`. */
-async function renderOwnPipeline(root: string, catalog: Catalog, templates: RenderedTemplate[], problems: Problem[]): Promise<RenderedPipeline | undefined> {
+async function renderOwnPipeline(
+  root: string,
+  catalog: Catalog,
+  templates: RenderedTemplate[],
+  problems: Problem[],
+): Promise<RenderedPipeline | undefined> {
   const source = path.join(root, OWN_PIPELINE.source);
   if (!existsSync(source)) return undefined;
   const components = templates.map((t) => t.component);
   try {
     const module = ((await import(pathToFileURL(source).href)) as { default: PipelineModule }).default;
-    const rendered = renderPipeline(module.build(catalog, components), { root, source: module.source, version: catalog.version, file: OWN_PIPELINE.file });
+    const rendered = renderPipeline(module.build(catalog, components), {
+      root,
+      source: module.source,
+      version: catalog.version,
+      file: OWN_PIPELINE.file,
+    });
     problems.push(...pipelineProblems(rendered, components));
     return rendered;
   } catch (error) {
-    problems.push({ path: [OWN_PIPELINE.source], message: `cannot render: ${(error as Error).message}`, fix: "fix the pipeline module (the message says what failed)" });
+    problems.push({
+      path: [OWN_PIPELINE.source],
+      message: `cannot render: ${(error as Error).message}`,
+      fix: "fix the pipeline module (the message says what failed)",
+    });
     return undefined;
   }
 }

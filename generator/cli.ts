@@ -14,7 +14,8 @@ import { unifiedDiff } from "./diff.ts";
 import { EXIT_CODES } from "../runtime/errors.ts";
 import { GenerationFailed } from "./problems.ts";
 
-const USAGE = "usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]] [--max-components <n>]";
+const USAGE =
+  "usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]] [--max-components <n>]";
 
 /** Exit codes: the shared table's (runtime/errors.ts), by what they mean here. */
 export const EXIT = { ok: EXIT_CODES.ok, staleOrInvalid: EXIT_CODES.failed, usage: EXIT_CODES.usage } as const;
@@ -24,10 +25,25 @@ function read(file: string): string | undefined {
 }
 
 /** Runs the CLI; returns the exit code. Output goes through `out` / `err`. */
-export async function main(argv: string[], out: (s: string) => unknown = (s) => process.stdout.write(s), err: (s: string) => unknown = (s) => process.stderr.write(s)): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => unknown = (s) => process.stdout.write(s),
+  err: (s: string) => unknown = (s) => process.stderr.write(s),
+): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { check: { type: "boolean", default: false }, root: { type: "string" }, only: { type: "string" }, "max-components": { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true });
+    args = parseArgs({
+      args: argv,
+      options: {
+        check: { type: "boolean", default: false },
+        root: { type: "string" },
+        only: { type: "string" },
+        "max-components": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
   } catch (error) {
     err(`${(error as Error).message}\n${USAGE}\n`);
     return EXIT.usage;
@@ -65,16 +81,22 @@ export async function main(argv: string[], out: (s: string) => unknown = (s) => 
   const orphans = args.values.only ? [] : orphanTemplates(root, generated.files);
   if (args.values.check) {
     if (stale.length === 0 && orphans.length === 0) {
-      out(`generate --check: ${generated.files.size} generated files (${generated.templates.length} templates) are up to date\n`);
+      out(
+        `generate --check: ${generated.files.size} generated files (${generated.templates.length} templates) are up to date\n`,
+      );
       return EXIT.ok;
     }
     for (const [file, content] of stale) out(unifiedDiff(file, read(path.join(root, file)), content));
     for (const file of orphans) out(unifiedDiff(file, read(path.join(root, file)), undefined));
-    err(`generate --check: ${stale.length + orphans.length} file(s) stale: ${[...stale.map(([f]) => f), ...orphans].join(", ")}. Fix: run \`npm run generate\` and commit the result.\n`);
+    err(
+      `generate --check: ${stale.length + orphans.length} file(s) stale: ${[...stale.map(([f]) => f), ...orphans].join(", ")}. Fix: run \`npm run generate\` and commit the result.\n`,
+    );
     return EXIT.staleOrInvalid;
   }
   writeGeneratedFiles(root, stale, orphans);
-  out(`generate: ${generated.templates.length} templates; ${stale.length} file(s) written, ${orphans.length} removed\n`);
+  out(
+    `generate: ${generated.templates.length} templates; ${stale.length} file(s) written, ${orphans.length} removed\n`,
+  );
   return EXIT.ok;
 }
 

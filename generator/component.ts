@@ -43,7 +43,10 @@ export interface ComponentModule {
  * Declares a component. `source` is the declaring module's `import.meta.url` (the banner names
  * it). Referring to an input the component does not declare is a type error.
  */
-export function defineComponent<const I extends InputSpecs>(source: string, declaration: ComponentDeclaration<I>): ComponentModule {
+export function defineComponent<const I extends InputSpecs>(
+  source: string,
+  declaration: ComponentDeclaration<I>,
+): ComponentModule {
   return Object.freeze({
     name: declaration.name,
     source,

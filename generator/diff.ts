@@ -17,8 +17,13 @@ export function unifiedDiff(file: string, before: string | undefined, after: str
       if (content !== undefined) writeFileSync(path.join(dir, side, file), content);
     }
     const target = (side: "a" | "b") => (sides[side] === undefined ? "/dev/null" : path.join(side, file));
-    const result = spawnSync("git", ["diff", "--no-index", "--no-color", "--no-ext-diff", "--no-prefix", "--", target("a"), target("b")], { cwd: dir, encoding: "utf8" });
-    if (result.error) return `--- a/${file}\n+++ b/${file}\n(git is needed to show the diff: ${result.error.message})\n`;
+    const result = spawnSync(
+      "git",
+      ["diff", "--no-index", "--no-color", "--no-ext-diff", "--no-prefix", "--", target("a"), target("b")],
+      { cwd: dir, encoding: "utf8" },
+    );
+    if (result.error)
+      return `--- a/${file}\n+++ b/${file}\n(git is needed to show the diff: ${result.error.message})\n`;
     // Keep the ---/+++ header and the hunks; git's own "diff --git" and "index" lines name temp paths.
     return result.stdout.replace(/^diff --git [^\n]*\n(?:(?:index|new file mode|deleted file mode) [^\n]*\n)*/, "");
   } finally {

@@ -93,7 +93,11 @@ export interface InputRef<Name extends string = string, Value = unknown> {
 }
 
 /** The value type an input of spec `S` interpolates to: one of its options, else its type. */
-export type ValueOfSpec<S> = S extends { options: readonly (infer O)[] } ? O : S extends { type: infer T extends InputType } ? InputValueOf[T] : string;
+export type ValueOfSpec<S> = S extends { options: readonly (infer O)[] }
+  ? O
+  : S extends { type: infer T extends InputType }
+    ? InputValueOf[T]
+    : string;
 
 /** The references a component's job builder receives: one per declared input, nothing else. */
 export type InputRefs<I extends InputSpecs> = { readonly [K in keyof I & string]: InputRef<K, ValueOfSpec<I[K]>> };

@@ -20,7 +20,11 @@ export function referencedInputs(text: string): string[] {
 }
 
 /** Calls `visit` for every string (keys included) in a JSON-like tree, with its path. */
-export function walkStrings(value: unknown, visit: (text: string, path: (string | number)[]) => void, path: (string | number)[] = []): void {
+export function walkStrings(
+  value: unknown,
+  visit: (text: string, path: (string | number)[]) => void,
+  path: (string | number)[] = [],
+): void {
   if (typeof value === "string") visit(value, path);
   else if (Array.isArray(value)) value.forEach((item, i) => walkStrings(item, visit, [...path, i]));
   else if (value !== null && typeof value === "object") {
@@ -39,12 +43,15 @@ export function interpolate(value: unknown, values: Record<string, unknown>): un
   if (typeof value === "string") {
     const whole = WHOLE.exec(value);
     if (whole && Object.hasOwn(values, whole[1] as string)) return values[whole[1] as string];
-    return value.replace(PLACEHOLDER, (text, name: string) => (Object.hasOwn(values, name) ? rubyToS(values[name]) : text));
+    return value.replace(PLACEHOLDER, (text, name: string) =>
+      Object.hasOwn(values, name) ? rubyToS(values[name]) : text,
+    );
   }
   if (Array.isArray(value)) return value.map((item) => interpolate(item, values));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[interpolate(key, values) as string] = interpolate(item, values);
+    for (const [key, item] of Object.entries(value))
+      out[interpolate(key, values) as string] = interpolate(item, values);
     return out;
   }
   return value;

@@ -36,7 +36,10 @@ export interface PipelineModule {
 }
 
 /** Declares a pipeline; `source` is the declaring module's `import.meta.url` (the banner names it). */
-export function definePipeline(source: string, build: (catalog: Catalog, components: readonly Component[]) => Pipeline): PipelineModule {
+export function definePipeline(
+  source: string,
+  build: (catalog: Catalog, components: readonly Component[]) => Pipeline,
+): PipelineModule {
   return Object.freeze({ source, build });
 }
 
@@ -49,7 +52,10 @@ export interface RenderedPipeline {
 }
 
 /** Renders `pipeline` to `file` (repository-relative): banner, notes, workflow, stages, include, jobs. */
-export function renderPipeline(pipeline: Pipeline, options: { root: string; source: string; version: string; file: string }): RenderedPipeline {
+export function renderPipeline(
+  pipeline: Pipeline,
+  options: { root: string; source: string; version: string; file: string },
+): RenderedPipeline {
   const document: Record<string, unknown> = {};
   if (pipeline.workflow) document.workflow = pipeline.workflow;
   document.stages = pipeline.stages;
@@ -75,9 +81,16 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
   const names = new Set<string>();
   const stages = new Set(pipeline.stages);
   for (const { name, job } of pipeline.jobs) {
-    if (names.has(name)) problems.push({ path: [where, name], message: "two jobs have this name", fix: "give each job its own name" });
+    if (names.has(name))
+      problems.push({ path: [where, name], message: "two jobs have this name", fix: "give each job its own name" });
     names.add(name);
-    if (typeof job.stage === "string" && !stages.has(job.stage)) problems.push({ path: [where, name, "stage"], message: "the stage is not in stages:", value: job.stage, fix: `use one of ${pipeline.stages.join(", ")} or add it to stages` });
+    if (typeof job.stage === "string" && !stages.has(job.stage))
+      problems.push({
+        path: [where, name, "stage"],
+        message: "the stage is not in stages:",
+        value: job.stage,
+        fix: `use one of ${pipeline.stages.join(", ")} or add it to stages`,
+      });
   }
   for (const { name, job } of pipeline.jobs) {
     const needs = Array.isArray(job.needs) ? job.needs : [];
@@ -86,7 +99,13 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
       if (isInputRef(need) || Array.isArray(need)) return;
       const target = typeof need === "string" ? need : String(need.job);
       const optional = typeof need === "object" && "optional" in need && need.optional === true;
-      if (!names.has(target) && !optional) problems.push({ path: [where, name, `needs[${i}]`], message: "points at a job that does not exist in this pipeline", value: target, fix: `name one of: ${[...names].join(", ")}` });
+      if (!names.has(target) && !optional)
+        problems.push({
+          path: [where, name, `needs[${i}]`],
+          message: "points at a job that does not exist in this pipeline",
+          value: target,
+          fix: `name one of: ${[...names].join(", ")}`,
+        });
     });
   }
   (pipeline.include ?? []).forEach((include, i) => {
@@ -96,21 +115,53 @@ export function pipelineProblems(rendered: RenderedPipeline, components: readonl
     if (!name) return;
     const component = components.find((c) => c.name === name);
     if (!component) {
-      problems.push({ path: at, message: "includes a component this catalog does not have", value: include.component, fix: `include one of: ${components.map((c) => c.name).join(", ")}` });
+      problems.push({
+        path: at,
+        message: "includes a component this catalog does not have",
+        value: include.component,
+        fix: `include one of: ${components.map((c) => c.name).join(", ")}`,
+      });
       return;
     }
     const given = include.inputs ?? {};
     for (const [input, value] of Object.entries(given)) {
       const spec = component.inputs[input];
-      if (!spec) problems.push({ path: [...at, `inputs.${input}`], message: `component ${name} has no input "${input}" (GitLab refuses the pipeline)`, fix: `pass only its inputs: ${Object.keys(component.inputs).join(", ")}` });
-      else if (!hasInputType(inputType(spec), value)) problems.push({ path: [...at, `inputs.${input}`], message: `the value is not a ${inputType(spec)}`, value, fix: `give a ${inputType(spec)}` });
+      if (!spec)
+        problems.push({
+          path: [...at, `inputs.${input}`],
+          message: `component ${name} has no input "${input}" (GitLab refuses the pipeline)`,
+          fix: `pass only its inputs: ${Object.keys(component.inputs).join(", ")}`,
+        });
+      else if (!hasInputType(inputType(spec), value))
+        problems.push({
+          path: [...at, `inputs.${input}`],
+          message: `the value is not a ${inputType(spec)}`,
+          value,
+          fix: `give a ${inputType(spec)}`,
+        });
       else if (!isOption(spec, value))
-        problems.push({ path: [...at, `inputs.${input}`], message: `the value is not one of the options ${showValue(spec.options)}`, value, fix: "choose one of the options" });
+        problems.push({
+          path: [...at, `inputs.${input}`],
+          message: `the value is not one of the options ${showValue(spec.options)}`,
+          value,
+          fix: "choose one of the options",
+        });
     }
     for (const [input, spec] of Object.entries(component.inputs))
-      if (spec.default === undefined && !(input in given)) problems.push({ path: [...at, `inputs.${input}`], message: `component ${name} requires input "${input}" and the include does not give it`, fix: "give it a value" });
+      if (spec.default === undefined && !(input in given))
+        problems.push({
+          path: [...at, `inputs.${input}`],
+          message: `component ${name} requires input "${input}" and the include does not give it`,
+          fix: "give it a value",
+        });
     const stage = given.stage ?? component.inputs.stage?.default;
-    if (typeof stage === "string" && !stages.has(stage)) problems.push({ path: [...at, "inputs.stage"], message: "the included component's stage is not in stages:", value: stage, fix: `pass a stage from ${pipeline.stages.join(", ")}` });
+    if (typeof stage === "string" && !stages.has(stage))
+      problems.push({
+        path: [...at, "inputs.stage"],
+        message: "the included component's stage is not in stages:",
+        value: stage,
+        fix: `pass a stage from ${pipeline.stages.join(", ")}`,
+      });
   });
   return problems;
 }

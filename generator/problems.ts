@@ -20,7 +20,7 @@ export const PATH_SEPARATOR = " › ";
 
 /** Shows a value in a message: JSON, cut to a readable length. */
 export function showValue(value: unknown): string {
-  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
@@ -33,7 +33,9 @@ export function formatProblem(problem: Problem): string {
 /** Thrown when generation found problems; carries every one of them. */
 export class GenerationFailed extends Error {
   constructor(readonly problems: Problem[]) {
-    super(`${problems.length} problem${problems.length === 1 ? "" : "s"} found:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`);
+    super(
+      `${problems.length} problem${problems.length === 1 ? "" : "s"} found:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`,
+    );
     this.name = "GenerationFailed";
   }
 }

@@ -17,7 +17,7 @@ function cell(text: string): string {
 function code(value: unknown): string {
   if (value === undefined) return "*(required)*";
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  if (text === "") return "`\"\"`";
+  if (text === "") return '`""`';
   // Whole, never cut: a default rule or list is only useful complete. Inside a code span
   // backslashes are literal; only the table's pipe needs escaping.
   return `\`${text.replace(/\|/g, "\\|").replace(/\n+/g, " ").replace(/`/g, "'")}\``;
@@ -33,7 +33,8 @@ export function guardsOf(template: RenderedTemplate): string[] {
     const rules = (job as { rules?: unknown } | null)?.rules;
     if (!Array.isArray(rules)) continue;
     const input = rules.findIndex((rule) => typeof rule === "string" && /^\$\[\[\s*inputs\.rules\s*\]\]$/.test(rule));
-    for (const rule of rules.slice(0, Math.max(input, 0))) if ((rule as { when?: unknown }).when === "never") guards.add(String((rule as { if?: unknown }).if));
+    for (const rule of rules.slice(0, Math.max(input, 0)))
+      if ((rule as { when?: unknown }).when === "never") guards.add(String((rule as { if?: unknown }).if));
   }
   return [...guards];
 }
@@ -48,14 +49,26 @@ export function componentTables(templates: RenderedTemplate[], catalog: Catalog)
   }
   for (const t of templates) {
     lines.push("", `### ${t.component.name}`, "", cell(t.component.description), "");
-    lines.push("```yaml", "include:", `  - component: $CI_SERVER_FQDN/${catalog.config.catalogProject}/${t.component.name}@${catalog.version}`, "```", "");
+    lines.push(
+      "```yaml",
+      "include:",
+      `  - component: $CI_SERVER_FQDN/${catalog.config.catalogProject}/${t.component.name}@${catalog.version}`,
+      "```",
+      "",
+    );
     lines.push("| input | type | default | description |", "|---|---|---|---|");
     for (const [name, spec] of Object.entries(t.component.inputs)) {
-      const options = spec.options ? ` One of: ${(spec.options as readonly unknown[]).map((o) => code(o)).join(", ")}.` : "";
+      const options = spec.options
+        ? ` One of: ${(spec.options as readonly unknown[]).map((o) => code(o)).join(", ")}.`
+        : "";
       const regex = spec.regex ? ` Must match \`${cell(spec.regex)}\`.` : "";
       const guards = name === "rules" ? guardsOf(t) : [];
-      const guarded = guards.length ? ` Guards (\`when: never\`, always before these rules): ${guards.map((g) => code(`if: ${g}`)).join(", ")}.` : "";
-      lines.push(`| \`${name}\` | ${inputType(spec)} | ${code(spec.default)} | ${cell(spec.description)}${options}${regex}${guarded} |`);
+      const guarded = guards.length
+        ? ` Guards (\`when: never\`, always before these rules): ${guards.map((g) => code(`if: ${g}`)).join(", ")}.`
+        : "";
+      lines.push(
+        `| \`${name}\` | ${inputType(spec)} | ${code(spec.default)} | ${cell(spec.description)}${options}${regex}${guarded} |`,
+      );
     }
     const outputs = t.component.outputs;
     if (outputs) {

@@ -3,7 +3,17 @@
  * previous release, and what do the CHANGELOG entry and the updated version pins say. The CLI
  * (`scripts/release.ts`) gathers the inputs from git and applies the result.
  */
-import { bumpBetween, BUMP_ORDER, compareVersions, formatVersion, nextVersion, parseVersion, SEMVER, type Bump, type Version } from "./semver.ts";
+import {
+  bumpBetween,
+  BUMP_ORDER,
+  compareVersions,
+  formatVersion,
+  nextVersion,
+  parseVersion,
+  SEMVER,
+  type Bump,
+  type Version,
+} from "./semver.ts";
 import { requiredBump, type SurfaceChange } from "./surface.ts";
 
 /** What the release decision looks at. */
@@ -30,21 +40,33 @@ export function describeChanges(changes: readonly SurfaceChange[]): string {
 export function decideRelease(q: ReleaseQuestion): ReleaseDecision {
   const requested = formatVersion(q.requested);
   if (q.latestTag && compareVersions(q.requested, q.latestTag) <= 0)
-    return { ok: false, message: `refusing ${requested}: it is not greater than the latest release tag ${formatVersion(q.latestTag)}; choose a version after it` };
+    return {
+      ok: false,
+      message: `refusing ${requested}: it is not greater than the latest release tag ${formatVersion(q.latestTag)}; choose a version after it`,
+    };
   if (!q.baseline) return { ok: true };
   const required = requiredBump(q.changes);
   const step = bumpBetween(q.baseline, q.requested);
   if (BUMP_ORDER.indexOf(step) >= BUMP_ORDER.indexOf(required)) return { ok: true, required };
   const needed = formatVersion(nextVersion(q.baseline, required));
-  return { ok: false, message: `refusing ${requested}: the changes need a ${required} release (${needed}): ${describeChanges(q.changes)}` };
+  return {
+    ok: false,
+    message: `refusing ${requested}: the changes need a ${required} release (${needed}): ${describeChanges(q.changes)}`,
+  };
 }
 
 const HEADINGS: Record<Bump, string> = { major: "Breaking changes", minor: "Added", patch: "Changed" };
 
 /** The CHANGELOG entry for a release: its surface changes grouped by the bump they need. */
-export function changelogEntry(version: string, date: string, changes: readonly SurfaceChange[], firstRelease: { components: string[] } | undefined): string {
+export function changelogEntry(
+  version: string,
+  date: string,
+  changes: readonly SurfaceChange[],
+  firstRelease: { components: string[] } | undefined,
+): string {
   const lines = [`## ${version} (${date})`, ""];
-  if (firstRelease) lines.push(`First release, with the components ${firstRelease.components.map((c) => `\`${c}\``).join(", ")}.`, "");
+  if (firstRelease)
+    lines.push(`First release, with the components ${firstRelease.components.map((c) => `\`${c}\``).join(", ")}.`, "");
   else if (changes.length === 0) lines.push("No change to the components' inputs or jobs.", "");
   for (const bump of ["major", "minor", "patch"] as const) {
     const group = changes.filter((c) => c.bump === bump);
@@ -70,12 +92,18 @@ export function prependChangelog(changelog: string | undefined, entry: string): 
  * `component: <host>/<catalogProject>/<name>@<semver>` for the named components; other catalogs,
  * SHA and branch references are left alone.
  */
-export function updatePins(text: string, pins: { catalogProject: string; components: readonly string[]; version: string }): string {
+export function updatePins(
+  text: string,
+  pins: { catalogProject: string; components: readonly string[]; version: string },
+): string {
   if (pins.components.length === 0) return text;
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const names = pins.components.map(escape).join("|");
   const semver = SEMVER.source.slice(1, -1);
-  const pattern = new RegExp(`(component:\\s*["']?\\S*/${escape(pins.catalogProject)}/(?:${names})@)${semver}(?![0-9A-Za-z.+-])`, "gm");
+  const pattern = new RegExp(
+    `(component:\\s*["']?\\S*/${escape(pins.catalogProject)}/(?:${names})@)${semver}(?![0-9A-Za-z.+-])`,
+    "gm",
+  );
   parseVersion(pins.version);
   return text.replace(pattern, `$1${pins.version}`);
 }

@@ -17,7 +17,9 @@ export interface BuildDifference {
 }
 
 /** One build from an empty cache directory; returns its files and how many bundles it built. */
-async function coldBuild(options: Omit<GenerateOptions, "cacheDir">): Promise<{ files: Map<string, string>; bundled: number }> {
+async function coldBuild(
+  options: Omit<GenerateOptions, "cacheDir">,
+): Promise<{ files: Map<string, string>; bundled: number }> {
   const cache = mkdtempSync(path.join(tmpdir(), "gitops-cold-build-"));
   try {
     const { files } = await generateCatalog({ ...options, cacheDir: cache });
@@ -32,7 +34,12 @@ function firstDifference(file: string, first: string | undefined, second: string
   const b = (second ?? "").split("\n");
   let line = 0;
   while (line < Math.max(a.length, b.length) && a[line] === b[line]) line++;
-  return { file, line: line + 1, first: first === undefined ? "(not generated)" : (a[line] ?? "(end of file)"), second: second === undefined ? "(not generated)" : (b[line] ?? "(end of file)") };
+  return {
+    file,
+    line: line + 1,
+    first: first === undefined ? "(not generated)" : (a[line] ?? "(end of file)"),
+    second: second === undefined ? "(not generated)" : (b[line] ?? "(end of file)"),
+  };
 }
 
 /**
@@ -40,10 +47,14 @@ function firstDifference(file: string, first: string | undefined, second: string
  * deterministic catalog), with `bundled`: how many scripts each build bundled, so a caller can see
  * that both really ran the bundler.
  */
-export async function coldBuildDifferences(options: Omit<GenerateOptions, "cacheDir">): Promise<{ differences: BuildDifference[]; bundled: [number, number] }> {
+export async function coldBuildDifferences(
+  options: Omit<GenerateOptions, "cacheDir">,
+): Promise<{ differences: BuildDifference[]; bundled: [number, number] }> {
   const first = await coldBuild(options);
   const second = await coldBuild(options);
   const files = [...new Set([...first.files.keys(), ...second.files.keys()])].sort();
-  const differences = files.filter((file) => first.files.get(file) !== second.files.get(file)).map((file) => firstDifference(file, first.files.get(file), second.files.get(file)));
+  const differences = files
+    .filter((file) => first.files.get(file) !== second.files.get(file))
+    .map((file) => firstDifference(file, first.files.get(file), second.files.get(file)));
   return { differences, bundled: [first.bundled, second.bundled] };
 }

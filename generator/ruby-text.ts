@@ -14,7 +14,18 @@
  */
 const NOT_PRINTABLE = /(?!\u0085)[\p{Cc}\p{Cn}\p{Zl}\p{Zp}]/u;
 
-const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f", "\v": "\\v", "\b": "\\b", "\x07": "\\a", "\x1b": "\\e", '"': '\\"', "\\": "\\\\" };
+const NAMED: Record<string, string> = {
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\f": "\\f",
+  "\v": "\\v",
+  "\b": "\\b",
+  "\x07": "\\a",
+  "\x1b": "\\e",
+  '"': '\\"',
+  "\\": "\\\\",
+};
 
 /** Ruby's `String#inspect` of `text` (UTF-8, as GitLab runs it). */
 export function rubyInspectString(text: string): string {
@@ -24,7 +35,11 @@ export function rubyInspectString(text: string): string {
     const code = c.codePointAt(0) as number;
     if (Object.hasOwn(NAMED, c)) out += NAMED[c];
     else if (c === "#" && ["{", "$", "@"].includes(chars[i + 1] ?? "")) out += "\\#";
-    else if (NOT_PRINTABLE.test(c)) out += code < 0x10000 ? `\\u${code.toString(16).toUpperCase().padStart(4, "0")}` : `\\u{${code.toString(16).toUpperCase()}}`;
+    else if (NOT_PRINTABLE.test(c))
+      out +=
+        code < 0x10000
+          ? `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`
+          : `\\u{${code.toString(16).toUpperCase()}}`;
     else out += c;
   });
   return `${out}"`;

@@ -37,11 +37,28 @@ export type Schema = { definitions: Record<string, { patternProperties?: Record<
  *    a list of the items themselves is added.
  */
 export function applySchemaFixes(schema: Schema): Schema {
-  const inputs = schema.definitions.configInputs?.patternProperties?.[".*"]?.oneOf?.[0] as { allOf?: Array<{ allOf?: Array<{ if?: { required?: string[] } }> }> } | undefined;
+  const inputs = schema.definitions.configInputs?.patternProperties?.[".*"]?.oneOf?.[0] as
+    | { allOf?: Array<{ allOf?: Array<{ if?: { required?: string[] } }> }> }
+    | undefined;
   for (const part of inputs?.allOf ?? []) for (const rule of part.allOf ?? []) if (rule.if) rule.if.required = ["type"];
-  const environment = (schema.definitions as Record<string, { properties?: Record<string, { oneOf?: Array<{ properties?: Record<string, unknown> }> }> }>).job_template?.properties?.environment?.oneOf?.[1];
-  if (environment?.properties?.url) environment.properties.url = { anyOf: [{ const: "" }, { type: "string", pattern: "^\\$(\\{[A-Za-z_][A-Za-z0-9_]*\\}|[A-Za-z_][A-Za-z0-9_]*)$" }, environment.properties.url] };
-  const definitions = schema.definitions as Record<string, { items?: unknown; properties?: Record<string, { items?: unknown }> }>;
+  const environment = (
+    schema.definitions as Record<
+      string,
+      { properties?: Record<string, { oneOf?: Array<{ properties?: Record<string, unknown> }> }> }
+    >
+  ).job_template?.properties?.environment?.oneOf?.[1];
+  if (environment?.properties?.url)
+    environment.properties.url = {
+      anyOf: [
+        { const: "" },
+        { type: "string", pattern: "^\\$(\\{[A-Za-z_][A-Za-z0-9_]*\\}|[A-Za-z_][A-Za-z0-9_]*)$" },
+        environment.properties.url,
+      ],
+    };
+  const definitions = schema.definitions as Record<
+    string,
+    { items?: unknown; properties?: Record<string, { items?: unknown }> }
+  >;
   const nested = (holder: { items?: unknown } | undefined) => {
     if (holder?.items) holder.items = { anyOf: [holder.items, { type: "array", items: holder.items }] };
   };
@@ -71,7 +88,10 @@ export function validatorSources(): ValidatorSources {
 
 /** The cache key of a compiled validator: a hash of everything it is built from, so any edit to them builds a new one. */
 export function validatorKey(sources: ValidatorSources): string {
-  return createHash("sha256").update([sources.schema, sources.builder, ...sources.versions].join("\0")).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update([sources.schema, sources.builder, ...sources.versions].join("\0"))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /**
@@ -144,14 +164,23 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
   const specific = errors.filter((e) => !["oneOf", "anyOf", "if", "not"].includes(e.keyword));
   const chosen = specific.length > 0 ? specific : errors;
   // A type error with a deeper error beneath it is a failed alternative (`type: null`), not the cause.
-  const deepest = chosen.filter((e) => e.keyword !== "type" || !chosen.some((o) => o !== e && o.instancePath.startsWith(`${e.instancePath}/`)));
+  const deepest = chosen.filter(
+    (e) => e.keyword !== "type" || !chosen.some((o) => o !== e && o.instancePath.startsWith(`${e.instancePath}/`)),
+  );
   // Alternatives of one value (`must be boolean`, `must be object`) read best as one line.
   const types = new Map<string, string[]>();
-  for (const e of deepest) if (e.keyword === "type") types.set(e.instancePath, [...(types.get(e.instancePath) ?? []), String((e.params as { type: string }).type)]);
-  const merged = deepest.map((e) => (e.keyword === "type" ? { ...e, message: `must be ${[...new Set(types.get(e.instancePath))].join(" or ").replace(/,/g, " or ")}` } : e));
+  for (const e of deepest)
+    if (e.keyword === "type")
+      types.set(e.instancePath, [...(types.get(e.instancePath) ?? []), String((e.params as { type: string }).type)]);
+  const merged = deepest.map((e) =>
+    e.keyword === "type"
+      ? { ...e, message: `must be ${[...new Set(types.get(e.instancePath))].join(" or ").replace(/,/g, " or ")}` }
+      : e,
+  );
   const seen = new Set<string>();
   return merged.filter((e) => {
-    const key = e.keyword === "type" ? `${e.instancePath}|type` : `${e.instancePath}|${e.message}|${JSON.stringify(e.params)}`;
+    const key =
+      e.keyword === "type" ? `${e.instancePath}|type` : `${e.instancePath}|${e.message}|${JSON.stringify(e.params)}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -159,8 +188,10 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
 }
 
 function describe(e: ErrorObject): string {
-  if (e.keyword === "additionalProperties") return "unknown keyword (GitLab's CI schema: must NOT have additional properties)";
-  if (e.keyword === "enum") return `GitLab's CI schema: ${e.message} ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
+  if (e.keyword === "additionalProperties")
+    return "unknown keyword (GitLab's CI schema: must NOT have additional properties)";
+  if (e.keyword === "enum")
+    return `GitLab's CI schema: ${e.message} ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
   return `GitLab's CI schema: ${e.message}`;
 }
 
@@ -176,9 +207,11 @@ export function schemaProblems(doc: unknown, where: string[], context: string): 
   if (validate(doc)) return [];
   return relevant(validate.errors ?? []).map((e) => {
     const path = segments(e.instancePath);
-    const extra = e.keyword === "additionalProperties" ? [(e.params as { additionalProperty: string }).additionalProperty] : [];
+    const extra =
+      e.keyword === "additionalProperties" ? [(e.params as { additionalProperty: string }).additionalProperty] : [];
     const [top, ...rest] = [...path, ...extra];
-    const problemPath = top === undefined ? [...where] : [...where, String(top), ...(rest.length ? [keywordPath(rest)] : [])];
+    const problemPath =
+      top === undefined ? [...where] : [...where, String(top), ...(rest.length ? [keywordPath(rest)] : [])];
     const value = e.keyword === "additionalProperties" ? undefined : valueAt(doc, path);
     return {
       path: problemPath,

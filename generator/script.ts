@@ -85,7 +85,14 @@ export function scriptName(entry: string): string {
 export async function bundleScript(root: string, entry: string, cache: string = cacheDir()): Promise<ScriptBundle> {
   const lockfile = path.join(root, "package-lock.json");
   const key = createHash("sha256")
-    .update([entry, esbuildVersion, readFileSync(fileURLToPath(import.meta.url), "utf8"), existsSync(lockfile) ? readFileSync(lockfile, "utf8") : ""].join("\0"))
+    .update(
+      [
+        entry,
+        esbuildVersion,
+        readFileSync(fileURLToPath(import.meta.url), "utf8"),
+        existsSync(lockfile) ? readFileSync(lockfile, "utf8") : "",
+      ].join("\0"),
+    )
     .digest("hex")
     .slice(0, 24);
   const cacheFile = path.join(cache, "bundles", `${key}.json`);
@@ -132,7 +139,12 @@ export async function bundleScript(root: string, entry: string, cache: string = 
   if (result.outputFiles.length === 0) throw new ScriptEmbedError(`esbuild produced no output for ${entry}`);
   const outputs = result.outputFiles.map((output) => {
     const meta = result.metafile.outputs[path.relative(root, output.path).split(path.sep).join("/")];
-    return { file: path.basename(output.path), code: output.text, entryPoint: meta?.entryPoint, firstInput: Object.keys(meta?.inputs ?? {})[0] };
+    return {
+      file: path.basename(output.path),
+      code: output.text,
+      entryPoint: meta?.entryPoint,
+      firstInput: Object.keys(meta?.inputs ?? {})[0],
+    };
   });
   const names = fileNames(name, outputs);
   const files = outputs.map((output) => {
@@ -144,10 +156,18 @@ export async function bundleScript(root: string, entry: string, cache: string = 
     return { file: names.get(output.file) as string, code };
   });
   // Every reference between the files names them by esbuild's file name in a string literal; one left over would be a file the job lacks.
-  for (const f of files) for (const [from] of names) if (from !== names.get(from) && f.code.includes(from)) throw new ScriptEmbedError(`${entry}: ${f.file} still names ${from} after renaming the bundle's files`);
+  for (const f of files)
+    for (const [from] of names)
+      if (from !== names.get(from) && f.code.includes(from))
+        throw new ScriptEmbedError(`${entry}: ${f.file} still names ${from} after renaming the bundle's files`);
   const main = `${name}.mjs`;
   if (!files.some((f) => f.file === main)) throw new ScriptEmbedError(`esbuild produced no ${main} for ${entry}`);
-  const bundle: ScriptBundle = { main, files: [...files].sort((a, b) => (a.file === main ? -1 : b.file === main ? 1 : a.file < b.file ? -1 : a.file > b.file ? 1 : 0)) };
+  const bundle: ScriptBundle = {
+    main,
+    files: [...files].sort((a, b) =>
+      a.file === main ? -1 : b.file === main ? 1 : a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
+    ),
+  };
   writeCachedBundle(root, cacheFile, Object.keys(result.metafile.inputs), bundle);
   return bundle;
 }
@@ -159,7 +179,10 @@ export async function bundleScript(root: string, entry: string, cache: string = 
  * would share a name are numbered in the order of esbuild's names (content hashes), so the same
  * sources always give the same names.
  */
-export function fileNames(name: string, outputs: ReadonlyArray<{ file: string; entryPoint?: string; firstInput?: string }>): Map<string, string> {
+export function fileNames(
+  name: string,
+  outputs: ReadonlyArray<{ file: string; entryPoint?: string; firstInput?: string }>,
+): Map<string, string> {
   const base = (source: string) => path.posix.basename(source).replace(/\.[cm]?[jt]sx?$/, "");
   const names = new Map<string, string>();
   const taken = new Set<string>([`${name}.mjs`]);
@@ -170,7 +193,9 @@ export function fileNames(name: string, outputs: ReadonlyArray<{ file: string; e
       names.set(main, main);
       continue;
     }
-    const wanted = output.entryPoint ? `${name}.${base(output.entryPoint)}` : `${name}.shared-${output.firstInput ? base(output.firstInput) : "code"}`;
+    const wanted = output.entryPoint
+      ? `${name}.${base(output.entryPoint)}`
+      : `${name}.shared-${output.firstInput ? base(output.firstInput) : "code"}`;
     let chosen = `${wanted}.mjs`;
     for (let n = 2; taken.has(chosen); n++) chosen = `${wanted}-${n}.mjs`;
     names.set(output.file, chosen);
@@ -190,8 +215,12 @@ function hashFile(file: string): string | undefined {
 
 function readCachedBundle(root: string, cacheFile: string): ScriptBundle | undefined {
   try {
-    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { inputs: Record<string, string>; bundle: ScriptBundle };
-    for (const [file, hash] of Object.entries(cached.inputs)) if (hashFile(path.join(root, file)) !== hash) return undefined;
+    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as {
+      inputs: Record<string, string>;
+      bundle: ScriptBundle;
+    };
+    for (const [file, hash] of Object.entries(cached.inputs))
+      if (hashFile(path.join(root, file)) !== hash) return undefined;
     return cached.bundle;
   } catch {
     return undefined;
@@ -251,7 +280,9 @@ function embeddableCode(file: string, bundled: string): string {
     );
   }
   if (code.split("\n").some((line) => line.trim() === HEREDOC_DELIMITER)) {
-    throw new ScriptEmbedError(`the bundled script ${file} contains the heredoc delimiter ${HEREDOC_DELIMITER} on a line of its own. Fix: rename that text in the script.`);
+    throw new ScriptEmbedError(
+      `the bundled script ${file} contains the heredoc delimiter ${HEREDOC_DELIMITER} on a line of its own. Fix: rename that text in the script.`,
+    );
   }
   return code.endsWith("\n") ? code : `${code}\n`;
 }

@@ -33,7 +33,10 @@ export function tryParseVersion(text: string): Version | undefined {
 /** Parses a bare semver version; throws when the text is not one. */
 export function parseVersion(text: string): Version {
   const version = tryParseVersion(text);
-  if (!version) throw new Error(`${JSON.stringify(text)} is not a semantic version: write MAJOR.MINOR.PATCH, for example 1.4.2 (no "v" prefix)`);
+  if (!version)
+    throw new Error(
+      `${JSON.stringify(text)} is not a semantic version: write MAJOR.MINOR.PATCH, for example 1.4.2 (no "v" prefix)`,
+    );
   return version;
 }
 

@@ -13,14 +13,19 @@ const over = (n: number, budget: number) => (n > budget ? ` **over ${budget / 10
 
 /** The table: one row per embedded file (a template without scripts gets one row of its own). */
 export function sizeTable(templates: readonly RenderedTemplate[]): string {
-  const lines = [`| template | template bytes (budget ${bytes(BUDGETS.templateBytes)}) | embedded file | bundled from | file bytes (budget ${bytes(BUDGETS.scriptBytes)}) |`, "|---|---:|---|---|---:|"];
+  const lines = [
+    `| template | template bytes (budget ${bytes(BUDGETS.templateBytes)}) | embedded file | bundled from | file bytes (budget ${bytes(BUDGETS.scriptBytes)}) |`,
+    "|---|---:|---|---|---:|",
+  ];
   for (const t of templates) {
     const size = Buffer.byteLength(t.text);
     const first = `| \`${t.component.name}\` | ${bytes(size)}${over(size, BUDGETS.templateBytes)} |`;
     if (t.scripts.length === 0) lines.push(`${first} (none) | | |`);
     t.scripts.forEach((s, i) => {
       const from = s.file === s.main ? `\`${s.entry}\`` : `module of \`${s.main}\``;
-      lines.push(`${i === 0 ? first : "| | |"} \`${s.file}\` | ${from} | ${bytes(s.code.length)}${over(s.code.length, BUDGETS.scriptBytes)} |`);
+      lines.push(
+        `${i === 0 ? first : "| | |"} \`${s.file}\` | ${from} | ${bytes(s.code.length)}${over(s.code.length, BUDGETS.scriptBytes)} |`,
+      );
     });
   }
   return lines.join("\n");

@@ -48,9 +48,11 @@ function escapeRegExp(text: string): string {
 
 /** Replaces the catalog version where a default pins it (`image:1.2.3`, `name@1.2.3`). */
 function withoutVersion(value: unknown, version: string): unknown {
-  if (typeof value === "string") return value.replace(new RegExp(`([:@])${escapeRegExp(version)}(?![\\w.-])`, "g"), `$1${VERSION_TOKEN}`);
+  if (typeof value === "string")
+    return value.replace(new RegExp(`([:@])${escapeRegExp(version)}(?![\\w.-])`, "g"), `$1${VERSION_TOKEN}`);
   if (Array.isArray(value)) return value.map((item) => withoutVersion(item, version));
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutVersion(v, version)]));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutVersion(v, version)]));
   return value;
 }
 
@@ -65,12 +67,14 @@ export function componentSurface(templateText: string, version: string): Compone
   if (broken.length > 0) throw new Error(`the template is not valid YAML: ${broken.map((e) => e.message).join("; ")}`);
   const [first, second] = documents.map((d) => d.toJS() as unknown);
   const hasHeader = second !== undefined || (first !== null && typeof first === "object" && "spec" in first);
-  const header = (hasHeader ? first : undefined) as { spec?: { inputs?: Record<string, Record<string, unknown>> } } | undefined;
+  const header = (hasHeader ? first : undefined) as
+    | { spec?: { inputs?: Record<string, Record<string, unknown>> } }
+    | undefined;
   const body = ((hasHeader ? second : first) ?? {}) as Record<string, unknown>;
   const inputs: Record<string, InputSurface> = {};
   const defaults: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(header?.spec?.inputs ?? {})) {
-    const input: InputSurface = { type: ((spec?.type as InputType | undefined) ?? "string") };
+    const input: InputSurface = { type: (spec?.type as InputType | undefined) ?? "string" };
     if (spec && "default" in spec) {
       input.default = withoutVersion(spec.default, version);
       defaults[name] = spec.default;
@@ -80,7 +84,18 @@ export function componentSurface(templateText: string, version: string): Compone
     inputs[name] = input;
   }
   // Hidden jobs (`.name`) and global keywords are not jobs a consumer sees by name.
-  const GLOBAL = new Set(["default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script"]);
+  const GLOBAL = new Set([
+    "default",
+    "include",
+    "stages",
+    "variables",
+    "workflow",
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+  ]);
   const jobs = Object.keys(body)
     .filter((key) => !GLOBAL.has(key) && !key.startsWith("."))
     .map((key) => String(interpolate(key, defaults)))
@@ -101,23 +116,36 @@ const show = (values: unknown[]) => values.map((v) => showValue(v)).join(", ");
 /** The changes of one input that stays. */
 function inputChanges(at: string, before: InputSurface, after: InputSurface): SurfaceChange[] {
   const changes: SurfaceChange[] = [];
-  if (before.type !== after.type) changes.push({ bump: "major", message: `changed the type of input ${at} from ${before.type} to ${after.type}` });
+  if (before.type !== after.type)
+    changes.push({ bump: "major", message: `changed the type of input ${at} from ${before.type} to ${after.type}` });
   const hadDefault = "default" in before;
   const hasDefault = "default" in after;
-  if (hadDefault && !hasDefault) changes.push({ bump: "major", message: `input ${at} lost its default (now required)` });
-  else if (!hadDefault && hasDefault) changes.push({ bump: "patch", message: `input ${at} got a default ${showValue(after.default)} (now optional)` });
-  else if (hadDefault && !same(before.default, after.default)) changes.push({ bump: "patch", message: `changed the default of input ${at} from ${showValue(before.default)} to ${showValue(after.default)}` });
+  if (hadDefault && !hasDefault)
+    changes.push({ bump: "major", message: `input ${at} lost its default (now required)` });
+  else if (!hadDefault && hasDefault)
+    changes.push({ bump: "patch", message: `input ${at} got a default ${showValue(after.default)} (now optional)` });
+  else if (hadDefault && !same(before.default, after.default))
+    changes.push({
+      bump: "patch",
+      message: `changed the default of input ${at} from ${showValue(before.default)} to ${showValue(after.default)}`,
+    });
   if (before.options && after.options) {
     const removed = before.options.filter((o) => !after.options?.some((n) => same(o, n)));
     const added = after.options.filter((o) => !before.options?.some((n) => same(o, n)));
-    if (removed.length > 0) changes.push({ bump: "major", message: `narrowed the options of input ${at}: removed ${show(removed)}` });
-    if (added.length > 0) changes.push({ bump: "minor", message: `widened the options of input ${at}: added ${show(added)}` });
-  } else if (after.options) changes.push({ bump: "major", message: `restricted input ${at} to the options ${show(after.options)}` });
+    if (removed.length > 0)
+      changes.push({ bump: "major", message: `narrowed the options of input ${at}: removed ${show(removed)}` });
+    if (added.length > 0)
+      changes.push({ bump: "minor", message: `widened the options of input ${at}: added ${show(added)}` });
+  } else if (after.options)
+    changes.push({ bump: "major", message: `restricted input ${at} to the options ${show(after.options)}` });
   else if (before.options) changes.push({ bump: "minor", message: `input ${at} is no longer restricted to options` });
   // A changed regex may reject a value the old one accepted; proving otherwise is not worth the risk.
-  if (before.regex === undefined && after.regex !== undefined) changes.push({ bump: "major", message: `restricted input ${at} to the regex ${after.regex}` });
-  else if (before.regex !== undefined && after.regex === undefined) changes.push({ bump: "minor", message: `input ${at} is no longer restricted by the regex ${before.regex}` });
-  else if (before.regex !== after.regex) changes.push({ bump: "major", message: `changed the regex of input ${at} from ${before.regex} to ${after.regex}` });
+  if (before.regex === undefined && after.regex !== undefined)
+    changes.push({ bump: "major", message: `restricted input ${at} to the regex ${after.regex}` });
+  else if (before.regex !== undefined && after.regex === undefined)
+    changes.push({ bump: "minor", message: `input ${at} is no longer restricted by the regex ${before.regex}` });
+  else if (before.regex !== after.regex)
+    changes.push({ bump: "major", message: `changed the regex of input ${at} from ${before.regex} to ${after.regex}` });
   return changes;
 }
 
@@ -137,7 +165,8 @@ function componentChanges(name: string, before: ComponentSurface, after: Compone
   const gone = before.jobs.filter((j) => !after.jobs.includes(j));
   const added = after.jobs.filter((j) => !before.jobs.includes(j));
   // One job gone and one new is a rename: consumers' `needs:` and overrides name the old one.
-  if (gone.length === 1 && added.length === 1) changes.push({ bump: "major", message: `renamed job ${name} › ${gone[0]} to ${added[0]}` });
+  if (gone.length === 1 && added.length === 1)
+    changes.push({ bump: "major", message: `renamed job ${name} › ${gone[0]} to ${added[0]}` });
   else {
     for (const job of gone) changes.push({ bump: "major", message: `removed job ${name} › ${job}` });
     // A new job runs in every consumer's pipeline: new behaviour, so at least minor.
@@ -154,7 +183,8 @@ export function diffSurfaces(before: Surface, after: Surface): SurfaceChange[] {
     if (!now) changes.push({ bump: "major", message: `removed component ${name}` });
     else changes.push(...componentChanges(name, surface, now));
   }
-  for (const name of Object.keys(after)) if (!(name in before)) changes.push({ bump: "minor", message: `added component ${name}` });
+  for (const name of Object.keys(after))
+    if (!(name in before)) changes.push({ bump: "minor", message: `added component ${name}` });
   const rank: Record<Bump, number> = { major: 0, minor: 1, patch: 2 };
   // Array.prototype.sort is stable, so equal bumps keep component order.
   return changes.sort((a, b) => rank[a.bump] - rank[b.bump]);

@@ -31,8 +31,13 @@ export function componentSpecFromTemplate(name: string, text: string): Component
   const inputs: Record<string, DeclaredInput> = {};
   for (const [input, declared] of Object.entries(spec.inputs ?? {})) {
     const d = declared ?? {};
-    inputs[input] = { type: d.type ?? "string", description: d.description ?? "", ...("default" in d ? { default: d.default } : {}), ...(d.options ? { options: d.options } : {}), ...(d.regex ? { regex: d.regex } : {}) };
+    inputs[input] = {
+      type: d.type ?? "string",
+      description: d.description ?? "",
+      ...("default" in d ? { default: d.default } : {}),
+      ...(d.options ? { options: d.options } : {}),
+      ...(d.regex ? { regex: d.regex } : {}),
+    };
   }
   return { name, inputs, jobs: body ?? {} };
 }
-

@@ -42,10 +42,18 @@ export function rubyMemsize(value: unknown): number {
     const bytes = Buffer.byteLength(value);
     return Math.max(rubySlot(24 + bytes + 1) ?? 0, 40 + bytes + 1);
   }
-  if (Array.isArray(value)) return Math.max(rubySlot(16 + 8 * value.length) ?? 0, 40 + 8 * value.length) + value.reduce((sum: number, item) => sum + rubyMemsize(item), 0);
+  if (Array.isArray(value))
+    return (
+      Math.max(rubySlot(16 + 8 * value.length) ?? 0, 40 + 8 * value.length) +
+      value.reduce((sum: number, item) => sum + rubyMemsize(item), 0)
+    );
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value);
-    return 40 + 32 * Math.max(entries.length, 8) + entries.reduce((sum, [key, item]) => sum + rubyMemsize(key) + rubyMemsize(item), 0);
+    return (
+      40 +
+      32 * Math.max(entries.length, 8) +
+      entries.reduce((sum, [key, item]) => sum + rubyMemsize(key) + rubyMemsize(item), 0)
+    );
   }
   return 0;
 }
@@ -77,7 +85,9 @@ export function yamlFileProblems(where: string, text: string): Problem[] {
     visit(doc, {
       Scalar(_key, node, path) {
         if (typeof node.value !== "string") return;
-        const at = (path as readonly unknown[]).filter(isScalarKeyed).map((pair) => String((pair.key as { value?: unknown }).value));
+        const at = (path as readonly unknown[])
+          .filter(isScalarKeyed)
+          .map((pair) => String((pair.key as { value?: unknown }).value));
         const bytes = Buffer.byteLength(node.value);
         if (bytes > YAML_LIMITS.nodeBytes)
           problems.push({

@@ -31,10 +31,20 @@ async function gitIn(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): 
   return stdout.trim();
 }
 
-const AUTHOR = { GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "test@example.com", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "test@example.com" };
+const AUTHOR = {
+  GIT_AUTHOR_NAME: "Test",
+  GIT_AUTHOR_EMAIL: "test@example.com",
+  GIT_COMMITTER_NAME: "Test",
+  GIT_COMMITTER_EMAIL: "test@example.com",
+};
 
 /** Creates a project repository with `files` committed on `branch`, origin `https://gitlab.example.com/<projectPath>.git`. */
-export async function createProject(options: { files: Record<string, string>; projectPath?: string; branch?: string; message?: string }): Promise<Project> {
+export async function createProject(options: {
+  files: Record<string, string>;
+  projectPath?: string;
+  branch?: string;
+  message?: string;
+}): Promise<Project> {
   const dir = mkdtempSync(path.join(tmpdir(), "gitops-project-"));
   const branch = options.branch ?? "main";
   await gitIn(dir, ["init", "-q", "-b", branch]);
@@ -76,7 +86,10 @@ export interface PublishedCatalog {
  * Publishes `<root>/templates` and README.md as a catalog repository on `server`, tagged `version`
  * (what a catalog release serves), and returns how to include it.
  */
-export async function publishCatalog(server: GitServer, options: { version: string; root?: string; projectPath?: string }): Promise<PublishedCatalog> {
+export async function publishCatalog(
+  server: GitServer,
+  options: { version: string; root?: string; projectPath?: string },
+): Promise<PublishedCatalog> {
   const root = options.root ?? ROOT;
   const projectPath = options.projectPath ?? "platform/gitops-components";
   const url = server.createRepo(projectPath);
@@ -158,7 +171,12 @@ async function gitlabCiLocalOnce(
       ],
       {
         cwd: dir,
-        env: { ...process.env, HOME: home, ...(options.gitConfig ? { GIT_CONFIG_GLOBAL: options.gitConfig } : {}), ...options.env },
+        env: {
+          ...process.env,
+          HOME: home,
+          ...(options.gitConfig ? { GIT_CONFIG_GLOBAL: options.gitConfig } : {}),
+          ...options.env,
+        },
         maxBuffer: 256 << 20,
       },
     ).then(

@@ -42,25 +42,37 @@ export interface HeredocFile {
 
 /** Every file `command` writes through a quoted heredoc, in order: the embedded script and its modules. */
 export function heredocFiles(command: string): HeredocFile[] {
-  return [...command.matchAll(/\/([A-Za-z0-9_.-]+\.mjs)" <<'([A-Z_]+)'\n([\s\S]*?\n)\2(?:\n|$)/g)].map((m) => ({ file: m[1] as string, code: m[3] as string }));
+  return [...command.matchAll(/\/([A-Za-z0-9_.-]+\.mjs)" <<'([A-Z_]+)'\n([\s\S]*?\n)\2(?:\n|$)/g)].map((m) => ({
+    file: m[1] as string,
+    code: m[3] as string,
+  }));
 }
 
 /** The template's jobs with `inputs` (plus defaults) interpolated, as GitLab would include them. */
-export function includeTemplate(component: string, inputs: Record<string, unknown> = {}, root = ROOT): Record<string, Record<string, unknown>> {
+export function includeTemplate(
+  component: string,
+  inputs: Record<string, unknown> = {},
+  root = ROOT,
+): Record<string, Record<string, unknown>> {
   const t = loadTemplate(component, root);
   const values: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(t.header.spec.inputs ?? {})) if (spec.default !== undefined) values[name] = spec.default;
+  for (const [name, spec] of Object.entries(t.header.spec.inputs ?? {}))
+    if (spec.default !== undefined) values[name] = spec.default;
   for (const [name, value] of Object.entries(inputs)) {
     if (!Object.hasOwn(t.header.spec.inputs ?? {}, name)) throw new Error(`${component} has no input ${name}`);
     values[name] = value;
   }
-  for (const name of Object.keys(t.header.spec.inputs ?? {})) if (!Object.hasOwn(values, name)) throw new Error(`${component}: input ${name} is required`);
+  for (const name of Object.keys(t.header.spec.inputs ?? {}))
+    if (!Object.hasOwn(values, name)) throw new Error(`${component}: input ${name} is required`);
   return interpolate(t.body, values) as Record<string, Record<string, unknown>>;
 }
 
 /** Expands `$NAME` and `${NAME}` from `env`, as GitLab expands job variables. */
 export function expandVariables(value: string, env: Record<string, string | undefined>): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, braced?: string, bare?: string) => (all === "$$" ? "$" : (env[braced ?? bare ?? ""] ?? "")));
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (all, braced?: string, bare?: string) => (all === "$$" ? "$" : (env[braced ?? bare ?? ""] ?? "")),
+  );
 }
 
 /** What a job run left behind. */
@@ -92,7 +104,8 @@ export async function runTemplateJob(options: RunJobOptions): Promise<JobRun> {
   const jobs = includeTemplate(options.component, options.inputs, options.root);
   const names = Object.keys(jobs);
   const name = options.job ?? (names.length === 1 ? names[0] : undefined);
-  if (!name || !jobs[name]) throw new Error(`${options.component}: no job ${options.job ?? "(unnamed)"}; jobs are ${names.join(", ")}`);
+  if (!name || !jobs[name])
+    throw new Error(`${options.component}: no job ${options.job ?? "(unnamed)"}; jobs are ${names.join(", ")}`);
   const job = jobs[name];
   if (job.script === undefined) throw new Error(`${options.component} › ${name} has no script`);
   const script = scriptCommands(job.script);
@@ -107,7 +120,8 @@ export async function runTemplateJob(options: RunJobOptions): Promise<JobRun> {
   };
   const variables: Record<string, string> = {};
   for (const [key, value] of Object.entries((job.variables ?? {}) as Record<string, unknown>)) {
-    const raw = typeof value === "object" && value !== null ? String((value as { value: unknown }).value) : String(value);
+    const raw =
+      typeof value === "object" && value !== null ? String((value as { value: unknown }).value) : String(value);
     variables[key] = expandVariables(raw, { ...env, ...variables });
   }
   const scratch = options.cwd ? undefined : mkdtempSync(path.join(tmpdir(), "gitops-job-"));
@@ -116,7 +130,10 @@ export async function runTemplateJob(options: RunJobOptions): Promise<JobRun> {
   writeFileSync(file, `set -eo pipefail\n${script.join("\n")}\n`);
   try {
     return await new Promise<JobRun>((resolve, reject) => {
-      const child = spawn("bash", [file], { cwd, env: { ...env, ...variables, CI_PROJECT_DIR: env.CI_PROJECT_DIR ?? cwd } });
+      const child = spawn("bash", [file], {
+        cwd,
+        env: { ...env, ...variables, CI_PROJECT_DIR: env.CI_PROJECT_DIR ?? cwd },
+      });
       let stdout = "";
       let stderr = "";
       let output = "";

@@ -8,8 +8,10 @@ import { tryParseVersion } from "../generator/semver.ts";
 
 /** Why `tag` may not be published as catalog version `version`, or `undefined` when it may. */
 export function releaseTagProblem(tag: string, version: string): string | undefined {
-  if (!tryParseVersion(tag)) return `tag ${JSON.stringify(tag)} is not a bare semantic version (1.2.3); GitLab's catalog publishes only those`;
-  if (tag !== version) return `tag ${tag} does not match package.json's version ${version}: the templates were generated for ${version}. Tag the commit \`npm run release -- <version>\` made`;
+  if (!tryParseVersion(tag))
+    return `tag ${JSON.stringify(tag)} is not a bare semantic version (1.2.3); GitLab's catalog publishes only those`;
+  if (tag !== version)
+    return `tag ${tag} does not match package.json's version ${version}: the templates were generated for ${version}. Tag the commit \`npm run release -- <version>\` made`;
   return undefined;
 }
 

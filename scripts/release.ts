@@ -39,7 +39,8 @@ class Refused extends Error {}
 
 async function git(cwd: string, args: string[]): Promise<string> {
   const result = await run("git", args, { cwd });
-  if (result.code !== 0) throw new Refused(`git ${args.join(" ")} failed: ${result.stderr.trim() || result.stdout.trim()}`);
+  if (result.code !== 0)
+    throw new Refused(`git ${args.join(" ")} failed: ${result.stderr.trim() || result.stdout.trim()}`);
   return result.stdout;
 }
 
@@ -71,11 +72,15 @@ function setPackageVersion(root: string, version: string): Array<[string, string
   const pkg = readFileSync(pkgFile, "utf8");
   // Text replacement keeps the file's own formatting; the parse below proves it hit the right field.
   const updated = pkg.replace(/^(\s*"version"\s*:\s*")[^"]*(")/m, `$1${version}$2`);
-  if ((JSON.parse(updated) as { version?: string }).version !== version) throw new Refused(`cannot find the top-level "version" field in package.json; add one`);
+  if ((JSON.parse(updated) as { version?: string }).version !== version)
+    throw new Refused(`cannot find the top-level "version" field in package.json; add one`);
   writes.push(["package.json", updated]);
   const lockFile = path.join(root, "package-lock.json");
   if (existsSync(lockFile)) {
-    const lock = JSON.parse(readFileSync(lockFile, "utf8")) as { version?: string; packages?: Record<string, { version?: string }> };
+    const lock = JSON.parse(readFileSync(lockFile, "utf8")) as {
+      version?: string;
+      packages?: Record<string, { version?: string }>;
+    };
     lock.version = version;
     if (lock.packages?.[""]) lock.packages[""].version = version;
     writes.push(["package-lock.json", `${JSON.stringify(lock, null, 2)}\n`]);
@@ -102,7 +107,12 @@ function exampleFiles(root: string): string[] {
 export async function main(argv: string[], io: ReleaseIo): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, "dry-run": { type: "boolean", default: false } }, allowPositionals: true, strict: true });
+    args = parseArgs({
+      args: argv,
+      options: { help: { type: "boolean", short: "h" }, "dry-run": { type: "boolean", default: false } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     io.err(`${(error as Error).message}\n${USAGE}\n`);
     return EXIT.usage;
@@ -114,7 +124,9 @@ export async function main(argv: string[], io: ReleaseIo): Promise<number> {
   const [requestedText, ...extra] = args.positionals;
   const requested = requestedText === undefined ? undefined : tryParseVersion(requestedText);
   if (!requestedText || extra.length > 0 || !requested) {
-    io.err(`${requestedText && !requested ? `${JSON.stringify(requestedText)} is not a semantic version: write MAJOR.MINOR.PATCH, for example 1.4.2 (no "v" prefix; GitLab's catalog wants bare semver tags).\n` : ""}${USAGE}\n`);
+    io.err(
+      `${requestedText && !requested ? `${JSON.stringify(requestedText)} is not a semantic version: write MAJOR.MINOR.PATCH, for example 1.4.2 (no "v" prefix; GitLab's catalog wants bare semver tags).\n` : ""}${USAGE}\n`,
+    );
     return EXIT.usage;
   }
   const version = formatVersion(requested);
@@ -139,7 +151,8 @@ export async function main(argv: string[], io: ReleaseIo): Promise<number> {
     try {
       generated = await generateCatalog({ root, config, version });
     } catch (error) {
-      if (error instanceof GenerationFailed) throw new Refused(`refusing ${version}: the catalog does not generate: ${error.message}`);
+      if (error instanceof GenerationFailed)
+        throw new Refused(`refusing ${version}: the catalog does not generate: ${error.message}`);
       throw error;
     }
     const now = catalogSurface(
@@ -154,22 +167,41 @@ export async function main(argv: string[], io: ReleaseIo): Promise<number> {
     // Everything is computed before the first write, so a refusal leaves the tree untouched.
     const writes = new Map<string, string>(setPackageVersion(root, version));
     for (const [file, content] of generated.files) writes.set(file, content);
-    const pins = { catalogProject: config.catalogProject, components: [...new Set([...Object.keys(before ?? {}), ...Object.keys(now)])].sort(), version };
+    const pins = {
+      catalogProject: config.catalogProject,
+      components: [...new Set([...Object.keys(before ?? {}), ...Object.keys(now)])].sort(),
+      version,
+    };
     for (const file of ["README.md", ...exampleFiles(root)]) {
-      const current = writes.get(file) ?? (existsSync(path.join(root, file)) ? readFileSync(path.join(root, file), "utf8") : undefined);
+      const current =
+        writes.get(file) ??
+        (existsSync(path.join(root, file)) ? readFileSync(path.join(root, file), "utf8") : undefined);
       if (current === undefined) continue;
       const pinned = updatePins(current, pins);
       if (pinned !== current || writes.has(file)) writes.set(file, pinned);
     }
-    const entry = changelogEntry(version, io.date, changes, before ? undefined : { components: Object.keys(now).sort() });
+    const entry = changelogEntry(
+      version,
+      io.date,
+      changes,
+      before ? undefined : { components: Object.keys(now).sort() },
+    );
     const changelogFile = path.join(root, "CHANGELOG.md");
-    writes.set("CHANGELOG.md", prependChangelog(existsSync(changelogFile) ? readFileSync(changelogFile, "utf8") : undefined, entry));
+    writes.set(
+      "CHANGELOG.md",
+      prependChangelog(existsSync(changelogFile) ? readFileSync(changelogFile, "utf8") : undefined, entry),
+    );
     const orphans = orphanTemplates(root, generated.files);
     const summary = changes.length ? changes.map((c) => `  - ${c.message} (${c.bump})\n`).join("") : "";
     const after = `${baseline ? ` (after ${baseline.name}; the changes need at least a ${decision.required ?? "patch"} release)` : " (first release)"}`;
 
     if (dryRun) {
-      const changed = [...writes].filter(([file, content]) => !existsSync(path.join(root, file)) || readFileSync(path.join(root, file), "utf8") !== content).map(([file]) => file);
+      const changed = [...writes]
+        .filter(
+          ([file, content]) =>
+            !existsSync(path.join(root, file)) || readFileSync(path.join(root, file), "utf8") !== content,
+        )
+        .map(([file]) => file);
       io.out(
         `release --dry-run: ${version}${after}\n` +
           `surface changes since ${baseline?.name ?? "the start"}:\n${summary || "  (none)\n"}` +
@@ -205,7 +237,12 @@ function today(): string {
 }
 
 if (process.argv[1]?.endsWith("scripts/release.ts")) {
-  main(process.argv.slice(2), { cwd: process.cwd(), out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), date: today() }).then(
+  main(process.argv.slice(2), {
+    cwd: process.cwd(),
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    date: today(),
+  }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -30,7 +30,9 @@ export function objectLiteralAt(source: string, start: number): string {
     else if (c === "{") depth++;
     else if (c === "}" && --depth === 0) return source.slice(start, i + 1);
   }
-  throw new Error("unterminated schema literal: the gitlab-ci-local bundle changed shape; update scripts/update-schema.ts");
+  throw new Error(
+    "unterminated schema literal: the gitlab-ci-local bundle changed shape; update scripts/update-schema.ts",
+  );
 }
 
 /** Extracts the schema object from gitlab-ci-local's bundle text. */
@@ -56,5 +58,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       `To update: bump gitlab-ci-local, run \`npx tsx scripts/update-schema.ts\`, review the diff, run the tests.\n` +
       `Fixes applied at load time (never edits to this file) are listed in \`generator/schema.ts\`.\n`,
   );
-  console.log(`wrote generator/schema/gitlab-ci.json from gitlab-ci-local@${version} (${json.length} bytes, sha256 ${sha.slice(0, 12)})`);
+  console.log(
+    `wrote generator/schema/gitlab-ci.json from gitlab-ci-local@${version} (${json.length} bytes, sha256 ${sha.slice(0, 12)})`,
+  );
 }

@@ -5,7 +5,16 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -23,12 +32,16 @@ export const BASE_IMAGE = { repository: "base/busybox", tag: "1" } as const;
 export function temporaryStorage(): { file: string; dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), "gitops-storage-"));
   const file = path.join(dir, "storage.conf");
-  writeFileSync(file, `[storage]\ndriver = "vfs"\ngraphroot = "${path.join(dir, "graph")}"\nrunroot = "${path.join(dir, "run")}"\n`);
+  writeFileSync(
+    file,
+    `[storage]\ndriver = "vfs"\ngraphroot = "${path.join(dir, "graph")}"\nrunroot = "${path.join(dir, "run")}"\n`,
+  );
   return { file, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function busyboxPath(): string {
-  for (const candidate of ["/bin/busybox", "/usr/bin/busybox"]) if (existsSync(candidate)) return realpathSync(candidate);
+  for (const candidate of ["/bin/busybox", "/usr/bin/busybox"])
+    if (existsSync(candidate)) return realpathSync(candidate);
   throw new Error("busybox not found: apt-get install -y busybox-static");
 }
 
@@ -42,9 +55,21 @@ async function baseLayout(): Promise<string> {
   const storage = temporaryStorage();
   try {
     copyFileSync(busybox, path.join(work, "busybox"));
-    writeFileSync(path.join(work, "Dockerfile"), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n');
-    const env = { ...process.env, CONTAINERS_STORAGE_CONF: storage.file, STORAGE_DRIVER: "vfs", BUILDAH_ISOLATION: "chroot" };
-    await exec("buildah", ["build", "--quiet", "--isolation", "chroot", "--tag", "localhost/gitops-test-base:1", work], { env });
+    writeFileSync(
+      path.join(work, "Dockerfile"),
+      'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n',
+    );
+    const env = {
+      ...process.env,
+      CONTAINERS_STORAGE_CONF: storage.file,
+      STORAGE_DRIVER: "vfs",
+      BUILDAH_ISOLATION: "chroot",
+    };
+    await exec(
+      "buildah",
+      ["build", "--quiet", "--isolation", "chroot", "--tag", "localhost/gitops-test-base:1", work],
+      { env },
+    );
     const staged = `${layout}.${process.pid}.tmp`;
     rmSync(staged, { recursive: true, force: true });
     await exec("buildah", ["push", "--quiet", "localhost/gitops-test-base:1", `oci:${staged}:1`], { env });
@@ -65,6 +90,14 @@ async function baseLayout(): Promise<string> {
 export async function pushBaseImage(registry: TestRegistry): Promise<string> {
   const layout = await baseLayout();
   const reference = `${registry.host}/${BASE_IMAGE.repository}:${BASE_IMAGE.tag}`;
-  await exec("skopeo", ["copy", "--quiet", "--dest-authfile", registry.authFile, "--dest-tls-verify=false", `oci:${layout}:1`, `docker://${reference}`]);
+  await exec("skopeo", [
+    "copy",
+    "--quiet",
+    "--dest-authfile",
+    registry.authFile,
+    "--dest-tls-verify=false",
+    `oci:${layout}:1`,
+    `docker://${reference}`,
+  ]);
   return reference;
 }

@@ -104,7 +104,13 @@ export async function startGitServer(): Promise<GitServer> {
         return;
       }
     }
-    const service = url.searchParams.get("service") ?? (url.pathname.endsWith("/git-receive-pack") ? "git-receive-pack" : url.pathname.endsWith("/git-upload-pack") ? "git-upload-pack" : undefined);
+    const service =
+      url.searchParams.get("service") ??
+      (url.pathname.endsWith("/git-receive-pack")
+        ? "git-receive-pack"
+        : url.pathname.endsWith("/git-upload-pack")
+          ? "git-upload-pack"
+          : undefined);
     requests.push({ method: req.method ?? "GET", path: url.pathname, user, login, service });
     if (down) {
       res.writeHead(503);
@@ -188,14 +194,20 @@ export async function startGitServer(): Promise<GitServer> {
       }
       if (options.private) privateRepos.add(repoPath);
       else privateRepos.delete(repoPath);
-      writeFileSync(path.join(dir, "protected-branches"), (options.protect ?? []).map((p) => `${p.pattern} ${p.user}\n`).join(""));
+      writeFileSync(
+        path.join(dir, "protected-branches"),
+        (options.protect ?? []).map((p) => `${p.pattern} ${p.user}\n`).join(""),
+      );
       return `${url}/${repoPath}.git`;
     },
     addToken(token, user) {
       tokens.set(token, user);
     },
     branch(repoPath, branch) {
-      const result = spawnSync("git", ["rev-parse", "--verify", "-q", `refs/heads/${branch}`], { cwd: path.join(root, `${repoPath}.git`), encoding: "utf8" });
+      const result = spawnSync("git", ["rev-parse", "--verify", "-q", `refs/heads/${branch}`], {
+        cwd: path.join(root, `${repoPath}.git`),
+        encoding: "utf8",
+      });
       return result.status === 0 ? result.stdout.trim() : undefined;
     },
     pushOptions(repoPath) {

@@ -76,7 +76,13 @@ export interface GitLabApi {
  * `scopes` (default `api`) decide what it may call, and whose user (default: the project bot of a
  * token named "gitops-manifests") `GET /user` returns.
  */
-export async function startGitLabApi(options: { token: string; projectId: string; projectPath: string; scopes?: string[]; user?: StandInUser }): Promise<GitLabApi> {
+export async function startGitLabApi(options: {
+  token: string;
+  projectId: string;
+  projectPath: string;
+  scopes?: string[];
+  user?: StandInUser;
+}): Promise<GitLabApi> {
   const scopes = options.scopes ?? ["api"];
   const user = options.user ?? projectBot(options.projectId, "gitops-manifests");
   const requests: RecordedApiRequest[] = [];
@@ -90,7 +96,13 @@ export async function startGitLabApi(options: { token: string; projectId: string
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
       const token = (req.headers["private-token"] as string | undefined) ?? bearer;
-      const record: RecordedApiRequest = { method: req.method ?? "GET", path: req.url ?? "/", token, contentType: req.headers["content-type"], status: 0 };
+      const record: RecordedApiRequest = {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        token,
+        contentType: req.headers["content-type"],
+        status: 0,
+      };
       requests.push(record);
       const answer = (status: number, body: unknown) => {
         record.status = status;
@@ -98,7 +110,12 @@ export async function startGitLabApi(options: { token: string; projectId: string
         res.end(JSON.stringify(body));
       };
       if (token !== options.token) return answer(401, { message: "401 Unauthorized" });
-      const insufficientScope = (needed: string[]) => answer(403, { error: "insufficient_scope", error_description: "The request requires higher privileges than provided by the access token.", scope: needed.join(" ") });
+      const insufficientScope = (needed: string[]) =>
+        answer(403, {
+          error: "insufficient_scope",
+          error_description: "The request requires higher privileges than provided by the access token.",
+          scope: needed.join(" "),
+        });
       if (url.pathname === "/api/v4/user") {
         if (req.method !== "GET") return answer(405, { error: "405 Method Not Allowed" });
         if (!scopes.some((s) => USER_SCOPES.includes(s))) return insufficientScope(USER_SCOPES);
@@ -108,7 +125,8 @@ export async function startGitLabApi(options: { token: string; projectId: string
       // GitLab takes `:id` as the number or the URL-encoded path (`group%2Fapp`): one path segment.
       const match = /^\/api\/v4\/projects\/([^/]+)\/merge_requests$/.exec(url.pathname);
       if (!match) return answer(404, { error: "404 Not Found" });
-      if (!projectKeys.has(decodeURIComponent(match[1] as string))) return answer(404, { message: "404 Project Not Found" });
+      if (!projectKeys.has(decodeURIComponent(match[1] as string)))
+        return answer(404, { message: "404 Project Not Found" });
       if (req.method === "GET") {
         const wanted = (mr: StandInMergeRequest) =>
           (!url.searchParams.get("state") || url.searchParams.get("state") === mr.state) &&
@@ -117,7 +135,8 @@ export async function startGitLabApi(options: { token: string; projectId: string
         return answer(200, mergeRequests.filter(wanted));
       }
       if (req.method !== "POST") return answer(405, { error: "405 Method Not Allowed" });
-      if (!/^application\/json\b/.test(req.headers["content-type"] ?? "")) return answer(415, { error: "body must be application/json" });
+      if (!/^application\/json\b/.test(req.headers["content-type"] ?? ""))
+        return answer(415, { error: "body must be application/json" });
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
@@ -127,8 +146,13 @@ export async function startGitLabApi(options: { token: string; projectId: string
       record.body = body;
       for (const field of ["source_branch", "target_branch", "title"])
         if (typeof body[field] !== "string" || body[field] === "") return answer(400, { error: `${field} is missing` });
-      const existing = mergeRequests.find((mr) => mr.source_branch === body.source_branch && mr.target_branch === body.target_branch);
-      if (existing) return answer(409, { message: [`Another open merge request already exists for this source branch: !${existing.iid}`] });
+      const existing = mergeRequests.find(
+        (mr) => mr.source_branch === body.source_branch && mr.target_branch === body.target_branch,
+      );
+      if (existing)
+        return answer(409, {
+          message: [`Another open merge request already exists for this source branch: !${existing.iid}`],
+        });
       const iid = mergeRequests.length + 1;
       const mr: StandInMergeRequest = {
         iid,

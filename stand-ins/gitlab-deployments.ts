@@ -37,7 +37,14 @@ export interface DeploymentsApi {
   artifacts: Map<string, string>;
   requests: RecordedRequest[];
   /** Adds a deployment (newest id) and returns it. */
-  deploy(options: { environment: string; jobId: number; jobName: string; pipelineId: number; sha: string; status?: StandInDeployment["status"] }): StandInDeployment;
+  deploy(options: {
+    environment: string;
+    jobId: number;
+    jobName: string;
+    pipelineId: number;
+    sha: string;
+    status?: StandInDeployment["status"];
+  }): StandInDeployment;
   /** Makes every request answer `status` (0: back to normal). */
   failWith(status: number): void;
   close(): Promise<void>;
@@ -51,7 +58,8 @@ export async function startDeploymentsApi(options: { projectId: string; tokens: 
   let failing = 0;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const token = (req.headers["job-token"] as string | undefined) ?? (req.headers["private-token"] as string | undefined);
+    const token =
+      (req.headers["job-token"] as string | undefined) ?? (req.headers["private-token"] as string | undefined);
     const record: RecordedRequest = { path: req.url ?? "/", token, status: 0 };
     requests.push(record);
     const answer = (status: number, body: unknown, type = "application/json") => {
@@ -65,11 +73,17 @@ export async function startDeploymentsApi(options: { projectId: string; tokens: 
     if (req.method === "GET" && url.pathname === `${project}/deployments`) {
       const q = url.searchParams;
       const perPage = Math.min(Number(q.get("per_page") ?? 20), 100);
-      let list = deployments.filter((d) => (!q.get("environment") || d.environment.name === q.get("environment")) && (!q.get("status") || d.status === q.get("status")));
+      let list = deployments.filter(
+        (d) =>
+          (!q.get("environment") || d.environment.name === q.get("environment")) &&
+          (!q.get("status") || d.status === q.get("status")),
+      );
       list = [...list].sort((a, b) => (q.get("sort") === "desc" ? b.id - a.id : a.id - b.id));
       return answer(200, list.slice(0, perPage));
     }
-    const artifact = new RegExp(`^${project.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/jobs/(\\d+)/artifacts/(.+)$`).exec(url.pathname);
+    const artifact = new RegExp(`^${project.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/jobs/(\\d+)/artifacts/(.+)$`).exec(
+      url.pathname,
+    );
     if (req.method === "GET" && artifact) {
       const file = artifacts.get(`${artifact[1]}/${decodeURIComponent(artifact[2] as string)}`);
       return file === undefined ? answer(404, { message: "404 Not Found" }) : answer(200, file, "text/plain");
@@ -84,7 +98,15 @@ export async function startDeploymentsApi(options: { projectId: string; tokens: 
     requests,
     deploy({ environment, jobId, jobName, pipelineId, sha, status = "success" }) {
       const id = deployments.length + 1;
-      const deployment: StandInDeployment = { id, iid: id, status, sha, ref: "main", environment: { id: 1, name: environment }, deployable: { id: jobId, name: jobName, status, pipeline: { id: pipelineId, sha } } };
+      const deployment: StandInDeployment = {
+        id,
+        iid: id,
+        status,
+        sha,
+        ref: "main",
+        environment: { id: 1, name: environment },
+        deployable: { id: jobId, name: jobName, status, pipeline: { id: pipelineId, sha } },
+      };
       deployments.push(deployment);
       return deployment;
     },

@@ -127,10 +127,28 @@ export interface ProjectApi {
   close(): Promise<void>;
 }
 
-const ROLE_NAMES: Record<number, string> = { 0: "No one", 30: "Developers + Maintainers", 40: "Maintainers", 60: "Admins" };
+const ROLE_NAMES: Record<number, string> = {
+  0: "No one",
+  30: "Developers + Maintainers",
+  40: "Maintainers",
+  60: "Admins",
+};
 const PUSH_LEVELS = [0, 30, 40, 60];
 const TOKEN_LEVELS = [10, 15, 20, 30, 40, 50];
-const SCOPES = ["api", "read_api", "read_user", "read_repository", "write_repository", "read_registry", "write_registry", "create_runner", "manage_runner", "ai_features", "k8s_proxy", "self_rotate"];
+const SCOPES = [
+  "api",
+  "read_api",
+  "read_user",
+  "read_repository",
+  "write_repository",
+  "read_registry",
+  "write_registry",
+  "create_runner",
+  "manage_runner",
+  "ai_features",
+  "k8s_proxy",
+  "self_rotate",
+];
 /** GitLab's masking rule: 8+ characters of Base64 plus `@ : . ~ - _ =` (doc/ci/variables, "Mask a CI/CD variable"). */
 const MASKABLE = /^[A-Za-z0-9+/=@:.~_-]{8,}$/;
 
@@ -148,7 +166,15 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
   const dotCom = options.edition === "free-dotcom";
   let nextId = 100;
   const id = () => nextId++;
-  const state: Omit<ProjectApi, "url" | "close"> = { requests: [], unexpected: [], rules: [], tokens: [], variables: [], deployKeys: [], members: new Set([1]) };
+  const state: Omit<ProjectApi, "url" | "close"> = {
+    requests: [],
+    unexpected: [],
+    rules: [],
+    tokens: [],
+    variables: [],
+    deployKeys: [],
+    members: new Set([1]),
+  };
   const maxExpiry = new Date(`${options.today}T00:00:00Z`);
   maxExpiry.setUTCDate(maxExpiry.getUTCDate() + 365);
 
@@ -179,7 +205,8 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
       let body: Record<string, unknown> = {};
       const text = Buffer.concat(chunks).toString("utf8");
       if (text !== "" && text !== "{}") {
-        if (!/^application\/json\b/.test(req.headers["content-type"] ?? "")) return refuse(415, { error: "415 Unsupported Media Type" }, "a body that is not JSON");
+        if (!/^application\/json\b/.test(req.headers["content-type"] ?? ""))
+          return refuse(415, { error: "415 Unsupported Media Type" }, "a body that is not JSON");
         try {
           body = JSON.parse(text) as Record<string, unknown>;
         } catch {
@@ -190,7 +217,13 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
       record.params = params;
       const path = rawPath.replace(/^\/api\/v4/, "");
 
-      if (path === "/metadata" && method === "GET") return answer(200, { version, revision: "0123456789a", kas: { enabled: true, externalUrl: null, externalK8sProxyUrl: null, version }, enterprise: !ce });
+      if (path === "/metadata" && method === "GET")
+        return answer(200, {
+          version,
+          revision: "0123456789a",
+          kas: { enabled: true, externalUrl: null, externalK8sProxyUrl: null, version },
+          enterprise: !ce,
+        });
       if (path === "/license" && method === "GET") {
         if (ce) return answer(404, { message: "404 Not Found" });
         if (!options.admin) return answer(403, { message: "403 Forbidden" });
@@ -199,21 +232,38 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
       const namespace = /^\/namespaces\/([^/]+)$/.exec(path);
       if (namespace && method === "GET") {
         const top = project.path.split("/")[0];
-        if (decodeURIComponent(namespace[1] as string) !== top) return answer(404, { message: "404 Namespace Not Found" });
-        return answer(200, { id: 9, name: top, path: top, kind: "group", full_path: top, ...(dotCom ? { plan: "free" } : {}) });
+        if (decodeURIComponent(namespace[1] as string) !== top)
+          return answer(404, { message: "404 Namespace Not Found" });
+        return answer(200, {
+          id: 9,
+          name: top,
+          path: top,
+          kind: "group",
+          full_path: top,
+          ...(dotCom ? { plan: "free" } : {}),
+        });
       }
       const file = /^\/projects\/([^/]+)\/repository\/files\/([^/]+)\/raw$/.exec(path);
       if (file && method === "GET") {
         if (!url.searchParams.get("ref")) return refuse(400, { error: "ref is missing" }, "no ref");
-        const content = options.files?.[`${decodeURIComponent(file[1] as string)}:${decodeURIComponent(file[2] as string)}`];
-        return content === undefined ? answer(404, { message: "404 File Not Found" }) : answer(200, content, "text/plain");
+        const content =
+          options.files?.[`${decodeURIComponent(file[1] as string)}:${decodeURIComponent(file[2] as string)}`];
+        return content === undefined
+          ? answer(404, { message: "404 File Not Found" })
+          : answer(200, content, "text/plain");
       }
       const inProject = /^\/projects\/([^/]+)(\/.*)?$/.exec(path);
       if (!inProject) return refuse(404, { error: "404 Not Found" }, "no such endpoint");
       const ref = decodeURIComponent(inProject[1] as string);
       if (ref !== String(project.id) && ref !== project.path) return answer(404, { message: "404 Project Not Found" });
       const rest = inProject[2] ?? "";
-      if (rest === "" && method === "GET") return answer(200, { id: project.id, path_with_namespace: project.path, default_branch: project.defaultBranch, namespace: { id: 9, full_path: project.path.split("/").slice(0, -1).join("/"), kind: "group" } });
+      if (rest === "" && method === "GET")
+        return answer(200, {
+          id: project.id,
+          path_with_namespace: project.path,
+          default_branch: project.defaultBranch,
+          namespace: { id: 9, full_path: project.path.split("/").slice(0, -1).join("/"), kind: "group" },
+        });
 
       // --- protected branches ---
       const grantsOf = (list: unknown, kind: "push" | "merge"): StandInAccess[] | string => {
@@ -222,11 +272,13 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
         const out: StandInAccess[] = [];
         for (const raw of list as Array<Record<string, unknown>>) {
           const keys = ["access_level", "user_id", "group_id", "deploy_key_id"].filter((k) => raw[k] !== undefined);
-          if (keys.length !== 1) return `allowed_to_${kind} entries name exactly one of access_level, user_id, group_id, deploy_key_id`;
+          if (keys.length !== 1)
+            return `allowed_to_${kind} entries name exactly one of access_level, user_id, group_id, deploy_key_id`;
           const value = integerParam(raw[keys[0] as string]) as number;
           if (Number.isNaN(value)) return `allowed_to_${kind}[${keys[0]}] is invalid`;
           if (keys[0] === "deploy_key_id" && kind === "merge") return "allowed_to_merge[deploy_key_id] does not exist";
-          if (keys[0] === "access_level" && !PUSH_LEVELS.includes(value)) return `allowed_to_${kind}[access_level] does not have a valid value`;
+          if (keys[0] === "access_level" && !PUSH_LEVELS.includes(value))
+            return `allowed_to_${kind}[access_level] does not have a valid value`;
           out.push(access(keys[0] as string, value));
         }
         return out;
@@ -234,7 +286,14 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
       const access = (key: string, value: number): StandInAccess => ({
         id: id(),
         access_level: key === "access_level" ? value : key === "deploy_key_id" ? null : 40,
-        access_level_description: key === "access_level" ? (ROLE_NAMES[value] ?? String(value)) : key === "user_id" ? `User ${value}` : key === "deploy_key_id" ? `Deploy key ${value}` : `Group ${value}`,
+        access_level_description:
+          key === "access_level"
+            ? (ROLE_NAMES[value] ?? String(value))
+            : key === "user_id"
+              ? `User ${value}`
+              : key === "deploy_key_id"
+                ? `Deploy key ${value}`
+                : `Group ${value}`,
         user_id: key === "user_id" ? value : null,
         group_id: key === "group_id" ? value : null,
         deploy_key_id: key === "deploy_key_id" ? value : null,
@@ -246,32 +305,41 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
         for (const e of entries) {
           if (e.user_id !== null || e.group_id !== null) {
             if (!licensed) errors.push(`${kind} access levels ${e.user_id !== null ? "user" : "group"} must be blank`);
-            else if (e.user_id !== null && !state.members.has(e.user_id)) errors.push(`${kind} access levels user is not a member of the project`);
+            else if (e.user_id !== null && !state.members.has(e.user_id))
+              errors.push(`${kind} access levels user is not a member of the project`);
           } else if (e.deploy_key_id !== null) {
-            if (!state.deployKeys.some((k) => k.id === e.deploy_key_id && k.can_push)) errors.push(`${kind} access levels deploy key is not enabled for this project`);
-          } else if (seenLevels.has(e.access_level as number)) errors.push(`${kind} access levels access level has already been taken`);
+            if (!state.deployKeys.some((k) => k.id === e.deploy_key_id && k.can_push))
+              errors.push(`${kind} access levels deploy key is not enabled for this project`);
+          } else if (seenLevels.has(e.access_level as number))
+            errors.push(`${kind} access levels access level has already been taken`);
           else seenLevels.add(e.access_level as number);
         }
         return errors;
       };
       // A CE build takes role and deploy-key entries only (the user and group ones are EE parameters).
-      const editionFilter = (entries: StandInAccess[]) => (ce ? entries.filter((e) => e.user_id === null && e.group_id === null) : entries);
+      const editionFilter = (entries: StandInAccess[]) =>
+        ce ? entries.filter((e) => e.user_id === null && e.group_id === null) : entries;
       if (rest === "/protected_branches" && method === "GET") return answer(200, state.rules);
       if (rest === "/protected_branches" && method === "POST") {
         const name = params.name;
         if (typeof name !== "string" || name === "") return refuse(400, { error: "name is missing" }, "no name");
-        if (state.rules.some((r) => r.name === name)) return answer(409, { message: `Protected branch '${name}' already exists` });
+        if (state.rules.some((r) => r.name === name))
+          return answer(409, { message: `Protected branch '${name}' already exists` });
         const push = grantsOf(params.allowed_to_push, "push");
         const merge = grantsOf(params.allowed_to_merge, "merge");
-        if (typeof push === "string" || typeof merge === "string") return refuse(400, { error: typeof push === "string" ? push : merge }, "bad access list");
+        if (typeof push === "string" || typeof merge === "string")
+          return refuse(400, { error: typeof push === "string" ? push : merge }, "bad access list");
         const level = (key: string): StandInAccess[] | string => {
           const value = integerParam(params[key]);
           if (value === undefined) return [];
-          return Number.isNaN(value) || !PUSH_LEVELS.includes(value) ? `${key} does not have a valid value` : [access("access_level", value)];
+          return Number.isNaN(value) || !PUSH_LEVELS.includes(value)
+            ? `${key} does not have a valid value`
+            : [access("access_level", value)];
         };
         const pushLevel = level("push_access_level");
         const mergeLevel = level("merge_access_level");
-        if (typeof pushLevel === "string" || typeof mergeLevel === "string") return refuse(400, { error: typeof pushLevel === "string" ? pushLevel : mergeLevel }, "bad access level");
+        if (typeof pushLevel === "string" || typeof mergeLevel === "string")
+          return refuse(400, { error: typeof pushLevel === "string" ? pushLevel : mergeLevel }, "bad access level");
         // ProtectedBranches::AccessLevelParams: the default (Maintainers) applies when nothing is given.
         const pushes = [...pushLevel, ...editionFilter(push)];
         const merges = [...mergeLevel, ...editionFilter(merge)];
@@ -314,7 +382,10 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
         }
         const force = booleanParam(params.allow_force_push);
         if (force !== undefined) edited.allow_force_push = force;
-        const errors = [...validate(edited.push_access_levels, "Push"), ...validate(edited.merge_access_levels, "Merge")];
+        const errors = [
+          ...validate(edited.push_access_levels, "Push"),
+          ...validate(edited.merge_access_levels, "Merge"),
+        ];
         if (errors.length) return answer(422, { message: errors });
         Object.assign(rule, edited);
         return answer(200, rule);
@@ -327,13 +398,25 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
       };
       if (rest === "/access_tokens" && method === "GET") return answer(200, state.tokens.map(listed));
       const issue = (name: string, scopes: string[], level: number, expires: string, userId: number): StandInToken => {
-        const token: StandInToken = { id: id(), name, scopes, access_level: level, expires_at: expires, active: true, revoked: false, user_id: userId, created_at: `${options.today}T00:00:00.000Z`, token: `glpat-${randomBytes(15).toString("base64url")}` };
+        const token: StandInToken = {
+          id: id(),
+          name,
+          scopes,
+          access_level: level,
+          expires_at: expires,
+          active: true,
+          revoked: false,
+          user_id: userId,
+          created_at: `${options.today}T00:00:00.000Z`,
+          token: `glpat-${randomBytes(15).toString("base64url")}`,
+        };
         state.tokens.push(token);
         return token;
       };
       const checkExpiry = (value: unknown): string | undefined => {
         if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return "expires_at is invalid";
-        if (new Date(`${value}T00:00:00Z`) > maxExpiry) return `Expiration date must be before ${maxExpiry.toISOString().slice(0, 10)}`;
+        if (new Date(`${value}T00:00:00Z`) > maxExpiry)
+          return `Expiration date must be before ${maxExpiry.toISOString().slice(0, 10)}`;
         if (value <= options.today) return "Expiration date must be in the future";
         return undefined;
       };
@@ -341,14 +424,19 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
         const { name, scopes } = params as { name?: unknown; scopes?: unknown };
         const level = integerParam(params.access_level) ?? 40;
         if (typeof name !== "string" || name === "") return refuse(400, { error: "name is missing" }, "no name");
-        if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => !SCOPES.includes(String(s)))) return refuse(400, { error: "scopes does not have a valid value" }, "bad scopes");
-        if (!TOKEN_LEVELS.includes(level)) return refuse(400, { error: "access_level does not have a valid value" }, "bad access level");
+        if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => !SCOPES.includes(String(s))))
+          return refuse(400, { error: "scopes does not have a valid value" }, "bad scopes");
+        if (!TOKEN_LEVELS.includes(level))
+          return refuse(400, { error: "access_level does not have a valid value" }, "bad access level");
         if (dotCom) return answer(400, { message: "User does not have permission to create project access token" });
         const expiry = checkExpiry(params.expires_at);
         if (expiry) return answer(400, { message: expiry });
         const bot = id();
         state.members.add(bot);
-        return answer(201, { ...listed(issue(name, scopes.map(String), level, params.expires_at as string, bot)), token: state.tokens[state.tokens.length - 1]?.token });
+        return answer(201, {
+          ...listed(issue(name, scopes.map(String), level, params.expires_at as string, bot)),
+          token: state.tokens[state.tokens.length - 1]?.token,
+        });
       }
       const tokenPath = /^\/access_tokens\/(\d+)(\/rotate)?$/.exec(rest);
       if (tokenPath) {
@@ -357,7 +445,12 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
           if (!token) return answer(404, { message: "404 Not Found" });
           if (!token.active) return answer(401, { message: "401 Unauthorized" });
           const expiry = checkExpiry(params.expires_at);
-          if (params.expires_at === undefined) return refuse(400, { message: "expires_at is missing" }, "rotation without expires_at defaults to one week");
+          if (params.expires_at === undefined)
+            return refuse(
+              400,
+              { message: "expires_at is missing" },
+              "rotation without expires_at defaults to one week",
+            );
           if (expiry) return answer(400, { message: expiry });
           Object.assign(token, { active: false, revoked: true });
           const next = issue(token.name, token.scopes, token.access_level, params.expires_at as string, token.user_id);
@@ -380,12 +473,15 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
       };
       if (rest === "/variables" && method === "POST") {
         const key = params.key;
-        if (typeof key !== "string" || !/^[A-Za-z0-9_]{1,255}$/.test(key)) return refuse(400, { message: { key: ["can contain only letters, digits and '_'."] } }, "bad key");
+        if (typeof key !== "string" || !/^[A-Za-z0-9_]{1,255}$/.test(key))
+          return refuse(400, { message: { key: ["can contain only letters, digits and '_'."] } }, "bad key");
         if (typeof params.value !== "string") return refuse(400, { error: "value is missing" }, "no value");
         const scope = typeof params.environment_scope === "string" ? params.environment_scope : "*";
-        if (state.variables.some((v) => v.key === key && v.environment_scope === scope)) return answer(400, { message: { key: [`(${key}) has already been taken`] } });
+        if (state.variables.some((v) => v.key === key && v.environment_scope === scope))
+          return answer(400, { message: { key: [`(${key}) has already been taken`] } });
         const hidden = booleanParam(params.masked_and_hidden) === true;
-        if (hidden && !atLeast(version, 17, 4)) return refuse(400, { error: "masked_and_hidden is not supported before 17.4" }, "hidden on an old version");
+        if (hidden && !atLeast(version, 17, 4))
+          return refuse(400, { error: "masked_and_hidden is not supported before 17.4" }, "hidden on an old version");
         const variable: StandInVariable = {
           key,
           value: params.value,
@@ -405,11 +501,23 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
       const variablePath = /^\/variables\/([^/]+)$/.exec(rest);
       if (variablePath && method === "PUT") {
         const filter = (params.filter as { environment_scope?: string } | undefined)?.environment_scope;
-        const matches = state.variables.filter((v) => v.key === decodeURIComponent(variablePath[1] as string) && (filter === undefined || v.environment_scope === filter));
+        const matches = state.variables.filter(
+          (v) =>
+            v.key === decodeURIComponent(variablePath[1] as string) &&
+            (filter === undefined || v.environment_scope === filter),
+        );
         if (matches.length === 0) return answer(404, { message: "404 Variable Not Found" });
-        if (matches.length > 1) return answer(409, { message: "There are multiple variables with provided parameters. Please use 'filter[environment_scope]'" });
+        if (matches.length > 1)
+          return answer(409, {
+            message: "There are multiple variables with provided parameters. Please use 'filter[environment_scope]'",
+          });
         if (typeof params.value !== "string") return refuse(400, { error: "value is missing" }, "no value");
-        if (params.masked_and_hidden !== undefined) return refuse(400, { error: "masked_and_hidden is not a parameter of PUT" }, "hidden is set at creation only");
+        if (params.masked_and_hidden !== undefined)
+          return refuse(
+            400,
+            { error: "masked_and_hidden is not a parameter of PUT" },
+            "hidden is set at creation only",
+          );
         const variable = matches[0] as StandInVariable;
         const edited: StandInVariable = {
           ...variable,
@@ -431,10 +539,18 @@ export async function startProjectApi(options: ProjectApiOptions): Promise<Proje
       if (rest === "/deploy_keys" && method === "POST") {
         const { title, key } = params as { title?: unknown; key?: unknown };
         if (typeof title !== "string" || title === "") return refuse(400, { error: "title is missing" }, "no title");
-        if (typeof key !== "string" || !/^ssh-(ed25519|rsa) [A-Za-z0-9+/]+=*( .*)?$/.test(key)) return answer(400, { message: { key: ["is invalid"] } });
+        if (typeof key !== "string" || !/^ssh-(ed25519|rsa) [A-Za-z0-9+/]+=*( .*)?$/.test(key))
+          return answer(400, { message: { key: ["is invalid"] } });
         const body64 = key.split(" ")[1];
-        if (state.deployKeys.some((k) => k.key.split(" ")[1] === body64)) return answer(400, { message: { "deploy_key.fingerprint_sha256": ["has already been taken"] } });
-        const created: StandInDeployKey = { id: id(), title, key, can_push: booleanParam(params.can_push) ?? false, created_at: `${options.today}T00:00:00.000Z` };
+        if (state.deployKeys.some((k) => k.key.split(" ")[1] === body64))
+          return answer(400, { message: { "deploy_key.fingerprint_sha256": ["has already been taken"] } });
+        const created: StandInDeployKey = {
+          id: id(),
+          title,
+          key,
+          can_push: booleanParam(params.can_push) ?? false,
+          created_at: `${options.today}T00:00:00.000Z`,
+        };
         state.deployKeys.push(created);
         return answer(201, created);
       }

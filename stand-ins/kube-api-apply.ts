@@ -49,8 +49,22 @@ export interface Status {
 }
 
 /** A `metav1.Status` body for `code`. */
-export function status(code: number, reason: string | undefined, message: string, details?: Record<string, unknown>): Status {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: code < 300 ? "Success" : "Failure", message, ...(reason ? { reason } : {}), ...(details ? { details } : {}), code };
+export function status(
+  code: number,
+  reason: string | undefined,
+  message: string,
+  details?: Record<string, unknown>,
+): Status {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: code < 300 ? "Success" : "Failure",
+    message,
+    ...(reason ? { reason } : {}),
+    ...(details ? { details } : {}),
+    code,
+  };
 }
 
 /** kube-apiserver's `utilerrors.Aggregate` message: one error alone, several in brackets. */
@@ -59,16 +73,34 @@ function aggregate(messages: readonly string[]): string {
 }
 
 /** `errors.NewInvalid`: 422, reason Invalid, a cause per field, "<Kind>.<group> "<name>" is invalid: …". */
-function invalid(group: string, kind: string, name: string, causes: ReadonlyArray<{ field: string; reason: string; message: string }>): Status {
+function invalid(
+  group: string,
+  kind: string,
+  name: string,
+  causes: ReadonlyArray<{ field: string; reason: string; message: string }>,
+): Status {
   const qualified = group ? `${kind}.${group}` : kind;
   const message = `${qualified} ${JSON.stringify(name)} is invalid: ${aggregate(causes.map((c) => `${c.field}: ${c.message}`))}`;
   // Go's omitempty: an empty name or group (the core group) is left out of the details.
-  return status(422, "Invalid", message, { ...(name ? { name } : {}), ...(group ? { group } : {}), kind, causes: causes.map(({ reason, message, field }) => ({ reason, message, field })) });
+  return status(422, "Invalid", message, {
+    ...(name ? { name } : {}),
+    ...(group ? { group } : {}),
+    kind,
+    causes: causes.map(({ reason, message, field }) => ({ reason, message, field })),
+  });
 }
 
 /** Deep merge for apply: maps merge, everything else (lists included) is replaced — enough for these tests. */
 export function merge(base: unknown, patch: unknown): unknown {
-  if (typeof base !== "object" || base === null || Array.isArray(base) || typeof patch !== "object" || patch === null || Array.isArray(patch)) return structuredClone(patch);
+  if (
+    typeof base !== "object" ||
+    base === null ||
+    Array.isArray(base) ||
+    typeof patch !== "object" ||
+    patch === null ||
+    Array.isArray(patch)
+  )
+    return structuredClone(patch);
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = merge(out[k], v);
   return out;
@@ -101,25 +133,54 @@ export function applyPatch(request: ApplyRequest): ApplyOutcome {
 
   const optionErrors: Array<{ field: string; reason: string; message: string }> = [];
   if (query.dryRun !== undefined && !DRY_RUN_VALUES.includes(query.dryRun))
-    optionErrors.push({ field: "dryRun", reason: "FieldValueNotSupported", message: `Unsupported value: []string{${JSON.stringify(query.dryRun)}}: supported values: "All"` });
+    optionErrors.push({
+      field: "dryRun",
+      reason: "FieldValueNotSupported",
+      message: `Unsupported value: []string{${JSON.stringify(query.dryRun)}}: supported values: "All"`,
+    });
   if (query.fieldValidation && !FIELD_VALIDATION_VALUES.includes(query.fieldValidation))
-    optionErrors.push({ field: "fieldValidation", reason: "FieldValueNotSupported", message: `Unsupported value: ${JSON.stringify(query.fieldValidation)}: supported values: ${FIELD_VALIDATION_VALUES.map((v) => `"${v}"`).join(", ")}` });
-  if (!query.fieldManager) optionErrors.push({ field: "fieldManager", reason: "FieldValueRequired", message: "Required value: is required for apply patch" });
+    optionErrors.push({
+      field: "fieldValidation",
+      reason: "FieldValueNotSupported",
+      message: `Unsupported value: ${JSON.stringify(query.fieldValidation)}: supported values: ${FIELD_VALIDATION_VALUES.map((v) => `"${v}"`).join(", ")}`,
+    });
+  if (!query.fieldManager)
+    optionErrors.push({
+      field: "fieldManager",
+      reason: "FieldValueRequired",
+      message: "Required value: is required for apply patch",
+    });
   if (optionErrors.length > 0) return refuse(invalid("meta.k8s.io", "PatchOptions", "", optionErrors));
 
   const document = parseDocument(request.body, { uniqueKeys: false });
-  if (document.errors.length > 0) return refuse(status(400, "BadRequest", `error decoding YAML: ${document.errors[0]?.message}`));
+  if (document.errors.length > 0)
+    return refuse(status(400, "BadRequest", `error decoding YAML: ${document.errors[0]?.message}`));
   const patch = document.toJS() as KubeObject;
   if (patch?.kind !== type.kind || patch.apiVersion !== groupVersion(type) || patch.metadata?.name !== name)
-    return refuse(status(400, "BadRequest", `the body (${patch?.apiVersion} ${patch?.kind} ${patch?.metadata?.name}) does not match the URL (${groupVersion(type)} ${type.kind} ${name})`));
+    return refuse(
+      status(
+        400,
+        "BadRequest",
+        `the body (${patch?.apiVersion} ${patch?.kind} ${patch?.metadata?.name}) does not match the URL (${groupVersion(type)} ${type.kind} ${name})`,
+      ),
+    );
   if (type.namespaced && patch.metadata.namespace !== undefined && patch.metadata.namespace !== namespace)
-    return refuse(status(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"));
-  if (patch.metadata.managedFields !== undefined) return refuse(status(400, "BadRequest", "metadata.managedFields must be nil"));
+    return refuse(
+      status(
+        400,
+        "BadRequest",
+        "the namespace of the provided object does not match the namespace sent on the request",
+      ),
+    );
+  if (patch.metadata.managedFields !== undefined)
+    return refuse(status(400, "BadRequest", "metadata.managedFields must be nil"));
 
   const structural = structuralErrors(type.schema, patch);
   if (structural.length > 0) {
     const where = `${patch.metadata.namespace ?? ""}/${name}; ${type.group}/${type.version}, Kind=${type.kind}`;
-    return refuse(status(500, undefined, `failed to create typed patch object (${where}): ${joinStructuralErrors(structural)}`));
+    return refuse(
+      status(500, undefined, `failed to create typed patch object (${where}): ${joinStructuralErrors(structural)}`),
+    );
   }
   if (query.fieldValidation === "Strict") {
     const strict = parseDocument(request.body, { uniqueKeys: true });
@@ -127,10 +188,19 @@ export function applyPatch(request: ApplyRequest): ApplyOutcome {
     if (duplicate) {
       const key = /^["']?([^"':\s]*)/.exec(request.body.slice(duplicate.pos[0]))?.[1] ?? "";
       const line = duplicate.linePos?.[0]?.line ?? 0;
-      return refuse(status(400, "BadRequest", `error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line ${line}: key ${JSON.stringify(key)} already set in map`));
+      return refuse(
+        status(
+          400,
+          "BadRequest",
+          `error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line ${line}: key ${JSON.stringify(key)} already set in map`,
+        ),
+      );
     }
   }
-  if (type.namespaced && !request.namespaceExists) return refuse(status(404, "NotFound", `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" }));
+  if (type.namespaced && !request.namespaceExists)
+    return refuse(
+      status(404, "NotFound", `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" }),
+    );
 
   const { status: _ignored, ...desired } = patch;
   const merged = merge(request.existing ?? {}, desired) as KubeObject;

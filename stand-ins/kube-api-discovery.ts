@@ -53,23 +53,37 @@ export function discovery(types: readonly ResourceType[], core: boolean) {
 export function openapiDocument(types: readonly ResourceType[], gvPath: string) {
   const paths: Record<string, unknown> = {};
   for (const type of types.filter((r) => urlPrefix(r).slice(1) === gvPath)) {
-    const item = type.namespaced ? `/${gvPath}/namespaces/{namespace}/${type.resource}/{name}` : `/${gvPath}/${type.resource}/{name}`;
+    const item = type.namespaced
+      ? `/${gvPath}/namespaces/{namespace}/${type.resource}/{name}`
+      : `/${gvPath}/${type.resource}/{name}`;
     paths[item] = {
       patch: {
         "x-kubernetes-action": "patch",
         "x-kubernetes-group-version-kind": { group: type.group, version: type.version, kind: type.kind },
-        parameters: ["dryRun", "fieldManager", "fieldValidation", "force"].map((name) => ({ name, in: "query", schema: { type: name === "force" ? "boolean" : "string" } })),
+        parameters: ["dryRun", "fieldManager", "fieldValidation", "force"].map((name) => ({
+          name,
+          in: "query",
+          schema: { type: name === "force" ? "boolean" : "string" },
+        })),
       },
     };
   }
-  return { openapi: "3.0.0", info: { title: "Kubernetes stand-in", version: "v1.32.0" }, paths, components: { schemas: {} } };
+  return {
+    openapi: "3.0.0",
+    info: { title: "Kubernetes stand-in", version: "v1.32.0" },
+    paths,
+    components: { schemas: {} },
+  };
 }
 
 /** The OpenAPI v3 index; each document's hash changes with its content, so kubectl's cache never serves a stale one. */
 export function openapiIndex(types: readonly ResourceType[]) {
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const gv of new Set(types.map((r) => urlPrefix(r).slice(1)))) {
-    const hash = createHash("sha256").update(JSON.stringify(openapiDocument(types, gv))).digest("hex").slice(0, 16);
+    const hash = createHash("sha256")
+      .update(JSON.stringify(openapiDocument(types, gv)))
+      .digest("hex")
+      .slice(0, 16);
     paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${hash}` };
   }
   return { paths };

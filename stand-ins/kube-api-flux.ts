@@ -16,11 +16,16 @@ import { createHash } from "node:crypto";
 import type { KubeApi, KubeObject } from "./kube-api.ts";
 
 /** The custom resource definition to install on the stand-in before Kustomizations are stored. */
-export const FLUX_KUSTOMIZATION_CRD = { group: "kustomize.toolkit.fluxcd.io", version: "v1", kind: "Kustomization" } as const;
+export const FLUX_KUSTOMIZATION_CRD = {
+  group: "kustomize.toolkit.fluxcd.io",
+  version: "v1",
+  kind: "Kustomization",
+} as const;
 
 /** Serves Kustomizations from now on (idempotent). */
 export function installFlux(api: KubeApi): void {
-  if (!api.get("customresourcedefinitions", undefined, "kustomizations.kustomize.toolkit.fluxcd.io")) api.installCustomResourceDefinition(FLUX_KUSTOMIZATION_CRD);
+  if (!api.get("customresourcedefinitions", undefined, "kustomizations.kustomize.toolkit.fluxcd.io"))
+    api.installCustomResourceDefinition(FLUX_KUSTOMIZATION_CRD);
 }
 
 /** The outcomes Flux records in `status.history` (`meta.*Reason`). */
@@ -93,7 +98,15 @@ export class SimulatedKustomization {
       apiVersion: "kustomize.toolkit.fluxcd.io/v1",
       kind: "Kustomization",
       metadata: { name: this.name, namespace: this.namespace, generation: this.generation },
-      spec: { interval: "10m", path: "./deploy", prune: true, wait: true, timeout: "5m", sourceRef: { kind: "GitRepository", name: this.name }, ...(this.suspended ? { suspend: true } : {}) },
+      spec: {
+        interval: "10m",
+        path: "./deploy",
+        prune: true,
+        wait: true,
+        timeout: "5m",
+        sourceRef: { kind: "GitRepository", name: this.name },
+        ...(this.suspended ? { suspend: true } : {}),
+      },
       status: structuredClone(this.status),
     };
   }
@@ -102,7 +115,13 @@ export class SimulatedKustomization {
   progressing(commit: string, at = new Date()): this {
     this.status.lastAttemptedRevision = this.revision(commit);
     this.setCondition("Ready", "Unknown", "Progressing", "Reconciliation in progress", at);
-    this.setCondition("Reconciling", "True", "Progressing", `Building manifests for revision ${this.revision(commit)} with a timeout of 5m0s`, at);
+    this.setCondition(
+      "Reconciling",
+      "True",
+      "Progressing",
+      `Building manifests for revision ${this.revision(commit)} with a timeout of 5m0s`,
+      at,
+    );
     return this.publish();
   }
 
@@ -123,7 +142,8 @@ export class SimulatedKustomization {
     this.status.lastAttemptedRevision = this.revision(commit);
     this.setCondition("Ready", "False", reason, message, at);
     this.setCondition("Reconciling", "True", "ProgressingWithRetry", message, at);
-    if (reason === "HealthCheckFailed" || reason === "ReconciliationFailed" || reason === "PruneFailed") this.record(commit, reason, options.manifests ?? commit, at);
+    if (reason === "HealthCheckFailed" || reason === "ReconciliationFailed" || reason === "PruneFailed")
+      this.record(commit, reason, options.manifests ?? commit, at);
     return this.publish();
   }
 
@@ -150,8 +170,21 @@ export class SimulatedKustomization {
     const index = history.findIndex((e) => e.digest === digest && e.lastReconciledStatus === outcome);
     const entry: HistoryEntry =
       index >= 0
-        ? { ...(history[index] as HistoryEntry), lastReconciled: time, totalReconciliations: (history[index] as HistoryEntry).totalReconciliations + 1, metadata: { revision: this.revision(commit) } }
-        : { digest, firstReconciled: time, lastReconciled: time, lastReconciledDuration: "1.2s", lastReconciledStatus: outcome, totalReconciliations: 1, metadata: { revision: this.revision(commit) } };
+        ? {
+            ...(history[index] as HistoryEntry),
+            lastReconciled: time,
+            totalReconciliations: (history[index] as HistoryEntry).totalReconciliations + 1,
+            metadata: { revision: this.revision(commit) },
+          }
+        : {
+            digest,
+            firstReconciled: time,
+            lastReconciled: time,
+            lastReconciledDuration: "1.2s",
+            lastReconciledStatus: outcome,
+            totalReconciliations: 1,
+            metadata: { revision: this.revision(commit) },
+          };
     if (index >= 0) history.splice(index, 1);
     history.unshift(entry);
     history.splice(5);
@@ -161,8 +194,17 @@ export class SimulatedKustomization {
     const existing = this.status.conditions.find((c) => c.type === type);
     // lastTransitionTime moves only when status, reason or message change (fluxcd/pkg conditions).
     const same = existing && existing.status === status && existing.reason === reason && existing.message === message;
-    const next: Condition = { type, status, reason, message, observedGeneration: this.generation, lastTransitionTime: same ? existing.lastTransitionTime : at.toISOString() };
-    this.status.conditions = [...this.status.conditions.filter((c) => c.type !== type), next].sort((a, b) => (a.type === "Ready" ? -1 : b.type === "Ready" ? 1 : a.type.localeCompare(b.type)));
+    const next: Condition = {
+      type,
+      status,
+      reason,
+      message,
+      observedGeneration: this.generation,
+      lastTransitionTime: same ? existing.lastTransitionTime : at.toISOString(),
+    };
+    this.status.conditions = [...this.status.conditions.filter((c) => c.type !== type), next].sort((a, b) =>
+      a.type === "Ready" ? -1 : b.type === "Ready" ? 1 : a.type.localeCompare(b.type),
+    );
   }
 
   private publish(): this {

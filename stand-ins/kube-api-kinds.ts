@@ -11,7 +11,18 @@
  * validateContainers), `pkg/apis/networking/validation` (validateHTTPIngressPath) and
  * `pkg/apis/autoscaling/validation` (ValidateCrossVersionObjectReference).
  */
-import { anything, bool, keyedList, listOf, mapOf, num, scalar, str, struct, type TypeNode } from "./kube-api-schema.ts";
+import {
+  anything,
+  bool,
+  keyedList,
+  listOf,
+  mapOf,
+  num,
+  scalar,
+  str,
+  struct,
+  type TypeNode,
+} from "./kube-api-schema.ts";
 
 /** One resource type the stand-in serves. */
 export interface ResourceType {
@@ -56,7 +67,10 @@ const objectMeta = struct({
   labels: stringMap,
   annotations: stringMap,
   finalizers: listOf(str),
-  ownerReferences: keyedList(struct({ apiVersion: str, kind: str, name: str, uid: str, controller: bool, blockOwnerDeletion: bool }), ["uid"]),
+  ownerReferences: keyedList(
+    struct({ apiVersion: str, kind: str, name: str, uid: str, controller: bool, blockOwnerDeletion: bool }),
+    ["uid"],
+  ),
 });
 
 /** A top-level object: apiVersion, kind, metadata and the kind's own fields (status is not checked). */
@@ -64,7 +78,10 @@ function root(fields: Record<string, TypeNode>): TypeNode {
   return struct({ apiVersion: str, kind: str, metadata: objectMeta, status: anything, ...fields });
 }
 
-const labelSelector = struct({ matchLabels: stringMap, matchExpressions: listOf(struct({ key: str, operator: str, values: listOf(str) })) });
+const labelSelector = struct({
+  matchLabels: stringMap,
+  matchExpressions: listOf(struct({ key: str, operator: str, values: listOf(str) })),
+});
 const keyRef = struct({ name: str, key: str, optional: bool });
 const probe = struct({
   httpGet: struct({ path: str, port: scalar, scheme: str, host: str }),
@@ -83,15 +100,42 @@ const container = struct({
   command: listOf(str),
   args: listOf(str),
   workingDir: str,
-  ports: keyedList(struct({ name: str, containerPort: num, protocol: str, hostPort: num }), ["containerPort", "protocol"], { protocol: "TCP" }),
-  env: keyedList(struct({ name: str, value: str, valueFrom: struct({ configMapKeyRef: keyRef, secretKeyRef: keyRef, fieldRef: struct({ fieldPath: str, apiVersion: str }) }) }), ["name"]),
-  envFrom: listOf(struct({ prefix: str, configMapRef: struct({ name: str, optional: bool }), secretRef: struct({ name: str, optional: bool }) })),
+  ports: keyedList(
+    struct({ name: str, containerPort: num, protocol: str, hostPort: num }),
+    ["containerPort", "protocol"],
+    { protocol: "TCP" },
+  ),
+  env: keyedList(
+    struct({
+      name: str,
+      value: str,
+      valueFrom: struct({
+        configMapKeyRef: keyRef,
+        secretKeyRef: keyRef,
+        fieldRef: struct({ fieldPath: str, apiVersion: str }),
+      }),
+    }),
+    ["name"],
+  ),
+  envFrom: listOf(
+    struct({
+      prefix: str,
+      configMapRef: struct({ name: str, optional: bool }),
+      secretRef: struct({ name: str, optional: bool }),
+    }),
+  ),
   resources: struct({ limits: mapOf(scalar), requests: mapOf(scalar) }),
   readinessProbe: probe,
   livenessProbe: probe,
   startupProbe: probe,
   volumeMounts: keyedList(struct({ name: str, mountPath: str, readOnly: bool, subPath: str }), ["mountPath"]),
-  securityContext: struct({ runAsNonRoot: bool, runAsUser: num, readOnlyRootFilesystem: bool, allowPrivilegeEscalation: bool, capabilities: struct({ add: listOf(str), drop: listOf(str) }) }),
+  securityContext: struct({
+    runAsNonRoot: bool,
+    runAsUser: num,
+    readOnlyRootFilesystem: bool,
+    allowPrivilegeEscalation: bool,
+    capabilities: struct({ add: listOf(str), drop: listOf(str) }),
+  }),
 });
 const podSpec = struct({
   containers: keyedList(container, ["name"]),
@@ -125,7 +169,11 @@ const deploymentSpec = struct({
 const serviceSpec = struct({
   type: str,
   selector: stringMap,
-  ports: keyedList(struct({ name: str, protocol: str, port: num, targetPort: scalar, nodePort: num, appProtocol: str }), ["port", "protocol"], { protocol: "TCP" }),
+  ports: keyedList(
+    struct({ name: str, protocol: str, port: num, targetPort: scalar, nodePort: num, appProtocol: str }),
+    ["port", "protocol"],
+    { protocol: "TCP" },
+  ),
   clusterIP: str,
   clusterIPs: listOf(str),
   externalName: str,
@@ -137,10 +185,19 @@ const ingressSpec = struct({
   ingressClassName: str,
   defaultBackend: ingressBackend,
   tls: listOf(struct({ hosts: listOf(str), secretName: str })),
-  rules: listOf(struct({ host: str, http: struct({ paths: listOf(struct({ path: str, pathType: str, backend: ingressBackend })) }) })),
+  rules: listOf(
+    struct({
+      host: str,
+      http: struct({ paths: listOf(struct({ path: str, pathType: str, backend: ingressBackend })) }),
+    }),
+  ),
 });
 const metricTarget = struct({ type: str, averageUtilization: num, averageValue: scalar, value: scalar });
-const scalingRules = struct({ stabilizationWindowSeconds: num, selectPolicy: str, policies: listOf(struct({ type: str, value: num, periodSeconds: num })) });
+const scalingRules = struct({
+  stabilizationWindowSeconds: num,
+  selectPolicy: str,
+  policies: listOf(struct({ type: str, value: num, periodSeconds: num })),
+});
 const hpaSpec = struct({
   scaleTargetRef: struct({ apiVersion: str, kind: str, name: str }),
   minReplicas: num,
@@ -166,7 +223,9 @@ function validateDeployment(object: Loose): FieldError[] {
 /** ValidateService: ports, unless the service is headless or an ExternalName. */
 function validateService(object: Loose): FieldError[] {
   const spec: Loose = object.spec ?? {};
-  return (spec.ports ?? []).length === 0 && spec.clusterIP !== "None" && spec.type !== "ExternalName" ? [required("spec.ports")] : [];
+  return (spec.ports ?? []).length === 0 && spec.clusterIP !== "None" && spec.type !== "ExternalName"
+    ? [required("spec.ports")]
+    : [];
 }
 
 /** validateHTTPIngressPath: every path names its pathType. */
@@ -174,7 +233,8 @@ function validateIngress(object: Loose): FieldError[] {
   const errors: FieldError[] = [];
   (object.spec?.rules ?? []).forEach((rule: Loose, i: number) =>
     (rule.http?.paths ?? []).forEach((p: Loose, j: number) => {
-      if (!p.pathType) errors.push(required(`spec.rules[${i}].http.paths[${j}].pathType`, "pathType must be specified"));
+      if (!p.pathType)
+        errors.push(required(`spec.rules[${i}].http.paths[${j}].pathType`, "pathType must be specified"));
     }),
   );
   return errors;
@@ -183,7 +243,10 @@ function validateIngress(object: Loose): FieldError[] {
 /** ValidateCrossVersionObjectReference: the scale target names its kind and name. */
 function validateHorizontalPodAutoscaler(object: Loose): FieldError[] {
   const target: Loose = object.spec?.scaleTargetRef ?? {};
-  return [...(target.kind ? [] : [required("spec.scaleTargetRef.kind")]), ...(target.name ? [] : [required("spec.scaleTargetRef.name")])];
+  return [
+    ...(target.kind ? [] : [required("spec.scaleTargetRef.kind")]),
+    ...(target.name ? [] : [required("spec.scaleTargetRef.name")]),
+  ];
 }
 
 /** Namespaces: a namespaced object can only be applied into one that exists. */
@@ -213,10 +276,49 @@ export const CUSTOM_RESOURCE_DEFINITIONS: ResourceType = {
 /** The built-in resource types served. Adding one here makes discovery, OpenAPI, apply, get, list, watch and delete work for it. */
 export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
   NAMESPACES,
-  { group: "", version: "v1", resource: "services", kind: "Service", singular: "service", namespaced: true, shortNames: ["svc"], schema: root({ spec: serviceSpec }), validate: validateService },
-  { group: "", version: "v1", resource: "configmaps", kind: "ConfigMap", singular: "configmap", namespaced: true, shortNames: ["cm"], schema: root({ data: stringMap, binaryData: stringMap, immutable: bool }) },
-  { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", singular: "deployment", namespaced: true, shortNames: ["deploy"], schema: root({ spec: deploymentSpec }), validate: validateDeployment },
-  { group: "networking.k8s.io", version: "v1", resource: "ingresses", kind: "Ingress", singular: "ingress", namespaced: true, shortNames: ["ing"], schema: root({ spec: ingressSpec }), validate: validateIngress },
+  {
+    group: "",
+    version: "v1",
+    resource: "services",
+    kind: "Service",
+    singular: "service",
+    namespaced: true,
+    shortNames: ["svc"],
+    schema: root({ spec: serviceSpec }),
+    validate: validateService,
+  },
+  {
+    group: "",
+    version: "v1",
+    resource: "configmaps",
+    kind: "ConfigMap",
+    singular: "configmap",
+    namespaced: true,
+    shortNames: ["cm"],
+    schema: root({ data: stringMap, binaryData: stringMap, immutable: bool }),
+  },
+  {
+    group: "apps",
+    version: "v1",
+    resource: "deployments",
+    kind: "Deployment",
+    singular: "deployment",
+    namespaced: true,
+    shortNames: ["deploy"],
+    schema: root({ spec: deploymentSpec }),
+    validate: validateDeployment,
+  },
+  {
+    group: "networking.k8s.io",
+    version: "v1",
+    resource: "ingresses",
+    kind: "Ingress",
+    singular: "ingress",
+    namespaced: true,
+    shortNames: ["ing"],
+    schema: root({ spec: ingressSpec }),
+    validate: validateIngress,
+  },
   {
     group: "autoscaling",
     version: "v2",
@@ -246,7 +348,9 @@ export interface CustomResourceDefinitionSpec {
  * A CustomResourceDefinition object whose one version keeps any `spec` (`x-kubernetes-preserve-unknown-fields`),
  * as many real definitions do; the stand-in checks only the top-level structure of its objects.
  */
-export function customResourceDefinition(spec: CustomResourceDefinitionSpec): Record<string, unknown> & { metadata: { name: string } } {
+export function customResourceDefinition(
+  spec: CustomResourceDefinitionSpec,
+): Record<string, unknown> & { metadata: { name: string } } {
   const plural = spec.plural ?? `${spec.kind.toLowerCase()}s`;
   return {
     apiVersion: "apiextensions.k8s.io/v1",
@@ -256,7 +360,19 @@ export function customResourceDefinition(spec: CustomResourceDefinitionSpec): Re
       group: spec.group,
       names: { kind: spec.kind, plural, singular: spec.kind.toLowerCase(), listKind: `${spec.kind}List` },
       scope: spec.scope ?? "Namespaced",
-      versions: [{ name: spec.version, served: true, storage: true, schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } } } }],
+      versions: [
+        {
+          name: spec.version,
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+            },
+          },
+        },
+      ],
     },
   };
 }

@@ -21,21 +21,52 @@ export function deploymentStatus(object: KubeObject, mode: RolloutMode) {
       readyReplicas: replicas,
       availableReplicas: replicas,
       conditions: [
-        { type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability.", lastUpdateTime: now, lastTransitionTime: now },
-        { type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: `ReplicaSet "${object.metadata.name}-5d8c7b9f4" has successfully progressed.`, lastUpdateTime: now, lastTransitionTime: now },
+        {
+          type: "Available",
+          status: "True",
+          reason: "MinimumReplicasAvailable",
+          message: "Deployment has minimum availability.",
+          lastUpdateTime: now,
+          lastTransitionTime: now,
+        },
+        {
+          type: "Progressing",
+          status: "True",
+          reason: "NewReplicaSetAvailable",
+          message: `ReplicaSet "${object.metadata.name}-5d8c7b9f4" has successfully progressed.`,
+          lastUpdateTime: now,
+          lastTransitionTime: now,
+        },
       ],
     };
   const progressing =
     mode === "never-ready"
-      ? { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${object.metadata.name}-5d8c7b9f4" is progressing.` }
-      : { type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: `ReplicaSet "${object.metadata.name}-5d8c7b9f4" has timed out progressing.` };
+      ? {
+          type: "Progressing",
+          status: "True",
+          reason: "ReplicaSetUpdated",
+          message: `ReplicaSet "${object.metadata.name}-5d8c7b9f4" is progressing.`,
+        }
+      : {
+          type: "Progressing",
+          status: "False",
+          reason: "ProgressDeadlineExceeded",
+          message: `ReplicaSet "${object.metadata.name}-5d8c7b9f4" has timed out progressing.`,
+        };
   return {
     observedGeneration: generation,
     replicas,
     updatedReplicas: replicas,
     unavailableReplicas: replicas,
     conditions: [
-      { type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability.", lastUpdateTime: now, lastTransitionTime: now },
+      {
+        type: "Available",
+        status: "False",
+        reason: "MinimumReplicasUnavailable",
+        message: "Deployment does not have minimum availability.",
+        lastUpdateTime: now,
+        lastTransitionTime: now,
+      },
       { ...progressing, lastUpdateTime: now, lastTransitionTime: now },
     ],
   };

@@ -53,7 +53,11 @@ export function listOf(element: TypeNode): TypeNode {
 }
 
 /** An associative list (`x-kubernetes-list-type: map`): elements are addressed by their keys. */
-export function keyedList(element: TypeNode, keys: readonly string[], keyDefaults: Record<string, unknown> = {}): TypeNode {
+export function keyedList(
+  element: TypeNode,
+  keys: readonly string[],
+  keyDefaults: Record<string, unknown> = {},
+): TypeNode {
   return { list: element, keys, keyDefaults };
 }
 
@@ -75,7 +79,8 @@ function goValue(value: unknown): string {
   return `&{${typeof value === "object" ? JSON.stringify(value) : String(value)}}`;
 }
 
-const isMap = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** Every structural error in `value` against `type`, as `<path>: <message>`. */
 export function structuralErrors(type: TypeNode, value: unknown, path = ""): string[] {
@@ -83,8 +88,10 @@ export function structuralErrors(type: TypeNode, value: unknown, path = ""): str
   const at = (message: string) => [path ? `${path}: ${message}` : message];
   if ("scalar" in type) {
     const isScalar = !isMap(value) && !Array.isArray(value);
-    if (type.scalar === "numeric" && typeof value !== "number") return at(`expected numeric (int or float), got ${goType(value)}`);
-    if (type.scalar === "string" && typeof value !== "string") return at(`expected string, got &value.valueUnstructured{Value:${JSON.stringify(value)}}`);
+    if (type.scalar === "numeric" && typeof value !== "number")
+      return at(`expected numeric (int or float), got ${goType(value)}`);
+    if (type.scalar === "string" && typeof value !== "string")
+      return at(`expected string, got &value.valueUnstructured{Value:${JSON.stringify(value)}}`);
     if (type.scalar === "boolean" && typeof value !== "boolean") return at(`expected boolean, got ${goValue(value)}`);
     if (type.scalar === "untyped" && !isScalar) return at(`expected any scalar, got ${goValue(value)}`);
     return [];
@@ -111,7 +118,13 @@ export function structuralErrors(type: TypeNode, value: unknown, path = ""): str
       const parts: string[] = [];
       for (const key of [...type.keys].sort()) {
         const keyValue = isMap(element) && element[key] !== undefined ? element[key] : type.keyDefaults?.[key];
-        if (keyValue === undefined) return [...errors, ...at(`element ${index}: associative list with keys has an element that omits key field "${key}" (and doesn't have default value)`)];
+        if (keyValue === undefined)
+          return [
+            ...errors,
+            ...at(
+              `element ${index}: associative list with keys has an element that omits key field "${key}" (and doesn't have default value)`,
+            ),
+          ];
         parts.push(`${key}=${toString(keyValue)}`);
       }
       elementPath = `[${parts.join(",")}]`;

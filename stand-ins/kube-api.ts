@@ -18,7 +18,15 @@ import type { AddressInfo } from "node:net";
 import { parse } from "yaml";
 import { applyPatch, status, type KubeObject } from "./kube-api-apply.ts";
 import { discovery, groupVersion, openapiDocument, openapiIndex, urlPrefix } from "./kube-api-discovery.ts";
-import { BUILT_IN_RESOURCES, CUSTOM_RESOURCE_DEFINITIONS, customResourceDefinition, customResourceType, NAMESPACES, type CustomResourceDefinitionSpec, type ResourceType } from "./kube-api-kinds.ts";
+import {
+  BUILT_IN_RESOURCES,
+  CUSTOM_RESOURCE_DEFINITIONS,
+  customResourceDefinition,
+  customResourceType,
+  NAMESPACES,
+  type CustomResourceDefinitionSpec,
+  type ResourceType,
+} from "./kube-api-kinds.ts";
 import { deploymentStatus, type RolloutMode } from "./kube-api-rollout.ts";
 
 export type { KubeObject } from "./kube-api-apply.ts";
@@ -111,13 +119,20 @@ export async function startKubeApi(): Promise<KubeApi> {
   const objects = new Map<string, KubeObject>();
   const requests: RecordedRequest[] = [];
   const unhandled: RecordedRequest[] = [];
-  const watchers = new Set<{ type: ResourceType; namespace?: string; query: Record<string, string>; res: http.ServerResponse }>();
+  const watchers = new Set<{
+    type: ResourceType;
+    namespace?: string;
+    query: Record<string, string>;
+    res: http.ServerResponse;
+  }>();
   let resourceVersion = 1;
   let uid = 0;
 
   /** The built-in types plus one per stored CustomResourceDefinition. */
   function types(): ResourceType[] {
-    const custom = [...objects.values()].filter((o) => o.kind === CUSTOM_RESOURCE_DEFINITIONS.kind).map(customResourceType);
+    const custom = [...objects.values()]
+      .filter((o) => o.kind === CUSTOM_RESOURCE_DEFINITIONS.kind)
+      .map(customResourceType);
     return [...BUILT_IN_RESOURCES, ...custom];
   }
 
@@ -133,7 +148,8 @@ export async function startKubeApi(): Promise<KubeApi> {
     const group = core ? "" : (parts[1] as string);
     const version = (core ? parts[1] : parts[2]) as string;
     const rest = parts.slice(core ? 2 : 3);
-    const find = (resource: string | undefined) => types().find((r) => r.group === group && r.version === version && r.resource === resource);
+    const find = (resource: string | undefined) =>
+      types().find((r) => r.group === group && r.version === version && r.resource === resource);
     // namespaces/<ns>/<resource>[/<name>]
     if (rest[0] === "namespaces" && rest.length >= 3) {
       const type = find(rest[2]);
@@ -157,8 +173,12 @@ export async function startKubeApi(): Promise<KubeApi> {
     },
     list: (resource, namespace) =>
       [...objects.values()]
-        .filter((o) => typeOf(o)?.resource === resource && (namespace === undefined || o.metadata.namespace === namespace))
-        .sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`)),
+        .filter(
+          (o) => typeOf(o)?.resource === resource && (namespace === undefined || o.metadata.namespace === namespace),
+        )
+        .sort((a, b) =>
+          `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+        ),
     put: (object) => {
       const type = typeOf(object);
       if (!type) throw new Error(`the stand-in serves no ${object.apiVersion} ${object.kind}`);
@@ -169,7 +189,12 @@ export async function startKubeApi(): Promise<KubeApi> {
       api
         .writes()
         .filter((r) => r.method === "PATCH" && r.contentType === APPLY_PATCH)
-        .map((r) => ({ path: r.path, fieldManager: r.query.fieldManager, force: r.query.force, object: parse(r.body ?? "") as KubeObject })),
+        .map((r) => ({
+          path: r.path,
+          fieldManager: r.query.fieldManager,
+          force: r.query.force,
+          object: parse(r.body ?? "") as KubeObject,
+        })),
     writes: () => requests.filter((r) => r.method !== "GET" && r.query.dryRun !== "All"),
     writeKubeconfig: (file, context) => {
       const config = {
@@ -201,7 +226,12 @@ export async function startKubeApi(): Promise<KubeApi> {
 
   function notify(type: ResourceType, event: "ADDED" | "MODIFIED" | "DELETED", object: KubeObject): void {
     for (const w of watchers) {
-      if (w.type !== type || (w.namespace !== undefined && w.namespace !== object.metadata.namespace) || !matches(object, w.query)) continue;
+      if (
+        w.type !== type ||
+        (w.namespace !== undefined && w.namespace !== object.metadata.namespace) ||
+        !matches(object, w.query)
+      )
+        continue;
       w.res.write(`${JSON.stringify({ type: event, object })}\n`);
     }
   }
@@ -212,21 +242,47 @@ export async function startKubeApi(): Promise<KubeApi> {
   }
 
   function notFound(res: http.ServerResponse, type: ResourceType, name: string): void {
-    send(res, 404, status(404, "NotFound", `${type.resource}${type.group ? `.${type.group}` : ""} "${name}" not found`, { name, group: type.group, kind: type.resource }));
+    send(
+      res,
+      404,
+      status(404, "NotFound", `${type.resource}${type.group ? `.${type.group}` : ""} "${name}" not found`, {
+        name,
+        group: type.group,
+        kind: type.resource,
+      }),
+    );
   }
 
   /** Server-side apply: creates the object or merges the patch into it; a dry run stores nothing. */
   function apply(res: http.ServerResponse, r: Route, request: RecordedRequest): void {
     const { type, namespace, name } = r as Required<Route>;
     const existing = objects.get(key(type, namespace, name));
-    const outcome = applyPatch({ type, namespace, name, query: request.query, body: request.body ?? "", existing, namespaceExists: objects.has(key(NAMESPACES, undefined, namespace)) });
+    const outcome = applyPatch({
+      type,
+      namespace,
+      name,
+      query: request.query,
+      body: request.body ?? "",
+      existing,
+      namespaceExists: objects.has(key(NAMESPACES, undefined, namespace)),
+    });
     if (!outcome.ok) return send(res, outcome.status.code, outcome.status);
     const merged = outcome.object;
     merged.metadata.uid ??= `00000000-0000-4000-8000-${String(++uid).padStart(12, "0")}`;
     merged.metadata.creationTimestamp ??= new Date().toISOString();
     const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(merged.spec);
-    merged.metadata.generation = ((existing?.metadata.generation as number | undefined) ?? 0) + (existing && !specChanged ? 0 : 1);
-    merged.metadata.managedFields = [{ manager: request.query.fieldManager, operation: "Apply", apiVersion: groupVersion(type), time: new Date().toISOString(), fieldsType: "FieldsV1", fieldsV1: {} }];
+    merged.metadata.generation =
+      ((existing?.metadata.generation as number | undefined) ?? 0) + (existing && !specChanged ? 0 : 1);
+    merged.metadata.managedFields = [
+      {
+        manager: request.query.fieldManager,
+        operation: "Apply",
+        apiVersion: groupVersion(type),
+        time: new Date().toISOString(),
+        fieldsType: "FieldsV1",
+        fieldsV1: {},
+      },
+    ];
     if (type.kind === "Deployment") merged.status = deploymentStatus(merged, api.rollout);
     if (type.kind === "Namespace") merged.status = { phase: "Active" };
     send(res, existing ? 200 : 201, request.query.dryRun === "All" ? merged : store(type, merged));
@@ -241,12 +297,18 @@ export async function startKubeApi(): Promise<KubeApi> {
       objects.delete(k);
       notify(type, "DELETED", object);
       // A real namespace terminates over time; here its contents go at once.
-      if (type.kind === "Namespace") for (const [k2, o] of objects) if (o.metadata.namespace === name) objects.delete(k2);
+      if (type.kind === "Namespace")
+        for (const [k2, o] of objects) if (o.metadata.namespace === name) objects.delete(k2);
     }
     send(res, 200, { ...object, status: type.kind === "Namespace" ? { phase: "Terminating" } : object.status });
   }
 
-  function getOrList(req: http.IncomingMessage, res: http.ServerResponse, r: Route, query: Record<string, string>): void {
+  function getOrList(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    r: Route,
+    query: Record<string, string>,
+  ): void {
     const { type, namespace, name } = r;
     if (name !== undefined) {
       const object = objects.get(key(type, type.namespaced ? namespace : undefined, name));
@@ -261,7 +323,12 @@ export async function startKubeApi(): Promise<KubeApi> {
       return;
     }
     const items = api.list(type.resource, namespace).filter((o) => o.kind === type.kind && matches(o, query));
-    send(res, 200, { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: String(resourceVersion) }, items });
+    send(res, 200, {
+      kind: `${type.kind}List`,
+      apiVersion: groupVersion(type),
+      metadata: { resourceVersion: String(resourceVersion) },
+      items,
+    });
   }
 
   const server = http.createServer((req, res) => {
@@ -269,14 +336,29 @@ export async function startKubeApi(): Promise<KubeApi> {
     req.on("data", (d: Buffer) => chunks.push(d));
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://stand-in");
-      const request: RecordedRequest = { method: req.method ?? "GET", path: url.pathname, query: parseQuery(url.searchParams), contentType: req.headers["content-type"]?.split(";")[0] };
+      const request: RecordedRequest = {
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query: parseQuery(url.searchParams),
+        contentType: req.headers["content-type"]?.split(";")[0],
+      };
       if (chunks.length > 0) request.body = Buffer.concat(chunks).toString("utf8");
       requests.push(request);
       api.onRequest?.(request);
       if (api.refuse === 401) return send(res, 401, status(401, "Unauthorized", "Unauthorized"));
-      if (api.refuse === 403) return send(res, 403, status(403, "Forbidden", `${url.pathname} is forbidden: User "gitlab:ci_job:1" cannot ${req.method?.toLowerCase()} it`));
+      if (api.refuse === 403)
+        return send(
+          res,
+          403,
+          status(
+            403,
+            "Forbidden",
+            `${url.pathname} is forbidden: User "gitlab:ci_job:1" cannot ${req.method?.toLowerCase()} it`,
+          ),
+        );
       const p = url.pathname;
-      if (req.method === "GET" && p === "/version") return send(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.0-stand-in", platform: "linux/amd64" });
+      if (req.method === "GET" && p === "/version")
+        return send(res, 200, { major: "1", minor: "32", gitVersion: "v1.32.0-stand-in", platform: "linux/amd64" });
       if (req.method === "GET" && (p === "/api" || p === "/apis")) {
         const accept = req.headers.accept ?? "";
         if (!accept.includes("as=APIGroupDiscoveryList")) {
@@ -284,7 +366,12 @@ export async function startKubeApi(): Promise<KubeApi> {
           return send(res, 406, status(406, "NotAcceptable", "the stand-in serves aggregated discovery only"));
         }
         const v = accept.includes("v=v2;") || accept.includes("v=v2,") ? "v2" : "v2beta1";
-        return send(res, 200, { ...discovery(types(), p === "/api"), apiVersion: `apidiscovery.k8s.io/${v}` }, `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`);
+        return send(
+          res,
+          200,
+          { ...discovery(types(), p === "/api"), apiVersion: `apidiscovery.k8s.io/${v}` },
+          `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`,
+        );
       }
       if (req.method === "GET" && p === "/openapi/v3") return send(res, 200, openapiIndex(types()));
       if (req.method === "GET" && p.startsWith("/openapi/v3/")) {
@@ -298,7 +385,8 @@ export async function startKubeApi(): Promise<KubeApi> {
       const r = route(p);
       if (r) {
         if (req.method === "GET") return getOrList(req, res, r, request.query);
-        if (req.method === "PATCH" && request.contentType === APPLY_PATCH && r.name !== undefined) return apply(res, r, request);
+        if (req.method === "PATCH" && request.contentType === APPLY_PATCH && r.name !== undefined)
+          return apply(res, r, request);
         if (req.method === "DELETE" && r.name !== undefined) return remove(res, r, request.query);
       }
       unhandled.push(request);

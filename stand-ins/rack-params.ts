@@ -30,7 +30,11 @@ function setNested(target: Params, keys: string[], value: string): void {
     }
     return;
   }
-  const child = (target[head] !== null && typeof target[head] === "object" && !Array.isArray(target[head]) ? target[head] : (target[head] = {})) as Params;
+  const child = (
+    target[head] !== null && typeof target[head] === "object" && !Array.isArray(target[head])
+      ? target[head]
+      : (target[head] = {})
+  ) as Params;
   setNested(child, rest, value);
 }
 

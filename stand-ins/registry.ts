@@ -36,7 +36,9 @@ export function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -60,7 +62,9 @@ async function waitForRegistry(host: string, child: ChildProcess, output: () => 
  * Starts a registry. With `auth`, only that user may pull or push (bcrypt htpasswd written with
  * apache2-utils' `htpasswd`, the one format distribution accepts).
  */
-export async function startRegistry(options: { auth?: { username: string; password: string } } = {}): Promise<TestRegistry> {
+export async function startRegistry(
+  options: { auth?: { username: string; password: string } } = {},
+): Promise<TestRegistry> {
   const dir = mkdtempSync(path.join(tmpdir(), "gitops-registry-"));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -75,10 +79,14 @@ export async function startRegistry(options: { auth?: { username: string; passwo
     `version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, "data")}\n  delete:\n    enabled: true\nhttp:\n  addr: ${host}\n  secret: test-registry-secret\n${authSection}`,
   );
   const authFile = path.join(dir, "auth.json");
-  const auths = options.auth ? { [host]: { auth: Buffer.from(`${options.auth.username}:${options.auth.password}`).toString("base64") } } : {};
+  const auths = options.auth
+    ? { [host]: { auth: Buffer.from(`${options.auth.username}:${options.auth.password}`).toString("base64") } }
+    : {};
   writeFileSync(authFile, JSON.stringify({ auths }));
   let output = "";
-  const child = spawn("docker-registry", ["serve", path.join(dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("docker-registry", ["serve", path.join(dir, "config.yml")], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout?.on("data", (d: Buffer) => (output += d));
   child.stderr?.on("data", (d: Buffer) => (output += d));
   try {
@@ -88,14 +96,22 @@ export async function startRegistry(options: { auth?: { username: string; passwo
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const skopeo = (args: string[]) => exec("skopeo", [...args.slice(0, 1), "--authfile", authFile, "--tls-verify=false", ...args.slice(1)], { maxBuffer: 16 << 20 });
+  const skopeo = (args: string[]) =>
+    exec("skopeo", [...args.slice(0, 1), "--authfile", authFile, "--tls-verify=false", ...args.slice(1)], {
+      maxBuffer: 16 << 20,
+    });
   return {
     host,
     credentials: options.auth,
     authFile,
     async digest(repository, tag) {
       try {
-        const { stdout } = await skopeo(["inspect", "--format", "{{.Digest}}", `docker://${host}/${repository}:${tag}`]);
+        const { stdout } = await skopeo([
+          "inspect",
+          "--format",
+          "{{.Digest}}",
+          `docker://${host}/${repository}:${tag}`,
+        ]);
         return stdout.trim();
       } catch (error) {
         if (/manifest unknown|name unknown/.test(String((error as { stderr?: string }).stderr))) return undefined;

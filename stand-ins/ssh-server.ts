@@ -25,9 +25,16 @@ const INSTALL = "apt-get install -y openssh-server (as root also: mkdir -m 0755 
  * prints how to set it up and returns false (use with `describe.skipIf(!…)`).
  */
 export function requireSshd(): boolean {
-  const missing = !existsSync(SSHD) ? "sshd" : process.getuid?.() === 0 && !existsSync("/run/sshd") ? "/run/sshd (sshd's privilege separation directory)" : spawnSync("ssh-keygen", ["-?"]).error ? "ssh-keygen" : undefined;
+  const missing = !existsSync(SSHD)
+    ? "sshd"
+    : process.getuid?.() === 0 && !existsSync("/run/sshd")
+      ? "/run/sshd (sshd's privilege separation directory)"
+      : spawnSync("ssh-keygen", ["-?"]).error
+        ? "ssh-keygen"
+        : undefined;
   if (!missing) return true;
-  if (process.env.CI === "true") throw new Error(`missing for the SSH tests under CI: ${missing}: ${INSTALL}. .ci/run must set it up.`);
+  if (process.env.CI === "true")
+    throw new Error(`missing for the SSH tests under CI: ${missing}: ${INSTALL}. .ci/run must set it up.`);
   console.warn(`skipping the SSH deploy-key tests: ${missing} is missing — ${INSTALL}`);
   return false;
 }
@@ -118,7 +125,9 @@ export async function startSshServer(git: GitServer): Promise<SshServer> {
     knownHosts: `[127.0.0.1]:${port} ${publicHostKey}`,
     addDeployKey(user) {
       const keyFile = path.join(dir, `deploy_key_${++keys}`);
-      spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `deploy key of ${user}`, "-f", keyFile], { stdio: "ignore" });
+      spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `deploy key of ${user}`, "-f", keyFile], {
+        stdio: "ignore",
+      });
       const publicKey = readFileSync(`${keyFile}.pub`, "utf8").trim();
       appendFileSync(authorizedKeys, `command="${command} ${user} ${git.root} ${log}",restrict ${publicKey}\n`);
       return readFileSync(keyFile, "utf8");

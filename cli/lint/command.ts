@@ -13,13 +13,19 @@ import { lintPipeline } from "./lint.ts";
 export async function lintCommand(file: string, io: CliIo, given = true): Promise<number> {
   const catalog = await io.catalog();
   // Run through npx in the catalog's clone, the default is the catalog's own pipeline: say which file it is.
-  if (!given) io.out(`lint: no file given, so linting ${path.resolve(io.cwd, file)} (usage: npx gitops-components lint [<.gitlab-ci.yml>])\n`);
+  if (!given)
+    io.out(
+      `lint: no file given, so linting ${path.resolve(io.cwd, file)} (usage: npx gitops-components lint [<.gitlab-ci.yml>])\n`,
+    );
   let pipeline;
   try {
     pipeline = readPipeline(path.resolve(io.cwd, file));
   } catch (error) {
     if (!(error instanceof UnreadablePipeline)) throw error;
-    for (const problem of error.problems) io.err(`${formatProblem({ ...problem, path: problem.path.map((p) => p.replace(path.resolve(io.cwd, file), file)) })}\n`);
+    for (const problem of error.problems)
+      io.err(
+        `${formatProblem({ ...problem, path: problem.path.map((p) => p.replace(path.resolve(io.cwd, file), file)) })}\n`,
+      );
     return EXIT.problems;
   }
   pipeline = { ...pipeline, file };

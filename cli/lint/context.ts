@@ -50,6 +50,11 @@ export function jobNames(resolved: ResolvedInclude): string[] {
 /** A YAML snippet for a fix, on one line (`needs: [{job: x, optional: true}]`). */
 export function yamlInline(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(yamlInline).join(", ")}]`;
-  if (value !== null && typeof value === "object") return `{${Object.entries(value).map(([k, v]) => `${k}: ${yamlInline(v)}`).join(", ")}}`;
-  return typeof value === "string" && (value === "" || /[:#{}[\],&*!|>'"%@`]|^\s|\s$/.test(value)) ? JSON.stringify(value) : String(value);
+  if (value !== null && typeof value === "object")
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}: ${yamlInline(v)}`)
+      .join(", ")}}`;
+  return typeof value === "string" && (value === "" || /[:#{}[\],&*!|>'"%@`]|^\s|\s$/.test(value))
+    ? JSON.stringify(value)
+    : String(value);
 }

@@ -25,7 +25,11 @@ export const checkPromotionChain: LintCheck = (context) => {
   for (const promotion of promotions) {
     const branch = stringValue(promotion, "environment_branch");
     const required = stringValue(promotion, "require_branch");
-    if ("require_branch" in promotion.spec.inputs && required !== "" && !promotions.some((p) => p !== promotion && stringValue(p, "environment_branch") === required))
+    if (
+      "require_branch" in promotion.spec.inputs &&
+      required !== "" &&
+      !promotions.some((p) => p !== promotion && stringValue(p, "environment_branch") === required)
+    )
       problems.push({
         path: inputPath(context, promotion, "require_branch"),
         message: `${required} is no other promotion's environment_branch (this pipeline's promotions push ${pushed.join(", ")}): nothing moves it, so every promotion of ${branch} is refused`,
@@ -41,7 +45,12 @@ export const checkPromotionChain: LintCheck = (context) => {
         fix: "give each promotion its own environment_branch (and token_variable)",
       });
     if (branch === stringValue(promotion, "source_branch") || branch === "$CI_DEFAULT_BRANCH")
-      problems.push({ path: inputPath(context, promotion, "environment_branch"), message: "is the branch promotions take commits from", value: branch, fix: "name the environment's own branch, such as _gitlab/agents/staging" });
+      problems.push({
+        path: inputPath(context, promotion, "environment_branch"),
+        message: "is the branch promotions take commits from",
+        value: branch,
+        fix: "name the environment's own branch, such as _gitlab/agents/staging",
+      });
   }
   // A preview of, or a rollback of, a branch no promotion pushes reports on or reverts nothing this pipeline deploys.
   for (const follower of context.includes.filter((r) => FOLLOWERS.includes(r.include.component))) {
@@ -71,11 +80,14 @@ function credentialUses(context: LintContext): CredentialUse[] {
     const promotion = isPromotion(resolved);
     const branchInput = DEFAULT_BRANCH_WRITERS[resolved.include.component];
     if (!promotion && !branchInput) continue;
-    const branch = promotion ? stringValue(resolved, "environment_branch") : stringValue(resolved, branchInput as string) || "$CI_DEFAULT_BRANCH";
+    const branch = promotion
+      ? stringValue(resolved, "environment_branch")
+      : stringValue(resolved, branchInput as string) || "$CI_DEFAULT_BRANCH";
     const key = stringValue(resolved, "ssh_key_variable");
     if (key) uses.push({ resolved, input: "ssh_key_variable", variable: key, branch });
     // A deploy key replaces the token, except for merge requests of update-manifests and rollback (they need the API).
-    if (!key || (!promotion && stringValue(resolved, "mode") === "merge_request")) uses.push({ resolved, input: "token_variable", variable: stringValue(resolved, "token_variable"), branch });
+    if (!key || (!promotion && stringValue(resolved, "mode") === "merge_request"))
+      uses.push({ resolved, input: "token_variable", variable: stringValue(resolved, "token_variable"), branch });
   }
   return uses;
 }
@@ -91,12 +103,20 @@ export const checkCredentials: LintCheck = (context) => {
         path: inputPath(context, use.resolved, use.input),
         message: `${use.variable} is also the credential of ${shared.map((u) => `${u.resolved.label} (${u.branch})`).join(", ")}: one credential could then push ${listOnce([use.branch, ...shared.map((u) => u.branch)], " and ")}, and a protected branch names exactly one`,
         value: use.variable,
-        fix: `give ${use.branch} its own variable (for example GITOPS_${use.branch.split("/").pop()?.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_${use.input === "token_variable" ? "TOKEN" : "DEPLOY_KEY"}) and its own token or deploy key; npx gitops-components setup creates them`,
+        fix: `give ${use.branch} its own variable (for example GITOPS_${use.branch
+          .split("/")
+          .pop()
+          ?.toUpperCase()
+          .replace(
+            /[^A-Z0-9]+/g,
+            "_",
+          )}_${use.input === "token_variable" ? "TOKEN" : "DEPLOY_KEY"}) and its own token or deploy key; npx gitops-components setup creates them`,
       });
     if (use.input === "ssh_key_variable" && stringValue(use.resolved, "ssh_known_hosts").trim() === "")
       problems.push({
         path: inputPath(context, use.resolved, "ssh_known_hosts"),
-        message: "is empty while ssh_key_variable is set: the job would not know which host key to trust, and refuses to push",
+        message:
+          "is empty while ssh_key_variable is set: the job would not know which host key to trust, and refuses to push",
         fix: "set ssh_known_hosts to the output of ssh-keyscan -p <port> <your GitLab host>, checked against the fingerprints your instance publishes (Help > SSH host keys fingerprints)",
       });
   }
@@ -107,7 +127,9 @@ export const checkCredentials: LintCheck = (context) => {
 export const checkImageNames: LintCheck = (context) => {
   const problems: Problem[] = [];
   const builds = includesOf(context, "build");
-  for (const consumer of context.includes.filter((r) => "build_job" in r.spec.inputs && "image_name" in r.spec.inputs)) {
+  for (const consumer of context.includes.filter(
+    (r) => "build_job" in r.spec.inputs && "image_name" in r.spec.inputs,
+  )) {
     if (stringValue(consumer, "new_image") !== "$GITOPS_IMAGE") continue; // it names its image itself
     const build = builds.find((b) => jobNames(b).includes(stringValue(consumer, "build_job")));
     if (!build || stringValue(build, "image_name") === stringValue(consumer, "image_name")) continue;

@@ -65,7 +65,11 @@ export const checkDefaultBranchRules: LintCheck = (context) => {
     const declared = resolved.spec.inputs.rules;
     const given = resolved.include.inputs.rules;
     if (!declared || !Array.isArray(declared.default) || !Array.isArray(given)) continue;
-    const defaultBranchOnly = declared.default.length > 0 && declared.default.every((rule) => isRule(rule) && typeof rule.if === "string" && rule.if.includes("$CI_DEFAULT_BRANCH"));
+    const defaultBranchOnly =
+      declared.default.length > 0 &&
+      declared.default.every(
+        (rule) => isRule(rule) && typeof rule.if === "string" && rule.if.includes("$CI_DEFAULT_BRANCH"),
+      );
     if (!defaultBranchOnly) continue;
     given.forEach((rule, index) => {
       if (!isRule(rule) || rule.if !== undefined || rule.when === "never") return;

@@ -37,11 +37,19 @@ function typeFix(name: string, declared: DeclaredInput, value: unknown, written:
 }
 
 /** The fix for a value that breaks its input's pattern: the normalised value when there is one, else the rule. */
-function patternProblem(name: string, pattern: string, value: string, description: string): { message: string; fix: string } {
+function patternProblem(
+  name: string,
+  pattern: string,
+  value: string,
+  description: string,
+): { message: string; fix: string } {
   const { words, suggestion } = describePattern(pattern, value);
   return {
     message: `is ${JSON.stringify(value)}, which does not match the input's pattern ${pattern}: ${name} must ${words}; GitLab refuses the pipeline ("provided value does not match required RegEx pattern")`,
-    fix: suggestion !== undefined ? `write ${name}: ${yamlInline(suggestion)}` : `give ${name} a value that is allowed (it must ${words}). The input: ${firstSentence(description)}`,
+    fix:
+      suggestion !== undefined
+        ? `write ${name}: ${yamlInline(suggestion)}`
+        : `give ${name} a value that is allowed (it must ${words}). The input: ${firstSentence(description)}`,
   };
 }
 
@@ -59,21 +67,43 @@ export const checkInputs: LintCheck = (context) => {
         problems.push({
           path,
           message: `${resolved.include.component} has no input ${name}; GitLab refuses the pipeline ("unknown input arguments: ${name}")`,
-          fix: meant ? `did you mean ${meant}? ${firstSentence(declared[meant]?.description ?? "")}` : `use one of its inputs: ${names.join(", ")}`,
+          fix: meant
+            ? `did you mean ${meant}? ${firstSentence(declared[meant]?.description ?? "")}`
+            : `use one of its inputs: ${names.join(", ")}`,
         });
         continue;
       }
       // GitLab uses the default for an input given as null (`name:` with nothing after it).
       if (value === null) {
-        if (!("default" in spec)) problems.push({ path, message: "is required but given no value", fix: `give it a value: ${firstSentence(spec.description)}` });
+        if (!("default" in spec))
+          problems.push({
+            path,
+            message: "is required but given no value",
+            fix: `give it a value: ${firstSentence(spec.description)}`,
+          });
         continue;
       }
       if (typeOf(value) !== spec.type) {
-        problems.push({ path, message: `must be a ${spec.type}, and is a ${typeOf(value)}; GitLab refuses the pipeline ("\`${name}\` input: provided value is not a ${spec.type}")`, value, fix: typeFix(name, spec, value, context.pipeline.sourceOf([...resolved.include.path, "inputs", name]) ?? String(value)) });
+        problems.push({
+          path,
+          message: `must be a ${spec.type}, and is a ${typeOf(value)}; GitLab refuses the pipeline ("\`${name}\` input: provided value is not a ${spec.type}")`,
+          value,
+          fix: typeFix(
+            name,
+            spec,
+            value,
+            context.pipeline.sourceOf([...resolved.include.path, "inputs", name]) ?? String(value),
+          ),
+        });
         continue;
       }
       if (spec.options && !spec.options.some((option) => JSON.stringify(option) === JSON.stringify(value)))
-        problems.push({ path, message: `is not one of the allowed options ${spec.options.map((o) => JSON.stringify(o)).join(", ")}`, value, fix: `choose one of ${spec.options.map((o) => yamlInline(o)).join(", ")}` });
+        problems.push({
+          path,
+          message: `is not one of the allowed options ${spec.options.map((o) => JSON.stringify(o)).join(", ")}`,
+          value,
+          fix: `choose one of ${spec.options.map((o) => yamlInline(o)).join(", ")}`,
+        });
       if (spec.regex && typeof value === "string" && !value.includes("$[[") && !matchesPattern(spec.regex, value))
         problems.push({ path, value, ...patternProblem(name, spec.regex, value, spec.description) });
     }

@@ -22,7 +22,12 @@ const DURATION_UNITS: Array<[RegExp, string]> = [
 
 /** `2 hours` → `2h`, `1h 30 min` → `1h30m`, `1 day` → `24h`; the input unchanged when a part is not a duration. */
 function duration(value: string): string {
-  const parts = [...value.trim().toLowerCase().matchAll(/(\d+(?:\.\d+)?)\s*([a-z]+)[\s,]*(?:and\s+)?/g)];
+  const parts = [
+    ...value
+      .trim()
+      .toLowerCase()
+      .matchAll(/(\d+(?:\.\d+)?)\s*([a-z]+)[\s,]*(?:and\s+)?/g),
+  ];
   if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value.trim().toLowerCase()) return value;
   return parts
     .map(([, amount, unit]) => {
@@ -39,22 +44,46 @@ const DURATION = "be a duration made of a number and a unit (ms, s, m or h), suc
 /** The rules, by the pattern text (an optional rule `^(X)?$` is read as X that may also be empty). */
 const RULES: Record<string, PatternRule> = {
   "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$": {
-    words: "be a DNS domain of at least two labels in lower case (letters, digits and -, separated by dots), without a scheme, port or path",
-    normalise: (v) => v.trim().replace(/^[a-z]+:\/\//i, "").replace(/[/.]+$/, "").toLowerCase(),
+    words:
+      "be a DNS domain of at least two labels in lower case (letters, digits and -, separated by dots), without a scheme, port or path",
+    normalise: (v) =>
+      v
+        .trim()
+        .replace(/^[a-z]+:\/\//i, "")
+        .replace(/[/.]+$/, "")
+        .toLowerCase(),
   },
-  "^[A-Za-z_][A-Za-z0-9_]*$": { words: VARIABLE_NAME, normalise: (v) => v.trim().replace(/^\$\{?([^}]*)\}?$/, "$1").replace(/-/g, "_") },
+  "^[A-Za-z_][A-Za-z0-9_]*$": {
+    words: VARIABLE_NAME,
+    normalise: (v) =>
+      v
+        .trim()
+        .replace(/^\$\{?([^}]*)\}?$/, "$1")
+        .replace(/-/g, "_"),
+  },
   "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$": { words: DURATION, normalise: duration },
   "^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$": { words: `be 0 (no wait) or ${DURATION.slice(3)}`, normalise: duration },
   "^[a-z][-a-z0-9]{0,19}$": {
     words: "start with a lower-case letter and hold at most 20 lower-case letters, digits and -",
-    normalise: (v) => v.trim().toLowerCase().replace(/[^-a-z0-9]+/g, "-").slice(0, 20),
+    normalise: (v) =>
+      v
+        .trim()
+        .toLowerCase()
+        .replace(/[^-a-z0-9]+/g, "-")
+        .slice(0, 20),
   },
-  "^[^\\s:]+:[^\\s:]+$": { words: "name an agent as <agent configuration project path>:<agent name>, with no spaces", normalise: (v) => v.replace(/\s+/g, "") },
+  "^[^\\s:]+:[^\\s:]+$": {
+    words: "name an agent as <agent configuration project path>:<agent name>, with no spaces",
+    normalise: (v) => v.replace(/\s+/g, ""),
+  },
   "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$": {
     words: "name a Flux resource as <namespace>/<name> in lower case",
     normalise: (v) => v.trim().toLowerCase(),
   },
-  "^/.+/$": { words: "be a regular expression written between slashes, such as /Lines\\s*:\\s*(\\d+)%/", normalise: (v) => `/${v.trim().replace(/^\/|\/$/g, "")}/` },
+  "^/.+/$": {
+    words: "be a regular expression written between slashes, such as /Lines\\s*:\\s*(\\d+)%/",
+    normalise: (v) => `/${v.trim().replace(/^\/|\/$/g, "")}/`,
+  },
   "^[A-Za-z0-9_. /:-]+$": { words: "hold only letters, digits, spaces and _ . / : -" },
   "^((\\.?[^./\\s][^/\\s]*|\\.\\.[^/\\s]+|\\.)/)*(\\.?[^./\\s][^/\\s]*|\\.\\.[^/\\s]+|\\.)$": {
     words: "be a path relative to the project directory, with no leading /, no .. part and no spaces",
@@ -69,7 +98,11 @@ export function describePattern(pattern: string, value: string): { words: string
   if (!rule) return { words: `match the pattern ${pattern}` };
   const words = optional && !RULES[pattern] ? `${rule.words}, or be empty` : rule.words;
   const candidate = rule.normalise?.(value);
-  return { words, suggestion: candidate !== undefined && candidate !== value && matchesPattern(pattern, candidate) ? candidate : undefined };
+  return {
+    words,
+    suggestion:
+      candidate !== undefined && candidate !== value && matchesPattern(pattern, candidate) ? candidate : undefined,
+  };
 }
 
 /** Does `value` match the spec's RE2 pattern? Read as a JavaScript pattern; one JavaScript cannot read is not judged. */

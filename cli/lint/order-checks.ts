@@ -8,7 +8,15 @@
 import type { Problem } from "../../generator/problems.ts";
 import type { PipelineJob } from "../job-graph.ts";
 import type { ResolvedInclude } from "../resolve.ts";
-import { includesOf, inputPath, jobNames, stringValue, yamlInline, type LintCheck, type LintContext } from "./context.ts";
+import {
+  includesOf,
+  inputPath,
+  jobNames,
+  stringValue,
+  yamlInline,
+  type LintCheck,
+  type LintContext,
+} from "./context.ts";
 
 function jobPath(context: LintContext, job: PipelineJob): string[] {
   if (job.from) return [job.from.where, job.from.label, `job ${job.name}`];
@@ -26,7 +34,8 @@ export const checkStagesAndNeeds: LintCheck = (context) => {
     // Stages may come from an included file when this one declares none.
     if (stageIndex < 0 && !context.graph.declaredStages && context.graph.otherIncludes > 0) continue;
     if (stageIndex < 0) {
-      const fix = job.from && "stage" in job.from.spec.inputs ? ` or give ${job.from.label} the input stage: <one of them>` : "";
+      const fix =
+        job.from && "stage" in job.from.spec.inputs ? ` or give ${job.from.label} the input stage: <one of them>` : "";
       problems.push({
         path: jobPath(context, job),
         message: `runs in stage ${job.stage}, which this pipeline does not have; GitLab refuses the pipeline ("${job.name} job: chosen stage ${job.stage} does not exist; available stages are ${shown}")`,
@@ -40,11 +49,14 @@ export const checkStagesAndNeeds: LintCheck = (context) => {
         if (need.optional) continue; // GitLab ignores it; the producer checks below judge whether that matters.
         // The job may be defined in another included file, which lint does not read.
         if (context.graph.otherIncludes > 0 && !(job.from && stringValue(job.from, "build_job") === need.job)) continue;
-        const buildJob = job.from && "build_job" in job.from.spec.inputs && stringValue(job.from, "build_job") === need.job;
+        const buildJob =
+          job.from && "build_job" in job.from.spec.inputs && stringValue(job.from, "build_job") === need.job;
         problems.push({
           path: buildJob && job.from ? inputPath(context, job.from, "build_job") : jobPath(context, job),
           message: `needs ${need.job}, which is not a job of this pipeline; GitLab refuses the pipeline ("${job.name} job: undefined need: ${need.job}")`,
-          fix: buildJob ? `set build_job to the job_name of your build include (${buildJobs(context).join(", ") || "none: include the build component"})` : `name an existing job, or remove the need`,
+          fix: buildJob
+            ? `set build_job to the job_name of your build include (${buildJobs(context).join(", ") || "none: include the build component"})`
+            : `name an existing job, or remove the need`,
         });
         continue;
       }
@@ -82,7 +94,11 @@ function waitsFor(job: PipelineJob, name: string): boolean {
 }
 
 /** The include's `needs` input with `missing` added and entries naming no job of the pipeline dropped. */
-function correctedNeeds(context: LintContext, resolved: ResolvedInclude, missing: readonly Record<string, unknown>[]): string {
+function correctedNeeds(
+  context: LintContext,
+  resolved: ResolvedInclude,
+  missing: readonly Record<string, unknown>[],
+): string {
   const current = Array.isArray(resolved.values.needs) ? (resolved.values.needs as unknown[]) : [];
   const kept = current.filter((need) => {
     const name = typeof need === "string" ? need : (need as { job?: unknown } | null)?.job;
@@ -105,12 +121,17 @@ export const checkProducers: LintCheck = (context) => {
   const bumpJobs = bumps.flatMap((r) => jobsOf(context, r));
   // update-manifests waits for the tests of the image it bumps.
   for (const bump of bumps) {
-    const tests = includesOf(context, "test").filter((t) => stringValue(t, "build_job") === stringValue(bump, "build_job"));
+    const tests = includesOf(context, "test").filter(
+      (t) => stringValue(t, "build_job") === stringValue(bump, "build_job"),
+    );
     for (const job of jobsOf(context, bump)) {
-      const missing = tests.flatMap((test) => jobsOf(context, test)).filter((testJob) => !waitsFor(job, testJob.name)).map((testJob) => ({
-        entry: { job: testJob.name, artifacts: false, optional: true },
-        message: `${job.name} does not wait for ${testJob.name}, which tests the same image (built by ${stringValue(bump, "build_job")}): it can point the manifests at an image whose tests fail`,
-      }));
+      const missing = tests
+        .flatMap((test) => jobsOf(context, test))
+        .filter((testJob) => !waitsFor(job, testJob.name))
+        .map((testJob) => ({
+          entry: { job: testJob.name, artifacts: false, optional: true },
+          message: `${job.name} does not wait for ${testJob.name}, which tests the same image (built by ${stringValue(bump, "build_job")}): it can point the manifests at an image whose tests fail`,
+        }));
       waiting.push({ consumer: bump, job, missing });
     }
   }
@@ -118,23 +139,35 @@ export const checkProducers: LintCheck = (context) => {
   const promotions = [...includesOf(context, "promote-staging"), ...includesOf(context, "manual-production")];
   for (const promotion of promotions) {
     const required = stringValue(promotion, "require_branch");
-    const before = required ? promotions.filter((p) => p !== promotion && stringValue(p, "environment_branch") === required).flatMap((p) => jobsOf(context, p)) : [];
+    const before = required
+      ? promotions
+          .filter((p) => p !== promotion && stringValue(p, "environment_branch") === required)
+          .flatMap((p) => jobsOf(context, p))
+      : [];
     for (const job of jobsOf(context, promotion)) {
       const missing = [
-        ...bumpJobs.filter((bumpJob) => !waitsFor(job, bumpJob.name)).map((bumpJob) => ({
-          entry: { job: bumpJob.name, artifacts: true, optional: true },
-          message: `${job.name} does not wait for ${bumpJob.name}: it can run before the bump and promote the pipeline's own commit, whose manifests still name the previous image`,
-        })),
-        ...before.filter((beforeJob) => !waitsFor(job, beforeJob.name)).map((beforeJob) => ({
-          entry: { job: beforeJob.name, artifacts: false, optional: true },
-          message: `${job.name} does not wait for ${beforeJob.name}, which promotes ${required}: it is playable before ${required} has the commit, and is then refused`,
-        })),
+        ...bumpJobs
+          .filter((bumpJob) => !waitsFor(job, bumpJob.name))
+          .map((bumpJob) => ({
+            entry: { job: bumpJob.name, artifacts: true, optional: true },
+            message: `${job.name} does not wait for ${bumpJob.name}: it can run before the bump and promote the pipeline's own commit, whose manifests still name the previous image`,
+          })),
+        ...before
+          .filter((beforeJob) => !waitsFor(job, beforeJob.name))
+          .map((beforeJob) => ({
+            entry: { job: beforeJob.name, artifacts: false, optional: true },
+            message: `${job.name} does not wait for ${beforeJob.name}, which promotes ${required}: it is playable before ${required} has the commit, and is then refused`,
+          })),
       ];
       waiting.push({ consumer: promotion, job, missing });
     }
   }
   return waiting.flatMap(({ consumer, missing }) => {
-    const fix = correctedNeeds(context, consumer, missing.map((m) => m.entry));
+    const fix = correctedNeeds(
+      context,
+      consumer,
+      missing.map((m) => m.entry),
+    );
     return missing.map((m) => ({ path: inputPath(context, consumer, "needs"), message: m.message, fix }));
   });
 };

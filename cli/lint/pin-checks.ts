@@ -18,8 +18,11 @@ import type { LintCheck } from "./context.ts";
  */
 export function pinTarget(exact: readonly ResolvedInclude[], versions: CatalogVersions): string {
   const counts = new Map<string, number>();
-  for (const r of exact) if (versions.at(r.include.version)) counts.set(r.include.version, (counts.get(r.include.version) ?? 0) + 1);
-  const ranked = [...counts].sort(([a, ca], [b, cb]) => cb - ca || compareVersions(tryParseVersion(b)!, tryParseVersion(a)!));
+  for (const r of exact)
+    if (versions.at(r.include.version)) counts.set(r.include.version, (counts.get(r.include.version) ?? 0) + 1);
+  const ranked = [...counts].sort(
+    ([a, ca], [b, cb]) => cb - ca || compareVersions(tryParseVersion(b)!, tryParseVersion(a)!),
+  );
   return ranked[0]?.[0] ?? versions.version;
 }
 

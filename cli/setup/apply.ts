@@ -36,26 +36,57 @@ function describeGrant(subject: Subject | undefined): string {
   return !subject ? "nobody" : "user_id" in subject ? `user ${subject.user_id}` : `deploy key ${subject.deploy_key_id}`;
 }
 
-async function runAction(action: Action, plan: CredentialPlan, progress: Progress, api: SetupApi, project: number, secrets: Secrets, manual: string[]): Promise<string> {
+async function runAction(
+  action: Action,
+  plan: CredentialPlan,
+  progress: Progress,
+  api: SetupApi,
+  project: number,
+  secrets: Secrets,
+  manual: string[],
+): Promise<string> {
   const need = plan.need;
   const subject = () => {
-    if (!progress.subject) throw new Error(`internal: no user or deploy key known for ${need.variable} before ${action.kind}`);
+    if (!progress.subject)
+      throw new Error(`internal: no user or deploy key known for ${need.variable} before ${action.kind}`);
     return progress.subject;
   };
   const verify = (rule: ProtectedBranch, branch: string, good: boolean) => {
     if (good) return;
-    const shown = rule.push_access_levels.map((e) => (e.user_id ? `user ${e.user_id}` : e.deploy_key_id ? `deploy key ${e.deploy_key_id}` : (e.access_level_description ?? `level ${e.access_level}`))).join(" + ");
+    const shown = rule.push_access_levels
+      .map((e) =>
+        e.user_id
+          ? `user ${e.user_id}`
+          : e.deploy_key_id
+            ? `deploy key ${e.deploy_key_id}`
+            : (e.access_level_description ?? `level ${e.access_level}`),
+      )
+      .join(" + ");
     if (need.kind === "deploy-key") {
-      manual.push(`choose deploy key ${need.name} under Allowed to push and merge of ${branch} (Settings > Repository > Protected branches): GitLab took the rule but not the key (push: ${shown || "nobody"}); its API accepts deploy keys on Free only since gitlab-org/gitlab!224542`);
+      manual.push(
+        `choose deploy key ${need.name} under Allowed to push and merge of ${branch} (Settings > Repository > Protected branches): GitLab took the rule but not the key (push: ${shown || "nobody"}); its API accepts deploy keys on Free only since gitlab-org/gitlab!224542`,
+      );
       return;
     }
-    throw new Refused(`GitLab answered with a rule for ${branch} without ${describeGrant(progress.subject)} (push: ${shown || "nobody"}): this instance does not take a single user's push rule (Free, or a Community Edition build)`);
+    throw new Refused(
+      `GitLab answered with a rule for ${branch} without ${describeGrant(progress.subject)} (push: ${shown || "nobody"}): this instance does not take a single user's push rule (Free, or a Community Edition build)`,
+    );
   };
   switch (action.kind) {
     case "create-token": {
-      const token = await api.createAccessToken(project, { name: action.name, scopes: action.scopes, accessLevel: action.accessLevel, expiresAt: action.expiresAt });
+      const token = await api.createAccessToken(project, {
+        name: action.name,
+        scopes: action.scopes,
+        accessLevel: action.accessLevel,
+        expiresAt: action.expiresAt,
+      });
       secrets.add(token.token);
-      Object.assign(progress, { value: token.token, subject: { user_id: token.user_id }, id: token.id, createdTokenId: token.id });
+      Object.assign(progress, {
+        value: token.token,
+        subject: { user_id: token.user_id },
+        id: token.id,
+        createdTokenId: token.id,
+      });
       return `created project access token ${action.name} (id ${token.id}, bot user ${token.user_id}, expires ${token.expires_at})`;
     }
     case "rotate-token": {
@@ -87,8 +118,16 @@ async function runAction(action: Action, plan: CredentialPlan, progress: Progres
       return `let ${describeGrant(subject())} push to ${action.branch}`;
     }
     case "store-variable": {
-      if (progress.value === undefined || progress.id === undefined) throw new Error(`internal: no new value for ${action.variable}`);
-      const variable = { key: action.variable, value: progress.value, file: action.file, masked: action.masked, hidden: action.hidden, description: variableDescription(need, progress.id) };
+      if (progress.value === undefined || progress.id === undefined)
+        throw new Error(`internal: no new value for ${action.variable}`);
+      const variable = {
+        key: action.variable,
+        value: progress.value,
+        file: action.file,
+        masked: action.masked,
+        hidden: action.hidden,
+        description: variableDescription(need, progress.id),
+      };
       await (action.create ? api.createVariable(project, variable) : api.updateVariable(project, variable));
       return `${action.create ? "created" : "updated"} CI/CD variable ${action.variable} (protected${action.masked ? ", masked" : ""}${action.hidden ? ", hidden" : ""}${action.file ? ", type File" : ""})`;
     }
@@ -102,7 +141,13 @@ async function runAction(action: Action, plan: CredentialPlan, progress: Progres
 }
 
 /** Applies `plan`; `log` receives a line per step done, undone or failed. */
-export async function applyPlan(plan: SetupPlan, api: SetupApi, project: number, secrets: Secrets, log: (line: string) => void): Promise<ApplyResult> {
+export async function applyPlan(
+  plan: SetupPlan,
+  api: SetupApi,
+  project: number,
+  secrets: Secrets,
+  log: (line: string) => void,
+): Promise<ApplyResult> {
   const manual: string[] = [];
   for (const credential of plan.credentials) {
     const progress: Progress = { subject: credential.subject, id: credential.existingId };
@@ -113,17 +158,25 @@ export async function applyPlan(plan: SetupPlan, api: SetupApi, project: number,
       } catch (error) {
         log(`  failed: ${step.text}: ${(error as Error).message}`);
         // A token made in this run for a branch GitLab would not give it is of no use: take it back.
-        const stored = credential.steps.slice(0, credential.steps.indexOf(step)).some((s) => s.action?.kind === "store-variable");
+        const stored = credential.steps
+          .slice(0, credential.steps.indexOf(step))
+          .some((s) => s.action?.kind === "store-variable");
         if (progress.createdTokenId !== undefined && !stored) {
           try {
             await api.revokeAccessToken(project, progress.createdTokenId);
-            log(`  undone: revoked project access token ${credential.need.name} (id ${progress.createdTokenId}), made in this run`);
+            log(
+              `  undone: revoked project access token ${credential.need.name} (id ${progress.createdTokenId}), made in this run`,
+            );
           } catch (undo) {
-            log(`  could not undo: revoke project access token ${credential.need.name} (id ${progress.createdTokenId}) by hand: ${(undo as Error).message}`);
+            log(
+              `  could not undo: revoke project access token ${credential.need.name} (id ${progress.createdTokenId}) by hand: ${(undo as Error).message}`,
+            );
           }
         }
         if (step.action.kind === "store-variable" && credential.steps.some((s) => s.action?.kind === "rotate-token"))
-          log(`  the token was rotated but its new value is not stored: run setup --apply again, it rotates once more and stores it`);
+          log(
+            `  the token was rotated but its new value is not stored: run setup --apply again, it rotates once more and stores it`,
+          );
         return { ok: false, manual };
       }
     }

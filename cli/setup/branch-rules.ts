@@ -12,7 +12,10 @@ export type Subject = { user_id: number } | { deploy_key_id: number };
 /** Does rule `name` (possibly a wildcard) match `branch`? */
 export function ruleMatches(name: string, branch: string): boolean {
   if (!name.includes("*")) return name === branch;
-  const pattern = name.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+  const pattern = name
+    .split("*")
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
   return new RegExp(`^${pattern}$`).test(branch);
 }
 
@@ -31,7 +34,16 @@ export function describeEntry(entry: AccessEntry): string {
   if (entry.user_id) return `user ${entry.user_id}`;
   if (entry.deploy_key_id) return `deploy key ${entry.deploy_key_id}`;
   if (entry.group_id) return `group ${entry.group_id}`;
-  return entry.access_level_description ?? (entry.access_level === ACCESS.none ? "No one" : entry.access_level === ACCESS.developer ? "Developers + Maintainers" : entry.access_level === ACCESS.maintainer ? "Maintainers" : `access level ${entry.access_level}`);
+  return (
+    entry.access_level_description ??
+    (entry.access_level === ACCESS.none
+      ? "No one"
+      : entry.access_level === ACCESS.developer
+        ? "Developers + Maintainers"
+        : entry.access_level === ACCESS.maintainer
+          ? "Maintainers"
+          : `access level ${entry.access_level}`)
+  );
 }
 
 /** The rule's push and merge lists and force push, in words. */
@@ -44,7 +56,11 @@ export function describeRule(rule: ProtectedBranch): string {
 export function isExclusive(rule: ProtectedBranch, subject: Subject | undefined): boolean {
   if (!subject || rule.allow_force_push) return false;
   const push = rule.push_access_levels;
-  return push.some((e) => isSubject(e, subject)) && push.every((e) => isSubject(e, subject) || isNoOne(e)) && rule.merge_access_levels.every(isNoOne);
+  return (
+    push.some((e) => isSubject(e, subject)) &&
+    push.every((e) => isSubject(e, subject) || isNoOne(e)) &&
+    rule.merge_access_levels.every(isNoOne)
+  );
 }
 
 /** Does `rule` give anyone beyond `subject` a way to change the branch? */
@@ -54,20 +70,44 @@ export function grantsOthers(rule: ProtectedBranch, subject: Subject | undefined
 }
 
 /** Does `rule` let a credential push: as itself, or by a role its access level reaches? */
-export function letsPush(rule: ProtectedBranch, subject: Subject | undefined, accessLevel: number | undefined): boolean {
-  return rule.push_access_levels.some((e) => (subject && isSubject(e, subject)) || (accessLevel !== undefined && !e.user_id && !e.group_id && !e.deploy_key_id && (e.access_level ?? 0) > 0 && (e.access_level ?? 0) <= accessLevel));
+export function letsPush(
+  rule: ProtectedBranch,
+  subject: Subject | undefined,
+  accessLevel: number | undefined,
+): boolean {
+  return rule.push_access_levels.some(
+    (e) =>
+      (subject && isSubject(e, subject)) ||
+      (accessLevel !== undefined &&
+        !e.user_id &&
+        !e.group_id &&
+        !e.deploy_key_id &&
+        (e.access_level ?? 0) > 0 &&
+        (e.access_level ?? 0) <= accessLevel),
+  );
 }
 
 /** The smallest role a rule lets push, if any (Free: a token needs that role). */
 export function lowestPushRole(rule: ProtectedBranch): number | undefined {
-  const roles = rule.push_access_levels.filter((e) => !e.user_id && !e.group_id && !e.deploy_key_id && (e.access_level ?? 0) > 0).map((e) => e.access_level as number);
+  const roles = rule.push_access_levels
+    .filter((e) => !e.user_id && !e.group_id && !e.deploy_key_id && (e.access_level ?? 0) > 0)
+    .map((e) => e.access_level as number);
   return roles.length ? Math.min(...roles) : undefined;
 }
 
 /** The PATCH that makes `rule` exclusive to `subject`: add it, remove every other entry but "No one", merge by no one. */
-export function exclusiveChange(rule: ProtectedBranch, subject: Subject): { push: Grant[]; merge: Grant[]; allowForcePush: false } {
+export function exclusiveChange(
+  rule: ProtectedBranch,
+  subject: Subject,
+): { push: Grant[]; merge: Grant[]; allowForcePush: false } {
   const destroy = (e: AccessEntry): Grant[] => (e.id === undefined ? [] : [{ id: e.id, _destroy: true }]);
-  const push: Grant[] = [...(rule.push_access_levels.some((e) => isSubject(e, subject)) ? [] : [subject]), ...rule.push_access_levels.filter((e) => !isSubject(e, subject) && !isNoOne(e)).flatMap(destroy)];
-  const merge: Grant[] = [...(rule.merge_access_levels.some(isNoOne) ? [] : [{ access_level: ACCESS.none }]), ...rule.merge_access_levels.filter((e) => !isNoOne(e)).flatMap(destroy)];
+  const push: Grant[] = [
+    ...(rule.push_access_levels.some((e) => isSubject(e, subject)) ? [] : [subject]),
+    ...rule.push_access_levels.filter((e) => !isSubject(e, subject) && !isNoOne(e)).flatMap(destroy),
+  ];
+  const merge: Grant[] = [
+    ...(rule.merge_access_levels.some(isNoOne) ? [] : [{ access_level: ACCESS.none }]),
+    ...rule.merge_access_levels.filter((e) => !isNoOne(e)).flatMap(destroy),
+  ];
   return { push, merge, allowForcePush: false };
 }

@@ -61,11 +61,15 @@ export async function setupCommand(options: SetupOptions, io: CliIo): Promise<nu
   const lint = lintPipeline(pipeline, catalog.catalogProject, catalog.versions);
   if (lint.problems.length > 0) {
     for (const problem of lint.problems) err(`${formatProblem(problem)}\n`);
-    err(`setup: ${options.file} has ${lint.problems.length} problem(s) (npx gitops-components lint ${options.file}); fix them first, so setup creates what the corrected pipeline reads\n`);
+    err(
+      `setup: ${options.file} has ${lint.problems.length} problem(s) (npx gitops-components lint ${options.file}); fix them first, so setup creates what the corrected pipeline reads\n`,
+    );
     return EXIT.problems;
   }
   if (!token) {
-    err("setup: GITLAB_TOKEN is not set. Fix: export GITLAB_TOKEN, a personal access token with the api scope of a Maintainer of the project (it is never printed)\n");
+    err(
+      "setup: GITLAB_TOKEN is not set. Fix: export GITLAB_TOKEN, a personal access token with the api scope of a Maintainer of the project (it is never printed)\n",
+    );
     return EXIT.usage;
   }
   const target = resolveTarget(file, { gitlabUrl: options.gitlabUrl, project: options.project });
@@ -86,13 +90,21 @@ export async function setupCommand(options: SetupOptions, io: CliIo): Promise<nu
     const state = await readProjectState(api, project, options.rotate ? [] : needs.agents);
     const expiresAt = addDays(io.now(), options.lifetimeDays);
     const tier = options.rotate ? undefined : await readTier(api, instance, project, options.tier);
-    const plan = options.rotate ? planRotation(needs, state, addDays(io.now(), 0), options.withinDays, expiresAt) : planSetup({ needs, state, instance, tier: tier ?? { how: "" }, expiresAt });
-    out(`setup${options.rotate ? " rotate" : ""}: ${project.path_with_namespace} at ${target.gitlabUrl} (GitLab ${instance.version}${tier ? `; tier: ${tier.tier ? `${TIER_NAMES[tier.tier]}, from ${tier.how}` : "unknown"}` : ""})\n`);
-    out(`pipeline: ${options.file}, ${lint.includes.length} include(s) of ${catalog.catalogProject}${options.rotate ? `; tokens expiring by ${addDays(io.now(), options.withinDays)}` : ""}\n\n`);
+    const plan = options.rotate
+      ? planRotation(needs, state, addDays(io.now(), 0), options.withinDays, expiresAt)
+      : planSetup({ needs, state, instance, tier: tier ?? { how: "" }, expiresAt });
+    out(
+      `setup${options.rotate ? " rotate" : ""}: ${project.path_with_namespace} at ${target.gitlabUrl} (GitLab ${instance.version}${tier ? `; tier: ${tier.tier ? `${TIER_NAMES[tier.tier]}, from ${tier.how}` : "unknown"}` : ""})\n`,
+    );
+    out(
+      `pipeline: ${options.file}, ${lint.includes.length} include(s) of ${catalog.catalogProject}${options.rotate ? `; tokens expiring by ${addDays(io.now(), options.withinDays)}` : ""}\n\n`,
+    );
     out(renderPlan(plan));
     const counts = planCounts(plan);
     if (counts.blockers > 0) {
-      err(`setup: ${counts.blockers} blocker(s); ${options.apply ? "nothing was applied. " : ""}Fix them (each says how) and run setup again\n`);
+      err(
+        `setup: ${counts.blockers} blocker(s); ${options.apply ? "nothing was applied. " : ""}Fix them (each says how) and run setup again\n`,
+      );
       return EXIT.problems;
     }
     if (counts.changes === 0) {
@@ -107,18 +119,29 @@ export async function setupCommand(options: SetupOptions, io: CliIo): Promise<nu
     const result = await applyPlan(plan, api, project.id, secrets, (line) => out(`${line}\n`));
     for (const step of result.manual) out(`  by hand: ${step}\n`);
     if (!result.ok) {
-      err(`setup: stopped${result.manual.length ? " with steps left to do by hand" : ""}; run setup again once the cause is fixed, it plans only what is still missing\n`);
+      err(
+        `setup: stopped${result.manual.length ? " with steps left to do by hand" : ""}; run setup again once the cause is fixed, it plans only what is still missing\n`,
+      );
       return EXIT.problems;
     }
     out(`Done. Run setup again to check: it should plan nothing.\n`);
     return EXIT.ok;
   } catch (error) {
     if (!(error instanceof GitLabApiError)) throw error;
-    const hint = error.status === 401 ? " Fix: check GITLAB_TOKEN (valid, not expired, api scope)" : error.status === 403 ? " Fix: GITLAB_TOKEN's user needs the Maintainer role in the project" : error.status === 404 ? " Fix: check --project and --gitlab-url, and that GITLAB_TOKEN's user can see the project" : "";
+    const hint =
+      error.status === 401
+        ? " Fix: check GITLAB_TOKEN (valid, not expired, api scope)"
+        : error.status === 403
+          ? " Fix: GITLAB_TOKEN's user needs the Maintainer role in the project"
+          : error.status === 404
+            ? " Fix: check --project and --gitlab-url, and that GITLAB_TOKEN's user can see the project"
+            : "";
     if (error.status === undefined) {
       // No HTTP answer at all: the address is wrong or unreachable from here, not the token.
       err(`setup: ${error.message}, from ${target.gitlabUrl}/api/v4 (the GitLab URL comes from ${target.source}).\n`);
-      err(`Fix: check that ${target.gitlabUrl} is your GitLab instance's address and is reachable from this machine (network, proxy, VPN); to use another address, pass --gitlab-url https://gitlab.example.com${target.source === "--gitlab-url" ? "" : " (and --project group/app)"}\n`);
+      err(
+        `Fix: check that ${target.gitlabUrl} is your GitLab instance's address and is reachable from this machine (network, proxy, VPN); to use another address, pass --gitlab-url https://gitlab.example.com${target.source === "--gitlab-url" ? "" : " (and --project group/app)"}\n`,
+      );
       return EXIT.problems;
     }
     err(`setup: ${error.message}.${hint}\n`);

@@ -34,11 +34,26 @@ export function generateDeployKey(comment: string): KeyPair {
   const seed = Buffer.from((privateKey.export({ format: "jwk" }) as { d: string }).d, "base64url");
   const publicBlob = Buffer.concat([sshString("ssh-ed25519"), sshString(pub)]);
   const check = randomBytes(4).readUInt32BE();
-  let secret = Buffer.concat([uint32(check), uint32(check), sshString("ssh-ed25519"), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment)]);
+  let secret = Buffer.concat([
+    uint32(check),
+    uint32(check),
+    sshString("ssh-ed25519"),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
   // Padded with 1, 2, 3, … to the cipher block size (8 for "none").
   const padding = Buffer.from(Array.from({ length: (8 - (secret.length % 8)) % 8 }, (_, i) => i + 1));
   secret = Buffer.concat([secret, padding]);
-  const body = Buffer.concat([Buffer.from("openssh-key-v1\0", "binary"), sshString("none"), sshString("none"), sshString(""), uint32(1), sshString(publicBlob), sshString(secret)]);
+  const body = Buffer.concat([
+    Buffer.from("openssh-key-v1\0", "binary"),
+    sshString("none"),
+    sshString("none"),
+    sshString(""),
+    uint32(1),
+    sshString(publicBlob),
+    sshString(secret),
+  ]);
   const lines = body.toString("base64").match(/.{1,70}/g) ?? [];
   return {
     publicKey: `ssh-ed25519 ${publicBlob.toString("base64")} ${comment}`,

@@ -17,7 +17,9 @@ export class GitLabApiError extends Error {
     readonly status: number | undefined,
     readonly gitlabMessage: string,
   ) {
-    super(`${call}: ${status === undefined ? "no answer" : `HTTP ${status}`}${gitlabMessage ? `: ${gitlabMessage}` : ""}`);
+    super(
+      `${call}: ${status === undefined ? "no answer" : `HTTP ${status}`}${gitlabMessage ? `: ${gitlabMessage}` : ""}`,
+    );
     this.name = "GitLabApiError";
   }
 }
@@ -95,7 +97,11 @@ export interface VariableWrite {
 }
 
 /** An access list entry to grant (`allowed_to_push[]`, `allowed_to_merge[]`). */
-export type Grant = { user_id: number } | { deploy_key_id: number } | { access_level: number } | { id: number; _destroy: true };
+export type Grant =
+  | { user_id: number }
+  | { deploy_key_id: number }
+  | { access_level: number }
+  | { id: number; _destroy: true };
 
 /** The calls setup makes. */
 export interface SetupApi {
@@ -113,9 +119,16 @@ export interface SetupApi {
    * its default, Maintainers.
    */
   protectBranch(project: number, name: string, pusher: Grant): Promise<ProtectedBranch>;
-  updateProtectedBranch(project: number, name: string, change: { push?: Grant[]; merge?: Grant[]; allowForcePush?: boolean }): Promise<ProtectedBranch>;
+  updateProtectedBranch(
+    project: number,
+    name: string,
+    change: { push?: Grant[]; merge?: Grant[]; allowForcePush?: boolean },
+  ): Promise<ProtectedBranch>;
   accessTokens(project: number): Promise<AccessToken[]>;
-  createAccessToken(project: number, token: { name: string; scopes: string[]; accessLevel: number; expiresAt: string }): Promise<AccessToken & { token: string }>;
+  createAccessToken(
+    project: number,
+    token: { name: string; scopes: string[]; accessLevel: number; expiresAt: string },
+  ): Promise<AccessToken & { token: string }>;
   rotateAccessToken(project: number, id: number, expiresAt: string): Promise<AccessToken & { token: string }>;
   revokeAccessToken(project: number, id: number): Promise<void>;
   variables(project: number): Promise<Variable[]>;
@@ -174,12 +187,26 @@ export function gitbeakerApi(host: string, token: string): SetupApi {
   // pass through at runtime (options are spread into the request), so they are cast here, once.
   const loose = api as unknown as Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>>;
   const camel = (grants: Grant[]) =>
-    grants.map((g) => ("user_id" in g ? { userId: g.user_id } : "deploy_key_id" in g ? { deployKeyId: g.deploy_key_id } : "_destroy" in g ? { id: g.id, _destroy: true } : { accessLevel: g.access_level }));
+    grants.map((g) =>
+      "user_id" in g
+        ? { userId: g.user_id }
+        : "deploy_key_id" in g
+          ? { deployKeyId: g.deploy_key_id }
+          : "_destroy" in g
+            ? { id: g.id, _destroy: true }
+            : { accessLevel: g.access_level },
+    );
   return {
-    metadata: () => call("GET /metadata", async () => (await api.Metadata.show()) as unknown as { version: string; enterprise: boolean }),
+    metadata: () =>
+      call(
+        "GET /metadata",
+        async () => (await api.Metadata.show()) as unknown as { version: string; enterprise: boolean },
+      ),
     async licensePlan() {
       try {
-        const license = (await (loose.License as Record<string, () => Promise<unknown>>).show?.()) as { plan?: string } | null;
+        const license = (await (loose.License as Record<string, () => Promise<unknown>>).show?.()) as {
+          plan?: string;
+        } | null;
         return license === null ? null : (license?.plan ?? null);
       } catch (error) {
         const status = (error as { cause?: { response?: { status?: number } } }).cause?.response?.status;
@@ -191,54 +218,95 @@ export function gitbeakerApi(host: string, token: string): SetupApi {
       const namespace = await call(`GET /namespaces/${fullPath}`, () => api.Namespaces.show(fullPath));
       return typeof namespace.plan === "string" ? namespace.plan : undefined;
     },
-    project: (ref) => call(`GET /projects/${ref}`, async () => (await api.Projects.show(ref)) as unknown as ProjectInfo),
-    protectedBranches: (project) => call("GET protected_branches", async () => (await api.ProtectedBranches.all(project)) as unknown as ProtectedBranch[]),
+    project: (ref) =>
+      call(`GET /projects/${ref}`, async () => (await api.Projects.show(ref)) as unknown as ProjectInfo),
+    protectedBranches: (project) =>
+      call(
+        "GET protected_branches",
+        async () => (await api.ProtectedBranches.all(project)) as unknown as ProtectedBranch[],
+      ),
     protectBranch: (project, name, pusher) =>
-      call(`POST protected_branches (${name})`, async () =>
-        // One allowed_to_push entry only: gitbeaker sends these in the query string as
-        // allowed_to_push[][key]=value, where two entries with different keys would read as one.
-        (await loose.ProtectedBranches?.protect?.(project, name, { allowForcePush: false, pushAccessLevel: ACCESS.none, mergeAccessLevel: ACCESS.none, allowedToPush: camel([pusher]) })) as ProtectedBranch,
+      call(
+        `POST protected_branches (${name})`,
+        async () =>
+          // One allowed_to_push entry only: gitbeaker sends these in the query string as
+          // allowed_to_push[][key]=value, where two entries with different keys would read as one.
+          (await loose.ProtectedBranches?.protect?.(project, name, {
+            allowForcePush: false,
+            pushAccessLevel: ACCESS.none,
+            mergeAccessLevel: ACCESS.none,
+            allowedToPush: camel([pusher]),
+          })) as ProtectedBranch,
       ),
     updateProtectedBranch: (project, name, change) =>
-      call(`PATCH protected_branches/${name}`, async () =>
-        (await loose.ProtectedBranches?.edit?.(project, name, {
-          ...(change.allowForcePush === undefined ? {} : { allowForcePush: change.allowForcePush }),
-          ...(change.push ? { allowedToPush: camel(change.push) } : {}),
-          ...(change.merge ? { allowedToMerge: camel(change.merge) } : {}),
-        })) as ProtectedBranch,
+      call(
+        `PATCH protected_branches/${name}`,
+        async () =>
+          (await loose.ProtectedBranches?.edit?.(project, name, {
+            ...(change.allowForcePush === undefined ? {} : { allowForcePush: change.allowForcePush }),
+            ...(change.push ? { allowedToPush: camel(change.push) } : {}),
+            ...(change.merge ? { allowedToMerge: camel(change.merge) } : {}),
+          })) as ProtectedBranch,
       ),
-    accessTokens: (project) => call("GET access_tokens", async () => (await api.ProjectAccessTokens.all(project)) as unknown as AccessToken[]),
+    accessTokens: (project) =>
+      call("GET access_tokens", async () => (await api.ProjectAccessTokens.all(project)) as unknown as AccessToken[]),
     createAccessToken: (project, t) =>
-      call(`POST access_tokens (${t.name})`, async () => (await loose.ProjectAccessTokens?.create?.(project, t.name, t.scopes, t.expiresAt, { accessLevel: t.accessLevel })) as AccessToken & { token: string }),
-    rotateAccessToken: (project, id, expiresAt) => call(`POST access_tokens/${id}/rotate`, async () => (await api.ProjectAccessTokens.rotate(project, id, { expiresAt })) as unknown as AccessToken & { token: string }),
-    revokeAccessToken: (project, id) => call(`DELETE access_tokens/${id}`, async () => void (await api.ProjectAccessTokens.revoke(project, id))),
-    variables: (project) => call("GET variables", async () => (await api.ProjectVariables.all(project)) as unknown as Variable[]),
+      call(
+        `POST access_tokens (${t.name})`,
+        async () =>
+          (await loose.ProjectAccessTokens?.create?.(project, t.name, t.scopes, t.expiresAt, {
+            accessLevel: t.accessLevel,
+          })) as AccessToken & { token: string },
+      ),
+    rotateAccessToken: (project, id, expiresAt) =>
+      call(
+        `POST access_tokens/${id}/rotate`,
+        async () =>
+          (await api.ProjectAccessTokens.rotate(project, id, { expiresAt })) as unknown as AccessToken & {
+            token: string;
+          },
+      ),
+    revokeAccessToken: (project, id) =>
+      call(`DELETE access_tokens/${id}`, async () => void (await api.ProjectAccessTokens.revoke(project, id))),
+    variables: (project) =>
+      call("GET variables", async () => (await api.ProjectVariables.all(project)) as unknown as Variable[]),
     createVariable: (project, v) =>
-      call(`POST variables (${v.key})`, async () =>
-        void (await loose.ProjectVariables?.create?.(project, v.key, v.value, {
-          protected: true,
-          masked: v.masked,
-          ...(v.hidden ? { maskedAndHidden: true } : {}),
-          raw: true,
-          description: v.description,
-          variableType: v.file ? "file" : "env_var",
-          environmentScope: "*",
-        })),
+      call(
+        `POST variables (${v.key})`,
+        async () =>
+          void (await loose.ProjectVariables?.create?.(project, v.key, v.value, {
+            protected: true,
+            masked: v.masked,
+            ...(v.hidden ? { maskedAndHidden: true } : {}),
+            raw: true,
+            description: v.description,
+            variableType: v.file ? "file" : "env_var",
+            environmentScope: "*",
+          })),
       ),
     updateVariable: (project, v) =>
-      call(`PUT variables/${v.key}`, async () =>
-        void (await loose.ProjectVariables?.edit?.(project, v.key, v.value, {
-          protected: true,
-          masked: v.masked,
-          raw: true,
-          description: v.description,
-          variableType: v.file ? "file" : "env_var",
-          filter: { environment_scope: "*" },
-        })),
+      call(
+        `PUT variables/${v.key}`,
+        async () =>
+          void (await loose.ProjectVariables?.edit?.(project, v.key, v.value, {
+            protected: true,
+            masked: v.masked,
+            raw: true,
+            description: v.description,
+            variableType: v.file ? "file" : "env_var",
+            filter: { environment_scope: "*" },
+          })),
       ),
-    deployKeys: (project) => call("GET deploy_keys", async () => (await api.DeployKeys.all({ projectId: project })) as unknown as DeployKey[]),
-    createDeployKey: (project, key) => call(`POST deploy_keys (${key.title})`, async () => (await api.DeployKeys.create(project, key.title, key.publicKey, { canPush: true })) as unknown as DeployKey),
-    removeDeployKey: (project, id) => call(`DELETE deploy_keys/${id}`, async () => void (await api.DeployKeys.remove(project, id))),
+    deployKeys: (project) =>
+      call("GET deploy_keys", async () => (await api.DeployKeys.all({ projectId: project })) as unknown as DeployKey[]),
+    createDeployKey: (project, key) =>
+      call(
+        `POST deploy_keys (${key.title})`,
+        async () =>
+          (await api.DeployKeys.create(project, key.title, key.publicKey, { canPush: true })) as unknown as DeployKey,
+      ),
+    removeDeployKey: (project, id) =>
+      call(`DELETE deploy_keys/${id}`, async () => void (await api.DeployKeys.remove(project, id))),
     async fileText(project, file, ref) {
       try {
         const text = await api.RepositoryFiles.showRaw(project, file, ref);

@@ -59,7 +59,10 @@ function text(resolved: ResolvedInclude, input: string): string {
 }
 
 /** The pipeline's needs; problems for what setup cannot provide as written. */
-export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: string): { needs: SetupNeeds; problems: Problem[] } {
+export function setupNeeds(
+  includes: readonly ResolvedInclude[],
+  defaultBranch: string,
+): { needs: SetupNeeds; problems: Problem[] } {
   const problems: Problem[] = [];
   const byVariable = new Map<string, CredentialNeed>();
   const add = (resolved: ResolvedInclude, input: string, need: Omit<CredentialNeed, "name" | "usedBy">) => {
@@ -69,7 +72,9 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
       return;
     }
     // A credential that pushes no protected branch (a merge request's) may also be one that pushes a shared one.
-    const branchesAgree = existing.branch === need.branch || (!existing.exclusive && (existing.branch === undefined || need.branch === undefined));
+    const branchesAgree =
+      existing.branch === need.branch ||
+      (!existing.exclusive && (existing.branch === undefined || need.branch === undefined));
     if (existing.kind !== need.kind || !branchesAgree || existing.exclusive !== need.exclusive) {
       problems.push({
         path: [resolved.where, resolved.label, `input ${input}`],
@@ -86,7 +91,12 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
   const branchOf = (resolved: ResolvedInclude, input: string): string | undefined => {
     const value = text(resolved, input).replace(/^\$\{?CI_DEFAULT_BRANCH\}?$/, defaultBranch);
     if (/\$/.test(value) || value === "") {
-      problems.push({ path: [resolved.where, resolved.label, `input ${input}`], message: "is not a branch name setup can protect (it holds a CI/CD variable)", value, fix: "write the branch name itself" });
+      problems.push({
+        path: [resolved.where, resolved.label, `input ${input}`],
+        message: "is not a branch name setup can protect (it holds a CI/CD variable)",
+        value,
+        fix: "write the branch name itself",
+      });
       return undefined;
     }
     return value;
@@ -97,8 +107,16 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
     if (isPromotion(resolved)) {
       const branch = branchOf(resolved, "environment_branch");
       if (!branch) continue;
-      if (ssh) add(resolved, "ssh_key_variable", { variable: ssh, kind: "deploy-key", branch, exclusive: true, scopes: [] });
-      else add(resolved, "token_variable", { variable: text(resolved, "token_variable"), kind: "token", branch, exclusive: true, scopes: ["write_repository"] });
+      if (ssh)
+        add(resolved, "ssh_key_variable", { variable: ssh, kind: "deploy-key", branch, exclusive: true, scopes: [] });
+      else
+        add(resolved, "token_variable", {
+          variable: text(resolved, "token_variable"),
+          kind: "token",
+          branch,
+          exclusive: true,
+          scopes: ["write_repository"],
+        });
     } else if (DEFAULT_BRANCH_WRITERS[resolved.include.component]) {
       // update-manifests' bump and rollback's revert: commits on the default branch (or a merge request).
       const branch = branchOf(resolved, DEFAULT_BRANCH_WRITERS[resolved.include.component] as string);
@@ -109,9 +127,29 @@ export function setupNeeds(includes: readonly ResolvedInclude[], defaultBranch: 
       // may not read artifacts on every tier: README, Rolling back).
       const authorScopes = text(resolved, "author_name") === "" ? ["read_user"] : [];
       const readScopes = resolved.include.component === "rollback" ? ["read_api"] : [];
-      if (ssh) add(resolved, "ssh_key_variable", { variable: ssh, kind: "deploy-key", ...(mergeRequest ? {} : { branch }), exclusive: false, scopes: [] });
-      if (mergeRequest) add(resolved, "token_variable", { variable: text(resolved, "token_variable"), kind: "token", exclusive: false, scopes: ["api", "write_repository"] });
-      else if (!ssh) add(resolved, "token_variable", { variable: text(resolved, "token_variable"), kind: "token", branch, exclusive: false, scopes: [...authorScopes, ...readScopes, "write_repository"] });
+      if (ssh)
+        add(resolved, "ssh_key_variable", {
+          variable: ssh,
+          kind: "deploy-key",
+          ...(mergeRequest ? {} : { branch }),
+          exclusive: false,
+          scopes: [],
+        });
+      if (mergeRequest)
+        add(resolved, "token_variable", {
+          variable: text(resolved, "token_variable"),
+          kind: "token",
+          exclusive: false,
+          scopes: ["api", "write_repository"],
+        });
+      else if (!ssh)
+        add(resolved, "token_variable", {
+          variable: text(resolved, "token_variable"),
+          kind: "token",
+          branch,
+          exclusive: false,
+          scopes: [...authorScopes, ...readScopes, "write_repository"],
+        });
     }
     if ("agent" in resolved.spec.inputs) {
       const agent = text(resolved, "agent");

@@ -58,7 +58,12 @@ function tierOfPlan(plan: string): Tier | undefined {
 /** The instance's version and edition. */
 export async function readInstance(api: SetupApi, url: string): Promise<Instance> {
   const metadata = await api.metadata();
-  return { url, version: metadata.version, enterprise: metadata.enterprise === true, dotCom: /^https:\/\/gitlab\.com\/?$/.test(url) };
+  return {
+    url,
+    version: metadata.version,
+    enterprise: metadata.enterprise === true,
+    dotCom: /^https:\/\/gitlab\.com\/?$/.test(url),
+  };
 }
 
 /**
@@ -66,32 +71,61 @@ export async function readInstance(api: SetupApi, url: string): Promise<Instance
  * namespace's plan (doc/api/namespaces.md, shown to its maintainers and owners); elsewhere the
  * license's plan (doc/api/license.md, administrators only). Otherwise unknown.
  */
-export async function readTier(api: SetupApi, instance: Instance, project: ProjectInfo, stated?: Tier): Promise<TierKnowledge> {
+export async function readTier(
+  api: SetupApi,
+  instance: Instance,
+  project: ProjectInfo,
+  stated?: Tier,
+): Promise<TierKnowledge> {
   if (stated) return { tier: stated, how: "--tier" };
   if (!instance.enterprise) return { tier: "free", how: "a Community Edition build (GET /metadata: enterprise false)" };
   if (instance.dotCom) {
     const topLevel = project.namespace.full_path.split("/")[0] as string;
     const plan = await api.namespacePlan(topLevel).catch(() => undefined);
     const tier = plan ? tierOfPlan(plan) : undefined;
-    return tier ? { tier, how: `the plan of ${topLevel} (GET /namespaces: ${plan})` } : { how: `GitLab.com did not show the plan of ${topLevel} to this token (only its maintainers and owners see it)` };
+    return tier
+      ? { tier, how: `the plan of ${topLevel} (GET /namespaces: ${plan})` }
+      : {
+          how: `GitLab.com did not show the plan of ${topLevel} to this token (only its maintainers and owners see it)`,
+        };
   }
   const plan = await api.licensePlan();
   if (plan === null) return { tier: "free", how: "no license on this Enterprise Edition instance (GET /license)" };
   const tier = plan ? tierOfPlan(plan) : undefined;
-  return tier ? { tier, how: `the instance's license (GET /license: ${plan})` } : { how: "GET /license needs an administrator's token" };
+  return tier
+    ? { tier, how: `the instance's license (GET /license: ${plan})` }
+    : { how: "GET /license needs an administrator's token" };
 }
 
 /** Reads the project's state. */
-export async function readProjectState(api: SetupApi, project: ProjectInfo, agents: readonly AgentNeed[]): Promise<ProjectState> {
-  const [protectedBranches, tokens, variables, deployKeys] = await Promise.all([api.protectedBranches(project.id), api.accessTokens(project.id), api.variables(project.id), api.deployKeys(project.id)]);
+export async function readProjectState(
+  api: SetupApi,
+  project: ProjectInfo,
+  agents: readonly AgentNeed[],
+): Promise<ProjectState> {
+  const [protectedBranches, tokens, variables, deployKeys] = await Promise.all([
+    api.protectedBranches(project.id),
+    api.accessTokens(project.id),
+    api.variables(project.id),
+    api.deployKeys(project.id),
+  ]);
   const agentConfigs = new Map<string, string | undefined>();
   for (const agent of agents) {
     // HEAD: the agent project's default branch, whose config the agent reads.
-    const text = await api.fileText(agent.configProject, `.gitlab/agents/${agent.agentName}/config.yaml`, "HEAD").catch((error: unknown) => {
-      if (statusOf(error) !== undefined) return undefined;
-      throw error;
-    });
+    const text = await api
+      .fileText(agent.configProject, `.gitlab/agents/${agent.agentName}/config.yaml`, "HEAD")
+      .catch((error: unknown) => {
+        if (statusOf(error) !== undefined) return undefined;
+        throw error;
+      });
     agentConfigs.set(agent.agent, text);
   }
-  return { project, protectedBranches, tokens: tokens.filter((t) => t.active && !t.revoked), variables, deployKeys, agentConfigs };
+  return {
+    project,
+    protectedBranches,
+    tokens: tokens.filter((t) => t.active && !t.revoked),
+    variables,
+    deployKeys,
+    agentConfigs,
+  };
 }

@@ -25,7 +25,12 @@ describe.skipIf(!requireTools("git", "bash"))("npm run bench -- --short", () => 
   const bench = (env: Record<string, string> = {}) => {
     const own = path.join(scratch, "tmp");
     mkdirSync(own);
-    const run = spawnSync(TSX, ["bench/run.ts", "--short"], { cwd: ROOT, env: { ...process.env, TMPDIR: own, ...env }, encoding: "utf8", timeout: 240_000 });
+    const run = spawnSync(TSX, ["bench/run.ts", "--short"], {
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: own, ...env },
+      encoding: "utf8",
+      timeout: 240_000,
+    });
     // tsx keeps its own compile cache under $TMPDIR (tsx-<uid>); anything else was left behind by a benchmark.
     return { ...run, left: readdirSync(own).filter((entry) => !/^tsx-\d+$/.test(entry)) };
   };
@@ -35,9 +40,15 @@ describe.skipIf(!requireTools("git", "bash"))("npm run bench -- --short", () => 
     expect(run.stderr).toBe("");
     expect(run.stdout).toContain("| floor: tsx on an empty script |");
     expect(run.stdout).toContain("| synthetic 3 components |");
-    for (const shape of ["short-lived", "merge-heavy"]) expect(run.stdout).toMatch(new RegExp(`${shape} history: \\d+ commits \\(\\d+ merges\\), staging \\d+ behind, median of 1 run, loopback HTTP`));
+    for (const shape of ["short-lived", "merge-heavy"])
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `${shape} history: \\d+ commits \\(\\d+ merges\\), staging \\d+ behind, median of 1 run, loopback HTTP`,
+        ),
+      );
     expect(run.stdout).toContain("| promote-staging (embedded script) |");
-    for (const script of ["build.mjs", "promote.mjs", "deploy.mjs", "stop.mjs", "update.mjs"]) expect(run.stdout).toContain(`| \`${script}\` |`);
+    for (const script of ["build.mjs", "promote.mjs", "deploy.mjs", "stop.mjs", "update.mjs"])
+      expect(run.stdout).toContain(`| \`${script}\` |`);
     expect(run.stdout).toContain("bench: 3 of 3 benchmarks ran\n");
     expect(run.left).toEqual([]);
     expect(run.status).toBe(0);

@@ -17,12 +17,20 @@ describe("array inputs in job variables", () => {
   });
 
   it.each([
-    { form: "the generator's interpolation (Ruby's, as GitLab's)", value: interpolate(inputVariable(refs.tags), { tags: ["a", "b c#{x}"] }), want: ["a", "b c#{x}"] },
+    {
+      form: "the generator's interpolation (Ruby's, as GitLab's)",
+      value: interpolate(inputVariable(refs.tags), { tags: ["a", "b c#{x}"] }),
+      want: ["a", "b c#{x}"],
+    },
     { form: "gitlab-ci-local's interpolation (JSON)", value: '{"tags":["a","b c"]}', want: ["a", "b c"] },
     { form: "GitLab's interpolation (Ruby Array#to_s)", value: '{"tags":["a", "b c"]}', want: ["a", "b c"] },
     { form: "GitLab's Ruby escaping of #{", value: '{"tags":["X=\\#{y}"]}', want: ["X=#{y}"] },
     { form: "a bare JSON array", value: '["a","b"]', want: ["a", "b"] },
-    { form: "a comma-separated list (an array placed as a whole variable value, stringified)", value: "a, b", want: ["a", "b"] },
+    {
+      form: "a comma-separated list (an array placed as a whole variable value, stringified)",
+      value: "a, b",
+      want: ["a", "b"],
+    },
     { form: "an empty array", value: '{"tags":[]}', want: [] },
     { form: "an unset variable", value: undefined, want: [] },
   ])("reads $form", ({ value, want }) => {
@@ -30,7 +38,9 @@ describe("array inputs in job variables", () => {
   });
 
   it("refuses a list of objects, naming the input", () => {
-    expect(() => listInput({ GITOPS_TAGS: '{"tags":[{"a":1}]}' }, "GITOPS_TAGS", "tags")).toThrow('input tags = "{\\"tags\\":[{\\"a\\":1}]}": is not a list of strings');
+    expect(() => listInput({ GITOPS_TAGS: '{"tags":[{"a":1}]}' }, "GITOPS_TAGS", "tags")).toThrow(
+      'input tags = "{\\"tags\\":[{\\"a\\":1}]}": is not a list of strings',
+    );
   });
 
   it("refuses text that is no list, naming the input and the variable", () => {
@@ -42,7 +52,10 @@ describe("array inputs in job variables", () => {
 
 describe("image_name", () => {
   it.each([
-    { given: "registry.gitlab.com/group/project", want: { registry: "registry.gitlab.com", repository: "group/project" } },
+    {
+      given: "registry.gitlab.com/group/project",
+      want: { registry: "registry.gitlab.com", repository: "group/project" },
+    },
     { given: "127.0.0.1:5000/group/sub/app", want: { registry: "127.0.0.1:5000", repository: "group/sub/app" } },
     { given: "localhost/app", want: { registry: "localhost", repository: "app" } },
     { given: "library/app", want: { registry: "docker.io", repository: "library/app" } },
@@ -54,8 +67,13 @@ describe("image_name", () => {
     { given: "", problem: "is empty or holds spaces, control or non-ASCII characters" },
     { given: "registry.example.com/app:v1", problem: "carries a tag or digest" },
     { given: `registry.example.com/app@sha256:${"0".repeat(64)}`, problem: "carries a tag or digest" },
-    { given: "registry.example.com/Group/app", problem: 'has the path component "Group" (lower-case letters and digits, separated by . _ __ or -)' },
+    {
+      given: "registry.example.com/Group/app",
+      problem: 'has the path component "Group" (lower-case letters and digits, separated by . _ __ or -)',
+    },
   ])("refuses $given: $problem", ({ given, problem }) => {
-    expect(() => parseImageName("image_name", given)).toThrow(`input image_name = ${JSON.stringify(given)}: ${problem}`);
+    expect(() => parseImageName("image_name", given)).toThrow(
+      `input image_name = ${JSON.stringify(given)}: ${problem}`,
+    );
   });
 });

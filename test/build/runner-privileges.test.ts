@@ -20,7 +20,8 @@ const UNSHARE_REFUSED = [
 ].join("\n");
 
 /** buildah before 1.29 said it the same way, with its older log prefix (containers/buildah#1901). */
-const UNSHARE_REFUSED_OLD = 'Error during unshare(CLONE_NEWUSER): Operation not permitted\nERRO[0000] error parsing PID "": strconv.Atoi: parsing "": invalid syntax\nERRO[0000] (unable to determine exit status)';
+const UNSHARE_REFUSED_OLD =
+  'Error during unshare(CLONE_NEWUSER): Operation not permitted\nERRO[0000] error parsing PID "": strconv.Atoi: parsing "": invalid syntax\nERRO[0000] (unable to determine exit status)';
 
 describe("buildah refused namespaces by the runner", () => {
   const scratch: string[] = [];
@@ -31,9 +32,17 @@ describe("buildah refused namespaces by the runner", () => {
   it.each([
     { said: "buildah 1.29+", output: UNSHARE_REFUSED, refused: true },
     { said: "buildah before 1.29", output: UNSHARE_REFUSED_OLD, refused: true },
-    { said: "a mount namespace refused to chroot isolation", output: "error running subprocess: creating mount namespace before pivot: operation not permitted", refused: true },
-    { said: "a registry refusing credentials", output: "Error: logging into \"registry.example.com\": invalid username/password", refused: false },
-    { said: "a failing RUN step", output: "error building at STEP \"RUN make\": exit status 2", refused: false },
+    {
+      said: "a mount namespace refused to chroot isolation",
+      output: "error running subprocess: creating mount namespace before pivot: operation not permitted",
+      refused: true,
+    },
+    {
+      said: "a registry refusing credentials",
+      output: 'Error: logging into "registry.example.com": invalid username/password',
+      refused: false,
+    },
+    { said: "a failing RUN step", output: 'error building at STEP "RUN make": exit status 2', refused: false },
   ])("tells $said apart ($refused)", ({ output, refused }) => {
     expect(isNamespaceRefused(output)).toBe(refused);
   });
@@ -58,7 +67,13 @@ describe("buildah refused namespaces by the runner", () => {
       component: "build",
       cwd: p.dir,
       inputs: { context: "app", image_name: "registry.example.com/group/app" },
-      env: { PATH: p.path, CI_PROJECT_DIR: p.dir, CI_COMMIT_SHA: "1f0c3a5b7d9e2f4a6c8b0d1e3f5a7b9c2d4e6f80", CI_REGISTRY_USER: "ci", CI_REGISTRY_PASSWORD: "registry-secret-password" },
+      env: {
+        PATH: p.path,
+        CI_PROJECT_DIR: p.dir,
+        CI_COMMIT_SHA: "1f0c3a5b7d9e2f4a6c8b0d1e3f5a7b9c2d4e6f80",
+        CI_REGISTRY_USER: "ci",
+        CI_REGISTRY_PASSWORD: "registry-secret-password",
+      },
     });
 
   it("names the runner setting when buildah cannot even log in (buildah 1.29+ re-executes every command in a user namespace)", async () => {
@@ -76,7 +91,11 @@ describe("buildah refused namespaces by the runner", () => {
     const buildah = `case "$1" in login) exit 0;; build) cat >&2 <<'EOF'\n${UNSHARE_REFUSED}\nEOF\nexit 125;; esac\nexit 1`;
     const job = await run(project(buildah));
     expect(job.code).toBe(5);
-    expect(job.output).toContain("ERROR: buildah could not build app/Dockerfile: the runner's container may not create the namespaces buildah needs (Error during unshare(CLONE_NEWUSER): Operation not permitted)");
-    expect(job.output).toContain("Fix: run the job on a runner that lets buildah create namespaces: with the Docker executor, set privileged = true");
+    expect(job.output).toContain(
+      "ERROR: buildah could not build app/Dockerfile: the runner's container may not create the namespaces buildah needs (Error during unshare(CLONE_NEWUSER): Operation not permitted)",
+    );
+    expect(job.output).toContain(
+      "Fix: run the job on a runner that lets buildah create namespaces: with the Docker executor, set privileged = true",
+    );
   });
 });

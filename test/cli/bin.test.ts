@@ -8,10 +8,16 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../harness/templates.ts";
 
-const bin = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { bin: Record<string, string> }).bin["gitops-components"] as string;
+const bin = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { bin: Record<string, string> }).bin[
+  "gitops-components"
+] as string;
 
 function run(...args: string[]) {
-  return spawnSync(process.execPath, [path.join(ROOT, bin), ...args], { cwd: ROOT, encoding: "utf8", env: { PATH: process.env.PATH } });
+  return spawnSync(process.execPath, [path.join(ROOT, bin), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH },
+  });
 }
 
 describe("the gitops-components bin", () => {
@@ -22,7 +28,9 @@ describe("the gitops-components bin", () => {
   it("lints an example and exits 0", () => {
     const result = run("lint", "examples/single-app/.gitlab-ci.yml");
     expect(result.stderr).toBe("");
-    expect(result.stdout).toBe("lint: examples/single-app/.gitlab-ci.yml: 9 include(s) of platform/gitops-components checked, no problems\n");
+    expect(result.stdout).toBe(
+      "lint: examples/single-app/.gitlab-ci.yml: 9 include(s) of platform/gitops-components checked, no problems\n",
+    );
     expect(result.status).toBe(0);
   });
 

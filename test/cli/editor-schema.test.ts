@@ -15,7 +15,10 @@ const require = createRequire(import.meta.url);
 const Ajv = require("ajv") as typeof import("ajv").default;
 const addFormats = require("ajv-formats") as typeof import("ajv-formats").default;
 
-const gitlab = JSON.parse(readFileSync(path.join(ROOT, "generator", "schema", "gitlab-ci.json"), "utf8")) as Record<string, unknown>;
+const gitlab = JSON.parse(readFileSync(path.join(ROOT, "generator", "schema", "gitlab-ci.json"), "utf8")) as Record<
+  string,
+  unknown
+>;
 const ours = JSON.parse(readFileSync(path.join(ROOT, EDITOR_SCHEMA_FILE), "utf8")) as Record<string, unknown>;
 
 function validator() {
@@ -27,7 +30,10 @@ function validator() {
 }
 
 const { both, onlyGitlab } = validator();
-const example = (name: string) => parse(readFileSync(path.join(ROOT, "examples", name, ".gitlab-ci.yml"), "utf8"), { version: "1.1", merge: true }) as { include: Array<{ component: string; inputs?: Record<string, unknown> }> };
+const example = (name: string) =>
+  parse(readFileSync(path.join(ROOT, "examples", name, ".gitlab-ci.yml"), "utf8"), { version: "1.1", merge: true }) as {
+    include: Array<{ component: string; inputs?: Record<string, unknown> }>;
+  };
 
 describe("the editor schema", () => {
   it.each(["single-app", "monorepo"])("accepts examples/%s", (name) => {
@@ -35,10 +41,24 @@ describe("the editor schema", () => {
   });
 
   it.each([
-    ["an unknown input (a typo GitLab's own schema lets through)", (p: ReturnType<typeof example>) => ((p.include[4] as { inputs?: Record<string, unknown> }).inputs = { "dry-run": true }), true],
+    [
+      "an unknown input (a typo GitLab's own schema lets through)",
+      (p: ReturnType<typeof example>) =>
+        ((p.include[4] as { inputs?: Record<string, unknown> }).inputs = { "dry-run": true }),
+      true,
+    ],
     ["a required input left out", (p: ReturnType<typeof example>) => delete p.include[2]?.inputs?.manifests, false],
-    ["a boolean input given text", (p: ReturnType<typeof example>) => ((p.include[4] as { inputs?: Record<string, unknown> }).inputs = { dry_run: "yes" }), true],
-    ["a value outside the options", (p: ReturnType<typeof example>) => ((p.include[3]?.inputs as Record<string, unknown>).mode = "mr"), true],
+    [
+      "a boolean input given text",
+      (p: ReturnType<typeof example>) =>
+        ((p.include[4] as { inputs?: Record<string, unknown> }).inputs = { dry_run: "yes" }),
+      true,
+    ],
+    [
+      "a value outside the options",
+      (p: ReturnType<typeof example>) => ((p.include[3]?.inputs as Record<string, unknown>).mode = "mr"),
+      true,
+    ],
   ])("refuses %s", (_, change, gitlabAlsoAccepts) => {
     const pipeline = example("single-app");
     change(pipeline);

@@ -14,7 +14,10 @@ export interface CliRun {
 }
 
 /** Runs `gitops-components <argv>` in `cwd` with `env`. */
-export async function runCli(argv: string[], options: { cwd: string; env?: Record<string, string | undefined>; now?: Date }): Promise<CliRun> {
+export async function runCli(
+  argv: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; now?: Date },
+): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const code = await main(argv, {

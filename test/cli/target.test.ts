@@ -13,7 +13,11 @@ import { requireTools } from "../support/tools.ts";
 describe("a remote URL names the instance and the project", () => {
   it.each([
     ["https://gitlab.example.com/group/app.git", "https://gitlab.example.com", "group/app"],
-    ["https://oauth2:glpat-secretsecret@gitlab.example.com/group/sub/app.git", "https://gitlab.example.com", "group/sub/app"],
+    [
+      "https://oauth2:glpat-secretsecret@gitlab.example.com/group/sub/app.git",
+      "https://gitlab.example.com",
+      "group/sub/app",
+    ],
     ["http://127.0.0.1:8080/group/app", "http://127.0.0.1:8080", "group/app"],
     ["git@gitlab.example.com:group/app.git", "https://gitlab.example.com", "group/app"],
     ["ssh://git@gitlab.example.com:2222/group/app.git", "https://gitlab.example.com", "group/app"],
@@ -32,10 +36,25 @@ describe.skipIf(!requireTools("git"))("the target of a pipeline file", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "gitops-target-"));
     try {
       spawnSync("git", ["init", "-q", dir]);
-      spawnSync("git", ["-C", dir, "remote", "add", "origin", "https://oauth2:glpat-secretsecret@gitlab.example.com/group/app.git"]);
+      spawnSync("git", [
+        "-C",
+        dir,
+        "remote",
+        "add",
+        "origin",
+        "https://oauth2:glpat-secretsecret@gitlab.example.com/group/app.git",
+      ]);
       writeFileSync(path.join(dir, ".gitlab-ci.yml"), "");
-      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), {})).toEqual({ gitlabUrl: "https://gitlab.example.com", project: "group/app", source: `the origin remote of ${dir}` });
-      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), { project: "other/app" })).toEqual({ gitlabUrl: "https://gitlab.example.com", project: "other/app", source: `the origin remote of ${dir}` });
+      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), {})).toEqual({
+        gitlabUrl: "https://gitlab.example.com",
+        project: "group/app",
+        source: `the origin remote of ${dir}`,
+      });
+      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), { project: "other/app" })).toEqual({
+        gitlabUrl: "https://gitlab.example.com",
+        project: "other/app",
+        source: `the origin remote of ${dir}`,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -44,9 +63,21 @@ describe.skipIf(!requireTools("git"))("the target of a pipeline file", () => {
   it("asks for the flags outside a repository, and refuses a URL with credentials", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "gitops-target-"));
     try {
-      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), {})).toMatchObject({ fix: "pass --gitlab-url https://gitlab.example.com --project group/app" });
-      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), { gitlabUrl: "https://user:pw@gitlab.example.com", project: "group/app" })).toMatchObject({ problem: "--gitlab-url must be an http(s) address without credentials or query" });
-      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), { gitlabUrl: "https://gitlab.example.com", project: "app; rm -rf /" })).toMatchObject({ fix: "pass the project as group/app or as its id" });
+      expect(resolveTarget(path.join(dir, ".gitlab-ci.yml"), {})).toMatchObject({
+        fix: "pass --gitlab-url https://gitlab.example.com --project group/app",
+      });
+      expect(
+        resolveTarget(path.join(dir, ".gitlab-ci.yml"), {
+          gitlabUrl: "https://user:pw@gitlab.example.com",
+          project: "group/app",
+        }),
+      ).toMatchObject({ problem: "--gitlab-url must be an http(s) address without credentials or query" });
+      expect(
+        resolveTarget(path.join(dir, ".gitlab-ci.yml"), {
+          gitlabUrl: "https://gitlab.example.com",
+          project: "app; rm -rf /",
+        }),
+      ).toMatchObject({ fix: "pass the project as group/app or as its id" });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

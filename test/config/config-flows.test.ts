@@ -15,7 +15,11 @@ const forked: CatalogConfig = {
   catalogProject: "acme/ci/gitops-catalog",
   registry: "registry.acme.test",
   reviewAgent: "acme/clusters:review-eu",
-  environmentBranches: { staging: "_gitlab/agents/stage-eu", production: "_gitlab/agents/prod-eu", review: "_gitlab/agents/review-eu" },
+  environmentBranches: {
+    staging: "_gitlab/agents/stage-eu",
+    production: "_gitlab/agents/prod-eu",
+    review: "_gitlab/agents/review-eu",
+  },
 };
 
 describe("a changed gitops.config.ts re-targets the generated catalog", async () => {
@@ -28,17 +32,23 @@ describe("a changed gitops.config.ts re-targets the generated catalog", async ()
     expect(original.catalogProject).not.toBe(forked.catalogProject);
     expect(toolsImageRepository(original)).not.toBe(toolsImageRepository(forked));
     // The committed fixture holds the original values, so the assertions below can fail.
-    expect(readFileSync(`${BASIC}templates/hello/template.yml`, "utf8")).toContain(`default: ${toolsImageRepository(original)}:9.8.7`);
+    expect(readFileSync(`${BASIC}templates/hello/template.yml`, "utf8")).toContain(
+      `default: ${toolsImageRepository(original)}:9.8.7`,
+    );
   });
 
   it("makes the tools image, derived from the registry and the catalog project, at the catalog version every template's default image", () => {
-    expect(template).toContain("    image:\n      type: string\n      description: Image the job runs in.\n      default: registry.acme.test/acme/ci/gitops-catalog/tools:9.8.7\n");
+    expect(template).toContain(
+      "    image:\n      type: string\n      description: Image the job runs in.\n      default: registry.acme.test/acme/ci/gitops-catalog/tools:9.8.7\n",
+    );
     expect(template).not.toContain(toolsImageRepository(original));
   });
 
   it("defaults to the registry of the instance the job runs on ($CI_REGISTRY, expanded by the runner), with the project path in lower case as registry paths are", () => {
     const { registry: _, ...onTheInstance } = forked;
-    expect(toolsImageRef({ version: "9.8.7", config: { ...onTheInstance, catalogProject: "Acme/CI/GitOps-Catalog" } })).toBe("$CI_REGISTRY/acme/ci/gitops-catalog/tools:9.8.7");
+    expect(
+      toolsImageRef({ version: "9.8.7", config: { ...onTheInstance, catalogProject: "Acme/CI/GitOps-Catalog" } }),
+    ).toBe("$CI_REGISTRY/acme/ci/gitops-catalog/tools:9.8.7");
   });
 
   it("writes the catalog project into the README's include references and the tools image into its input tables", () => {

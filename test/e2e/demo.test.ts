@@ -18,14 +18,18 @@ import { requireTools } from "../support/tools.ts";
 const tools = requireTools("git", "rsync", "buildah", "skopeo", "docker-registry", "busybox", "kubectl");
 
 /** Runs `body` with TMPDIR pointing at a fresh directory; returns what it left there and the processes still using it. */
-async function inScratch<T>(body: () => Promise<T>): Promise<{ outcome: PromiseSettledResult<T>; left: string[]; processes: string[] }> {
+async function inScratch<T>(
+  body: () => Promise<T>,
+): Promise<{ outcome: PromiseSettledResult<T>; left: string[]; processes: string[] }> {
   const scratch = mkdtempSync(path.join(tmpdir(), "gitops-e2e-"));
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = scratch;
   try {
     const [outcome] = await Promise.allSettled([body()]);
     const left = readdirSync(scratch).filter((name) => !name.startsWith("gitops-base-busybox-")); // the base image cache is kept by design
-    const processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((line) => line.includes(scratch));
+    const processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.includes(scratch));
     return { outcome: outcome as PromiseSettledResult<T>, left, processes };
   } finally {
     if (previous === undefined) delete process.env.TMPDIR;
@@ -71,32 +75,76 @@ describe.skipIf(!tools)("the GitOps flow, end to end", () => {
     const second = expect.stringMatching(new RegExp(`/group/app@${result.secondDigest}$`));
     const sha = expect.stringMatching(/^[0-9a-f]{40}$/);
     const received = (branch: string, steps: [number, number, number]) => [
-      { branch, commit: sha, title: expect.stringContaining("[gitops-bump]"), bumpOf: sha, image: first, step: result.steps[steps[0]]?.name },
-      { branch, commit: sha, title: expect.stringContaining("[gitops-bump]"), bumpOf: sha, image: second, step: result.steps[steps[1]]?.name },
-      { branch, commit: result.branches.main, title: expect.stringMatching(/^Roll back production to [0-9a-f]{12}: revert 3 commits \[gitops-rollback\]$/), rollbackOf: sha, image: first, step: result.steps[steps[2]]?.name },
+      {
+        branch,
+        commit: sha,
+        title: expect.stringContaining("[gitops-bump]"),
+        bumpOf: sha,
+        image: first,
+        step: result.steps[steps[0]]?.name,
+      },
+      {
+        branch,
+        commit: sha,
+        title: expect.stringContaining("[gitops-bump]"),
+        bumpOf: sha,
+        image: second,
+        step: result.steps[steps[1]]?.name,
+      },
+      {
+        branch,
+        commit: result.branches.main,
+        title: expect.stringMatching(/^Roll back production to [0-9a-f]{12}: revert 3 commits \[gitops-rollback\]$/),
+        rollbackOf: sha,
+        image: first,
+        step: result.steps[steps[2]]?.name,
+      },
     ];
     const STAGING_STEPS = [4, 10, 13] as const;
     const PRODUCTION_STEPS = [9, 11, 14] as const;
-    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/staging")).toEqual(received("_gitlab/agents/staging", [...STAGING_STEPS]));
-    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/production")).toEqual(received("_gitlab/agents/production", [...PRODUCTION_STEPS]));
+    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/staging")).toEqual(
+      received("_gitlab/agents/staging", [...STAGING_STEPS]),
+    );
+    expect(result.deliveries.filter((d) => d.branch === "_gitlab/agents/production")).toEqual(
+      received("_gitlab/agents/production", [...PRODUCTION_STEPS]),
+    );
     // Flux applied each delivery in the step that pushed it (the rollback commit too): the promotion job ended only after that.
     const applied = (environment: string, steps: readonly number[]) =>
-      result.deliveries.filter((d) => d.branch === `_gitlab/agents/${environment}`).map((d, i) => ({ environment, commit: d.commit, at: expect.any(Number), step: result.steps[steps[i] as number]?.name }));
-    expect(result.reconciliations.filter((r) => r.environment === "staging")).toEqual(applied("staging", STAGING_STEPS));
-    expect(result.reconciliations.filter((r) => r.environment === "production")).toEqual(applied("production", PRODUCTION_STEPS));
+      result.deliveries
+        .filter((d) => d.branch === `_gitlab/agents/${environment}`)
+        .map((d, i) => ({
+          environment,
+          commit: d.commit,
+          at: expect.any(Number),
+          step: result.steps[steps[i] as number]?.name,
+        }));
+    expect(result.reconciliations.filter((r) => r.environment === "staging")).toEqual(
+      applied("staging", STAGING_STEPS),
+    );
+    expect(result.reconciliations.filter((r) => r.environment === "production")).toEqual(
+      applied("production", PRODUCTION_STEPS),
+    );
     // Production applied each bump no sooner than staging_soak after staging did. The rollback commit's
     // manifests are the first bump's, which staging ran long before: Flux keeps one history entry per
     // manifests digest, so the gate counts its soak from then and production follows at once.
     for (const delivery of result.deliveries.filter((d) => d.branch === "_gitlab/agents/production")) {
-      const at = (environment: string) => result.reconciliations.find((r) => r.environment === environment && r.commit === delivery.commit)?.at ?? 0;
+      const at = (environment: string) =>
+        result.reconciliations.find((r) => r.environment === environment && r.commit === delivery.commit)?.at ?? 0;
       expect(at("production") - at("staging")).toBeGreaterThanOrEqual(delivery.bumpOf ? 30_000 : 0);
     }
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.secondDigest).not.toBe(result.digest);
     expect(result.kustomization).toContain(`digest: ${result.digest}`);
     // The report before each production promotion: the first creates production, the second changes its image.
-    expect(result.previews[0]).toMatch(/^Dry run, nothing pushed: would create `_gitlab\/agents\/production` at `[0-9a-f]{12}` \(created\): 4 commits, 1 merge request, 0 image changes\.$/m);
-    expect(result.previews[1]).toMatch(new RegExp(`^- \`deploy/base/kustomization.yaml\` \`images\\[.*/group/app\\]\`: \`.*@${result.digest}\` → \`.*@${result.secondDigest}\`$`, "m"));
+    expect(result.previews[0]).toMatch(
+      /^Dry run, nothing pushed: would create `_gitlab\/agents\/production` at `[0-9a-f]{12}` \(created\): 4 commits, 1 merge request, 0 image changes\.$/m,
+    );
+    expect(result.previews[1]).toMatch(
+      new RegExp(
+        `^- \`deploy/base/kustomization.yaml\` \`images\\[.*/group/app\\]\`: \`.*@${result.digest}\` → \`.*@${result.secondDigest}\`$`,
+        "m",
+      ),
+    );
     expect(result.branches["_gitlab/agents/staging"]).toBe(result.branches.main);
     expect(result.branches["_gitlab/agents/production"]).toBe(result.branches.main);
     expect(result.reviewNamespaces).toEqual([]);

@@ -38,10 +38,19 @@ describe("a component whose script bundles a 110,000-character text", () => {
     // A copy beside the fixtures (its imports of the generator are relative), with a heavy module.
     root = mkdtempSync(path.join(FIXTURES, ".tmp-oversized-"));
     cpSync(path.join(FIXTURES, "basic"), root, { recursive: true });
-    writeFileSync(path.join(root, "components", "hello", "greeting.ts"), `const PADDING = ${JSON.stringify("x".repeat(110_000))};\nexport function greeting(who: string): string {\n  return \`hello, \${who}\${PADDING.slice(0, 0)}\`;\n}\n`);
+    writeFileSync(
+      path.join(root, "components", "hello", "greeting.ts"),
+      `const PADDING = ${JSON.stringify("x".repeat(110_000))};\nexport function greeting(who: string): string {\n  return \`hello, \${who}\${PADDING.slice(0, 0)}\`;\n}\n`,
+    );
     refused = await generateCatalog({ root }).catch((error: unknown) => error);
-    const { default: hello } = (await import(pathToFileURL(path.join(root, "components", "hello", "component.ts")).href)) as { default: ComponentModule };
-    template = await renderComponent(hello.build({ version: "9.8.7", config: await loadConfig(root) }), { root, version: "9.8.7", bundles: new Map() });
+    const { default: hello } = (await import(
+      pathToFileURL(path.join(root, "components", "hello", "component.ts")).href
+    )) as { default: ComponentModule };
+    template = await renderComponent(hello.build({ version: "9.8.7", config: await loadConfig(root) }), {
+      root,
+      version: "9.8.7",
+      bundles: new Map(),
+    });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -49,8 +58,13 @@ describe("a component whose script bundles a 110,000-character text", () => {
     const script = template.scripts[0]?.code.length ?? 0;
     const size = Buffer.byteLength(template.text);
     // The last module: its comment line and its one statement, as esbuild prints them.
-    const HELLO_PART = '// components/hello/hello.ts\nconsole.log(greeting(process.env.HELLO_WHO ?? "nobody"));\n'.length;
-    expect(template.scripts[0]?.code.endsWith('// components/hello/hello.ts\nconsole.log(greeting(process.env.HELLO_WHO ?? "nobody"));\n')).toBe(true);
+    const HELLO_PART = '// components/hello/hello.ts\nconsole.log(greeting(process.env.HELLO_WHO ?? "nobody"));\n'
+      .length;
+    expect(
+      template.scripts[0]?.code.endsWith(
+        '// components/hello/hello.ts\nconsole.log(greeting(process.env.HELLO_WHO ?? "nobody"));\n',
+      ),
+    ).toBe(true);
     expect(script).toBeGreaterThan(110_000);
     expect(refused).toBeInstanceOf(GenerationFailed);
     expect((refused as GenerationFailed).problems.map(formatProblem)).toEqual([
@@ -70,7 +84,10 @@ describe("a script whose module loaded on demand bundles a 70,000-character text
   beforeAll(() => {
     root = mkdtempSync(path.join(FIXTURES, ".tmp-oversized-module-"));
     cpSync(path.join(FIXTURES, "lazy"), root, { recursive: true });
-    writeFileSync(path.join(root, "components", "greet", "fancy.ts"), `import { WORDS } from "./words.ts";\nconst BANNER = ${JSON.stringify("*".repeat(70_000))};\nexport function fancyGreeting(who: string): string {\n  return \`\${BANNER} \${WORDS.hello}, \${who}\`;\n}\n`);
+    writeFileSync(
+      path.join(root, "components", "greet", "fancy.ts"),
+      `import { WORDS } from "./words.ts";\nconst BANNER = ${JSON.stringify("*".repeat(70_000))};\nexport function fancyGreeting(who: string): string {\n  return \`\${BANNER} \${WORDS.hello}, \${who}\`;\n}\n`,
+    );
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -26,7 +26,10 @@ describe("the cache directory", () => {
     try {
       await bundleScript(path.join(FIXTURES, "basic"), "components/hello/hello.ts", cache);
       expect(readdirSync(path.join(cache, "bundles"))).toHaveLength(1);
-      for (const fixture of readdirSync(FIXTURES)) expect(existsSync(path.join(FIXTURES, fixture, "node_modules")), `test/fixtures/${fixture}/node_modules`).toBe(false);
+      for (const fixture of readdirSync(FIXTURES))
+        expect(existsSync(path.join(FIXTURES, fixture, "node_modules")), `test/fixtures/${fixture}/node_modules`).toBe(
+          false,
+        );
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
@@ -43,7 +46,13 @@ describe("the compiled validator's cache key", () => {
   });
 
   it.each([
-    ["the schema fixes", { ...sources, builder: sources.builder.replace('rule.if.required = ["type"]', 'rule.if.required = ["type", "x"]') }],
+    [
+      "the schema fixes",
+      {
+        ...sources,
+        builder: sources.builder.replace('rule.if.required = ["type"]', 'rule.if.required = ["type", "x"]'),
+      },
+    ],
     ["the ajv options", { ...sources, builder: sources.builder.replace("allErrors: true", "allErrors: false") }],
     ["GitLab's schema", { ...sources, schema: sources.schema.replace('"type"', '"type" ') }],
     ["ajv's version", { ...sources, versions: ["ajv@0.0.0", ...sources.versions.slice(1)] }],

@@ -22,7 +22,11 @@ function copyFixture(name: string): string {
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await main(argv, (s) => void (out += s), (s) => void (err += s));
+  const code = await main(
+    argv,
+    (s) => void (out += s),
+    (s) => void (err += s),
+  );
   return { code, out, err };
 }
 
@@ -35,7 +39,11 @@ describe("generate CLI", () => {
     const root = copyFixture("basic");
     const before = readFileSync(path.join(root, "templates", "hello", "template.yml"), "utf8");
     const result = await cli("--root", root, "--check");
-    expect(result).toEqual({ code: 0, out: "generate --check: 2 generated files (1 templates) are up to date\n", err: "" });
+    expect(result).toEqual({
+      code: 0,
+      out: "generate --check: 2 generated files (1 templates) are up to date\n",
+      err: "",
+    });
     expect(readFileSync(path.join(root, "templates", "hello", "template.yml"), "utf8")).toBe(before);
   });
 
@@ -65,7 +73,11 @@ describe("generate CLI", () => {
     writeFileSync(file, "stale\n");
     mkdirSync(path.join(root, "templates", "gone"));
     writeFileSync(path.join(root, "templates", "gone", "template.yml"), "# left over\n");
-    expect(await cli("--root", root)).toEqual({ code: 0, out: "generate: 1 templates; 1 file(s) written, 1 removed\n", err: "" });
+    expect(await cli("--root", root)).toEqual({
+      code: 0,
+      out: "generate: 1 templates; 1 file(s) written, 1 removed\n",
+      err: "",
+    });
     expect(readFileSync(file, "utf8")).toBe(fresh);
     expect(existsSync(path.join(root, "templates", "gone"))).toBe(false);
     expect((await cli("--root", root, "--check")).code).toBe(0);
@@ -87,6 +99,8 @@ describe("generate CLI", () => {
     const result = await cli(...argv);
     expect(result.code).toBe(2);
     expect(result.err).toContain(message);
-    expect(result.err).toContain("usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]] [--max-components <n>]");
+    expect(result.err).toContain(
+      "usage: npm run generate [-- --check] [--root <dir>] [--only <component>[,<component>…]] [--max-components <n>]",
+    );
   });
 });

@@ -16,12 +16,16 @@ const BASIC = path.join(import.meta.dirname, "..", "fixtures", "basic");
 describe.each([
   ["the catalog", ROOT],
   ["the basic fixture", BASIC],
-  ["the lazy fixture (a script that loads a feature on demand)", path.join(import.meta.dirname, "..", "fixtures", "lazy")],
+  [
+    "the lazy fixture (a script that loads a feature on demand)",
+    path.join(import.meta.dirname, "..", "fixtures", "lazy"),
+  ],
 ])("golden templates of %s", (_, root) => {
   it("generates exactly the committed files", async () => {
     const { files } = await generateCatalog({ root });
     expect(files.size).toBeGreaterThan(1);
-    for (const [file, content] of files) expect(content, `${file} is stale: run npm run generate`).toBe(readFileSync(path.join(root, file), "utf8"));
+    for (const [file, content] of files)
+      expect(content, `${file} is stale: run npm run generate`).toBe(readFileSync(path.join(root, file), "utf8"));
   });
 });
 
@@ -44,7 +48,9 @@ describe("rendered template shape", () => {
     ]);
     expect(text).toContain(`<<'${HEREDOC_DELIMITER}'\n${script.replace(/^(?=.)/gm, "    ")}    ${HEREDOC_DELIMITER}\n`);
     expect(text).toContain("\n---\n$[[ inputs.job_name ]]:\n  stage: $[[ inputs.stage ]]\n");
-    expect(text).toContain("      type: boolean\n      description: Whether failure is allowed.\n      default: false\n");
+    expect(text).toContain(
+      "      type: boolean\n      description: Whether failure is allowed.\n      default: false\n",
+    );
   });
 
   it("keeps GitLab's own key spelling (snake_case keywords, variable names as written)", () => {

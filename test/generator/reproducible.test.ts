@@ -35,7 +35,14 @@ describe("the determinism check", () => {
       cpSync(path.join(FIXTURES, "nondeterministic"), root, { recursive: true });
       const { differences, bundled } = await coldBuildDifferences({ root });
       expect(bundled).toEqual([1, 1]);
-      expect(differences).toEqual([{ file: "templates/clock/template.yml", line: expect.any(Number), first: expect.any(String), second: expect.any(String) }]);
+      expect(differences).toEqual([
+        {
+          file: "templates/clock/template.yml",
+          line: expect.any(Number),
+          first: expect.any(String),
+          second: expect.any(String),
+        },
+      ]);
       expect(differences[0]?.first).not.toBe(differences[0]?.second);
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -48,7 +55,10 @@ describe("a fresh copy of the repository with an empty cache", () => {
     const scratch = mkdtempSync(path.join(tmpdir(), "gitops-reproduce-"));
     try {
       const copy = path.join(scratch, "repository");
-      const listed = spawnSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: ROOT, encoding: "utf8" });
+      const listed = spawnSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
       expect(listed.status, listed.stderr).toBe(0);
       for (const file of listed.stdout.split("\0").filter(Boolean)) {
         mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
@@ -57,7 +67,11 @@ describe("a fresh copy of the repository with an empty cache", () => {
       // The installed packages (npm ci at the tag gives the same); the cache goes to an empty directory of its own.
       symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
       const cache = path.join(scratch, "cache");
-      const run = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), ["generator/cli.ts", "--check"], { cwd: copy, env: { ...process.env, [CACHE_DIR_VARIABLE]: cache }, encoding: "utf8" });
+      const run = spawnSync(path.join(ROOT, "node_modules", ".bin", "tsx"), ["generator/cli.ts", "--check"], {
+        cwd: copy,
+        env: { ...process.env, [CACHE_DIR_VARIABLE]: cache },
+        encoding: "utf8",
+      });
       expect(run.stderr).toBe("");
       expect(run.stdout).toMatch(/^generate --check: \d+ generated files \(8 templates\) are up to date\n$/);
       expect(run.status).toBe(0);

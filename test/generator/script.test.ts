@@ -33,7 +33,10 @@ describe("script bundling and embedding", () => {
       const first = await bundleScript(root, "components/hello/hello.ts", cache);
       expect(readdirSync(path.join(cache, "bundles"))).toHaveLength(1);
       expect(await bundleScript(root, "components/hello/hello.ts", cache)).toEqual(first);
-      writeFileSync(path.join(root, "components", "hello", "greeting.ts"), "export function greeting(who: string): string {\n  return `good day, ${who}`;\n}\n");
+      writeFileSync(
+        path.join(root, "components", "hello", "greeting.ts"),
+        "export function greeting(who: string): string {\n  return `good day, ${who}`;\n}\n",
+      );
       const second = (await bundleScript(root, "components/hello/hello.ts", cache)).files[0]?.code;
       expect(second).toContain("good day");
       expect(second).not.toContain("hello, ");
@@ -45,7 +48,7 @@ describe("script bundling and embedding", () => {
   });
 
   it("keeps the script in a quoted heredoc so the shell expands nothing in it", () => {
-    const entry = embedScript(singleFileBundle("demo", 'console.log(`${process.env.HOME} $HOME $(date)`);\n')).script;
+    const entry = embedScript(singleFileBundle("demo", "console.log(`${process.env.HOME} $HOME $(date)`);\n")).script;
     expect(entry).toContain(`cat > "$gitops_script_dir/demo.mjs" <<'${HEREDOC_DELIMITER}'\n`);
     expect(entry).toContain('node "$gitops_script_dir/demo.mjs"');
   });
@@ -57,18 +60,24 @@ describe("script bundling and embedding", () => {
   });
 
   it("embeds printable ASCII only: other characters become escapes that print the same at run time", () => {
-    const entry = embedScript(singleFileBundle("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n")).script;
+    const entry = embedScript(
+      singleFileBundle("demo", "console.log(`caf\u00e9 \u2192 ok`, /\u00e9/.test('\u00e9'), 'a\tb');\n"),
+    ).script;
     expect(entry).toMatch(/^[\n\x20-\x7e]*$/);
     const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}`], { encoding: "utf8" });
     expect(result.stdout).toBe("caf\u00e9 \u2192 ok true a\tb\n");
   });
 
   it("refuses a script that no escape keeps as it is (a tagged template's raw text), naming the script", () => {
-    expect(() => embedScript(singleFileBundle("demo", "console.log(String.raw`\u00e9`);\n"))).toThrow(/^the bundled script demo.mjs cannot be made printable ASCII: a tagged template literal holds \\u00E9/);
+    expect(() => embedScript(singleFileBundle("demo", "console.log(String.raw`\u00e9`);\n"))).toThrow(
+      /^the bundled script demo.mjs cannot be made printable ASCII: a tagged template literal holds \\u00E9/,
+    );
   });
 
   it("refuses a script containing the heredoc delimiter on a line of its own", () => {
-    expect(() => embedScript(singleFileBundle("demo", `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n`))).toThrow(`the bundled script demo.mjs contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+    expect(() => embedScript(singleFileBundle("demo", `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n`))).toThrow(
+      `the bundled script demo.mjs contains the heredoc delimiter ${HEREDOC_DELIMITER}`,
+    );
   });
 
   it.each([
@@ -79,7 +88,10 @@ describe("script bundling and embedding", () => {
     try {
       const entry = embedScript(singleFileBundle("demo", `${code}\n`)).script;
       // The runner's shell: each script entry under `set -eo pipefail`.
-      const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}\necho after`], { env: { ...process.env, TMPDIR: scratch }, encoding: "utf8" });
+      const result = spawnSync("bash", ["-c", `set -eo pipefail\n${entry}\necho after`], {
+        env: { ...process.env, TMPDIR: scratch },
+        encoding: "utf8",
+      });
       expect(result.status).toBe(status);
       expect(result.stdout).toBe(status === 0 ? "done\nafter\n" : "");
       expect(readdirSync(scratch)).toEqual([]);
@@ -119,9 +131,14 @@ describe("a script that loads a feature on demand (await import())", () => {
   });
 
   it("gives the same file names and bytes when rebuilt from a cold cache", async () => {
-    const caches = [mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-")), mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-"))];
+    const caches = [
+      mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-")),
+      mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-")),
+    ];
     try {
-      const [first, second] = await Promise.all(caches.map((cache) => bundleScript(LAZY, "components/greet/greet.ts", cache)));
+      const [first, second] = await Promise.all(
+        caches.map((cache) => bundleScript(LAZY, "components/greet/greet.ts", cache)),
+      );
       expect(second).toEqual(first);
       for (const cache of caches) expect(readdirSync(path.join(cache, "bundles"))).toHaveLength(1);
     } finally {
@@ -137,10 +154,18 @@ describe("a script that loads a feature on demand (await import())", () => {
   });
 
   it("checks every file for what the template cannot hold, naming the file", () => {
-    const bundle = { main: "demo.mjs", files: [{ file: "demo.mjs", code: 'await import("./demo.feature.mjs");\n' }, { file: "demo.feature.mjs", code: 'const marker = "$[[ inputs.x ]]";\n' }] };
+    const bundle = {
+      main: "demo.mjs",
+      files: [
+        { file: "demo.mjs", code: 'await import("./demo.feature.mjs");\n' },
+        { file: "demo.feature.mjs", code: 'const marker = "$[[ inputs.x ]]";\n' },
+      ],
+    };
     expect(() => embedScript(bundle)).toThrow('the bundled script demo.feature.mjs contains "$[["');
     bundle.files[1] = { file: "demo.feature.mjs", code: `const a = \`\n${HEREDOC_DELIMITER}\n\`;\n` };
-    expect(() => embedScript(bundle)).toThrow(`the bundled script demo.feature.mjs contains the heredoc delimiter ${HEREDOC_DELIMITER}`);
+    expect(() => embedScript(bundle)).toThrow(
+      `the bundled script demo.feature.mjs contains the heredoc delimiter ${HEREDOC_DELIMITER}`,
+    );
     bundle.files[1] = { file: "demo.feature.mjs", code: "console.log(`caf\u00e9`);\n" };
     const embedded = embedScript(bundle);
     expect(embedded.files[1]?.code).toBe("console.log(`caf\\u00E9`);\n");

@@ -13,7 +13,9 @@ import { ROOT, scriptCommands } from "../../harness/templates.ts";
 
 /** The README's shell block that checks a template's scripts, with `template=` pointing at `template`. */
 function readmeCheck(template: string): string {
-  const blocks = [...readFileSync(path.join(ROOT, "README.md"), "utf8").matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  const blocks = [...readFileSync(path.join(ROOT, "README.md"), "utf8").matchAll(/```sh\n([\s\S]*?)```/g)].map(
+    (m) => m[1] as string,
+  );
   const block = blocks.find((b) => b.includes("sha256sum -c"));
   if (!block) throw new Error("README.md has no sh block with sha256sum -c");
   expect(block).toMatch(/^template=\S+\n/);
@@ -25,7 +27,9 @@ function bannerFiles(text: string): string[] {
   return [...text.matchAll(/^# sha256: [0-9a-f]{64} {2}(\S+)$/gm)].map((m) => m[1] as string);
 }
 
-const templates = readdirSync(path.join(ROOT, "templates")).filter((name) => bannerFiles(readFileSync(path.join(ROOT, "templates", name, "template.yml"), "utf8")).length > 0);
+const templates = readdirSync(path.join(ROOT, "templates")).filter(
+  (name) => bannerFiles(readFileSync(path.join(ROOT, "templates", name, "template.yml"), "utf8")).length > 0,
+);
 
 describe("checking a template's scripts as the README says", () => {
   let scratch: string;
@@ -40,7 +44,15 @@ describe("checking a template's scripts as the README says", () => {
   };
 
   it("covers every template with a script", () => {
-    expect(templates.sort()).toEqual(["build", "manual-production", "preview-production", "promote-staging", "review", "rollback", "update-manifests"]);
+    expect(templates.sort()).toEqual([
+      "build",
+      "manual-production",
+      "preview-production",
+      "promote-staging",
+      "review",
+      "rollback",
+      "update-manifests",
+    ]);
   });
 
   it.each(templates)("accepts %s's scripts, extracted byte for byte as its jobs write them", (name) => {
@@ -64,11 +76,18 @@ describe("checking a template's scripts as the README says", () => {
     const body = parseAllDocuments(readFileSync(template, "utf8"))[1]?.toJS() as Record<string, { script: unknown }>;
     for (const job of Object.values(body)) {
       // On stdin: a script of update-manifests' size exceeds Linux's 128 KiB limit for one argument.
-      const ran = spawnSync("bash", [], { input: `set -eo pipefail\n${scriptCommands(job.script).join("\n")}\n`, env: { PATH: `${bin}:${process.env.PATH}`, TMPDIR: scratch }, encoding: "utf8" });
+      const ran = spawnSync("bash", [], {
+        input: `set -eo pipefail\n${scriptCommands(job.script).join("\n")}\n`,
+        env: { PATH: `${bin}:${process.env.PATH}`, TMPDIR: scratch },
+        encoding: "utf8",
+      });
       expect(ran.status, ran.stderr).toBe(0);
     }
     expect(readdirSync(written).sort()).toEqual([...files].sort());
-    for (const file of files) expect(readFileSync(path.join(written, file), "utf8"), file).toBe(readFileSync(path.join(extracted, file), "utf8"));
+    for (const file of files)
+      expect(readFileSync(path.join(written, file), "utf8"), file).toBe(
+        readFileSync(path.join(extracted, file), "utf8"),
+      );
   });
 
   it.each([

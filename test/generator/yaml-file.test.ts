@@ -36,10 +36,15 @@ describe("yamlFileProblems", () => {
   });
 
   it("refuses a file whose parsed size (as Gitlab::Utils::DeepSize counts it) is over 1 MiB, though each string is under the node limit", () => {
-    const text = stringify({ a: { script: ["x".repeat(600_000)] }, b: { script: ["y".repeat(600_000)] } }, YAML_OPTIONS);
+    const text = stringify(
+      { a: { script: ["x".repeat(600_000)] }, b: { script: ["y".repeat(600_000)] } },
+      YAML_OPTIONS,
+    );
     const found = problems(text);
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(/^templates\/x\/template\.yml: the parsed file would take about 12\d{5} bytes in GitLab .* over the 1048576-byte max_yaml_size_bytes default of GitLab before 17\.3/);
+    expect(found[0]).toMatch(
+      /^templates\/x\/template\.yml: the parsed file would take about 12\d{5} bytes in GitLab .* over the 1048576-byte max_yaml_size_bytes default of GitLab before 17\.3/,
+    );
   });
 
   it("estimates Ruby's memory size from above: strings in slots or on the heap, arrays and hashes with their tables", () => {

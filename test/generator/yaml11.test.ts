@@ -11,7 +11,10 @@ import { describe, expect, it } from "vitest";
 import { parseWithLibyaml, requireLibyaml } from "../support/libyaml.ts";
 import { ROOT } from "../../harness/templates.ts";
 
-const GENERATED = [...readdirSync(path.join(ROOT, "templates")).map((name) => `templates/${name}/template.yml`), ".gitlab-ci.yml"];
+const GENERATED = [
+  ...readdirSync(path.join(ROOT, "templates")).map((name) => `templates/${name}/template.yml`),
+  ".gitlab-ci.yml",
+];
 
 describe.skipIf(!requireLibyaml())("every generated YAML file, as GitLab's libyaml reads it", () => {
   it.each(GENERATED)("%s has the same value for libyaml (YAML 1.1) as for the yaml package", (file) => {
@@ -37,7 +40,12 @@ describe("every generated YAML file's text", () => {
       for (const [job, keywords] of Object.entries(body ?? {})) {
         const script = (keywords as { script?: unknown })?.script;
         // A script is one block (a string) or a list of commands; every multi-line one is a literal block.
-        const lines: Array<[unknown, Array<string | number>]> = typeof script === "string" ? [[script, [job, "script"]]] : Array.isArray(script) ? script.map((line, i) => [line, [job, "script", i]]) : [];
+        const lines: Array<[unknown, Array<string | number>]> =
+          typeof script === "string"
+            ? [[script, [job, "script"]]]
+            : Array.isArray(script)
+              ? script.map((line, i) => [line, [job, "script", i]])
+              : [];
         for (const [line, at] of lines) {
           if (typeof line !== "string" || !line.includes("\n")) continue;
           const node = doc.getIn(at, true) as { type?: string };

@@ -29,7 +29,14 @@ interface Situation {
 
 /** What GitLab sets for the default ssh_repository_url. */
 const SSH_HOST = { CI_SERVER_SHELL_SSH_HOST: "gitlab.example.com", CI_SERVER_SHELL_SSH_PORT: "22" };
-const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "x\ntouch $CANARY", "--upload-pack=touch $CANARY", "-oProxyCommand=touch $CANARY"];
+const INJECTIONS = [
+  "$(touch $CANARY)",
+  "`touch $CANARY`",
+  "x; touch $CANARY",
+  "x\ntouch $CANARY",
+  "--upload-pack=touch $CANARY",
+  "-oProxyCommand=touch $CANARY",
+];
 
 describe.skipIf(!requireTools("git"))("promotion refuses hostile values and situations", () => {
   let server: GitServer;
@@ -55,7 +62,10 @@ describe.skipIf(!requireTools("git"))("promotion refuses hostile values and situ
     await project.setBranch(STAGING, main[3] as string);
     await project.setBranch(PRODUCTION, main[1] as string);
     const refs = await project.git("for-each-ref", "--format=%(refname) %(objectname)");
-    const requests = () => server.requests.filter((r) => r.path.startsWith(`/${project.repoPath}.git/`) || r.path.startsWith("/group/missing")).length;
+    const requests = () =>
+      server.requests.filter(
+        (r) => r.path.startsWith(`/${project.repoPath}.git/`) || r.path.startsWith("/group/missing"),
+      ).length;
     const before = requests();
     const canary = path.join(scratch, `canary-${n}`);
     const component = situation.component ?? "promote-staging";
@@ -67,7 +77,13 @@ describe.skipIf(!requireTools("git"))("promotion refuses hostile values and situ
       keep: true,
     });
     try {
-      return { job, refsAfter: await project.git("for-each-ref", "--format=%(refname) %(objectname)"), refs, requests: requests() - before, canary: existsSync(canary) };
+      return {
+        job,
+        refsAfter: await project.git("for-each-ref", "--format=%(refname) %(objectname)"),
+        refs,
+        requests: requests() - before,
+        canary: existsSync(canary),
+      };
     } finally {
       expectNoSecret(job, [TOKEN, FOREIGN, WRONG], [job.projectDir, job.tmpDir]);
       job.cleanup();
@@ -76,28 +92,125 @@ describe.skipIf(!requireTools("git"))("promotion refuses hostile values and situ
 
   describe("refused from the value alone, before any request to the server", () => {
     it.each<{ name: string; names: string; situation: Situation }>([
-      { name: "environment_branch HEAD", names: 'input environment_branch = "HEAD"', situation: { inputs: { environment_branch: "HEAD" } } },
-      { name: "environment_branch @", names: 'input environment_branch = "@"', situation: { inputs: { environment_branch: "@" } } },
-      { name: "environment_branch with refs/heads/", names: `input environment_branch = "refs/heads/${STAGING}"`, situation: { inputs: { environment_branch: `refs/heads/${STAGING}` } } },
-      { name: "environment_branch -x", names: 'input environment_branch = "-x"', situation: { inputs: { environment_branch: "-x" } } },
-      { name: "environment_branch a..b", names: 'input environment_branch = "a..b"', situation: { inputs: { environment_branch: "a..b" } } },
-      { name: "environment_branch with a newline", names: "input environment_branch", situation: { inputs: { environment_branch: `${STAGING}\nmain` } } },
-      { name: "environment_branch of 40 hex digits", names: "input environment_branch", situation: { inputs: { environment_branch: "0123456789abcdef0123456789abcdef01234567" } } },
-      { name: "source_branch HEAD", names: 'input source_branch = "HEAD"', situation: { inputs: { source_branch: "HEAD" } } },
-      { name: "source_branch refs/heads/main", names: 'input source_branch = "refs/heads/main"', situation: { inputs: { source_branch: "refs/heads/main" } } },
-      { name: "production's require_branch with refs/heads/", names: "input require_branch", situation: { component: "manual-production", inputs: { require_branch: `refs/heads/${STAGING}` } } },
-      { name: "production's environment_branch a..b", names: 'input environment_branch = "a..b"', situation: { component: "manual-production", inputs: { environment_branch: "a..b" } } },
-      { name: "a repository_url that is an option", names: "input repository_url", situation: { inputs: { repository_url: "--upload-pack=touch $CANARY" } } },
-      { name: "a file: repository_url", names: 'input repository_url = "file:///etc"', situation: { inputs: { repository_url: "file:///etc" } } },
-      { name: "a repository_url with the token in it", names: "input repository_url", situation: { inputs: { repository_url: `http://oauth2:${TOKEN}@127.0.0.1:1/group/app.git` } } },
-      { name: "an ssh_repository_url that is an option", names: "input ssh_repository_url", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_repository_url: "-oProxyCommand=touch $CANARY" }, env: { DEPLOY_KEY: "x" } } },
-      { name: "a token_variable that is no variable name", names: "input token_variable", situation: { inputs: { token_variable: "A;touch $CANARY" } } },
-      { name: "an ssh_key_variable with a command", names: "input ssh_key_variable", situation: { inputs: { ssh_key_variable: "$(touch $CANARY)" }, env: SSH_HOST } },
-      { name: "ssh_known_hosts with a command", names: "input ssh_known_hosts", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_known_hosts: "x; touch $CANARY" }, env: { ...SSH_HOST, DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n" } } },
-      { name: "a pipeline commit that is no commit", names: 'input CI_COMMIT_SHA = "HEAD"', situation: { env: { CI_COMMIT_SHA: "HEAD" } } },
-      ...INJECTIONS.map((payload) => ({ name: `an injection in environment_branch: ${payload}`, names: "input environment_branch", situation: { inputs: { environment_branch: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in source_branch: ${payload}`, names: "input source_branch", situation: { inputs: { source_branch: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in repository_url: ${payload}`, names: "input repository_url", situation: { inputs: { repository_url: payload } } })),
+      {
+        name: "environment_branch HEAD",
+        names: 'input environment_branch = "HEAD"',
+        situation: { inputs: { environment_branch: "HEAD" } },
+      },
+      {
+        name: "environment_branch @",
+        names: 'input environment_branch = "@"',
+        situation: { inputs: { environment_branch: "@" } },
+      },
+      {
+        name: "environment_branch with refs/heads/",
+        names: `input environment_branch = "refs/heads/${STAGING}"`,
+        situation: { inputs: { environment_branch: `refs/heads/${STAGING}` } },
+      },
+      {
+        name: "environment_branch -x",
+        names: 'input environment_branch = "-x"',
+        situation: { inputs: { environment_branch: "-x" } },
+      },
+      {
+        name: "environment_branch a..b",
+        names: 'input environment_branch = "a..b"',
+        situation: { inputs: { environment_branch: "a..b" } },
+      },
+      {
+        name: "environment_branch with a newline",
+        names: "input environment_branch",
+        situation: { inputs: { environment_branch: `${STAGING}\nmain` } },
+      },
+      {
+        name: "environment_branch of 40 hex digits",
+        names: "input environment_branch",
+        situation: { inputs: { environment_branch: "0123456789abcdef0123456789abcdef01234567" } },
+      },
+      {
+        name: "source_branch HEAD",
+        names: 'input source_branch = "HEAD"',
+        situation: { inputs: { source_branch: "HEAD" } },
+      },
+      {
+        name: "source_branch refs/heads/main",
+        names: 'input source_branch = "refs/heads/main"',
+        situation: { inputs: { source_branch: "refs/heads/main" } },
+      },
+      {
+        name: "production's require_branch with refs/heads/",
+        names: "input require_branch",
+        situation: { component: "manual-production", inputs: { require_branch: `refs/heads/${STAGING}` } },
+      },
+      {
+        name: "production's environment_branch a..b",
+        names: 'input environment_branch = "a..b"',
+        situation: { component: "manual-production", inputs: { environment_branch: "a..b" } },
+      },
+      {
+        name: "a repository_url that is an option",
+        names: "input repository_url",
+        situation: { inputs: { repository_url: "--upload-pack=touch $CANARY" } },
+      },
+      {
+        name: "a file: repository_url",
+        names: 'input repository_url = "file:///etc"',
+        situation: { inputs: { repository_url: "file:///etc" } },
+      },
+      {
+        name: "a repository_url with the token in it",
+        names: "input repository_url",
+        situation: { inputs: { repository_url: `http://oauth2:${TOKEN}@127.0.0.1:1/group/app.git` } },
+      },
+      {
+        name: "an ssh_repository_url that is an option",
+        names: "input ssh_repository_url",
+        situation: {
+          inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_repository_url: "-oProxyCommand=touch $CANARY" },
+          env: { DEPLOY_KEY: "x" },
+        },
+      },
+      {
+        name: "a token_variable that is no variable name",
+        names: "input token_variable",
+        situation: { inputs: { token_variable: "A;touch $CANARY" } },
+      },
+      {
+        name: "an ssh_key_variable with a command",
+        names: "input ssh_key_variable",
+        situation: { inputs: { ssh_key_variable: "$(touch $CANARY)" }, env: SSH_HOST },
+      },
+      {
+        name: "ssh_known_hosts with a command",
+        names: "input ssh_known_hosts",
+        situation: {
+          inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_known_hosts: "x; touch $CANARY" },
+          env: {
+            ...SSH_HOST,
+            DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+          },
+        },
+      },
+      {
+        name: "a pipeline commit that is no commit",
+        names: 'input CI_COMMIT_SHA = "HEAD"',
+        situation: { env: { CI_COMMIT_SHA: "HEAD" } },
+      },
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in environment_branch: ${payload}`,
+        names: "input environment_branch",
+        situation: { inputs: { environment_branch: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in source_branch: ${payload}`,
+        names: "input source_branch",
+        situation: { inputs: { source_branch: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in repository_url: ${payload}`,
+        names: "input repository_url",
+        situation: { inputs: { repository_url: payload } },
+      })),
     ])("$name", async ({ names, situation }) => {
       const r = await run(situation);
       expectRefusal(r.job, names);

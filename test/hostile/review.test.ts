@@ -19,9 +19,22 @@ const IMAGE = "registry.example.com/group/app";
 const DIGEST = `sha256:${"c".repeat(64)}`;
 const DEPLOYMENT = `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: "${IMAGE}:latest"}]\n`;
 /** What a read outside the checkout would find: a ConfigMap holding something secret. */
-const SECRET_CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-outside}\ndata: {secret: runner-only-secret-value}\n";
-const MERGE_REQUEST = { CI_COMMIT_REF_NAME: "feature/x", CI_COMMIT_REF_SLUG: "feature-x", CI_MERGE_REQUEST_IID: "7", CI_PROJECT_ID: "4242", CI_PIPELINE_SOURCE: "merge_request_event" };
-const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "x\ntouch $CANARY", "--kubeconfig=$CANARY"];
+const SECRET_CONFIGMAP =
+  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-outside}\ndata: {secret: runner-only-secret-value}\n";
+const MERGE_REQUEST = {
+  CI_COMMIT_REF_NAME: "feature/x",
+  CI_COMMIT_REF_SLUG: "feature-x",
+  CI_MERGE_REQUEST_IID: "7",
+  CI_PROJECT_ID: "4242",
+  CI_PIPELINE_SOURCE: "merge_request_event",
+};
+const INJECTIONS = [
+  "$(touch $CANARY)",
+  "`touch $CANARY`",
+  "x; touch $CANARY",
+  "x\ntouch $CANARY",
+  "--kubeconfig=$CANARY",
+];
 
 interface Situation {
   inputs?: Record<string, unknown>;
@@ -65,7 +78,8 @@ describe.skipIf(!requireTools("kubectl"))("review refuses hostile values and sit
     const outsideFiles = {
       "kustomization.yaml": "resources: [configmap.yaml]\n",
       "configmap.yaml": SECRET_CONFIGMAP,
-      "component/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [../configmap.yaml]\n",
+      "component/kustomization.yaml":
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [../configmap.yaml]\n",
     };
     for (const [root, all] of [
       [dir, files],
@@ -90,11 +104,25 @@ describe.skipIf(!requireTools("kubectl"))("review refuses hostile values and sit
       component: "review",
       job,
       inputs: { agent: AGENT, manifests: "deploy/review", domain: "review.example.com", ...situation.inputs },
-      env: { ...kubeEnv, ...MERGE_REQUEST, CI_REGISTRY_IMAGE: IMAGE, GITOPS_IMAGE: `${IMAGE}@${DIGEST}`, CANARY: c.canary, OUTSIDE: c.outside, ...situation.env },
+      env: {
+        ...kubeEnv,
+        ...MERGE_REQUEST,
+        CI_REGISTRY_IMAGE: IMAGE,
+        GITOPS_IMAGE: `${IMAGE}@${DIGEST}`,
+        CANARY: c.canary,
+        OUTSIDE: c.outside,
+        ...situation.env,
+      },
       cwd: c.dir,
     });
     const requests = api.requests.slice(before);
-    return { job: result, requests, writes: requests.filter((r) => r.method !== "GET" && r.query.dryRun !== "All"), canary: existsSync(c.canary), c };
+    return {
+      job: result,
+      requests,
+      writes: requests.filter((r) => r.method !== "GET" && r.query.dryRun !== "All"),
+      canary: existsSync(c.canary),
+      c,
+    };
   }
 
   function expectNothingChanged(r: Awaited<ReturnType<typeof run>>): void {
@@ -107,33 +135,65 @@ describe.skipIf(!requireTools("kubectl"))("review refuses hostile values and sit
 
   describe("deploy: refused before any request to the cluster", () => {
     it.each<{ name: string; names: string; situation: Situation }>([
-      { name: "manifests leaving the repository (../x)", names: 'input manifests = "../outside"', situation: { inputs: { manifests: "../outside" } } },
-      { name: "an absolute manifests path through a variable", names: 'input manifests = "', situation: { inputs: { manifests: "$OUTSIDE" } } },
-      { name: "a manifests directory that is a link out", names: 'input manifests = "deploy/linked": resolves to', situation: { inputs: { manifests: "deploy/linked" }, links: { "deploy/linked": "{outside}" } } },
+      {
+        name: "manifests leaving the repository (../x)",
+        names: 'input manifests = "../outside"',
+        situation: { inputs: { manifests: "../outside" } },
+      },
+      {
+        name: "an absolute manifests path through a variable",
+        names: 'input manifests = "',
+        situation: { inputs: { manifests: "$OUTSIDE" } },
+      },
+      {
+        name: "a manifests directory that is a link out",
+        names: 'input manifests = "deploy/linked": resolves to',
+        situation: { inputs: { manifests: "deploy/linked" }, links: { "deploy/linked": "{outside}" } },
+      },
       {
         name: "a kustomization whose resource is a directory outside (../..)",
         names: 'deploy/review/kustomization.yaml lists "../../../outside" under resources, which resolves to',
-        situation: { files: { "deploy/review/kustomization.yaml": "resources: [deployment.yaml, ../../../outside]\n" } },
+        situation: {
+          files: { "deploy/review/kustomization.yaml": "resources: [deployment.yaml, ../../../outside]\n" },
+        },
       },
       {
         name: "a kustomization whose resource is a linked directory out",
         names: 'deploy/review/kustomization.yaml lists "shared" under resources, which resolves to',
-        situation: { files: { "deploy/review/kustomization.yaml": "resources: [deployment.yaml, shared]\n" }, links: { "deploy/review/shared": "{outside}" } },
+        situation: {
+          files: { "deploy/review/kustomization.yaml": "resources: [deployment.yaml, shared]\n" },
+          links: { "deploy/review/shared": "{outside}" },
+        },
       },
       {
         name: "a component outside the repository",
         names: "under components, which resolves to",
-        situation: { files: { "deploy/review/kustomization.yaml": "resources: [deployment.yaml]\ncomponents: [../../../outside/component]\n" } },
+        situation: {
+          files: {
+            "deploy/review/kustomization.yaml":
+              "resources: [deployment.yaml]\ncomponents: [../../../outside/component]\n",
+          },
+        },
       },
       {
         name: "a base inside whose own resource leaves",
         names: 'deploy/base/kustomization.yaml lists "../../../outside" under resources',
-        situation: { files: { "deploy/review/kustomization.yaml": "resources: [../base]\n", "deploy/base/kustomization.yaml": "resources: [../review/deployment.yaml, ../../../outside]\n" } },
+        situation: {
+          files: {
+            "deploy/review/kustomization.yaml": "resources: [../base]\n",
+            "deploy/base/kustomization.yaml": "resources: [../review/deployment.yaml, ../../../outside]\n",
+          },
+        },
       },
       {
         name: "a resource hidden behind a YAML merge key",
         names: "under resources, which resolves to",
-        situation: { files: { "deploy/review/kustomization.yaml": "x: &base {resources: [deployment.yaml, ../../../outside]}\n<<: *base\n" } },
+        situation: {
+          files: {
+            "deploy/review/kustomization.yaml":
+              "x: &base {resources: [deployment.yaml, ../../../outside]}\n<<: *base\n",
+          },
+        },
       },
       {
         name: "a file: URL (a clone from the runner's disk)",
@@ -143,23 +203,86 @@ describe.skipIf(!requireTools("kubectl"))("review refuses hostile values and sit
       {
         name: "a kustomization file that is a link out",
         names: "deploy/review/kustomization.yaml resolves to",
-        situation: { files: { "deploy/review/kustomization.yaml": null }, links: { "deploy/review/kustomization.yaml": "{outside}/kustomization.yaml" } },
+        situation: {
+          files: { "deploy/review/kustomization.yaml": null },
+          links: { "deploy/review/kustomization.yaml": "{outside}/kustomization.yaml" },
+        },
       },
-      { name: "image_name with an upper-case path", names: 'input image_name = "registry.example.com/Group/App"', situation: { inputs: { image_name: "registry.example.com/Group/App" } } },
-      { name: "image_name with a .. component", names: "input image_name", situation: { inputs: { image_name: "registry.example.com/group/../app" } } },
-      { name: "image_name with a tag", names: "input image_name", situation: { inputs: { image_name: `${IMAGE}:v1` } } },
-      { name: "new_image with a digest written as a tag", names: "input new_image", situation: { inputs: { new_image: `${IMAGE}:${DIGEST}` } } },
-      { name: "new_image with a short digest", names: "input new_image", situation: { inputs: { new_image: `${IMAGE}@sha256:abc` } } },
-      { name: "new_image with an upper-case path", names: "input new_image", situation: { inputs: { new_image: "registry.example.com/Group/app:v1" } } },
-      { name: "an agent that is not in KUBECONFIG (another project's agent)", names: 'input agent = "other/agents:prod"', situation: { inputs: { agent: "other/agents:prod" } } },
-      { name: "a namespace_prefix with a command", names: "input namespace_prefix", situation: { inputs: { namespace_prefix: "`touch $CANARY`" } } },
-      { name: "a rollout_timeout with a command", names: "input rollout_timeout", situation: { inputs: { rollout_timeout: "5m; touch $CANARY" } } },
-      { name: "a ref slug that is no DNS label", names: "input CI_COMMIT_REF_SLUG", situation: { env: { CI_COMMIT_REF_SLUG: "x;touch" } } },
-      { name: "a merge request IID that is no number", names: "input CI_MERGE_REQUEST_IID", situation: { env: { CI_MERGE_REQUEST_IID: "7; touch $CANARY" } } },
-      ...INJECTIONS.map((payload) => ({ name: `an injection in agent: ${payload}`, names: "input agent", situation: { inputs: { agent: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in new_image: ${payload}`, names: "input new_image", situation: { inputs: { new_image: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in domain: ${payload}`, names: "input domain", situation: { inputs: { domain: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in manifests: ${payload}`, names: "input manifests", situation: { inputs: { manifests: payload } } })),
+      {
+        name: "image_name with an upper-case path",
+        names: 'input image_name = "registry.example.com/Group/App"',
+        situation: { inputs: { image_name: "registry.example.com/Group/App" } },
+      },
+      {
+        name: "image_name with a .. component",
+        names: "input image_name",
+        situation: { inputs: { image_name: "registry.example.com/group/../app" } },
+      },
+      {
+        name: "image_name with a tag",
+        names: "input image_name",
+        situation: { inputs: { image_name: `${IMAGE}:v1` } },
+      },
+      {
+        name: "new_image with a digest written as a tag",
+        names: "input new_image",
+        situation: { inputs: { new_image: `${IMAGE}:${DIGEST}` } },
+      },
+      {
+        name: "new_image with a short digest",
+        names: "input new_image",
+        situation: { inputs: { new_image: `${IMAGE}@sha256:abc` } },
+      },
+      {
+        name: "new_image with an upper-case path",
+        names: "input new_image",
+        situation: { inputs: { new_image: "registry.example.com/Group/app:v1" } },
+      },
+      {
+        name: "an agent that is not in KUBECONFIG (another project's agent)",
+        names: 'input agent = "other/agents:prod"',
+        situation: { inputs: { agent: "other/agents:prod" } },
+      },
+      {
+        name: "a namespace_prefix with a command",
+        names: "input namespace_prefix",
+        situation: { inputs: { namespace_prefix: "`touch $CANARY`" } },
+      },
+      {
+        name: "a rollout_timeout with a command",
+        names: "input rollout_timeout",
+        situation: { inputs: { rollout_timeout: "5m; touch $CANARY" } },
+      },
+      {
+        name: "a ref slug that is no DNS label",
+        names: "input CI_COMMIT_REF_SLUG",
+        situation: { env: { CI_COMMIT_REF_SLUG: "x;touch" } },
+      },
+      {
+        name: "a merge request IID that is no number",
+        names: "input CI_MERGE_REQUEST_IID",
+        situation: { env: { CI_MERGE_REQUEST_IID: "7; touch $CANARY" } },
+      },
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in agent: ${payload}`,
+        names: "input agent",
+        situation: { inputs: { agent: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in new_image: ${payload}`,
+        names: "input new_image",
+        situation: { inputs: { new_image: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in domain: ${payload}`,
+        names: "input domain",
+        situation: { inputs: { domain: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in manifests: ${payload}`,
+        names: "input manifests",
+        situation: { inputs: { manifests: payload } },
+      })),
     ])("$name", async ({ names, situation }) => {
       const r = await run("review-deploy", situation);
       expectRefusal(r.job, names);
@@ -170,10 +293,30 @@ describe.skipIf(!requireTools("kubectl"))("review refuses hostile values and sit
 
   describe("the cluster refuses the job's credential", () => {
     it.each([
-      { refuse: 401 as const, job: "review-deploy" as const, names: "kubectl get through the agent: the server refused this job's credential for the agent", fix: "Fix: check agent: this job's credential for the agent must be valid and unexpired" },
-      { refuse: 403 as const, job: "review-deploy" as const, names: "this job's credential for the agent is not allowed to do this at agent (group/agents:review)", fix: "Fix: check agent: this job's credential for the agent must be a job of a project the agent's config.yaml authorizes" },
-      { refuse: 401 as const, job: "review-stop" as const, names: "the server refused this job's credential for the agent", fix: "Fix: check agent:" },
-      { refuse: 403 as const, job: "review-stop" as const, names: "is not allowed to do this at agent (group/agents:review)", fix: "Fix: check agent:" },
+      {
+        refuse: 401 as const,
+        job: "review-deploy" as const,
+        names: "kubectl get through the agent: the server refused this job's credential for the agent",
+        fix: "Fix: check agent: this job's credential for the agent must be valid and unexpired",
+      },
+      {
+        refuse: 403 as const,
+        job: "review-deploy" as const,
+        names: "this job's credential for the agent is not allowed to do this at agent (group/agents:review)",
+        fix: "Fix: check agent: this job's credential for the agent must be a job of a project the agent's config.yaml authorizes",
+      },
+      {
+        refuse: 401 as const,
+        job: "review-stop" as const,
+        names: "the server refused this job's credential for the agent",
+        fix: "Fix: check agent:",
+      },
+      {
+        refuse: 403 as const,
+        job: "review-stop" as const,
+        names: "is not allowed to do this at agent (group/agents:review)",
+        fix: "Fix: check agent:",
+      },
     ])("$job on $refuse names the agent and changes nothing", async ({ refuse, job, names, fix }) => {
       api.refuse = refuse;
       const r = await run(job, {});
@@ -186,10 +329,26 @@ describe.skipIf(!requireTools("kubectl"))("review refuses hostile values and sit
   describe("stop: refused before any request to the cluster", () => {
     it.each<{ name: string; names: string; situation: Situation }>([
       { name: "an agent with a command", names: "input agent", situation: { inputs: { agent: "a:b; touch $CANARY" } } },
-      { name: "an agent that is not in KUBECONFIG", names: 'input agent = "other/agents:prod"', situation: { inputs: { agent: "other/agents:prod" } } },
-      { name: "a namespace_prefix with a command", names: "input namespace_prefix", situation: { inputs: { namespace_prefix: "$(touch $CANARY)" } } },
-      { name: "a rollout_timeout with a command", names: "input rollout_timeout", situation: { inputs: { rollout_timeout: "`touch $CANARY`" } } },
-      { name: "a ref slug that is no DNS label", names: "input CI_COMMIT_REF_SLUG", situation: { env: { CI_COMMIT_REF_SLUG: "-x; touch" } } },
+      {
+        name: "an agent that is not in KUBECONFIG",
+        names: 'input agent = "other/agents:prod"',
+        situation: { inputs: { agent: "other/agents:prod" } },
+      },
+      {
+        name: "a namespace_prefix with a command",
+        names: "input namespace_prefix",
+        situation: { inputs: { namespace_prefix: "$(touch $CANARY)" } },
+      },
+      {
+        name: "a rollout_timeout with a command",
+        names: "input rollout_timeout",
+        situation: { inputs: { rollout_timeout: "`touch $CANARY`" } },
+      },
+      {
+        name: "a ref slug that is no DNS label",
+        names: "input CI_COMMIT_REF_SLUG",
+        situation: { env: { CI_COMMIT_REF_SLUG: "-x; touch" } },
+      },
     ])("$name", async ({ names, situation }) => {
       const r = await run("review-stop", situation);
       expectRefusal(r.job, names);
@@ -199,7 +358,9 @@ describe.skipIf(!requireTools("kubectl"))("review refuses hostile values and sit
   });
 
   it("carries a branch name with shell text literally (into a DNS-safe namespace), never running it", async () => {
-    const r = await run("review-deploy", { env: { CI_COMMIT_REF_NAME: "x$(touch${IFS}$CANARY)`id`", CI_COMMIT_REF_SLUG: "" } });
+    const r = await run("review-deploy", {
+      env: { CI_COMMIT_REF_NAME: "x$(touch${IFS}$CANARY)`id`", CI_COMMIT_REF_SLUG: "" },
+    });
     expect(r.job.code, r.job.output).toBe(0);
     expect(r.canary).toBe(false);
   });

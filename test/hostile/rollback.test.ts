@@ -29,7 +29,14 @@ interface Situation {
 
 /** What GitLab sets for the default ssh_repository_url. */
 const SSH_HOST = { CI_SERVER_SHELL_SSH_HOST: "gitlab.example.com", CI_SERVER_SHELL_SSH_PORT: "22" };
-const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "x\ntouch $CANARY", "--upload-pack=touch $CANARY", "-oProxyCommand=touch $CANARY"];
+const INJECTIONS = [
+  "$(touch $CANARY)",
+  "`touch $CANARY`",
+  "x; touch $CANARY",
+  "x\ntouch $CANARY",
+  "--upload-pack=touch $CANARY",
+  "-oProxyCommand=touch $CANARY",
+];
 
 describe.skipIf(!requireTools("git"))("rollback refuses hostile values and situations", () => {
   let server: GitServer;
@@ -58,7 +65,10 @@ describe.skipIf(!requireTools("git"))("rollback refuses hostile values and situa
     await project.setBranch("main", main[3] as string);
     await project.setBranch(PRODUCTION, main[3] as string);
     const refs = await project.git("for-each-ref", "--format=%(refname) %(objectname)");
-    const requests = () => server.requests.filter((r) => r.path.startsWith(`/${project.repoPath}.git/`) || r.path.startsWith("/group/missing")).length;
+    const requests = () =>
+      server.requests.filter(
+        (r) => r.path.startsWith(`/${project.repoPath}.git/`) || r.path.startsWith("/group/missing"),
+      ).length;
     const apiBefore = api.requests.length;
     const before = requests();
     const dir = path.join(scratch, String(n));
@@ -102,31 +112,136 @@ describe.skipIf(!requireTools("git"))("rollback refuses hostile values and situa
 
   describe("refused from the value alone, before any request to the server", () => {
     it.each<{ name: string; names: string; situation: Situation }>([
-      { name: "environment_branch HEAD", names: 'input environment_branch = "HEAD"', situation: { inputs: { environment_branch: "HEAD" } } },
-      { name: "environment_branch with refs/heads/", names: `input environment_branch = "refs/heads/${PRODUCTION}"`, situation: { inputs: { environment_branch: `refs/heads/${PRODUCTION}` } } },
-      { name: "environment_branch -x", names: 'input environment_branch = "-x"', situation: { inputs: { environment_branch: "-x" } } },
-      { name: "environment_branch a..b", names: 'input environment_branch = "a..b"', situation: { inputs: { environment_branch: "a..b" } } },
-      { name: "environment_branch with a newline", names: "input environment_branch", situation: { inputs: { environment_branch: `${PRODUCTION}\nmain` } } },
-      { name: "environment_branch of 40 hex digits", names: "input environment_branch", situation: { inputs: { environment_branch: "0123456789abcdef0123456789abcdef01234567" } } },
-      { name: "source_branch HEAD", names: 'input source_branch = "HEAD"', situation: { inputs: { source_branch: "HEAD" } } },
-      { name: "source_branch refs/heads/main", names: 'input source_branch = "refs/heads/main"', situation: { inputs: { source_branch: "refs/heads/main" } } },
+      {
+        name: "environment_branch HEAD",
+        names: 'input environment_branch = "HEAD"',
+        situation: { inputs: { environment_branch: "HEAD" } },
+      },
+      {
+        name: "environment_branch with refs/heads/",
+        names: `input environment_branch = "refs/heads/${PRODUCTION}"`,
+        situation: { inputs: { environment_branch: `refs/heads/${PRODUCTION}` } },
+      },
+      {
+        name: "environment_branch -x",
+        names: 'input environment_branch = "-x"',
+        situation: { inputs: { environment_branch: "-x" } },
+      },
+      {
+        name: "environment_branch a..b",
+        names: 'input environment_branch = "a..b"',
+        situation: { inputs: { environment_branch: "a..b" } },
+      },
+      {
+        name: "environment_branch with a newline",
+        names: "input environment_branch",
+        situation: { inputs: { environment_branch: `${PRODUCTION}\nmain` } },
+      },
+      {
+        name: "environment_branch of 40 hex digits",
+        names: "input environment_branch",
+        situation: { inputs: { environment_branch: "0123456789abcdef0123456789abcdef01234567" } },
+      },
+      {
+        name: "source_branch HEAD",
+        names: 'input source_branch = "HEAD"',
+        situation: { inputs: { source_branch: "HEAD" } },
+      },
+      {
+        name: "source_branch refs/heads/main",
+        names: 'input source_branch = "refs/heads/main"',
+        situation: { inputs: { source_branch: "refs/heads/main" } },
+      },
       { name: "source_branch @", names: 'input source_branch = "@"', situation: { inputs: { source_branch: "@" } } },
-      { name: "GITOPS_ROLLBACK_SINCE that is a ref, not a SHA", names: 'input GITOPS_ROLLBACK_SINCE = "HEAD~1"', situation: { env: { GITOPS_ROLLBACK_SINCE: "HEAD~1" } } },
-      { name: "GITOPS_ROLLBACK_SINCE that is an option", names: "input GITOPS_ROLLBACK_SINCE", situation: { env: { GITOPS_ROLLBACK_SINCE: "--all" } } },
-      { name: "a repository URL that is an option", names: "input CI_SERVER_URL/CI_PROJECT_PATH", situation: { env: { CI_SERVER_URL: "--upload-pack=touch $CANARY" } } },
-      { name: "a file: repository URL", names: "input CI_SERVER_URL/CI_PROJECT_PATH", situation: { env: { CI_SERVER_URL: "file://" } } },
-      { name: "a repository URL with the token in it", names: "input CI_SERVER_URL/CI_PROJECT_PATH", situation: { env: { CI_SERVER_URL: `http://oauth2:${TOKEN}@127.0.0.1:1` } } },
-      { name: "an ssh_repository_url that is an option", names: "input ssh_repository_url", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_repository_url: "-oProxyCommand=touch $CANARY" }, env: { DEPLOY_KEY: "x" } } },
-      { name: "a token_variable that is no variable name", names: "input token_variable", situation: { inputs: { token_variable: "A;touch $CANARY" } } },
-      { name: "a token variable that names nothing", names: "input token_variable", situation: { env: { GITOPS_MANIFESTS_TOKEN: "" } } },
-      { name: "an ssh_key_variable with a command", names: "input ssh_key_variable", situation: { inputs: { ssh_key_variable: "$(touch $CANARY)" }, env: SSH_HOST } },
-      { name: "ssh_known_hosts with a command", names: "input ssh_known_hosts", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_known_hosts: "x; touch $CANARY" }, env: { ...SSH_HOST, DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n" } } },
-      { name: "an author name with a line break", names: "input author_name", situation: { inputs: { author_name: "Bot\nEvil: x", author_email: "bot@example.com" } } },
-      { name: "an author email with a command", names: "input author_email", situation: { inputs: { author_name: "Bot", author_email: "`touch $CANARY`" } } },
-      { name: "an author email without a name", names: "input author_name", situation: { inputs: { author_name: "", author_email: "bot@example.com" } } },
-      ...INJECTIONS.map((payload) => ({ name: `an injection in environment_branch: ${payload}`, names: "input environment_branch", situation: { inputs: { environment_branch: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in source_branch: ${payload}`, names: "input source_branch", situation: { inputs: { source_branch: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in GITOPS_ROLLBACK_SINCE: ${payload}`, names: "input GITOPS_ROLLBACK_SINCE", situation: { env: { GITOPS_ROLLBACK_SINCE: payload } } })),
+      {
+        name: "GITOPS_ROLLBACK_SINCE that is a ref, not a SHA",
+        names: 'input GITOPS_ROLLBACK_SINCE = "HEAD~1"',
+        situation: { env: { GITOPS_ROLLBACK_SINCE: "HEAD~1" } },
+      },
+      {
+        name: "GITOPS_ROLLBACK_SINCE that is an option",
+        names: "input GITOPS_ROLLBACK_SINCE",
+        situation: { env: { GITOPS_ROLLBACK_SINCE: "--all" } },
+      },
+      {
+        name: "a repository URL that is an option",
+        names: "input CI_SERVER_URL/CI_PROJECT_PATH",
+        situation: { env: { CI_SERVER_URL: "--upload-pack=touch $CANARY" } },
+      },
+      {
+        name: "a file: repository URL",
+        names: "input CI_SERVER_URL/CI_PROJECT_PATH",
+        situation: { env: { CI_SERVER_URL: "file://" } },
+      },
+      {
+        name: "a repository URL with the token in it",
+        names: "input CI_SERVER_URL/CI_PROJECT_PATH",
+        situation: { env: { CI_SERVER_URL: `http://oauth2:${TOKEN}@127.0.0.1:1` } },
+      },
+      {
+        name: "an ssh_repository_url that is an option",
+        names: "input ssh_repository_url",
+        situation: {
+          inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_repository_url: "-oProxyCommand=touch $CANARY" },
+          env: { DEPLOY_KEY: "x" },
+        },
+      },
+      {
+        name: "a token_variable that is no variable name",
+        names: "input token_variable",
+        situation: { inputs: { token_variable: "A;touch $CANARY" } },
+      },
+      {
+        name: "a token variable that names nothing",
+        names: "input token_variable",
+        situation: { env: { GITOPS_MANIFESTS_TOKEN: "" } },
+      },
+      {
+        name: "an ssh_key_variable with a command",
+        names: "input ssh_key_variable",
+        situation: { inputs: { ssh_key_variable: "$(touch $CANARY)" }, env: SSH_HOST },
+      },
+      {
+        name: "ssh_known_hosts with a command",
+        names: "input ssh_known_hosts",
+        situation: {
+          inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_known_hosts: "x; touch $CANARY" },
+          env: {
+            ...SSH_HOST,
+            DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+          },
+        },
+      },
+      {
+        name: "an author name with a line break",
+        names: "input author_name",
+        situation: { inputs: { author_name: "Bot\nEvil: x", author_email: "bot@example.com" } },
+      },
+      {
+        name: "an author email with a command",
+        names: "input author_email",
+        situation: { inputs: { author_name: "Bot", author_email: "`touch $CANARY`" } },
+      },
+      {
+        name: "an author email without a name",
+        names: "input author_name",
+        situation: { inputs: { author_name: "", author_email: "bot@example.com" } },
+      },
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in environment_branch: ${payload}`,
+        names: "input environment_branch",
+        situation: { inputs: { environment_branch: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in source_branch: ${payload}`,
+        names: "input source_branch",
+        situation: { inputs: { source_branch: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in GITOPS_ROLLBACK_SINCE: ${payload}`,
+        names: "input GITOPS_ROLLBACK_SINCE",
+        situation: { env: { GITOPS_ROLLBACK_SINCE: payload } },
+      })),
     ])("$name", async ({ names, situation }) => {
       const r = await run(situation);
       expectRefusal(r.job, names);
@@ -173,7 +288,8 @@ describe.skipIf(!requireTools("git"))("rollback refuses hostile values and situa
       },
       {
         name: "a GitLab API that cannot be reached",
-        names: "CI_API_V4_URL/projects/CI_PROJECT_ID (http://127.0.0.1:1/api/v4/projects/7/deployments) could not be reached",
+        names:
+          "CI_API_V4_URL/projects/CI_PROJECT_ID (http://127.0.0.1:1/api/v4/projects/7/deployments) could not be reached",
         fix: "Fix: check CI_API_V4_URL/projects/CI_PROJECT_ID and that the server is up",
         situation: { env: { CI_API_V4_URL: "http://127.0.0.1:1/api/v4" } },
         since: false,
@@ -193,6 +309,8 @@ describe.skipIf(!requireTools("git"))("rollback refuses hostile values and situa
     expect(r.job.code, r.job.output).toBe(0);
     expect(r.canary).toBe(false);
     const main = r.project.branch("main") as string;
-    expect(await r.project.git("log", "-1", "--format=%s", main)).toMatch(/^Roll back production \$\(touch .*canary\) `touch .*canary`; touch .*canary \.\.\/x\.lock to [0-9a-f]{12}: revert 2 commits \[gitops-rollback\]$/);
+    expect(await r.project.git("log", "-1", "--format=%s", main)).toMatch(
+      /^Roll back production \$\(touch .*canary\) `touch .*canary`; touch .*canary \.\.\/x\.lock to [0-9a-f]{12}: revert 2 commits \[gitops-rollback\]$/,
+    );
   });
 });

@@ -22,16 +22,32 @@ import { loadTemplate } from "../../harness/templates.ts";
 import { requireTools } from "../support/tools.ts";
 
 /** Paths that leave the project directory, or are not one path. */
-const HOSTILE_PATHS = ["../junit.xml", "/etc/passwd", "reports/../../junit.xml", "..", "reports/junit.xml\n/etc/passwd", "reports/ junit.xml"];
+const HOSTILE_PATHS = [
+  "../junit.xml",
+  "/etc/passwd",
+  "reports/../../junit.xml",
+  "..",
+  "reports/junit.xml\n/etc/passwd",
+  "reports/ junit.xml",
+];
 
 describe("test job: hostile report paths, refused by the inputs' regex", () => {
   const inputs = loadTemplate("test").header.spec.inputs as Record<string, { regex?: string }>;
 
-  it.each(["junit", "coverage_report"].flatMap((input) => HOSTILE_PATHS.map((value) => ({ input, value }))))("$input = $value is refused", ({ input, value }) => {
-    expect(new RegExp(inputs[input]?.regex as string).test(value)).toBe(false);
-  });
+  it.each(["junit", "coverage_report"].flatMap((input) => HOSTILE_PATHS.map((value) => ({ input, value }))))(
+    "$input = $value is refused",
+    ({ input, value }) => {
+      expect(new RegExp(inputs[input]?.regex as string).test(value)).toBe(false);
+    },
+  );
 
-  it.each(["junit.xml", "reports/junit.xml", "./coverage/cobertura-coverage.xml", "reports/$CI_JOB_NAME.xml", "..hidden/x.xml"])("%j is accepted", (value) => {
+  it.each([
+    "junit.xml",
+    "reports/junit.xml",
+    "./coverage/cobertura-coverage.xml",
+    "reports/$CI_JOB_NAME.xml",
+    "..hidden/x.xml",
+  ])("%j is accepted", (value) => {
     expect(new RegExp(inputs.junit?.regex as string).test(value)).toBe(true);
     expect(new RegExp(inputs.coverage_report?.regex as string).test(value)).toBe(true);
   });
@@ -55,17 +71,25 @@ describe.skipIf(!requireTools("git", "rsync"))("test job: a hostile report path 
   it.each([
     { input: "junit", value: "../../outside.xml" },
     { input: "coverage_report", value: "/etc/passwd" },
-  ])("fails the pipeline at include time for $input = $value, naming the input, and runs nothing", async ({ input, value }) => {
-    const ci = {
-      include: [{ component: catalog.component("test"), inputs: { image: "unused", script: ["touch ran.txt"], [input]: value } }],
-      build: { stage: "build", script: ["touch build-ran.txt"], artifacts: { reports: { dotenv: "build.env" } } },
-    };
-    const project = await createProject({ files: { ".gitlab-ci.yml": stringify(ci) } });
-    projects.push(project);
-    const run = await gitlabCiLocal(project, [], { gitConfig: catalog.gitConfig });
-    expect(run.code).not.toBe(0);
-    // GitLab's wording, which gitlab-ci-local copies: the input, its value, the rule it breaks.
-    expect(run.stdout + run.stderr).toContain(`\`${input}\` input: \`${value}\` does not match required regex: `);
-    expect(existsSync(path.join(project.dir, ".gitlab-ci-local", "builds", "test", "ran.txt"))).toBe(false);
-  });
+  ])(
+    "fails the pipeline at include time for $input = $value, naming the input, and runs nothing",
+    async ({ input, value }) => {
+      const ci = {
+        include: [
+          {
+            component: catalog.component("test"),
+            inputs: { image: "unused", script: ["touch ran.txt"], [input]: value },
+          },
+        ],
+        build: { stage: "build", script: ["touch build-ran.txt"], artifacts: { reports: { dotenv: "build.env" } } },
+      };
+      const project = await createProject({ files: { ".gitlab-ci.yml": stringify(ci) } });
+      projects.push(project);
+      const run = await gitlabCiLocal(project, [], { gitConfig: catalog.gitConfig });
+      expect(run.code).not.toBe(0);
+      // GitLab's wording, which gitlab-ci-local copies: the input, its value, the rule it breaks.
+      expect(run.stdout + run.stderr).toContain(`\`${input}\` input: \`${value}\` does not match required regex: `);
+      expect(existsSync(path.join(project.dir, ".gitlab-ci-local", "builds", "test", "ran.txt"))).toBe(false);
+    },
+  );
 });

@@ -22,7 +22,12 @@ const DIGEST = `sha256:${"1".repeat(64)}`;
 const TOKEN = "glpat-bump-bot-hostile-secret";
 const FOREIGN = "glpat-someone-else-valid-token";
 const WRONG = "glpat-nobody-has-this-token-1";
-const AUTHOR = { GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" };
+const AUTHOR = {
+  GIT_AUTHOR_NAME: "Dev",
+  GIT_AUTHOR_EMAIL: "dev@example.com",
+  GIT_COMMITTER_NAME: "Dev",
+  GIT_COMMITTER_EMAIL: "dev@example.com",
+};
 const KUSTOMIZATION = `resources: [deployment.yaml]\nimages:\n- name: ${APP}\n  newTag: v1\n`;
 const DEPLOYMENT = `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ${APP}:v1\n`;
 
@@ -61,13 +66,22 @@ describe.skipIf(!requireTools("git"))("update-manifests refuses hostile values a
     const repo = `group/hostile-${n}`;
     const url = server.createRepo(repo, { protect: [{ pattern: "main", user: "bump-bot" }] });
     const base = path.join(scratch, String(n));
-    const [work, outside, cwd, tmp] = ["work", "outside", "job", "tmp"].map((d) => path.join(base, d)) as [string, string, string, string];
+    const [work, outside, cwd, tmp] = ["work", "outside", "job", "tmp"].map((d) => path.join(base, d)) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     for (const dir of [work, outside, cwd, tmp]) mkdirSync(dir, { recursive: true });
     // What a link out would reach: a manifest naming the image, so an edit through the link would show.
     writeFileSync(path.join(outside, "kustomization.yaml"), KUSTOMIZATION);
     writeFileSync(path.join(outside, "deployment.yaml"), DEPLOYMENT);
     await git(work, "init", "-q", "-b", "main");
-    const files: Record<string, string | null> = { "deploy/kustomization.yaml": KUSTOMIZATION, "deploy/deployment.yaml": DEPLOYMENT, ...situation.files };
+    const files: Record<string, string | null> = {
+      "deploy/kustomization.yaml": KUSTOMIZATION,
+      "deploy/deployment.yaml": DEPLOYMENT,
+      ...situation.files,
+    };
     for (const [file, text] of Object.entries(files)) {
       if (text === null) continue;
       mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
@@ -83,13 +97,24 @@ describe.skipIf(!requireTools("git"))("update-manifests refuses hostile values a
     return { repo, work, outside, cwd, tmp, main: await git(work, "rev-parse", "HEAD") };
   }
 
-  async function run(situation: Situation): Promise<{ job: JobRun; before: number; requests: () => number; pushes: () => number; p: Awaited<ReturnType<typeof project>> }> {
+  async function run(situation: Situation): Promise<{
+    job: JobRun;
+    before: number;
+    requests: () => number;
+    pushes: () => number;
+    p: Awaited<ReturnType<typeof project>>;
+  }> {
     const p = await project(situation);
-    const requests = () => server.requests.filter((r) => r.path.startsWith(`/${p.repo}.git/`) || r.path.startsWith("/group/missing")).length;
+    const requests = () =>
+      server.requests.filter((r) => r.path.startsWith(`/${p.repo}.git/`) || r.path.startsWith("/group/missing")).length;
     const before = requests();
     // Requests that push (the seed push's are counted out).
-    const seeded = server.requests.filter((r) => r.path.startsWith(`/${p.repo}.git/`) && r.service === "git-receive-pack").length;
-    const pushes = () => server.requests.filter((r) => r.path.startsWith(`/${p.repo}.git/`) && r.service === "git-receive-pack").length - seeded;
+    const seeded = server.requests.filter(
+      (r) => r.path.startsWith(`/${p.repo}.git/`) && r.service === "git-receive-pack",
+    ).length;
+    const pushes = () =>
+      server.requests.filter((r) => r.path.startsWith(`/${p.repo}.git/`) && r.service === "git-receive-pack").length -
+      seeded;
     const job = await runTemplateJob({
       component: "update-manifests",
       inputs: { manifests: "deploy/kustomization.yaml", image_name: APP, ...situation.inputs },
@@ -114,7 +139,9 @@ describe.skipIf(!requireTools("git"))("update-manifests refuses hostile values a
   /** Nothing changed: main where it was, no other branch, the outside files untouched, no canary, no token. */
   async function expectNothingChanged(r: Awaited<ReturnType<typeof run>>): Promise<void> {
     expect(server.branch(r.p.repo, "main")).toBe(r.p.main);
-    expect(await git(path.join(server.root, `${r.p.repo}.git`), "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
+    expect(await git(path.join(server.root, `${r.p.repo}.git`), "for-each-ref", "--format=%(refname)")).toBe(
+      "refs/heads/main",
+    );
     expect(readFileSync(path.join(r.p.outside, "kustomization.yaml"), "utf8")).toBe(KUSTOMIZATION);
     expect(readFileSync(path.join(r.p.outside, "deployment.yaml"), "utf8")).toBe(DEPLOYMENT);
     expect(existsSync(path.join(r.p.tmp, "canary"))).toBe(false);
@@ -123,39 +150,155 @@ describe.skipIf(!requireTools("git"))("update-manifests refuses hostile values a
   }
 
   /** What GitLab sets for the default ssh_repository_url. */
-const SSH_HOST = { CI_SERVER_SHELL_SSH_HOST: "gitlab.example.com", CI_SERVER_SHELL_SSH_PORT: "22" };
-const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "x\ntouch $CANARY", "--upload-pack=touch $CANARY", "-oProxyCommand=touch $CANARY"];
+  const SSH_HOST = { CI_SERVER_SHELL_SSH_HOST: "gitlab.example.com", CI_SERVER_SHELL_SSH_PORT: "22" };
+  const INJECTIONS = [
+    "$(touch $CANARY)",
+    "`touch $CANARY`",
+    "x; touch $CANARY",
+    "x\ntouch $CANARY",
+    "--upload-pack=touch $CANARY",
+    "-oProxyCommand=touch $CANARY",
+  ];
 
   describe("refused from the value alone, before any request to the server", () => {
     it.each<{ name: string; names: string; situation: Situation }>([
-      { name: "manifests leaving the repository (../x)", names: 'input manifests = "../outside/kustomization.yaml"', situation: { inputs: { manifests: "../outside/kustomization.yaml" } } },
-      { name: "an absolute manifests path through a variable", names: 'input manifests = "/etc/passwd"', situation: { inputs: { manifests: "$OUTSIDE_PATH" }, env: { OUTSIDE_PATH: "/etc/passwd" } } },
+      {
+        name: "manifests leaving the repository (../x)",
+        names: 'input manifests = "../outside/kustomization.yaml"',
+        situation: { inputs: { manifests: "../outside/kustomization.yaml" } },
+      },
+      {
+        name: "an absolute manifests path through a variable",
+        names: 'input manifests = "/etc/passwd"',
+        situation: { inputs: { manifests: "$OUTSIDE_PATH" }, env: { OUTSIDE_PATH: "/etc/passwd" } },
+      },
       { name: "branch HEAD", names: 'input branch = "HEAD"', situation: { inputs: { branch: "HEAD" } } },
-      { name: "branch refs/heads/main", names: 'input branch = "refs/heads/main"', situation: { inputs: { branch: "refs/heads/main" } } },
+      {
+        name: "branch refs/heads/main",
+        names: 'input branch = "refs/heads/main"',
+        situation: { inputs: { branch: "refs/heads/main" } },
+      },
       { name: "branch -x", names: 'input branch = "-x"', situation: { inputs: { branch: "-x" } } },
       { name: "branch a..b", names: 'input branch = "a..b"', situation: { inputs: { branch: "a..b" } } },
-      { name: "branch with a newline", names: 'input branch = "main\\nevil"', situation: { inputs: { branch: "main\nevil" } } },
-      { name: "branch of 40 hex digits", names: `input branch = "${"a".repeat(40)}"`, situation: { inputs: { branch: "a".repeat(40) } } },
-      { name: "a default branch that is no branch", names: 'input CI_DEFAULT_BRANCH = "HEAD"', situation: { inputs: { branch: "main" }, env: { CI_DEFAULT_BRANCH: "HEAD" } } },
-      { name: "image_name with an upper-case path", names: 'input image_name = "registry.example.com/Group/App"', situation: { inputs: { image_name: "registry.example.com/Group/App" } } },
-      { name: "image_name with a .. component", names: 'input image_name = "registry.example.com/group/../app"', situation: { inputs: { image_name: "registry.example.com/group/../app" } } },
-      { name: "new_image with a digest written as a tag", names: `input new_image = "${APP}:${DIGEST}"`, situation: { inputs: { new_image: `${APP}:${DIGEST}` } } },
-      { name: "new_image with a short digest", names: `input new_image = "${APP}@sha256:abc"`, situation: { inputs: { new_image: `${APP}@sha256:abc` } } },
-      { name: "new_image with an upper-case digest", names: "input new_image", situation: { inputs: { new_image: `${APP}@sha256:${"A".repeat(64)}` } } },
-      { name: "mode with a command", names: 'input mode = "commit; touch', situation: { inputs: { mode: "commit; touch $CANARY" } } },
-      { name: "a repository URL that is an option", names: "input CI_SERVER_URL/CI_PROJECT_PATH", situation: { env: { CI_SERVER_URL: "--upload-pack=touch $CANARY" } } },
-      { name: "a repository URL with credentials", names: "input CI_SERVER_URL/CI_PROJECT_PATH", situation: { env: { CI_SERVER_URL: `http://oauth2:${TOKEN}@127.0.0.1:1` } } },
-      { name: "an SSH URL that is an option", names: "input ssh_repository_url", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_repository_url: "-oProxyCommand=touch $CANARY" }, env: { DEPLOY_KEY: "x" } } },
-      { name: "an author name with a line break", names: "input author_name", situation: { inputs: { author_name: "Bot\nEvil: x", author_email: "bot@example.com" } } },
-      { name: "a token variable that names nothing", names: "input token_variable", situation: { env: { GITOPS_MANIFESTS_TOKEN: "" } } },
-      { name: "a token_variable with a command", names: "input token_variable", situation: { inputs: { token_variable: "A;touch $CANARY" } } },
-      { name: "an ssh_key_variable with a command", names: "input ssh_key_variable", situation: { inputs: { ssh_key_variable: "$(touch $CANARY)" }, env: SSH_HOST } },
-      { name: "ssh_known_hosts with a command", names: "input ssh_known_hosts", situation: { inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_known_hosts: "$(touch $CANARY)" }, env: { ...SSH_HOST, DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n" } } },
-      { name: "an author email with a command", names: "input author_email", situation: { inputs: { author_name: "Bot", author_email: "`touch $CANARY`" } } },
-      ...INJECTIONS.map((payload) => ({ name: `an injection in branch: ${payload}`, names: "input branch", situation: { inputs: { branch: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in new_image: ${payload}`, names: "input new_image", situation: { inputs: { new_image: payload } } })),
-      ...INJECTIONS.map((payload) => ({ name: `an injection in image_name: ${payload}`, names: "input image_name", situation: { inputs: { image_name: payload } } })),
-      { name: "a line break in manifests", names: "input manifests", situation: { inputs: { manifests: "deploy/x\ntouch $CANARY" } } },
+      {
+        name: "branch with a newline",
+        names: 'input branch = "main\\nevil"',
+        situation: { inputs: { branch: "main\nevil" } },
+      },
+      {
+        name: "branch of 40 hex digits",
+        names: `input branch = "${"a".repeat(40)}"`,
+        situation: { inputs: { branch: "a".repeat(40) } },
+      },
+      {
+        name: "a default branch that is no branch",
+        names: 'input CI_DEFAULT_BRANCH = "HEAD"',
+        situation: { inputs: { branch: "main" }, env: { CI_DEFAULT_BRANCH: "HEAD" } },
+      },
+      {
+        name: "image_name with an upper-case path",
+        names: 'input image_name = "registry.example.com/Group/App"',
+        situation: { inputs: { image_name: "registry.example.com/Group/App" } },
+      },
+      {
+        name: "image_name with a .. component",
+        names: 'input image_name = "registry.example.com/group/../app"',
+        situation: { inputs: { image_name: "registry.example.com/group/../app" } },
+      },
+      {
+        name: "new_image with a digest written as a tag",
+        names: `input new_image = "${APP}:${DIGEST}"`,
+        situation: { inputs: { new_image: `${APP}:${DIGEST}` } },
+      },
+      {
+        name: "new_image with a short digest",
+        names: `input new_image = "${APP}@sha256:abc"`,
+        situation: { inputs: { new_image: `${APP}@sha256:abc` } },
+      },
+      {
+        name: "new_image with an upper-case digest",
+        names: "input new_image",
+        situation: { inputs: { new_image: `${APP}@sha256:${"A".repeat(64)}` } },
+      },
+      {
+        name: "mode with a command",
+        names: 'input mode = "commit; touch',
+        situation: { inputs: { mode: "commit; touch $CANARY" } },
+      },
+      {
+        name: "a repository URL that is an option",
+        names: "input CI_SERVER_URL/CI_PROJECT_PATH",
+        situation: { env: { CI_SERVER_URL: "--upload-pack=touch $CANARY" } },
+      },
+      {
+        name: "a repository URL with credentials",
+        names: "input CI_SERVER_URL/CI_PROJECT_PATH",
+        situation: { env: { CI_SERVER_URL: `http://oauth2:${TOKEN}@127.0.0.1:1` } },
+      },
+      {
+        name: "an SSH URL that is an option",
+        names: "input ssh_repository_url",
+        situation: {
+          inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_repository_url: "-oProxyCommand=touch $CANARY" },
+          env: { DEPLOY_KEY: "x" },
+        },
+      },
+      {
+        name: "an author name with a line break",
+        names: "input author_name",
+        situation: { inputs: { author_name: "Bot\nEvil: x", author_email: "bot@example.com" } },
+      },
+      {
+        name: "a token variable that names nothing",
+        names: "input token_variable",
+        situation: { env: { GITOPS_MANIFESTS_TOKEN: "" } },
+      },
+      {
+        name: "a token_variable with a command",
+        names: "input token_variable",
+        situation: { inputs: { token_variable: "A;touch $CANARY" } },
+      },
+      {
+        name: "an ssh_key_variable with a command",
+        names: "input ssh_key_variable",
+        situation: { inputs: { ssh_key_variable: "$(touch $CANARY)" }, env: SSH_HOST },
+      },
+      {
+        name: "ssh_known_hosts with a command",
+        names: "input ssh_known_hosts",
+        situation: {
+          inputs: { ssh_key_variable: "DEPLOY_KEY", ssh_known_hosts: "$(touch $CANARY)" },
+          env: {
+            ...SSH_HOST,
+            DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+          },
+        },
+      },
+      {
+        name: "an author email with a command",
+        names: "input author_email",
+        situation: { inputs: { author_name: "Bot", author_email: "`touch $CANARY`" } },
+      },
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in branch: ${payload}`,
+        names: "input branch",
+        situation: { inputs: { branch: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in new_image: ${payload}`,
+        names: "input new_image",
+        situation: { inputs: { new_image: payload } },
+      })),
+      ...INJECTIONS.map((payload) => ({
+        name: `an injection in image_name: ${payload}`,
+        names: "input image_name",
+        situation: { inputs: { image_name: payload } },
+      })),
+      {
+        name: "a line break in manifests",
+        names: "input manifests",
+        situation: { inputs: { manifests: "deploy/x\ntouch $CANARY" } },
+      },
     ])("$name", async ({ names, situation }) => {
       const r = await run(situation);
       expectRefusal(r.job, names);
@@ -169,17 +312,27 @@ const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "
       {
         name: "a manifests file that is a link out of the repository",
         names: 'input manifests = "deploy/kustomization.yaml": deploy/kustomization.yaml is a symbolic link',
-        situation: { files: { "deploy/kustomization.yaml": null }, links: { "deploy/kustomization.yaml": "{outside}/kustomization.yaml" } },
+        situation: {
+          files: { "deploy/kustomization.yaml": null },
+          links: { "deploy/kustomization.yaml": "{outside}/kustomization.yaml" },
+        },
       },
       {
         name: "a manifests file that is a link inside the repository",
         names: 'input manifests = "deploy/kustomization.yaml": deploy/kustomization.yaml is a symbolic link',
-        situation: { files: { "deploy/kustomization.yaml": null, "base/kustomization.yaml": KUSTOMIZATION }, links: { "deploy/kustomization.yaml": "../base/kustomization.yaml" } },
+        situation: {
+          files: { "deploy/kustomization.yaml": null, "base/kustomization.yaml": KUSTOMIZATION },
+          links: { "deploy/kustomization.yaml": "../base/kustomization.yaml" },
+        },
       },
       {
         name: "a manifests directory that is a link out",
         names: 'input manifests = "deploy": deploy is a symbolic link',
-        situation: { inputs: { manifests: "deploy" }, files: { "deploy/kustomization.yaml": null, "deploy/deployment.yaml": null }, links: { deploy: "{outside}" } },
+        situation: {
+          inputs: { manifests: "deploy" },
+          files: { "deploy/kustomization.yaml": null, "deploy/deployment.yaml": null },
+          links: { deploy: "{outside}" },
+        },
       },
       {
         name: "a link out on the way to the manifests file (left out of the sparse checkout)",
@@ -196,9 +349,17 @@ const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "
         names: "deploy/shared is a symbolic link",
         situation: { inputs: { manifests: "deploy" }, links: { "deploy/shared": "{outside}" } },
       },
-      { name: "a branch the server lacks", names: 'input branch = "release"', situation: { inputs: { branch: "release" } } },
+      {
+        name: "a branch the server lacks",
+        names: 'input branch = "release"',
+        situation: { inputs: { branch: "release" } },
+      },
       // A path may hold any character; it is never a command, only a file the tree lacks.
-      ...INJECTIONS.filter((p) => !p.includes("\n")).map((payload) => ({ name: `an injection in manifests: ${payload}`, names: "does not exist on branch main", situation: { inputs: { manifests: `deploy/${payload}` } } })),
+      ...INJECTIONS.filter((p) => !p.includes("\n")).map((payload) => ({
+        name: `an injection in manifests: ${payload}`,
+        names: "does not exist on branch main",
+        situation: { inputs: { manifests: `deploy/${payload}` } },
+      })),
     ])("$name", async ({ names, situation }) => {
       const r = await run(situation);
       expectRefusal(r.job, names);
@@ -248,7 +409,9 @@ const INJECTIONS = ["$(touch $CANARY)", "`touch $CANARY`", "x; touch $CANARY", "
     const main = server.branch(r.p.repo, "main") as string;
     // GitLab expands $CANARY in job variables; nothing else of the text is interpreted.
     const canary = path.join(r.p.tmp, "canary");
-    expect(await git(path.join(server.root, `${r.p.repo}.git`), "log", "-1", "--format=%s", main)).toBe(message.replace("{image}", `${APP}@${DIGEST}`).replaceAll("$CANARY", canary));
+    expect(await git(path.join(server.root, `${r.p.repo}.git`), "log", "-1", "--format=%s", main)).toBe(
+      message.replace("{image}", `${APP}@${DIGEST}`).replaceAll("$CANARY", canary),
+    );
     expect(existsSync(path.join(r.p.tmp, "canary"))).toBe(false);
     expectNoSecret(r.job, [TOKEN], [r.p.cwd, r.p.tmp]);
   });

@@ -26,11 +26,19 @@ const catalog: Catalog = {
     catalogProject: "acme/catalog",
     registry: "registry.acme.test",
     reviewAgent: "acme/agents:review",
-    environmentBranches: { staging: "_gitlab/agents/staging", production: "_gitlab/agents/production", review: "_gitlab/agents/review" },
+    environmentBranches: {
+      staging: "_gitlab/agents/staging",
+      production: "_gitlab/agents/production",
+      review: "_gitlab/agents/review",
+    },
   },
 };
 
-const text = (description: string, value?: string): InputSpec => ({ type: "string", description, ...(value === undefined ? {} : { default: value }) });
+const text = (description: string, value?: string): InputSpec => ({
+  type: "string",
+  description,
+  ...(value === undefined ? {} : { default: value }),
+});
 
 /** A component as the pipeline sees it: its name and its inputs (jobs do not matter here). */
 function component(name: string, inputs: Record<string, InputSpec>): Component {
@@ -45,7 +53,11 @@ const common = (jobName: string): Record<string, InputSpec> => ({
 });
 
 const components: Component[] = [
-  component("build", { ...common("build"), image_name: text("Image name.", "$CI_REGISTRY_IMAGE"), context: text("Context.", ".") }),
+  component("build", {
+    ...common("build"),
+    image_name: text("Image name.", "$CI_REGISTRY_IMAGE"),
+    context: text("Context.", "."),
+  }),
   component("promote-staging", {
     ...common("promote-staging"),
     environment: text("Environment.", "staging"),
@@ -59,11 +71,18 @@ const components: Component[] = [
 ];
 
 function render(pipeline: Pipeline) {
-  return renderPipeline(pipeline, { root: ROOT, source: "ci/pipeline.ts", version: catalog.version, file: ".gitlab-ci.yml" });
+  return renderPipeline(pipeline, {
+    root: ROOT,
+    source: "ci/pipeline.ts",
+    version: catalog.version,
+    file: ".gitlab-ci.yml",
+  });
 }
 
 const ownPipeline = render(libraryPipeline.build(catalog, components));
-const doc = ownPipeline.document as Record<string, Job & Record<string, unknown>> & { include: Array<{ component: string; inputs: Record<string, unknown> }> };
+const doc = ownPipeline.document as Record<string, Job & Record<string, unknown>> & {
+  include: Array<{ component: string; inputs: Record<string, unknown> }>;
+};
 
 describe("the library's own pipeline (ci/pipeline.ts)", () => {
   it("is valid: GitLab's schema, its stages and needs, and every self-tested component's inputs", () => {
@@ -78,14 +97,20 @@ describe("the library's own pipeline (ci/pipeline.ts)", () => {
 
   it("builds the tools image per commit in the project's own registry, and tags it with the version on a release", () => {
     expect(doc["tools-image"]?.script).toContain('buildah push "$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA"');
-    expect(doc["tools-image"]?.script).toContain('buildah build --file images/tools/Dockerfile --tag "$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA" images/tools');
-    expect(doc["tools-image-release"]?.script).toContain('skopeo copy --all "docker://$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA" "docker://$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_TAG"');
+    expect(doc["tools-image"]?.script).toContain(
+      'buildah build --file images/tools/Dockerfile --tag "$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA" images/tools',
+    );
+    expect(doc["tools-image-release"]?.script).toContain(
+      'skopeo copy --all "docker://$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA" "docker://$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_TAG"',
+    );
   });
 
   it("refuses to release templates whose default image is not where this project publishes it", () => {
     const check = (doc["release-check"]?.script as string[])[0] as string;
     const run = (env: Record<string, string>) => spawnSync("sh", ["-c", check], { env, encoding: "utf8" });
-    expect(run({ CI_REGISTRY: "registry.acme.test", CI_REGISTRY_IMAGE: "registry.acme.test/acme/catalog" }).status).toBe(0);
+    expect(
+      run({ CI_REGISTRY: "registry.acme.test", CI_REGISTRY_IMAGE: "registry.acme.test/acme/catalog" }).status,
+    ).toBe(0);
     const moved = run({ CI_REGISTRY: "registry.acme.test", CI_REGISTRY_IMAGE: "registry.acme.test/other/place" });
     expect(moved.status).toBe(1);
     expect(moved.stderr).toBe(
@@ -94,10 +119,21 @@ describe("the library's own pipeline (ci/pipeline.ts)", () => {
   });
 
   it("self-tests each component at this commit with scratch targets and the image this commit built", () => {
-    expect(doc.include.map((i) => i.component)).toEqual(["$CI_SERVER_FQDN/$CI_PROJECT_PATH/build@$CI_COMMIT_SHA", "$CI_SERVER_FQDN/$CI_PROJECT_PATH/promote-staging@$CI_COMMIT_SHA"]);
+    expect(doc.include.map((i) => i.component)).toEqual([
+      "$CI_SERVER_FQDN/$CI_PROJECT_PATH/build@$CI_COMMIT_SHA",
+      "$CI_SERVER_FQDN/$CI_PROJECT_PATH/promote-staging@$CI_COMMIT_SHA",
+    ]);
     const [build, promote] = doc.include;
-    expect(build?.inputs).toMatchObject({ image_name: "$CI_REGISTRY_IMAGE/selftest", image: "$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA", job_name: "selftest-build" });
-    expect(promote?.inputs).toMatchObject({ environment_branch: "_gitlab/selftest/staging", token_variable: "GITOPS_SELFTEST_TOKEN", job_name: "selftest-promote-staging" });
+    expect(build?.inputs).toMatchObject({
+      image_name: "$CI_REGISTRY_IMAGE/selftest",
+      image: "$CI_REGISTRY_IMAGE/tools:$CI_COMMIT_SHA",
+      job_name: "selftest-build",
+    });
+    expect(promote?.inputs).toMatchObject({
+      environment_branch: "_gitlab/selftest/staging",
+      token_variable: "GITOPS_SELFTEST_TOKEN",
+      job_name: "selftest-promote-staging",
+    });
     for (const include of doc.include) expect(JSON.stringify(include.inputs)).not.toContain("_gitlab/agents/");
   });
 
@@ -109,16 +145,34 @@ describe("the library's own pipeline (ci/pipeline.ts)", () => {
   it("on a bare semver tag only: checks the tag against package.json and the drift, then releases with the release keyword", () => {
     const tagOnly = [{ if: "$CI_COMMIT_TAG =~ /^\\d+\\.\\d+\\.\\d+$/" }];
     expect(doc["release-check"]).toMatchObject({ stage: "test", rules: tagOnly });
-    expect((doc["release-check"]?.script as string[]).slice(1)).toEqual(["npm ci", 'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"', "npm run generate -- --check"]);
-    expect(doc.publish).toMatchObject({ stage: "release", rules: tagOnly, needs: ["tools-image-release"], release: { tag_name: "$CI_COMMIT_TAG" } });
+    expect((doc["release-check"]?.script as string[]).slice(1)).toEqual([
+      "npm ci",
+      'npx tsx scripts/check-release-tag.ts "$CI_COMMIT_TAG"',
+      "npm run generate -- --check",
+    ]);
+    expect(doc.publish).toMatchObject({
+      stage: "release",
+      rules: tagOnly,
+      needs: ["tools-image-release"],
+      release: { tag_name: "$CI_COMMIT_TAG" },
+    });
     // GitLab 17.x runs only release-cli for `release:`, 18.x prefers glab: the release-cli image ships both.
     expect(String(doc.publish?.image)).toMatch(/^registry\.gitlab\.com\/gitlab-org\/release-cli:v\d+\.\d+\.\d+$/);
     expect(doc["tools-image-release"]).toMatchObject({ stage: "release", rules: tagOnly });
-    expect(ownPipeline.document.stages).toEqual(["build", "test", "self-test-build", "self-test", "self-test-production", "release"]);
+    expect(ownPipeline.document.stages).toEqual([
+      "build",
+      "test",
+      "self-test-build",
+      "self-test",
+      "self-test-production",
+      "release",
+    ]);
   });
 
   it("pins every image it names: no latest", () => {
-    const images = Object.values(doc).flatMap((job) => (job && typeof job === "object" && "image" in job ? [String(job.image)] : []));
+    const images = Object.values(doc).flatMap((job) =>
+      job && typeof job === "object" && "image" in job ? [String(job.image)] : [],
+    );
     expect(images.length).toBeGreaterThan(0);
     for (const image of images) expect(image, image).toMatch(/:(?!latest$)[^:]+$/);
   });
@@ -154,7 +208,10 @@ describe("rendering and validating a pipeline", () => {
   const broken: Array<{ given: string; pipeline: Pipeline; want: string }> = [
     {
       given: "a keyword value GitLab's schema refuses",
-      pipeline: { ...base, jobs: [{ name: "first", job: { stage: "test", script: ["true"], when: "sometimes" as "always" } }] },
+      pipeline: {
+        ...base,
+        jobs: [{ name: "first", job: { stage: "test", script: ["true"], when: "sometimes" as "always" } }],
+      },
       want: ".gitlab-ci.yml › first › when: GitLab's CI schema",
     },
     {
@@ -169,17 +226,38 @@ describe("rendering and validating a pipeline", () => {
     },
     {
       given: "an input the included component does not declare",
-      pipeline: { ...base, include: [{ component: "$CI_SERVER_FQDN/$CI_PROJECT_PATH/build@$CI_COMMIT_SHA", inputs: { stage: "test", dry_run: true } }] },
+      pipeline: {
+        ...base,
+        include: [
+          {
+            component: "$CI_SERVER_FQDN/$CI_PROJECT_PATH/build@$CI_COMMIT_SHA",
+            inputs: { stage: "test", dry_run: true },
+          },
+        ],
+      },
       want: '.gitlab-ci.yml › include[0] › inputs.dry_run: component build has no input "dry_run" (GitLab refuses the pipeline). Fix: pass only its inputs: stage, job_name, image, rules, image_name, context',
     },
     {
       given: "a required input left out",
-      pipeline: { ...base, include: [{ component: "$CI_SERVER_FQDN/$CI_PROJECT_PATH/brand-new@$CI_COMMIT_SHA", inputs: { stage: "test" } }] },
+      pipeline: {
+        ...base,
+        include: [
+          { component: "$CI_SERVER_FQDN/$CI_PROJECT_PATH/brand-new@$CI_COMMIT_SHA", inputs: { stage: "test" } },
+        ],
+      },
       want: '.gitlab-ci.yml › include[0] › inputs.target: component brand-new requires input "target" and the include does not give it. Fix: give it a value',
     },
     {
       given: "an input of the wrong type",
-      pipeline: { ...base, include: [{ component: "$CI_SERVER_FQDN/$CI_PROJECT_PATH/promote-staging@$CI_COMMIT_SHA", inputs: { stage: "test", dry_run: "yes" } }] },
+      pipeline: {
+        ...base,
+        include: [
+          {
+            component: "$CI_SERVER_FQDN/$CI_PROJECT_PATH/promote-staging@$CI_COMMIT_SHA",
+            inputs: { stage: "test", dry_run: "yes" },
+          },
+        ],
+      },
       want: '.gitlab-ci.yml › include[0] › inputs.dry_run: the value is not a boolean (got "yes"). Fix: give a boolean',
     },
     {
@@ -189,14 +267,20 @@ describe("rendering and validating a pipeline", () => {
     },
     {
       given: "an included component put in a stage the pipeline lacks",
-      pipeline: { ...base, include: [{ component: "$CI_SERVER_FQDN/$CI_PROJECT_PATH/build@$CI_COMMIT_SHA", inputs: { stage: "review" } }] },
+      pipeline: {
+        ...base,
+        include: [{ component: "$CI_SERVER_FQDN/$CI_PROJECT_PATH/build@$CI_COMMIT_SHA", inputs: { stage: "review" } }],
+      },
       want: '.gitlab-ci.yml › include[0] › inputs.stage: the included component\'s stage is not in stages: (got "review")',
     },
   ];
 
   it.each(broken)("reports $given", ({ pipeline, want }) => {
     const problems = pipelineProblems(render(pipeline), components).map(formatProblem);
-    expect(problems.some((p) => p.startsWith(want)), problems.join("\n")).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith(want)),
+      problems.join("\n"),
+    ).toBe(true);
   });
 });
 
@@ -206,7 +290,13 @@ describe("npm run generate and the own pipeline", () => {
     expect(generated.files.get(".gitlab-ci.yml")).toBe(readFileSync(`${FIXTURE}.gitlab-ci.yml`, "utf8"));
     const out: string[] = [];
     const err: string[] = [];
-    expect(await generate(["--check", "--root", FIXTURE], (s) => out.push(s), (s) => err.push(s))).toBe(0);
+    expect(
+      await generate(
+        ["--check", "--root", FIXTURE],
+        (s) => out.push(s),
+        (s) => err.push(s),
+      ),
+    ).toBe(0);
     expect(err).toEqual([]);
   });
 
@@ -220,8 +310,16 @@ describe("the release tag check", async () => {
   const { releaseTagProblem } = await import("../../scripts/check-release-tag.ts");
   it.each([
     { tag: "1.2.3", version: "1.2.3", want: undefined },
-    { tag: "1.2.4", version: "1.2.3", want: "tag 1.2.4 does not match package.json's version 1.2.3: the templates were generated for 1.2.3. Tag the commit `npm run release -- <version>` made" },
-    { tag: "v1.2.3", version: "1.2.3", want: 'tag "v1.2.3" is not a bare semantic version (1.2.3); GitLab\'s catalog publishes only those' },
+    {
+      tag: "1.2.4",
+      version: "1.2.3",
+      want: "tag 1.2.4 does not match package.json's version 1.2.3: the templates were generated for 1.2.3. Tag the commit `npm run release -- <version>` made",
+    },
+    {
+      tag: "v1.2.3",
+      version: "1.2.3",
+      want: 'tag "v1.2.3" is not a bare semantic version (1.2.3); GitLab\'s catalog publishes only those',
+    },
   ])("tag $tag with package.json $version", ({ tag, version, want }) => {
     expect(releaseTagProblem(tag, version)).toBe(want);
   });

@@ -30,7 +30,9 @@ const EVERYWHERE = [{ when: "always" }];
 
 describe("guards on the templates", () => {
   it.each(Object.keys(REQUIRED))("%s: replacing rules keeps the when: never guards before them", (component) => {
-    for (const [job, keywords] of Object.entries(includeTemplate(component, { ...REQUIRED[component], rules: EVERYWHERE }))) {
+    for (const [job, keywords] of Object.entries(
+      includeTemplate(component, { ...REQUIRED[component], rules: EVERYWHERE }),
+    )) {
       const rules = keywords.rules as unknown[];
       expect(rules.at(-1), `${component} › ${job}`).toEqual(EVERYWHERE);
       const guards = rules.slice(0, -1) as Array<{ if: string; when: string }>;
@@ -71,22 +73,38 @@ describe.skipIf(!requireTools("git", "rsync"))("guards under gitlab-ci-local, wi
     const run = await gitlabCiLocal(project, ["--list-json"], { gitConfig: catalog.gitConfig, variables });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const listed = JSON.parse(run.stdout.slice(run.stdout.indexOf("["))) as Array<{ name: string; when: string }>;
-    return listed.filter((j) => j.when !== "never").map((j) => j.name).sort();
+    return listed
+      .filter((j) => j.when !== "never")
+      .map((j) => j.name)
+      .sort();
   }
 
   const bumpTitle = "chore(manifests): deploy registry.example.com/app@sha256:0123 [gitops-bump]";
 
   it("a normal commit runs every job the rules allow", async () => {
-    expect(await jobs({ CI_COMMIT_TITLE: "feat: a change", CI_COMMIT_MESSAGE: "feat: a change\n" })).toEqual(["build", "promote-staging", "review-deploy", "review-stop", "update-manifests"]);
+    expect(await jobs({ CI_COMMIT_TITLE: "feat: a change", CI_COMMIT_MESSAGE: "feat: a change\n" })).toEqual([
+      "build",
+      "promote-staging",
+      "review-deploy",
+      "review-stop",
+      "update-manifests",
+    ]);
   });
 
   it("a commit-mode bump runs none of them", async () => {
-    expect(await jobs({ CI_COMMIT_TITLE: bumpTitle, CI_COMMIT_MESSAGE: `${bumpTitle}\n\nGitOps-Bump-Mode: commit\n` })).toEqual([]);
+    expect(
+      await jobs({ CI_COMMIT_TITLE: bumpTitle, CI_COMMIT_MESSAGE: `${bumpTitle}\n\nGitOps-Bump-Mode: commit\n` }),
+    ).toEqual([]);
   });
 
   it("the merge of a bump merge request runs only the promotion", async () => {
     const title = "Merge branch 'gitops/bump-012301230123' into 'main'";
-    expect(await jobs({ CI_COMMIT_TITLE: title, CI_COMMIT_MESSAGE: `${title}\n\n${bumpTitle}\n\nSee merge request group/app!2\n` })).toEqual(["promote-staging"]);
+    expect(
+      await jobs({
+        CI_COMMIT_TITLE: title,
+        CI_COMMIT_MESSAGE: `${title}\n\n${bumpTitle}\n\nSee merge request group/app!2\n`,
+      }),
+    ).toEqual(["promote-staging"]);
   });
 
   it("a bump merge request's merged-results pipeline builds and reviews nothing", async () => {
@@ -103,7 +121,12 @@ describe.skipIf(!requireTools("git", "rsync"))("guards under gitlab-ci-local, wi
   });
 
   it("a merge train gets no review app", async () => {
-    const listed = await jobs({ CI_PIPELINE_SOURCE: "merge_request_event", CI_MERGE_REQUEST_EVENT_TYPE: "merge_train", CI_COMMIT_TITLE: "feat: a change", CI_COMMIT_MESSAGE: "feat: a change\n" });
+    const listed = await jobs({
+      CI_PIPELINE_SOURCE: "merge_request_event",
+      CI_MERGE_REQUEST_EVENT_TYPE: "merge_train",
+      CI_COMMIT_TITLE: "feat: a change",
+      CI_COMMIT_MESSAGE: "feat: a change\n",
+    });
     expect(listed).toContain("build");
     expect(listed).not.toContain("review-deploy");
     expect(listed).not.toContain("review-stop");

@@ -7,7 +7,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Ancestry } from "../../components/promotion/ancestry.ts";
 import { gatherAncestry } from "../../components/promotion/apply.ts";
-import { ancestryQuestions, decide, type BranchTips, type PromotionBranches } from "../../components/promotion/decide.ts";
+import {
+  ancestryQuestions,
+  decide,
+  type BranchTips,
+  type PromotionBranches,
+} from "../../components/promotion/decide.ts";
 
 /** A walk over a parent table that records every question it is asked. */
 function recordingWalk(parents: Record<string, string[]>) {
@@ -59,7 +64,9 @@ describe("Ancestry", () => {
   it("answers no for a commit the fetch did not bring, without walking", async () => {
     const { walk, walked } = recordingWalk(LINE);
     const ancestry = new Ancestry(walk, new Set(["X"]));
-    expect(await Promise.all([ancestry.isAncestor("X", "C"), ancestry.isAncestor("A", "X"), ancestry.isAncestor("X", "X")])).toEqual([false, false, false]);
+    expect(
+      await Promise.all([ancestry.isAncestor("X", "C"), ancestry.isAncestor("A", "X"), ancestry.isAncestor("X", "X")]),
+    ).toEqual([false, false, false]);
     expect(walked).toEqual([]);
   });
 });
@@ -69,43 +76,74 @@ const STAGING: PromotionBranches = { source: MAIN, environment: "staging" };
 const PRODUCTION: PromotionBranches = { source: MAIN, environment: "production", required: "staging" };
 
 /** A random commit graph: each commit has one or two parents among the earlier ones. */
-const graph = fc.array(fc.tuple(fc.nat(), fc.option(fc.nat(), { nil: undefined })), { minLength: 1, maxLength: 30 }).map((links) => {
-  const parents: Record<string, string[]> = { c0: [] };
-  links.forEach(([first, second], i) => {
-    const earlier = (n: number) => `c${n % (i + 1)}`;
-    parents[`c${i + 1}`] = [...new Set([earlier(first), ...(second === undefined ? [] : [earlier(second)])])];
+const graph = fc
+  .array(fc.tuple(fc.nat(), fc.option(fc.nat(), { nil: undefined })), { minLength: 1, maxLength: 30 })
+  .map((links) => {
+    const parents: Record<string, string[]> = { c0: [] };
+    links.forEach(([first, second], i) => {
+      const earlier = (n: number) => `c${n % (i + 1)}`;
+      parents[`c${i + 1}`] = [...new Set([earlier(first), ...(second === undefined ? [] : [earlier(second)])])];
+    });
+    return parents;
   });
-  return parents;
-});
 
 describe("decide through the attempt's ancestry answers", () => {
   it("reaches the same plan as with every question answered directly, walking each question at most once, none already implied, and one for a fast-forward to the source tip", async () => {
     await fc.assert(
-      fc.asyncProperty(graph, fc.nat(), fc.nat(), fc.option(fc.nat(), { nil: undefined }), fc.option(fc.nat(), { nil: undefined }), fc.boolean(), fc.nat(4), async (parents, s, t, e, r, production, tipTarget) => {
-        const commits = Object.keys(parents);
-        const at = (n: number) => commits[n % commits.length] as string;
-        const branches = production ? PRODUCTION : STAGING;
-        const tips: BranchTips = { source: at(s), ...(e === undefined ? {} : { environment: at(e) }), ...(production && r !== undefined ? { required: at(r) } : {}) };
-        // Often the target is the source tip: the case the shortcuts are for.
-        const target = tipTarget === 0 ? at(t) : tips.source;
-        const { walk, walked, reach } = recordingWalk(parents);
+      fc.asyncProperty(
+        graph,
+        fc.nat(),
+        fc.nat(),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.boolean(),
+        fc.nat(4),
+        async (parents, s, t, e, r, production, tipTarget) => {
+          const commits = Object.keys(parents);
+          const at = (n: number) => commits[n % commits.length] as string;
+          const branches = production ? PRODUCTION : STAGING;
+          const tips: BranchTips = {
+            source: at(s),
+            ...(e === undefined ? {} : { environment: at(e) }),
+            ...(production && r !== undefined ? { required: at(r) } : {}),
+          };
+          // Often the target is the source tip: the case the shortcuts are for.
+          const target = tipTarget === 0 ? at(t) : tips.source;
+          const { walk, walked, reach } = recordingWalk(parents);
 
-        const direct = decide({ branches, target, tips, isAncestor: reach });
-        const through = decide({ branches, target, tips, isAncestor: await gatherAncestry(new Ancestry(walk), target, tips) });
+          const direct = decide({ branches, target, tips, isAncestor: reach });
+          const through = decide({
+            branches,
+            target,
+            tips,
+            isAncestor: await gatherAncestry(new Ancestry(walk), target, tips),
+          });
 
-        expect(through).toEqual(direct);
-        expect(new Set(walked).size, "a question walked twice").toBe(walked.length);
-        walked.forEach((question, i) => {
-          const [a, d] = question.split("..") as [string, string];
-          expect(a, "a commit walked against itself").not.toBe(d);
-          const reverseAt = walked.indexOf(`${d}..${a}`);
-          if (reverseAt >= 0 && reverseAt < i) expect(reach(d, a), `${question} walked after its reverse said yes`).toBe(false);
-        });
-        const listed = new Set(ancestryQuestions(target, tips).map(([a, d]) => `${a}..${d}`).filter((q) => q.split("..")[0] !== q.split("..")[1]));
-        expect(walked.length).toBeLessThanOrEqual(listed.size);
-        if (target === tips.source && tips.environment !== undefined && tips.environment !== target && reach(tips.environment, target) && !production)
-          expect(walked, "fast-forward to the source tip: one walk").toEqual([`${tips.environment}..${target}`]);
-      }),
+          expect(through).toEqual(direct);
+          expect(new Set(walked).size, "a question walked twice").toBe(walked.length);
+          walked.forEach((question, i) => {
+            const [a, d] = question.split("..") as [string, string];
+            expect(a, "a commit walked against itself").not.toBe(d);
+            const reverseAt = walked.indexOf(`${d}..${a}`);
+            if (reverseAt >= 0 && reverseAt < i)
+              expect(reach(d, a), `${question} walked after its reverse said yes`).toBe(false);
+          });
+          const listed = new Set(
+            ancestryQuestions(target, tips)
+              .map(([a, d]) => `${a}..${d}`)
+              .filter((q) => q.split("..")[0] !== q.split("..")[1]),
+          );
+          expect(walked.length).toBeLessThanOrEqual(listed.size);
+          if (
+            target === tips.source &&
+            tips.environment !== undefined &&
+            tips.environment !== target &&
+            reach(tips.environment, target) &&
+            !production
+          )
+            expect(walked, "fast-forward to the source tip: one walk").toEqual([`${tips.environment}..${target}`]);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -50,7 +50,11 @@ class Main {
   /** `git log <sha>..main` with parents and trailers. */
   later(sha: string): LaterCommit[] {
     const from = this.index(sha);
-    return this.commits.slice(from + 1).map((c, i) => ({ commit: c.sha, parents: [(this.commits[from + i] as Commit).sha], ...(c.bump ? { bumpOf: c.bump.of } : {}) }));
+    return this.commits.slice(from + 1).map((c, i) => ({
+      commit: c.sha,
+      parents: [(this.commits[from + i] as Commit).sha],
+      ...(c.bump ? { bumpOf: c.bump.of } : {}),
+    }));
   }
 
   /** The pipeline commit whose image of `app` the manifests at `sha` name (undefined: the image from before any bump). */
@@ -83,19 +87,32 @@ function runPromotion(main: Main, p: Pipeline): void {
   const choice = chooseTarget({ pipelineCommit: p.commit, later: main.later(p.commit) });
   if (choice.action === "stand-down") return;
   const target = choice.target;
-  if (choice.kind === "bump") expect(main.commits[main.index(target)]?.bump?.of, "a bump target is a bump made for this change").toBe(p.commit);
+  if (choice.kind === "bump")
+    expect(main.commits[main.index(target)]?.bump?.of, "a bump target is a bump made for this change").toBe(p.commit);
   else {
     expect(target, "otherwise the change's own commit").toBe(p.commit);
-    expect(main.commits.some((c) => c.bump?.of === p.commit), "no bump was made for it").toBe(false);
+    expect(
+      main.commits.some((c) => c.bump?.of === p.commit),
+      "no bump was made for it",
+    ).toBe(false);
   }
   for (const app of p.apps) {
     const image = main.imageAt(target, app);
-    expect(image !== undefined && main.index(image) >= main.index(p.commit), `the target names ${app}'s image of this change or a newer one`).toBe(true);
+    expect(
+      image !== undefined && main.index(image) >= main.index(p.commit),
+      `the target names ${app}'s image of this change or a newer one`,
+    ).toBe(true);
   }
-  const plan = decide({ branches: { source: "main", environment: "staging" }, target, tips: { source: main.tip(), environment: main.staging }, isAncestor: main.isAncestor });
+  const plan = decide({
+    branches: { source: "main", environment: "staging" },
+    target,
+    tips: { source: main.tip(), environment: main.staging },
+    isAncestor: main.isAncestor,
+  });
   expect(plan.action, "a target on main is never refused").not.toBe("refuse");
   if (plan.action !== "push") return;
-  if (main.staging !== undefined) expect(main.isAncestor(main.staging, target), "staging never moves backwards").toBe(true);
+  if (main.staging !== undefined)
+    expect(main.isAncestor(main.staging, target), "staging never moves backwards").toBe(true);
   main.staging = target;
   main.stagingHistory.push({ sha: target, by: p.commit });
 }
@@ -125,34 +142,47 @@ function run(main: Main, pipeline: Pipeline, job: App | "promote"): void {
 describe("choosing the promotion target, against simulated pipelines", () => {
   it("deploys each change only as a commit naming its images or newer ones, never backwards, and ends at main's tip", () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 60 }), (steps, finishOrder) => {
-        const main = new Main();
-        main.add({ change: { apps: [] } });
-        const pipelines: Pipeline[] = [];
-        for (const s of steps) {
-          if (s.kind === "change") {
-            const commit = main.add({ change: { apps: s.apps } });
-            pipelines.push({ commit, apps: s.apps, updated: new Set(), promoted: false });
-            continue;
+      fc.property(
+        fc.array(step, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 60 }),
+        (steps, finishOrder) => {
+          const main = new Main();
+          main.add({ change: { apps: [] } });
+          const pipelines: Pipeline[] = [];
+          for (const s of steps) {
+            if (s.kind === "change") {
+              const commit = main.add({ change: { apps: s.apps } });
+              pipelines.push({ commit, apps: s.apps, updated: new Set(), promoted: false });
+              continue;
+            }
+            const jobs = runnable(pipelines);
+            if (jobs.length === 0) continue;
+            const [p, job] = (jobs[s.pick % jobs.length] as () => [Pipeline, App | "promote"])();
+            run(main, p, job);
           }
-          const jobs = runnable(pipelines);
-          if (jobs.length === 0) continue;
-          const [p, job] = (jobs[s.pick % jobs.length] as () => [Pipeline, App | "promote"])();
-          run(main, p, job);
-        }
-        // Every pipeline finishes, its remaining jobs interleaved with the others'.
-        for (let i = 0; ; i++) {
-          const jobs = runnable(pipelines);
-          if (jobs.length === 0) break;
-          const [p, job] = (jobs[(finishOrder[i % Math.max(finishOrder.length, 1)] ?? 0) % jobs.length] as () => [Pipeline, App | "promote"])();
-          run(main, p, job);
-        }
-        if (pipelines.length > 0) expect(main.staging, "every change is deployed: staging ends at main's tip").toBe(main.tip());
-        for (const { sha } of main.stagingHistory) {
-          const commit = main.commits[main.index(sha)] as Commit;
-          expect(commit.bump !== undefined || commit.change !== undefined, "staging only receives bumps and changes").toBe(true);
-        }
-      }),
+          // Every pipeline finishes, its remaining jobs interleaved with the others'.
+          for (let i = 0; ; i++) {
+            const jobs = runnable(pipelines);
+            if (jobs.length === 0) break;
+            const [p, job] = (
+              jobs[(finishOrder[i % Math.max(finishOrder.length, 1)] ?? 0) % jobs.length] as () => [
+                Pipeline,
+                App | "promote",
+              ]
+            )();
+            run(main, p, job);
+          }
+          if (pipelines.length > 0)
+            expect(main.staging, "every change is deployed: staging ends at main's tip").toBe(main.tip());
+          for (const { sha } of main.stagingHistory) {
+            const commit = main.commits[main.index(sha)] as Commit;
+            expect(
+              commit.bump !== undefined || commit.change !== undefined,
+              "staging only receives bumps and changes",
+            ).toBe(true);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

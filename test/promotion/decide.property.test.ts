@@ -11,7 +11,12 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide, type BranchTips, type PromotionBranches, type PromotionPlan } from "../../components/promotion/decide.ts";
+import {
+  decide,
+  type BranchTips,
+  type PromotionBranches,
+  type PromotionPlan,
+} from "../../components/promotion/decide.ts";
 
 const MAIN = "main";
 const STAGING = "_gitlab/agents/staging";
@@ -95,9 +100,24 @@ type Op =
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: "commit" as const }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("merge" as const), from: fc.nat(), length: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("merge" as const),
+      from: fc.nat(),
+      length: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("feature" as const), from: fc.nat() }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("start" as const), production: fc.boolean(), pick: fc.nat(), old: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("start" as const),
+      production: fc.boolean(),
+      pick: fc.nat(),
+      old: fc.boolean(),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("finish" as const), pick: fc.nat() }) },
 );
 
@@ -115,7 +135,11 @@ function checkInvariants(repo: SimulatedRepo): void {
     expect(repo.isAncestor(production, staging as string), "production holds only commits of staging").toBe(true);
   }
   for (const values of repo.history.values())
-    for (let i = 1; i < values.length; i++) expect(repo.isAncestor(values[i - 1] as string, values[i] as string), "an environment branch never moves backwards").toBe(true);
+    for (let i = 1; i < values.length; i++)
+      expect(
+        repo.isAncestor(values[i - 1] as string, values[i] as string),
+        "an environment branch never moves backwards",
+      ).toBe(true);
 }
 
 /** Runs a history of operations; returns the repository afterwards. */
@@ -175,10 +199,20 @@ describe("decide() on simulated histories", () => {
       fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
         const repo = play(ops);
         const tip = repo.branches.get(MAIN) as string;
-        const staged = finish(repo, { branches: STAGING_JOB, target: tip, plan: decideNow(repo, STAGING_JOB, tip), attempts: 0 });
+        const staged = finish(repo, {
+          branches: STAGING_JOB,
+          target: tip,
+          plan: decideNow(repo, STAGING_JOB, tip),
+          attempts: 0,
+        });
         expect(staged.action).not.toBe("refuse");
         expect(repo.branches.get(STAGING)).toBe(tip);
-        const released = finish(repo, { branches: PRODUCTION_JOB, target: tip, plan: decideNow(repo, PRODUCTION_JOB, tip), attempts: 0 });
+        const released = finish(repo, {
+          branches: PRODUCTION_JOB,
+          target: tip,
+          plan: decideNow(repo, PRODUCTION_JOB, tip),
+          attempts: 0,
+        });
         expect(released.action).not.toBe("refuse");
         expect(repo.branches.get(PRODUCTION)).toBe(tip);
         checkInvariants(repo);

@@ -26,12 +26,25 @@ const arbitraryState = fc.record({
   applied: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
   attempted: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
   ready: fc.constantFrom<FluxCondition["status"] | "none">("True", "False", "Unknown", "none"),
-  reason: fc.constantFrom("ReconciliationSucceeded", "Progressing", "HealthCheckFailed", "ArtifactFailed", "BuildFailed"),
+  reason: fc.constantFrom(
+    "ReconciliationSucceeded",
+    "Progressing",
+    "HealthCheckFailed",
+    "ArtifactFailed",
+    "BuildFailed",
+  ),
   readyGeneration: fc.constantFrom(1, 2),
   stalled: fc.boolean(),
   suspended: fc.boolean(),
   history: fc.option(
-    fc.array(fc.record({ commit: fc.integer({ min: 0, max: 7 }), minutesAgo: fc.integer({ min: -5, max: 600 }), succeeded: fc.boolean() }), { maxLength: 5 }),
+    fc.array(
+      fc.record({
+        commit: fc.integer({ min: 0, max: 7 }),
+        minutesAgo: fc.integer({ min: -5, max: 600 }),
+        succeeded: fc.boolean(),
+      }),
+      { maxLength: 5 },
+    ),
     { nil: undefined },
   ),
   soakMinutes: fc.constantFrom(0, 1, 30, 60, 240),
@@ -41,8 +54,22 @@ type State = typeof arbitraryState extends fc.Arbitrary<infer T> ? T : never;
 
 function build(s: State): Kustomization {
   const conditions: FluxCondition[] = [];
-  if (s.ready !== "none") conditions.push({ type: "Ready", status: s.ready, reason: s.reason, message: "m", observedGeneration: s.readyGeneration });
-  if (s.stalled) conditions.push({ type: "Stalled", status: "True", reason: "AccessDenied", message: "denied", observedGeneration: 2 });
+  if (s.ready !== "none")
+    conditions.push({
+      type: "Ready",
+      status: s.ready,
+      reason: s.reason,
+      message: "m",
+      observedGeneration: s.readyGeneration,
+    });
+  if (s.stalled)
+    conditions.push({
+      type: "Stalled",
+      status: "True",
+      reason: "AccessDenied",
+      message: "denied",
+      observedGeneration: 2,
+    });
   return {
     metadata: { name: "app-staging", namespace: "flux-system", generation: 2 },
     spec: s.suspended ? { suspend: true } : {},
@@ -67,7 +94,15 @@ function build(s: State): Kustomization {
 const contains = (target: number) => (commit: string) => COMMITS.indexOf(commit) >= target;
 
 function gate(s: State, now = NOW, soakMinutes: number = s.soakMinutes) {
-  return judgeStaging({ kustomization: build(s), resource: RESOURCE, target: COMMITS[s.target] as string, contains: contains(s.target), soakMs: soakMinutes * MINUTE, soak: `${soakMinutes}m`, now });
+  return judgeStaging({
+    kustomization: build(s),
+    resource: RESOURCE,
+    target: COMMITS[s.target] as string,
+    contains: contains(s.target),
+    soakMs: soakMinutes * MINUTE,
+    soak: `${soakMinutes}m`,
+    now,
+  });
 }
 
 const RUNS = { numRuns: 2000 };
@@ -82,7 +117,10 @@ describe("the production gate, on random staging states", () => {
         const readyFalse = s.ready === "False" && s.readyGeneration === 2 && s.reason !== "Progressing";
         expect(s.suspended || s.stalled || readyFalse).toBe(false);
         expect(s.applied !== undefined && s.applied >= s.target).toBe(true);
-        if (s.soakMinutes > 0) expect(s.history?.some((h) => h.succeeded && h.commit >= s.target && Math.max(0, h.minutesAgo) >= s.soakMinutes)).toBe(true);
+        if (s.soakMinutes > 0)
+          expect(
+            s.history?.some((h) => h.succeeded && h.commit >= s.target && Math.max(0, h.minutesAgo) >= s.soakMinutes),
+          ).toBe(true);
       }),
       RUNS,
     );
@@ -92,11 +130,16 @@ describe("the production gate, on random staging states", () => {
 
   it("keeps passing later and with a shorter soak", () => {
     fc.assert(
-      fc.property(arbitraryState, fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 240 }), (s, laterMinutes, shorter) => {
-        if (gate(s).action !== "pass") return;
-        expect(gate(s, NOW + laterMinutes * MINUTE).action).toBe("pass");
-        expect(gate(s, NOW, Math.min(shorter, s.soakMinutes)).action).toBe("pass");
-      }),
+      fc.property(
+        arbitraryState,
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 0, max: 240 }),
+        (s, laterMinutes, shorter) => {
+          if (gate(s).action !== "pass") return;
+          expect(gate(s, NOW + laterMinutes * MINUTE).action).toBe("pass");
+          expect(gate(s, NOW, Math.min(shorter, s.soakMinutes)).action).toBe("pass");
+        },
+      ),
       RUNS,
     );
   });
@@ -123,10 +166,22 @@ describe("the reconcile wait, on random states", () => {
   it("says applied exactly when a commit containing the target is applied and Ready for this generation", () => {
     fc.assert(
       fc.property(arbitraryState, (s) => {
-        const verdict = judgeReconcile({ kustomization: build(s), resource: RESOURCE, target: COMMITS[s.target] as string, branch: "_gitlab/agents/staging", contains: contains(s.target) });
-        const applied = !s.suspended && s.ready === "True" && s.readyGeneration === 2 && s.applied !== undefined && s.applied >= s.target;
+        const verdict = judgeReconcile({
+          kustomization: build(s),
+          resource: RESOURCE,
+          target: COMMITS[s.target] as string,
+          branch: "_gitlab/agents/staging",
+          contains: contains(s.target),
+        });
+        const applied =
+          !s.suspended &&
+          s.ready === "True" &&
+          s.readyGeneration === 2 &&
+          s.applied !== undefined &&
+          s.applied >= s.target;
         expect(verdict.state === "applied").toBe(applied);
-        if (verdict.state === "failed" && verdict.reason === "failing") expect(s.attempted !== undefined && s.attempted >= s.target).toBe(true);
+        if (verdict.state === "failed" && verdict.reason === "failing")
+          expect(s.attempted !== undefined && s.attempted >= s.target).toBe(true);
         if (s.suspended) expect(verdict).toMatchObject({ state: "failed", reason: "suspended" });
       }),
       RUNS,

@@ -6,30 +6,68 @@
  *   A ── B ── C ── D      main; the target is B unless a case says otherwise
  */
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration, parseFluxResource, parseRevision, type FluxCondition, type FluxHistoryEntry, type Kustomization } from "../../components/promotion/flux.ts";
-import { gateQuestions, judgeFreeze, judgeReconcile, judgeStaging, pointerMismatch, reconcileQuestions, reconcileTimeout } from "../../components/promotion/gate.ts";
+import {
+  formatDuration,
+  parseDuration,
+  parseFluxResource,
+  parseRevision,
+  type FluxCondition,
+  type FluxHistoryEntry,
+  type Kustomization,
+} from "../../components/promotion/flux.ts";
+import {
+  gateQuestions,
+  judgeFreeze,
+  judgeReconcile,
+  judgeStaging,
+  pointerMismatch,
+  reconcileQuestions,
+  reconcileTimeout,
+} from "../../components/promotion/gate.ts";
 
 const BRANCH = "_gitlab/agents/staging";
-const sha = (letter: string) => letter.repeat(40).toLowerCase().replace(/[^0-9a-f]/g, "e");
+const sha = (letter: string) =>
+  letter
+    .repeat(40)
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, "e");
 const [A, B, C, D] = ["a", "b", "c", "d"].map(sha) as [string, string, string, string];
 const ORDER = [A, B, C, D];
 /** Does `commit` contain `target` on the line A-B-C-D? */
-const containsFrom = (target: string) => (commit: string) => ORDER.indexOf(commit) >= ORDER.indexOf(target) && ORDER.includes(commit);
+const containsFrom = (target: string) => (commit: string) =>
+  ORDER.indexOf(commit) >= ORDER.indexOf(target) && ORDER.includes(commit);
 const rev = (commit: string) => `${BRANCH}@sha1:${commit}`;
 const RESOURCE = { namespace: "flux-system", name: "app-staging" };
 const HOUR = 3_600_000;
 const NOW = Date.parse("2026-12-01T12:00:00Z");
 const at = (msBeforeNow: number) => new Date(NOW - msBeforeNow).toISOString();
 
-function ready(status: FluxCondition["status"], reason: string, message: string, observedGeneration = 2): FluxCondition {
+function ready(
+  status: FluxCondition["status"],
+  reason: string,
+  message: string,
+  observedGeneration = 2,
+): FluxCondition {
   return { type: "Ready", status, reason, message, observedGeneration };
 }
 
-function kustomization(status: Kustomization["status"], options: { generation?: number; suspend?: boolean } = {}): Kustomization {
-  return { metadata: { name: "app-staging", namespace: "flux-system", generation: options.generation ?? 2 }, spec: options.suspend ? { suspend: true } : {}, status };
+function kustomization(
+  status: Kustomization["status"],
+  options: { generation?: number; suspend?: boolean } = {},
+): Kustomization {
+  return {
+    metadata: { name: "app-staging", namespace: "flux-system", generation: options.generation ?? 2 },
+    spec: options.suspend ? { suspend: true } : {},
+    status,
+  };
 }
 
-const appliedAt = (commit: string) => kustomization({ lastAppliedRevision: rev(commit), lastAttemptedRevision: rev(commit), conditions: [ready("True", "ReconciliationSucceeded", `Applied revision: ${rev(commit)}`)] });
+const appliedAt = (commit: string) =>
+  kustomization({
+    lastAppliedRevision: rev(commit),
+    lastAttemptedRevision: rev(commit),
+    conditions: [ready("True", "ReconciliationSucceeded", `Applied revision: ${rev(commit)}`)],
+  });
 
 describe("Flux revisions, resources and durations", () => {
   it.each([
@@ -82,16 +120,22 @@ describe("Flux revisions, resources and durations", () => {
 });
 
 describe("the reconcile wait's judgement", () => {
-  const judge = (k: Kustomization, target = B) => judgeReconcile({ kustomization: k, resource: RESOURCE, target, branch: BRANCH, contains: containsFrom(target) });
+  const judge = (k: Kustomization, target = B) =>
+    judgeReconcile({ kustomization: k, resource: RESOURCE, target, branch: BRANCH, contains: containsFrom(target) });
 
   it("asks about the applied and the attempted commits only", () => {
-    expect(reconcileQuestions(kustomization({ lastAppliedRevision: rev(A), lastAttemptedRevision: rev(B), conditions: [] }))).toEqual([A, B]);
+    expect(
+      reconcileQuestions(kustomization({ lastAppliedRevision: rev(A), lastAttemptedRevision: rev(B), conditions: [] })),
+    ).toEqual([A, B]);
     expect(reconcileQuestions(kustomization({ conditions: [] }))).toEqual([]);
   });
 
   it("is applied when the target was applied and Ready is True for this generation", () => {
     const verdict = judge(appliedAt(B));
-    expect(verdict).toEqual({ state: "applied", message: `Flux Kustomization flux-system/app-staging applied ${rev(B)}, which contains bbbbbbbbbbbb: Ready=True (ReconciliationSucceeded): Applied revision: ${rev(B)}` });
+    expect(verdict).toEqual({
+      state: "applied",
+      message: `Flux Kustomization flux-system/app-staging applied ${rev(B)}, which contains bbbbbbbbbbbb: Ready=True (ReconciliationSucceeded): Applied revision: ${rev(B)}`,
+    });
   });
 
   it("is applied when Flux already applied a later commit", () => {
@@ -99,7 +143,10 @@ describe("the reconcile wait's judgement", () => {
   });
 
   it("waits while Ready is True for the previous revision (Ready alone proves nothing)", () => {
-    expect(judge(appliedAt(A))).toEqual({ state: "waiting", summary: `last applied revision ${rev(A)}; Ready=True (ReconciliationSucceeded): Applied revision: ${rev(A)}` });
+    expect(judge(appliedAt(A))).toEqual({
+      state: "waiting",
+      summary: `last applied revision ${rev(A)}; Ready=True (ReconciliationSucceeded): Applied revision: ${rev(A)}`,
+    });
   });
 
   it("waits while Ready is True for an older generation of the object", () => {
@@ -109,18 +156,33 @@ describe("the reconcile wait's judgement", () => {
   });
 
   it("waits while the reconciliation of the target runs", () => {
-    const k = kustomization({ lastAppliedRevision: rev(A), lastAttemptedRevision: rev(B), conditions: [ready("Unknown", "Progressing", "Reconciliation in progress")] });
-    expect(judge(k)).toEqual({ state: "waiting", summary: `last applied revision ${rev(A)}; last attempted ${rev(B)}; Ready=Unknown (Progressing): Reconciliation in progress` });
+    const k = kustomization({
+      lastAppliedRevision: rev(A),
+      lastAttemptedRevision: rev(B),
+      conditions: [ready("Unknown", "Progressing", "Reconciliation in progress")],
+    });
+    expect(judge(k)).toEqual({
+      state: "waiting",
+      summary: `last applied revision ${rev(A)}; last attempted ${rev(B)}; Ready=Unknown (Progressing): Reconciliation in progress`,
+    });
   });
 
   it("waits on a failure of an older revision (Flux has not tried the target yet)", () => {
-    const k = kustomization({ lastAppliedRevision: rev(A), lastAttemptedRevision: rev(A), conditions: [ready("False", "ArtifactFailed", "Source artifact not found, retrying in 30s")] });
+    const k = kustomization({
+      lastAppliedRevision: rev(A),
+      lastAttemptedRevision: rev(A),
+      conditions: [ready("False", "ArtifactFailed", "Source artifact not found, retrying in 30s")],
+    });
     expect(judge(k).state).toBe("waiting");
   });
 
   it("fails with Flux's reason and message when the target's health checks fail", () => {
     const message = "timeout waiting for: [Deployment/apps/app status: 'InProgress']";
-    const k = kustomization({ lastAppliedRevision: rev(A), lastAttemptedRevision: rev(B), conditions: [ready("False", "HealthCheckFailed", message)] });
+    const k = kustomization({
+      lastAppliedRevision: rev(A),
+      lastAttemptedRevision: rev(B),
+      conditions: [ready("False", "HealthCheckFailed", message)],
+    });
     expect(judge(k)).toEqual({
       state: "failed",
       reason: "failing",
@@ -130,29 +192,68 @@ describe("the reconcile wait's judgement", () => {
   });
 
   it("fails when a later commit than the target fails", () => {
-    const k = kustomization({ lastAppliedRevision: rev(A), lastAttemptedRevision: rev(C), conditions: [ready("False", "BuildFailed", "kustomize build failed: accumulating resources")] });
+    const k = kustomization({
+      lastAppliedRevision: rev(A),
+      lastAttemptedRevision: rev(C),
+      conditions: [ready("False", "BuildFailed", "kustomize build failed: accumulating resources")],
+    });
     expect(judge(k)).toMatchObject({ state: "failed", reason: "failing" });
   });
 
   it("fails when the Kustomization is stalled, whatever revision it tried", () => {
-    const k = kustomization({ lastAppliedRevision: rev(A), conditions: [ready("False", "AccessDenied", "cross-namespace references are not allowed"), { type: "Stalled", status: "True", reason: "AccessDenied", message: "cross-namespace references are not allowed", observedGeneration: 2 }] });
+    const k = kustomization({
+      lastAppliedRevision: rev(A),
+      conditions: [
+        ready("False", "AccessDenied", "cross-namespace references are not allowed"),
+        {
+          type: "Stalled",
+          status: "True",
+          reason: "AccessDenied",
+          message: "cross-namespace references are not allowed",
+          observedGeneration: 2,
+        },
+      ],
+    });
     const verdict = judge(k);
     expect(verdict).toMatchObject({ state: "failed", reason: "stalled" });
-    expect(verdict.state === "failed" && verdict.message).toContain("is stalled: Stalled=True (AccessDenied): cross-namespace references are not allowed");
+    expect(verdict.state === "failed" && verdict.message).toContain(
+      "is stalled: Stalled=True (AccessDenied): cross-namespace references are not allowed",
+    );
   });
 
   it("fails at once when the Kustomization is suspended, even if it once applied the target", () => {
-    const k = kustomization({ lastAppliedRevision: rev(A), conditions: [ready("True", "ReconciliationSucceeded", `Applied revision: ${rev(A)}`)] }, { suspend: true });
-    expect(judge(k)).toMatchObject({ state: "failed", reason: "suspended", message: "Flux Kustomization flux-system/app-staging is suspended (spec.suspend: true): Flux applies nothing to it; bbbbbbbbbbbb is not verified" });
+    const k = kustomization(
+      {
+        lastAppliedRevision: rev(A),
+        conditions: [ready("True", "ReconciliationSucceeded", `Applied revision: ${rev(A)}`)],
+      },
+      { suspend: true },
+    );
+    expect(judge(k)).toMatchObject({
+      state: "failed",
+      reason: "suspended",
+      message:
+        "Flux Kustomization flux-system/app-staging is suspended (spec.suspend: true): Flux applies nothing to it; bbbbbbbbbbbb is not verified",
+    });
     expect(judge({ ...appliedAt(B), spec: { suspend: true } }).state).toBe("failed");
   });
 
   it("times out with Flux's last status, and notes a Kustomization that tracks another branch", () => {
-    const k = kustomization({ lastAppliedRevision: `main@sha1:${A}`, conditions: [ready("True", "ReconciliationSucceeded", `Applied revision: main@sha1:${A}`)] });
-    expect(pointerMismatch(k, BRANCH)).toBe(`the Kustomization applies main, not ${BRANCH}: its GitRepository should track ${BRANCH}`);
+    const k = kustomization({
+      lastAppliedRevision: `main@sha1:${A}`,
+      conditions: [ready("True", "ReconciliationSucceeded", `Applied revision: main@sha1:${A}`)],
+    });
+    expect(pointerMismatch(k, BRANCH)).toBe(
+      `the Kustomization applies main, not ${BRANCH}: its GitRepository should track ${BRANCH}`,
+    );
     expect(pointerMismatch(appliedAt(A), BRANCH)).toBeUndefined();
-    expect(pointerMismatch(kustomization({ lastAppliedRevision: `refs/heads/${BRANCH}@sha1:${A}`, conditions: [] }), BRANCH)).toBeUndefined();
-    const { message } = reconcileTimeout({ kustomization: k, resource: RESOURCE, target: B, branch: BRANCH, contains: containsFrom(B) }, "10m");
+    expect(
+      pointerMismatch(kustomization({ lastAppliedRevision: `refs/heads/${BRANCH}@sha1:${A}`, conditions: [] }), BRANCH),
+    ).toBeUndefined();
+    const { message } = reconcileTimeout(
+      { kustomization: k, resource: RESOURCE, target: B, branch: BRANCH, contains: containsFrom(B) },
+      "10m",
+    );
     expect(message).toBe(
       `Flux did not report bbbbbbbbbbbb applied and Ready within verify_timeout (10m); Flux Kustomization flux-system/app-staging: last applied revision main@sha1:${A}; Ready=True (ReconciliationSucceeded): Applied revision: main@sha1:${A}; the Kustomization applies main, not ${BRANCH}: its GitRepository should track ${BRANCH}`,
     );
@@ -160,7 +261,12 @@ describe("the reconcile wait's judgement", () => {
 });
 
 describe("the production gate on staging", () => {
-  const entry = (commit: string, first: number, outcome = "ReconciliationSucceeded", digest = commit): FluxHistoryEntry => ({
+  const entry = (
+    commit: string,
+    first: number,
+    outcome = "ReconciliationSucceeded",
+    digest = commit,
+  ): FluxHistoryEntry => ({
     digest: `sha256:${digest}`,
     firstReconciled: at(first),
     lastReconciled: at(0),
@@ -174,14 +280,25 @@ describe("the production gate on staging", () => {
     return k;
   };
   const gate = (k: Kustomization, soak: string, target = B, now = NOW) =>
-    judgeStaging({ kustomization: k, resource: RESOURCE, target, contains: containsFrom(target), soakMs: parseDuration(soak) as number, soak, now });
+    judgeStaging({
+      kustomization: k,
+      resource: RESOURCE,
+      target,
+      contains: containsFrom(target),
+      soakMs: parseDuration(soak) as number,
+      soak,
+      now,
+    });
 
   it("asks about the applied commit and every history entry's", () => {
     expect(gateQuestions(staging(C, [entry(C, 1000), entry(B, 2000), entry(A, 3000)]))).toEqual([C, B, A]);
   });
 
   it("passes without a soak once staging applied the target and is Ready", () => {
-    expect(gate(staging(B), "0")).toEqual({ action: "pass", message: `staging's Flux Kustomization flux-system/app-staging applied ${rev(B)}, which contains bbbbbbbbbbbb: Ready=True (ReconciliationSucceeded): Applied revision: ${rev(B)}` });
+    expect(gate(staging(B), "0")).toEqual({
+      action: "pass",
+      message: `staging's Flux Kustomization flux-system/app-staging applied ${rev(B)}, which contains bbbbbbbbbbbb: Ready=True (ReconciliationSucceeded): Applied revision: ${rev(B)}`,
+    });
   });
 
   it("refuses while staging has not applied the target", () => {
@@ -195,14 +312,30 @@ describe("the production gate on staging", () => {
   });
 
   it("refuses while staging fails, even for an earlier good commit", () => {
-    const k = kustomization({ lastAppliedRevision: rev(C), lastAttemptedRevision: rev(D), conditions: [ready("False", "HealthCheckFailed", "timeout waiting for: [Deployment/apps/app status: 'InProgress']")], history: [entry(C, 5 * HOUR)] });
+    const k = kustomization({
+      lastAppliedRevision: rev(C),
+      lastAttemptedRevision: rev(D),
+      conditions: [
+        ready("False", "HealthCheckFailed", "timeout waiting for: [Deployment/apps/app status: 'InProgress']"),
+      ],
+      history: [entry(C, 5 * HOUR)],
+    });
     expect(gate(k, "1h")).toMatchObject({ action: "refuse", reason: "failing" });
   });
 
   it("refuses a suspended or stalled staging", () => {
-    expect(gate({ ...staging(B, [entry(B, 5 * HOUR)]), spec: { suspend: true } }, "1h")).toMatchObject({ action: "refuse", reason: "suspended" });
+    expect(gate({ ...staging(B, [entry(B, 5 * HOUR)]), spec: { suspend: true } }, "1h")).toMatchObject({
+      action: "refuse",
+      reason: "suspended",
+    });
     const stalled = staging(B, [entry(B, 5 * HOUR)]);
-    stalled.status?.conditions?.push({ type: "Stalled", status: "True", reason: "InvalidCELExpression", message: "invalid expression", observedGeneration: 2 });
+    stalled.status?.conditions?.push({
+      type: "Stalled",
+      status: "True",
+      reason: "InvalidCELExpression",
+      message: "invalid expression",
+      observedGeneration: 2,
+    });
     expect(gate(stalled, "1h")).toMatchObject({ action: "refuse", reason: "stalled" });
   });
 
@@ -218,23 +351,36 @@ describe("the production gate on staging", () => {
   it("passes once the soak has passed", () => {
     const k = staging(B, [entry(B, 20 * 60_000)]);
     expect(gate(k, "1h", B, NOW + 40 * 60_000)).toMatchObject({ action: "pass" });
-    expect(gate(k, "1h", B, NOW + 40 * 60_000 - 1)).toMatchObject({ action: "refuse", reason: "soaking", message: expect.stringContaining("1s left") });
+    expect(gate(k, "1h", B, NOW + 40 * 60_000 - 1)).toMatchObject({
+      action: "refuse",
+      reason: "soaking",
+      message: expect.stringContaining("1s left"),
+    });
   });
 
   it("counts from the earliest successful entry that contains the target, not from the newest", () => {
     // B ran for 3h, then C (new manifests) for 10m: B has soaked.
-    expect(gate(staging(C, [entry(C, 10 * 60_000), entry(B, 3 * HOUR)]), "2h")).toMatchObject({ action: "pass", message: expect.stringContaining(`since ${at(3 * HOUR)}, for 3h (staging_soak 2h)`) });
+    expect(gate(staging(C, [entry(C, 10 * 60_000), entry(B, 3 * HOUR)]), "2h")).toMatchObject({
+      action: "pass",
+      message: expect.stringContaining(`since ${at(3 * HOUR)}, for 3h (staging_soak 2h)`),
+    });
   });
 
   it("ignores failed entries and entries of commits before the target", () => {
     const history = [entry(B, 10 * 60_000), entry(B, 5 * HOUR, "HealthCheckFailed", "other"), entry(A, 9 * HOUR)];
-    expect(gate(staging(B, history), "1h")).toMatchObject({ action: "refuse", reason: "soaking", message: expect.stringContaining("for 10m;") });
+    expect(gate(staging(B, history), "1h")).toMatchObject({
+      action: "refuse",
+      reason: "soaking",
+      message: expect.stringContaining("for 10m;"),
+    });
   });
 
   it("refuses a soak when staging's Flux records no history (before v2.7.0), and says so", () => {
     const verdict = gate(staging(B), "30m");
     expect(verdict).toMatchObject({ action: "refuse", reason: "no-history" });
-    expect(verdict.action === "refuse" && verdict.message).toContain("has no status.history (Flux records it from v2.7.0, kustomize-controller v1.7.0)");
+    expect(verdict.action === "refuse" && verdict.message).toContain(
+      "has no status.history (Flux records it from v2.7.0, kustomize-controller v1.7.0)",
+    );
     expect(verdict.action === "refuse" && verdict.fix).toContain("set staging_soak: 0");
   });
 
@@ -243,7 +389,10 @@ describe("the production gate on staging", () => {
   });
 
   it("never counts a negative time when the runner's clock is behind the cluster's", () => {
-    expect(gate(staging(B, [entry(B, -5 * 60_000)]), "1h")).toMatchObject({ action: "refuse", message: expect.stringContaining("for 0s; staging_soak is 1h: 1h left") });
+    expect(gate(staging(B, [entry(B, -5 * 60_000)]), "1h")).toMatchObject({
+      action: "refuse",
+      message: expect.stringContaining("for 0s; staging_soak is 1h: 1h left"),
+    });
   });
 });
 
@@ -253,15 +402,24 @@ describe("deploy freezes", () => {
   it("refuses during a respected freeze, saying so", () => {
     expect(judgeFreeze(base)).toEqual({
       action: "refuse",
-      message: "GitLab reports a deploy freeze (CI_DEPLOY_FREEZE): production is not promoted during a freeze. Nothing was fetched or pushed",
+      message:
+        "GitLab reports a deploy freeze (CI_DEPLOY_FREEZE): production is not promoted during a freeze. Nothing was fetched or pushed",
       fix: "run this job again after the freeze (Settings > CI/CD > Deploy freezes), or set respect_deploy_freeze: false",
     });
   });
 
   it.each([
     { name: "outside a freeze", facts: { ...base, frozen: false }, note: undefined },
-    { name: "when freezes are not respected", facts: { ...base, respect: false }, note: "GitLab reports a deploy freeze (CI_DEPLOY_FREEZE); respect_deploy_freeze is false: promoting production anyway" },
-    { name: "for a dry run", facts: { ...base, dryRun: true }, note: "GitLab reports a deploy freeze (CI_DEPLOY_FREEZE); a dry run pushes nothing, so it runs" },
+    {
+      name: "when freezes are not respected",
+      facts: { ...base, respect: false },
+      note: "GitLab reports a deploy freeze (CI_DEPLOY_FREEZE); respect_deploy_freeze is false: promoting production anyway",
+    },
+    {
+      name: "for a dry run",
+      facts: { ...base, dryRun: true },
+      note: "GitLab reports a deploy freeze (CI_DEPLOY_FREEZE); a dry run pushes nothing, so it runs",
+    },
   ])("proceeds $name", ({ facts, note }) => {
     expect(judgeFreeze(facts)).toEqual(note ? { action: "proceed", note } : { action: "proceed" });
   });

@@ -31,13 +31,20 @@ describe.skipIf(!requireTools("git"))("the git commands of a promotion", () => {
     project = new Project(server, `group/walks-${++n}`);
     wrapper = mkdtempSync(path.join(tmpdir(), "gitops-git-log-"));
     const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-    writeFileSync(path.join(wrapper, "git"), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${path.join(wrapper, "log")}'\nexec '${realGit}' "$@"\n`);
+    writeFileSync(
+      path.join(wrapper, "git"),
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> '${path.join(wrapper, "log")}'\nexec '${realGit}' "$@"\n`,
+    );
     chmodSync(path.join(wrapper, "git"), 0o755);
   });
   afterEach(() => rmSync(wrapper, { recursive: true, force: true }));
 
   /** Runs a promotion with the wrapper on PATH; returns the git commands after the fetch, SHAs by name. */
-  async function commands(component: "promote-staging" | "manual-production", target: string, names: Record<string, string>): Promise<string[]> {
+  async function commands(
+    component: "promote-staging" | "manual-production",
+    target: string,
+    names: Record<string, string>,
+  ): Promise<string[]> {
     const run = await promote(project, TOKEN, { component, target, env: { PATH: `${wrapper}:${process.env.PATH}` } });
     expect(run.code, run.output).toBe(0);
     const lines = readFileSync(path.join(wrapper, "log"), "utf8").trim().split("\n");
@@ -54,7 +61,11 @@ describe.skipIf(!requireTools("git"))("the git commands of a promotion", () => {
     await project.setBranch("main", tip);
     await project.setBranch(STAGING, base);
     const ran = await commands("promote-staging", tip, { TIP: tip, BASE: base });
-    expect(ran.slice(0, 3)).toEqual(["config --remove-section remote.URL", "cat-file --batch-check=%(objectname) %(objecttype)", "merge-base --is-ancestor BASE TIP"]);
+    expect(ran.slice(0, 3)).toEqual([
+      "config --remove-section remote.URL",
+      "cat-file --batch-check=%(objectname) %(objecttype)",
+      "merge-base --is-ancestor BASE TIP",
+    ]);
     // The report and the push run side by side, so their commands interleave. These commits share
     // one (empty) tree: the report reads the two tree names and fetches nothing more.
     expect([...ran.slice(3)].sort()).toEqual([
@@ -72,7 +83,9 @@ describe.skipIf(!requireTools("git"))("the git commands of a promotion", () => {
     const ran = await commands("manual-production", tip, { TIP: tip, BASE: base });
     expect(ran.filter((c) => c.startsWith("merge-base"))).toEqual(["merge-base --is-ancestor BASE TIP"]);
     // (`log --no-walk` reads two commits, walking nothing.)
-    expect(ran.filter((c) => /^(log|rev-list) (?!--no-walk)/.test(c))).toEqual([expect.stringMatching(/^log .* TIP \^BASE$/)]);
+    expect(ran.filter((c) => /^(log|rev-list) (?!--no-walk)/.test(c))).toEqual([
+      expect.stringMatching(/^log .* TIP \^BASE$/),
+    ]);
   });
 
   it("an older pipeline that staging already holds walks once: on main, so in staging at main's tip; up to date", async () => {

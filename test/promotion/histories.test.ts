@@ -33,39 +33,51 @@ describe.skipIf(!requireTools("git"))("promotion on random real histories", () =
 
   it("keeps staging within main and production within staging, only ever moving forward", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 2, maxLength: 12 }), fc.array(fc.record({ production: fc.boolean(), pick: fc.nat() }), { minLength: 2, maxLength: 3 }), async (steps, promotions: Promotion[]) => {
-        const project = new Project(server, `group/history-${++n}`);
-        const [root] = await project.chain(undefined, 1);
-        const all: string[] = [root as string];
-        let main = root as string;
-        for (const s of steps) {
-          if (s.kind === "commit") main = await project.commit([main]);
-          else if (s.kind === "merge") {
-            const side = await project.commit([all[s.from % all.length] as string], "side work");
-            all.push(side);
-            main = await project.commit([main, side], "Merge side work");
-          } else all.push(await project.commit([all[s.from % all.length] as string], "feature work"));
-          if (s.kind !== "feature") all.push(main);
-        }
-        await project.setBranch("main", main);
-
-        for (const p of promotions) {
-          const before = { staging: project.branch(STAGING), production: project.branch(PRODUCTION) };
-          const target = p.pick % 3 === 0 ? main : (all[p.pick % all.length] as string);
-          const run = await promote(project, TOKEN, { component: p.production ? "manual-production" : "promote-staging", target });
-          expect([0, 3], run.output).toContain(run.code);
-          const after = { staging: project.branch(STAGING), production: project.branch(PRODUCTION) };
-          for (const key of ["staging", "production"] as const) {
-            if (before[key] && after[key]) expect(await project.isAncestor(before[key] as string, after[key] as string), `${key} moved backwards`).toBe(true);
+      fc.asyncProperty(
+        fc.array(step, { minLength: 2, maxLength: 12 }),
+        fc.array(fc.record({ production: fc.boolean(), pick: fc.nat() }), { minLength: 2, maxLength: 3 }),
+        async (steps, promotions: Promotion[]) => {
+          const project = new Project(server, `group/history-${++n}`);
+          const [root] = await project.chain(undefined, 1);
+          const all: string[] = [root as string];
+          let main = root as string;
+          for (const s of steps) {
+            if (s.kind === "commit") main = await project.commit([main]);
+            else if (s.kind === "merge") {
+              const side = await project.commit([all[s.from % all.length] as string], "side work");
+              all.push(side);
+              main = await project.commit([main, side], "Merge side work");
+            } else all.push(await project.commit([all[s.from % all.length] as string], "feature work"));
+            if (s.kind !== "feature") all.push(main);
           }
-          if (after.staging) expect(await project.isAncestor(after.staging, main)).toBe(true);
-          if (after.production) expect(after.staging && (await project.isAncestor(after.production, after.staging))).toBe(true);
-          // A refusal changes nothing; a success leaves the environment containing the target.
-          const env = p.production ? "production" : "staging";
-          if (run.code === 3) expect(after[env]).toBe(before[env]);
-          else expect(await project.isAncestor(target, after[env] as string)).toBe(true);
-        }
-      }),
+          await project.setBranch("main", main);
+
+          for (const p of promotions) {
+            const before = { staging: project.branch(STAGING), production: project.branch(PRODUCTION) };
+            const target = p.pick % 3 === 0 ? main : (all[p.pick % all.length] as string);
+            const run = await promote(project, TOKEN, {
+              component: p.production ? "manual-production" : "promote-staging",
+              target,
+            });
+            expect([0, 3], run.output).toContain(run.code);
+            const after = { staging: project.branch(STAGING), production: project.branch(PRODUCTION) };
+            for (const key of ["staging", "production"] as const) {
+              if (before[key] && after[key])
+                expect(
+                  await project.isAncestor(before[key] as string, after[key] as string),
+                  `${key} moved backwards`,
+                ).toBe(true);
+            }
+            if (after.staging) expect(await project.isAncestor(after.staging, main)).toBe(true);
+            if (after.production)
+              expect(after.staging && (await project.isAncestor(after.production, after.staging))).toBe(true);
+            // A refusal changes nothing; a success leaves the environment containing the target.
+            const env = p.production ? "production" : "staging";
+            if (run.code === 3) expect(after[env]).toBe(before[env]);
+            else expect(await project.isAncestor(target, after[env] as string)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 10 },
     );
   }, 240_000);

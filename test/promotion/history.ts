@@ -58,10 +58,17 @@ export class Project {
    */
   async commit(parents: string[], message = `change ${++this.counter}`, content?: string): Promise<string> {
     let tree: string;
-    if (content === undefined) tree = await (this.emptyTree ??= this.git("hash-object", "-w", "-t", "tree", "/dev/null"));
+    if (content === undefined)
+      tree = await (this.emptyTree ??= this.git("hash-object", "-w", "-t", "tree", "/dev/null"));
     else {
-      const blob = (await exec("sh", ["-c", 'printf %s "$1" | git hash-object -w --stdin', "sh", content], { cwd: this.dir })).stdout.trim();
-      tree = (await exec("sh", ["-c", 'printf "100644 blob %s\\tfile.txt\\n" "$1" | git mktree', "sh", blob], { cwd: this.dir })).stdout.trim();
+      const blob = (
+        await exec("sh", ["-c", 'printf %s "$1" | git hash-object -w --stdin', "sh", content], { cwd: this.dir })
+      ).stdout.trim();
+      tree = (
+        await exec("sh", ["-c", 'printf "100644 blob %s\\tfile.txt\\n" "$1" | git mktree', "sh", blob], {
+          cwd: this.dir,
+        })
+      ).stdout.trim();
     }
     return this.git("commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-m", message);
   }
@@ -127,10 +134,18 @@ export interface PromoteOptions {
 }
 
 /** Runs a promotion job from its generated template, as a default-branch pipeline of `project` would. */
-export async function promote(project: Project, token: string | undefined, options: PromoteOptions): Promise<PromotionRun> {
+export async function promote(
+  project: Project,
+  token: string | undefined,
+  options: PromoteOptions,
+): Promise<PromotionRun> {
   const projectDir = mkdtempSync(path.join(tmpdir(), "gitops-promote-project-"));
   const tmpDir = mkdtempSync(path.join(tmpdir(), "gitops-promote-tmp-"));
-  const tokenVariable = { "promote-staging": "GITOPS_STAGING_TOKEN", "manual-production": "GITOPS_PRODUCTION_TOKEN", "preview-production": "CI_JOB_TOKEN" }[options.component];
+  const tokenVariable = {
+    "promote-staging": "GITOPS_STAGING_TOKEN",
+    "manual-production": "GITOPS_PRODUCTION_TOKEN",
+    "preview-production": "CI_JOB_TOKEN",
+  }[options.component];
   const run = await runTemplateJob({
     component: options.component,
     inputs: options.inputs,

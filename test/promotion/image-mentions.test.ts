@@ -14,7 +14,10 @@ describe("scalarText", () => {
     { given: "app:1#not-a-comment", want: "app:1#not-a-comment" },
   ])("reads $given as $want", ({ given, want }) => expect(scalarText(given)).toBe(want));
 
-  it.each(["", "*alias", "&anchor app:1", "!!str app:1", "|", ">-", "{ name: app }", "[app]", '"unterminated'])("does not guess %j", (given) => expect(scalarText(given)).toBeUndefined());
+  it.each(["", "*alias", "&anchor app:1", "!!str app:1", "|", ">-", "{ name: app }", "[app]", '"unterminated'])(
+    "does not guess %j",
+    (given) => expect(scalarText(given)).toBeUndefined(),
+  );
 });
 
 describe("imageMentions", () => {
@@ -49,18 +52,28 @@ describe("imageMentions", () => {
       { field: "image", repository: "registry.example.com/group/app", value: "registry.example.com/group/app:1.0" },
       { field: "image", repository: "registry.example.com/group/app", value: "registry.example.com/group/app:1.0" },
       { field: "image", repository: "docker.io/envoyproxy/envoy", value: "docker.io/envoyproxy/envoy:v1.30" },
-      { field: "images[registry.example.com/group/app]", repository: "registry.example.com/group/app", value: "registry.example.com/group/app-fork:2.0" },
-      { field: "images[registry.example.com/group/worker]", repository: "registry.example.com/group/worker", value: `registry.example.com/group/worker@sha256:${"a".repeat(64)}` },
+      {
+        field: "images[registry.example.com/group/app]",
+        repository: "registry.example.com/group/app",
+        value: "registry.example.com/group/app-fork:2.0",
+      },
+      {
+        field: "images[registry.example.com/group/worker]",
+        repository: "registry.example.com/group/worker",
+        value: `registry.example.com/group/worker@sha256:${"a".repeat(64)}`,
+      },
     ]);
   });
 
   it("ends a kustomize images list at the next top-level key, and skips entries it cannot read", () => {
-    const text = "images:\n  - name: app\n    newTag: v2\n  - { name: flow, newTag: v3 }\nnamePrefix: x-\n  - name: not-an-entry\n";
+    const text =
+      "images:\n  - name: app\n    newTag: v2\n  - { name: flow, newTag: v3 }\nnamePrefix: x-\n  - name: not-an-entry\n";
     expect(imageMentions(text)).toEqual([{ field: "images[app]", repository: "app", value: "app:v2" }]);
   });
 
   it("reads nothing from comments, nested image objects and images that are not one-line values", () => {
-    const text = "# image: commented/out:1\nspec:\n  image:\n    repository: nginx\n    tag: '1.27'\n  volumes:\n    - image: { reference: app:1 }\n";
+    const text =
+      "# image: commented/out:1\nspec:\n  image:\n    repository: nginx\n    tag: '1.27'\n  volumes:\n    - image: { reference: app:1 }\n";
     expect(imageMentions(text)).toEqual([]);
   });
 });
@@ -81,10 +94,19 @@ describe("imageChanges", () => {
   it("pairs kustomize images entries by name, whatever they point at", () => {
     const before = mentions("images:\n  - name: reg/app\n    newTag: initial\n");
     const after = mentions(`images:\n  - name: reg/app\n    digest: sha256:${"b".repeat(64)}\n`);
-    expect(imageChanges(before, after)).toEqual([{ field: "images[reg/app]", repository: "reg/app", from: "reg/app:initial", to: `reg/app@sha256:${"b".repeat(64)}` }]);
+    expect(imageChanges(before, after)).toEqual([
+      {
+        field: "images[reg/app]",
+        repository: "reg/app",
+        from: "reg/app:initial",
+        to: `reg/app@sha256:${"b".repeat(64)}`,
+      },
+    ]);
   });
 
   it("lists nothing when only the order or other fields changed", () => {
-    expect(imageChanges(mentions("- image: a:1\n- image: b:1\n"), mentions("- image: b:1\n- image: a:1\nreplicas: 3\n"))).toEqual([]);
+    expect(
+      imageChanges(mentions("- image: a:1\n- image: b:1\n"), mentions("- image: b:1\n- image: a:1\nreplicas: 3\n")),
+    ).toEqual([]);
   });
 });

@@ -32,7 +32,9 @@ describe.skipIf(!requireTools("git"))("promotion races", () => {
     await project.setBranch("main", targets.at(-1) as string);
     await project.setBranch(STAGING, base as string);
 
-    const runs = await Promise.all(targets.map((target) => promote(project, TOKEN, { component: "promote-staging", target })));
+    const runs = await Promise.all(
+      targets.map((target) => promote(project, TOKEN, { component: "promote-staging", target })),
+    );
 
     for (const run of runs) expect(run.code, run.output).toBe(0);
     expect(project.branch(STAGING)).toBe(targets.at(-1));
@@ -45,7 +47,8 @@ describe.skipIf(!requireTools("git"))("promotion races", () => {
     const history = (await project.git("reflog", "show", "--format=%H", `refs/heads/${STAGING}`)).split("\n").reverse();
     expect(history[0]).toBe(base);
     expect(history.at(-1)).toBe(targets.at(-1));
-    for (let i = 1; i < history.length; i++) expect(await project.isAncestor(history[i - 1] as string, history[i] as string)).toBe(true);
+    for (let i = 1; i < history.length; i++)
+      expect(await project.isAncestor(history[i - 1] as string, history[i] as string)).toBe(true);
   });
 
   /** A PATH whose `git` sets `ref` to `sha` in the bare repository just before the first push. */
@@ -68,9 +71,15 @@ describe.skipIf(!requireTools("git"))("promotion races", () => {
     await project.setBranch(STAGING, main[1] as string);
     const wrapper = moveBeforePush(project, `refs/heads/${STAGING}`, main[5] as string);
     try {
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: main[3] as string, env: { PATH: wrapper.path } });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: main[3] as string,
+        env: { PATH: wrapper.path },
+      });
       expect(run.code, run.output).toBe(0);
-      expect(run.stdout).toContain("WARNING: the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt 2 of 10)");
+      expect(run.stdout).toContain(
+        "WARNING: the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt 2 of 10)",
+      );
       expect(run.outputs?.GITOPS_PROMOTION).toBe("up-to-date");
       expect(project.branch(STAGING)).toBe(main[5]);
     } finally {
@@ -85,10 +94,20 @@ describe.skipIf(!requireTools("git"))("promotion races", () => {
     await project.setBranch(STAGING, main[1] as string);
     const wrapper = moveBeforePush(project, "refs/heads/main", main[5] as string);
     try {
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: main[4] as string, env: { PATH: wrapper.path } });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: main[4] as string,
+        env: { PATH: wrapper.path },
+      });
       expect(run.code, run.output).toBe(0);
-      expect(run.stdout).toContain("WARNING: the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt 2 of 10)");
-      expect(run.outputs).toMatchObject({ GITOPS_PROMOTION: "fast-forward", GITOPS_PREVIOUS_SHA: main[1], GITOPS_PROMOTED_SHA: main[4] });
+      expect(run.stdout).toContain(
+        "WARNING: the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt 2 of 10)",
+      );
+      expect(run.outputs).toMatchObject({
+        GITOPS_PROMOTION: "fast-forward",
+        GITOPS_PREVIOUS_SHA: main[1],
+        GITOPS_PROMOTED_SHA: main[4],
+      });
       expect(project.branch(STAGING)).toBe(main[4]);
     } finally {
       wrapper.cleanup();

@@ -41,17 +41,14 @@ spec:
         - name: proxy
           image: registry.example.com/group/proxy:${proxy} # sidecar
 `;
-const workload = (name: string, image: string) => `apiVersion: apps/v1\nkind: ${name}\nspec:\n  template:\n    spec:\n      containers:\n        - name: main\n          image: "${image}"\n`;
+const workload = (name: string, image: string) =>
+  `apiVersion: apps/v1\nkind: ${name}\nspec:\n  template:\n    spec:\n      containers:\n        - name: main\n          image: "${image}"\n`;
 
 /** The log section's lines, without GitLab's section markers. */
 function section(stdout: string): string {
   const start = stdout.indexOf("section_start:");
   const end = stdout.indexOf("section_end:", start);
-  return `${stdout
-    .slice(start, end)
-    .split("\n")
-    .slice(1, -1)
-    .join("\n")}\n`;
+  return `${stdout.slice(start, end).split("\n").slice(1, -1).join("\n")}\n`;
 }
 
 describe.skipIf(!requireTools("git"))("the promotion report", () => {
@@ -82,7 +79,10 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
     await work.branch("feature/greeting");
     await work.commit("feat: greet louder", { "src/app.sh": "echo HELLO\n" }, "Alice Developer");
     await work.checkout("main");
-    at.merge12 = await work.merge("feature/greeting", "Merge branch 'feature/greeting' into 'main'\n\nfeat: greet louder\n\nSee merge request group/app!12");
+    at.merge12 = await work.merge(
+      "feature/greeting",
+      "Merge branch 'feature/greeting' into 'main'\n\nfeat: greet louder\n\nSee merge request group/app!12",
+    );
     // update-manifests' bump for it.
     at.bump12 = await work.commit(
       `chore(manifests): deploy ${APP}@${digest("1")} [gitops-bump]\n\nGitOps-Image: ${APP}@${digest("1")}\nGitOps-Source-Commit: ${at.merge12}\nGitOps-Pipeline: https://gitlab.example.com/group/app/-/pipelines/41\nGitOps-Bump-Mode: commit`,
@@ -96,14 +96,26 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
     at.squash = await work.squash("docs-typo", "fix: typo in the docs", "Bob Writer");
     // A merge request of two commits, merged with a local reference in its message.
     await work.branch("api-v2");
-    await work.commit("feat(api): serve v2", { "apps/api/deployment.yaml": workload("Deployment", `registry.example.com/group/api@${digest("b")}`) }, "Carol | Ops");
+    await work.commit(
+      "feat(api): serve v2",
+      { "apps/api/deployment.yaml": workload("Deployment", `registry.example.com/group/api@${digest("b")}`) },
+      "Carol | Ops",
+    );
     await work.commit(
       "chore: proxy 2.2, a worker, no more cron",
-      { "deploy/base/deployment.yaml": deployment("2.2"), "apps/worker/deployment.yaml": workload("Deployment", "registry.example.com/group/worker:1.0"), "apps/old/cronjob.yaml": null, "charts/vendor.tgz": "binary-ish chart 2\n" },
+      {
+        "deploy/base/deployment.yaml": deployment("2.2"),
+        "apps/worker/deployment.yaml": workload("Deployment", "registry.example.com/group/worker:1.0"),
+        "apps/old/cronjob.yaml": null,
+        "charts/vendor.tgz": "binary-ish chart 2\n",
+      },
       "Carol | Ops",
     );
     await work.checkout("main");
-    at.merge13 = await work.merge("api-v2", "Merge branch 'api-v2' into 'main'\n\nfeat(api): serve v2 <and> a worker\n\nCloses #7\n\nSee merge request !13");
+    at.merge13 = await work.merge(
+      "api-v2",
+      "Merge branch 'api-v2' into 'main'\n\nfeat(api): serve v2 <and> a worker\n\nCloses #7\n\nSee merge request !13",
+    );
     await work.push("main");
     await project.setBranch(STAGING, at.initial);
   });
@@ -112,37 +124,75 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
     await server?.close();
   });
 
-  const ci = { CI_SERVER_URL: "https://gitlab.example.com", CI_PROJECT_PATH: "group/app", CI_PIPELINE_URL: "https://gitlab.example.com/group/app/-/pipelines/43" };
+  const ci = {
+    CI_SERVER_URL: "https://gitlab.example.com",
+    CI_PROJECT_PATH: "group/app",
+    CI_PIPELINE_URL: "https://gitlab.example.com/group/app/-/pipelines/43",
+  };
 
   it("lists the commits, the merge requests and the image changes from staging's head to the target, in the log and the artifact", async () => {
     try {
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at.merge13, inputs: { repository_url: project.url }, env: ci });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at.merge13,
+        inputs: { repository_url: project.url },
+        env: ci,
+      });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at.merge13);
       await expect(run.report).toMatchFileSnapshot("golden/report-staging.md");
       await expect(section(run.stdout)).toMatchFileSnapshot("golden/report-staging.txt");
-      expect(run.outputs).toMatchObject({ GITOPS_COMMIT_COUNT: "7", GITOPS_MERGE_REQUEST_COUNT: "2", GITOPS_IMAGE_CHANGE_COUNT: "5" });
+      expect(run.outputs).toMatchObject({
+        GITOPS_COMMIT_COUNT: "7",
+        GITOPS_MERGE_REQUEST_COUNT: "2",
+        GITOPS_IMAGE_CHANGE_COUNT: "5",
+      });
     } finally {
       await project.setBranch(STAGING, at.initial);
     }
   });
 
   it("fetches the trees of changed directories and the blobs of changed manifests, and nothing else", async () => {
-    const run = await promote(project, TOKEN, { component: "promote-staging", target: at.merge13, inputs: { repository_url: project.url }, env: { ...ci, GITOPS_KEEP_WORKDIR: "true" }, keep: true });
+    const run = await promote(project, TOKEN, {
+      component: "promote-staging",
+      target: at.merge13,
+      inputs: { repository_url: project.url },
+      env: { ...ci, GITOPS_KEEP_WORKDIR: "true" },
+      keep: true,
+    });
     try {
       expect(run.code, run.output).toBe(0);
-      const workdir = path.join(run.tmpDir, readdirSync(run.tmpDir).find((d) => d.startsWith("gitops-promotion-")) as string);
-      const present = execFileSync("git", ["cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)"], { cwd: workdir, encoding: "utf8" }).trim().split("\n");
-      const objects = (type: string) => new Set(present.filter((l) => l.startsWith(`${type} `)).map((l) => l.slice(type.length + 1)));
+      const workdir = path.join(
+        run.tmpDir,
+        readdirSync(run.tmpDir).find((d) => d.startsWith("gitops-promotion-")) as string,
+      );
+      const present = execFileSync(
+        "git",
+        ["cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)"],
+        { cwd: workdir, encoding: "utf8" },
+      )
+        .trim()
+        .split("\n");
+      const objects = (type: string) =>
+        new Set(present.filter((l) => l.startsWith(`${type} `)).map((l) => l.slice(type.length + 1)));
       const inServer = (...args: string[]) => execFileSync("git", args, { cwd: project.dir, encoding: "utf8" }).trim();
       // Blobs: both versions of each changed manifest (YAML), never docs, scripts or charts.
       const changed = inServer("diff-tree", "-r", "--no-renames", at.initial, at.merge13).split("\n");
-      const manifestBlobs = new Set(changed.filter((l) => /\.yaml$/.test(l)).flatMap((l) => l.split(" ").slice(2, 4)).filter((oid) => !/^0+$/.test(oid)));
+      const manifestBlobs = new Set(
+        changed
+          .filter((l) => /\.yaml$/.test(l))
+          .flatMap((l) => l.split(" ").slice(2, 4))
+          .filter((oid) => !/^0+$/.test(oid)),
+      );
       expect(objects("blob")).toEqual(manifestBlobs);
       // Trees: the directories on changed paths, at both commits; never apps/static, which did not change.
       const treeOf = (commit: string, dir: string) => inServer("rev-parse", `${commit}:${dir}`);
       const changedDirs = ["", "src", "docs", "charts", "deploy", "deploy/base", "apps", "apps/api"];
-      const expected = new Set([...changedDirs.flatMap((d) => [treeOf(at.initial, d), treeOf(at.merge13, d)]), treeOf(at.initial, "apps/old"), treeOf(at.merge13, "apps/worker")]);
+      const expected = new Set([
+        ...changedDirs.flatMap((d) => [treeOf(at.initial, d), treeOf(at.merge13, d)]),
+        treeOf(at.initial, "apps/old"),
+        treeOf(at.merge13, "apps/worker"),
+      ]);
       expect(objects("tree")).toEqual(expected);
       expect(objects("tree").has(treeOf(at.merge13, "apps/static"))).toBe(false);
     } finally {
@@ -155,7 +205,12 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
     await project.setBranch(STAGING, at.bump12);
     await project.setBranch(PRODUCTION, at.initial);
     try {
-      const run = await promote(project, JOB_TOKEN, { component: "preview-production", target: at.merge12, inputs: { repository_url: project.url }, env: ci });
+      const run = await promote(project, JOB_TOKEN, {
+        component: "preview-production",
+        target: at.merge12,
+        inputs: { repository_url: project.url },
+        env: ci,
+      });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(PRODUCTION)).toBe(at.initial);
       await expect(run.report).toMatchFileSnapshot("golden/report-production-preview.md");
@@ -173,10 +228,20 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
     await project.setBranch(STAGING, at.merge13);
     try {
       // The pipeline of merge12: its bump is superseded by nothing, but staging already holds it.
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at.merge12, inputs: { repository_url: project.url }, env: ci });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at.merge12,
+        inputs: { repository_url: project.url },
+        env: ci,
+      });
       expect(run.code, run.output).toBe(0);
       await expect(run.report).toMatchFileSnapshot("golden/report-up-to-date.md");
-      expect(run.outputs).toMatchObject({ GITOPS_PROMOTION: "up-to-date", GITOPS_COMMIT_COUNT: "0", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
+      expect(run.outputs).toMatchObject({
+        GITOPS_PROMOTION: "up-to-date",
+        GITOPS_COMMIT_COUNT: "0",
+        GITOPS_MERGE_REQUEST_COUNT: "0",
+        GITOPS_IMAGE_CHANGE_COUNT: "0",
+      });
     } finally {
       await project.setBranch(STAGING, at.initial);
     }
@@ -185,11 +250,25 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
   it("lists no image changes at a first promotion, which has nothing to compare with", async () => {
     await project.deleteBranch(STAGING);
     try {
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at.bump12, inputs: { repository_url: project.url }, env: ci });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at.bump12,
+        inputs: { repository_url: project.url },
+        env: ci,
+      });
       expect(run.code, run.output).toBe(0);
-      expect(run.report).toContain(`Created \`${STAGING}\` at \`${at.bump12.slice(0, 12)}\` (created): 4 commits, 1 merge request, 0 image changes.`);
-      expect(run.report).toContain("- (the environment branch is created: there is no earlier commit to compare the manifests with)");
-      expect(run.outputs).toMatchObject({ GITOPS_PROMOTION: "created", GITOPS_COMMIT_COUNT: "4", GITOPS_MERGE_REQUEST_COUNT: "1", GITOPS_IMAGE_CHANGE_COUNT: "0" });
+      expect(run.report).toContain(
+        `Created \`${STAGING}\` at \`${at.bump12.slice(0, 12)}\` (created): 4 commits, 1 merge request, 0 image changes.`,
+      );
+      expect(run.report).toContain(
+        "- (the environment branch is created: there is no earlier commit to compare the manifests with)",
+      );
+      expect(run.outputs).toMatchObject({
+        GITOPS_PROMOTION: "created",
+        GITOPS_COMMIT_COUNT: "4",
+        GITOPS_MERGE_REQUEST_COUNT: "1",
+        GITOPS_IMAGE_CHANGE_COUNT: "0",
+      });
     } finally {
       await project.setBranch(STAGING, at.initial);
     }

@@ -69,12 +69,18 @@ describe.skipIf(!requireTools("git"))("a promotion job re-run for a commit the e
     expect(run.stderr).toContain(
       `ERROR: staging is at ${before?.slice(0, 12)}, past this pipeline's change ${first.slice(0, 12)}, and this job already deployed it in this pipeline (deployment 1): this is a re-run, such as GitLab's "Rollback environment". ${STAGING} only moves forward, so re-running an older deployment cannot take staging back`,
     );
-    expect(run.stdout).toContain("Fix: environments here roll back by a revert on main: run the manual job rollback-staging (the rollback component) in the latest main pipeline.");
+    expect(run.stdout).toContain(
+      "Fix: environments here roll back by a revert on main: run the manual job rollback-staging (the rollback component) in the latest main pipeline.",
+    );
     expect(project.branch(STAGING)).toBe(before);
     expect(run.output).not.toContain(JOB_TOKEN);
     // One question to GitLab, with the job token.
-    expect(api.requests.map((r) => [r.path.replace(/\?.*/, ""), r.token])).toEqual([[`/api/v4/projects/${PROJECT_ID}/deployments`, JOB_TOKEN]]);
-    expect(new URLSearchParams(api.requests[0]?.path.split("?")[1])).toEqual(new URLSearchParams({ environment: "staging", status: "success", order_by: "id", sort: "desc", per_page: "100" }));
+    expect(api.requests.map((r) => [r.path.replace(/\?.*/, ""), r.token])).toEqual([
+      [`/api/v4/projects/${PROJECT_ID}/deployments`, JOB_TOKEN],
+    ]);
+    expect(new URLSearchParams(api.requests[0]?.path.split("?")[1])).toEqual(
+      new URLSearchParams({ environment: "staging", status: "success", order_by: "id", sort: "desc", per_page: "100" }),
+    );
   });
 
   it("stands down cleanly on an outdated pipeline's first attempt: the only deployment by its job name in its pipeline is its own", async () => {
@@ -86,7 +92,14 @@ describe.skipIf(!requireTools("git"))("a promotion job re-run for a commit the e
   });
 
   it("stands down cleanly when the pipeline's earlier attempt failed (a retry after a failure is not a rollback)", async () => {
-    api.deploy({ environment: "staging", jobId: 101, jobName: "promote-staging", pipelineId: 12, sha: first, status: "failed" });
+    api.deploy({
+      environment: "staging",
+      jobId: 101,
+      jobName: "promote-staging",
+      pipelineId: 12,
+      sha: first,
+      status: "failed",
+    });
     const run = await promote(project, TOKEN, { component: "promote-staging", target: first, env: gitlab(12, 160) });
     expect(run.code, run.output).toBe(0);
     expect(run.outputs?.GITOPS_PROMOTION).toBe("superseded");
@@ -103,11 +116,18 @@ describe.skipIf(!requireTools("git"))("a promotion job re-run for a commit the e
     api.failWith(403);
     const run = await promote(project, TOKEN, { component: "promote-staging", target: first, env: gitlab(10, 150) });
     expect(run.code, run.output).toBe(0);
-    expect(run.stdout).toContain(`WARNING: could not tell whether this job re-runs an earlier deployment (GET ${api.apiUrl}/projects/${PROJECT_ID}/deployments answered 403). If it was started by "Rollback environment", staging was not rolled back: environments here roll back by a revert on main`);
+    expect(run.stdout).toContain(
+      `WARNING: could not tell whether this job re-runs an earlier deployment (GET ${api.apiUrl}/projects/${PROJECT_ID}/deployments answered 403). If it was started by "Rollback environment", staging was not rolled back: environments here roll back by a revert on main`,
+    );
   });
 
   it("asks nothing in a dry run", async () => {
-    const run = await promote(project, TOKEN, { component: "promote-staging", target: first, inputs: { dry_run: true }, env: gitlab(10, 150) });
+    const run = await promote(project, TOKEN, {
+      component: "promote-staging",
+      target: first,
+      inputs: { dry_run: true },
+      env: gitlab(10, 150),
+    });
     expect(run.code, run.output).toBe(0);
     expect(api.requests).toHaveLength(0);
   });

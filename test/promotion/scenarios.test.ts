@@ -30,8 +30,14 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
   });
 
   const at = (i: number) => main[i] as string;
-  const uploadPackPosts = () => server.requests.filter((r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-upload-pack").length;
-  const receivePackPosts = () => server.requests.filter((r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-receive-pack").length;
+  const uploadPackPosts = () =>
+    server.requests.filter(
+      (r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-upload-pack",
+    ).length;
+  const receivePackPosts = () =>
+    server.requests.filter(
+      (r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-receive-pack",
+    ).length;
 
   describe("promote-staging", () => {
     it("fast-forwards staging to the pipeline's commit and reports it", async () => {
@@ -39,11 +45,25 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at(5));
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(2), GITOPS_PROMOTED_SHA: at(5), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
-      expect(run.stdout).toContain(`staging: fast-forward ${STAGING} ${at(2).slice(0, 12)} → ${at(5).slice(0, 12)} (3 commits).`);
+      expect(run.outputs).toEqual({
+        GITOPS_PREVIOUS_SHA: at(2),
+        GITOPS_PROMOTED_SHA: at(5),
+        GITOPS_PROMOTION: "fast-forward",
+        GITOPS_COMMIT_COUNT: "3",
+        GITOPS_PROMOTION_DRY_RUN: "false",
+        GITOPS_MERGE_REQUEST_COUNT: "0",
+        GITOPS_IMAGE_CHANGE_COUNT: "0",
+      });
+      expect(run.stdout).toContain(
+        `staging: fast-forward ${STAGING} ${at(2).slice(0, 12)} → ${at(5).slice(0, 12)} (3 commits).`,
+      );
       // The report: a collapsed section listing the promoted commits, newest first.
-      expect(run.stdout).toMatch(/section_start:\d+:gitops_\d+_promotion_report_promoted_3_commits_to_s\[collapsed=true\]/);
-      expect(run.stdout).toContain(`- \`${at(5).slice(0, 7)}\` change 6 (Test Author)\n- \`${at(4).slice(0, 7)}\` change 5 (Test Author)\n- \`${at(3).slice(0, 7)}\` change 4 (Test Author)\n`);
+      expect(run.stdout).toMatch(
+        /section_start:\d+:gitops_\d+_promotion_report_promoted_3_commits_to_s\[collapsed=true\]/,
+      );
+      expect(run.stdout).toContain(
+        `- \`${at(5).slice(0, 7)}\` change 6 (Test Author)\n- \`${at(4).slice(0, 7)}\` change 5 (Test Author)\n- \`${at(3).slice(0, 7)}\` change 4 (Test Author)\n`,
+      );
       expect(server.pushOptions(project.repoPath).at(-1)).toEqual(["ci.skip"]);
     });
 
@@ -59,14 +79,30 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3) });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at(3));
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: "", GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "created", GITOPS_COMMIT_COUNT: "4", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
+      expect(run.outputs).toEqual({
+        GITOPS_PREVIOUS_SHA: "",
+        GITOPS_PROMOTED_SHA: at(3),
+        GITOPS_PROMOTION: "created",
+        GITOPS_COMMIT_COUNT: "4",
+        GITOPS_PROMOTION_DRY_RUN: "false",
+        GITOPS_MERGE_REQUEST_COUNT: "0",
+        GITOPS_IMAGE_CHANGE_COUNT: "0",
+      });
     });
 
     it("pushes nothing when staging is already at the commit", async () => {
       await project.setBranch(STAGING, at(5));
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
       expect(run.code, run.output).toBe(0);
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(5), GITOPS_PROMOTED_SHA: at(5), GITOPS_PROMOTION: "up-to-date", GITOPS_COMMIT_COUNT: "0", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
+      expect(run.outputs).toEqual({
+        GITOPS_PREVIOUS_SHA: at(5),
+        GITOPS_PROMOTED_SHA: at(5),
+        GITOPS_PROMOTION: "up-to-date",
+        GITOPS_COMMIT_COUNT: "0",
+        GITOPS_PROMOTION_DRY_RUN: "false",
+        GITOPS_MERGE_REQUEST_COUNT: "0",
+        GITOPS_IMAGE_CHANGE_COUNT: "0",
+      });
       expect(receivePackPosts()).toBe(0);
     });
 
@@ -76,7 +112,9 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       expect(run.code, run.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at(5));
       expect(run.outputs?.GITOPS_PROMOTION).toBe("up-to-date");
-      expect(run.stdout).toContain(`staging is up to date: ${STAGING} is at ${at(5).slice(0, 12)}, which already contains ${at(2).slice(0, 12)}. Nothing pushed.`);
+      expect(run.stdout).toContain(
+        `staging is up to date: ${STAGING} is at ${at(5).slice(0, 12)}, which already contains ${at(2).slice(0, 12)}. Nothing pushed.`,
+      );
       expect(receivePackPosts()).toBe(0);
     });
 
@@ -85,8 +123,12 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       await project.setBranch(STAGING, hotfix);
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
       expect(run.code).toBe(3);
-      expect(run.stderr).toContain(`ERROR: ${STAGING} (at ${hotfix.slice(0, 12)}) has diverged from main: it holds commits that main lacks (list them with git log main..${STAGING}). Promotion never merges, rebases or force-pushes`);
-      expect(run.stdout).toContain(`Fix: bring those commits into main with a merge request that merges ${STAGING} into main`);
+      expect(run.stderr).toContain(
+        `ERROR: ${STAGING} (at ${hotfix.slice(0, 12)}) has diverged from main: it holds commits that main lacks (list them with git log main..${STAGING}). Promotion never merges, rebases or force-pushes`,
+      );
+      expect(run.stdout).toContain(
+        `Fix: bring those commits into main with a merge request that merges ${STAGING} into main`,
+      );
       expect(project.branch(STAGING)).toBe(hotfix);
       expect(receivePackPosts()).toBe(0);
       expect(run.outputs).toBeUndefined();
@@ -109,13 +151,18 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       await project.setBranch("feature", feature);
       const run = await promote(project, TOKEN, { component: "promote-staging", target: feature });
       expect(run.code).toBe(3);
-      expect(run.stderr).toContain(`ERROR: commit ${feature.slice(0, 12)} is not on main: only commits of main are promoted to ${STAGING}`);
+      expect(run.stderr).toContain(
+        `ERROR: commit ${feature.slice(0, 12)} is not on main: only commits of main are promoted to ${STAGING}`,
+      );
       expect(project.branch(STAGING)).toBe(at(2));
     });
 
     it("refuses a commit the server does not have at all, without fetching it", async () => {
       await project.setBranch(STAGING, at(2));
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: "0123456789abcdef0123456789abcdef01234567" });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: "0123456789abcdef0123456789abcdef01234567",
+      });
       expect(run.code).toBe(3);
       expect(run.stderr).toContain("ERROR: commit 0123456789ab is not on main");
       expect(uploadPackPosts()).toBe(2);
@@ -128,13 +175,19 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       await project.setBranch(STAGING, side);
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(4) });
       expect(run.code).toBe(3);
-      expect(run.stderr).toContain(`ERROR: ${STAGING} is at ${side.slice(0, 12)}, which commit ${at(4).slice(0, 12)} does not contain`);
+      expect(run.stderr).toContain(
+        `ERROR: ${STAGING} is at ${side.slice(0, 12)}, which commit ${at(4).slice(0, 12)} does not contain`,
+      );
       expect(project.branch(STAGING)).toBe(side);
     });
 
     it("decides and reports in a dry run, pushing nothing", async () => {
       await project.setBranch(STAGING, at(2));
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5), inputs: { dry_run: true } });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(5),
+        inputs: { dry_run: true },
+      });
       expect(run.code, run.output).toBe(0);
       expect(run.stdout).toContain(`staging: dry run, nothing pushed: would fast-forward ${STAGING}`);
       expect(run.outputs?.GITOPS_PROMOTION).toBe("fast-forward");
@@ -144,7 +197,11 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
     });
 
     it("pushes without ci.skip when skip_ci is false", async () => {
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5), inputs: { skip_ci: false } });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(5),
+        inputs: { skip_ci: false },
+      });
       expect(run.code, run.output).toBe(0);
       expect(server.pushOptions(project.repoPath).at(-1)).toEqual([]);
     });
@@ -165,7 +222,9 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
     it("fails with a clear error naming the variable when the token is missing", async () => {
       const run = await promote(project, undefined, { component: "promote-staging", target: at(5) });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('ERROR: input token_variable = "GITOPS_STAGING_TOKEN": the CI/CD variable GITOPS_STAGING_TOKEN is missing or empty');
+      expect(run.stderr).toContain(
+        'ERROR: input token_variable = "GITOPS_STAGING_TOKEN": the CI/CD variable GITOPS_STAGING_TOKEN is missing or empty',
+      );
       expect(run.stdout).toContain("Protected variables exist only in pipelines of protected branches and tags");
       expect(server.requests.some((r) => r.path.startsWith(`/${project.repoPath}.git/`))).toBe(false);
     });
@@ -175,8 +234,12 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       await project.setBranch(STAGING, at(2));
       const run = await promote(project, wrong, { component: "promote-staging", target: at(5) });
       expect(run.code).toBe(5);
-      expect(run.stderr).toContain(`ERROR: promoting to ${STAGING}: the server refused the token in GITOPS_STAGING_TOKEN`);
-      expect(run.stdout).toContain("Fix: check token_variable: the token in GITOPS_STAGING_TOKEN must be valid and unexpired, a project access token with the write_repository scope");
+      expect(run.stderr).toContain(
+        `ERROR: promoting to ${STAGING}: the server refused the token in GITOPS_STAGING_TOKEN`,
+      );
+      expect(run.stdout).toContain(
+        "Fix: check token_variable: the token in GITOPS_STAGING_TOKEN must be valid and unexpired, a project access token with the write_repository scope",
+      );
       expect(run.output).not.toContain(wrong);
       expect(project.branch(STAGING)).toBe(at(2));
     });
@@ -187,8 +250,12 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       const run = await promote(project, other, { component: "promote-staging", target: at(5) });
       expect(run.code).toBe(5);
       expect(run.stderr).toContain("You are not allowed to push code to protected branches");
-      expect(run.stderr).toContain(`ERROR: promoting to ${STAGING}: environment_branch ${STAGING} is protected and the token in GITOPS_STAGING_TOKEN may not push to it`);
-      expect(run.stdout).toContain(`Fix: let the token in GITOPS_STAGING_TOKEN push: choose its user or deploy key under "Allowed to push and merge" of ${STAGING}`);
+      expect(run.stderr).toContain(
+        `ERROR: promoting to ${STAGING}: environment_branch ${STAGING} is protected and the token in GITOPS_STAGING_TOKEN may not push to it`,
+      );
+      expect(run.stdout).toContain(
+        `Fix: let the token in GITOPS_STAGING_TOKEN push: choose its user or deploy key under "Allowed to push and merge" of ${STAGING}`,
+      );
       expect(project.branch(STAGING)).toBeUndefined();
     });
 
@@ -197,7 +264,9 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       try {
         const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
         expect(run.code).toBe(5);
-        expect(run.stderr).toContain(`ERROR: promoting to ${STAGING}: repository_url (${project.url}) could not be reached`);
+        expect(run.stderr).toContain(
+          `ERROR: promoting to ${STAGING}: repository_url (${project.url}) could not be reached`,
+        );
         expect(run.output).not.toContain(TOKEN);
       } finally {
         server.setDown(false);
@@ -205,15 +274,25 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
     });
 
     it("refuses an environment branch that is not a branch name, before touching the server", async () => {
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5), inputs: { environment_branch: "bad..name" } });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(5),
+        inputs: { environment_branch: "bad..name" },
+      });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('ERROR: input environment_branch = "bad..name": has one of .. @{ //, or a leading /, or a trailing / or ., which git refuses in a branch name');
+      expect(run.stderr).toContain(
+        'ERROR: input environment_branch = "bad..name": has one of .. @{ //, or a leading /, or a trailing / or ., which git refuses in a branch name',
+      );
       expect(server.requests.some((r) => r.path.startsWith(`/${project.repoPath}.git/`))).toBe(false);
     });
 
     it("refuses a repository_url that carries credentials, without printing them", async () => {
       const url = project.url.replace("http://", `http://oauth2:${TOKEN}@`);
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5), inputs: { repository_url: url } });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(5),
+        inputs: { repository_url: url },
+      });
       expect(run.code).toBe(2);
       expect(run.stderr).toContain("ERROR: input repository_url");
       expect(run.output).not.toContain(TOKEN);
@@ -227,7 +306,15 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       const run = await promote(project, TOKEN, { component: "manual-production", target: at(4) });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(PRODUCTION)).toBe(at(4));
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(1), GITOPS_PROMOTED_SHA: at(4), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
+      expect(run.outputs).toEqual({
+        GITOPS_PREVIOUS_SHA: at(1),
+        GITOPS_PROMOTED_SHA: at(4),
+        GITOPS_PROMOTION: "fast-forward",
+        GITOPS_COMMIT_COUNT: "3",
+        GITOPS_PROMOTION_DRY_RUN: "false",
+        GITOPS_MERGE_REQUEST_COUNT: "0",
+        GITOPS_IMAGE_CHANGE_COUNT: "0",
+      });
       expect(run.stdout).toContain(`production: fast-forward ${PRODUCTION}`);
     });
 
@@ -236,7 +323,9 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       await project.setBranch(PRODUCTION, at(1));
       const run = await promote(project, TOKEN, { component: "manual-production", target: at(5) });
       expect(run.code).toBe(3);
-      expect(run.stderr).toContain(`ERROR: commit ${at(5).slice(0, 12)} is not on ${STAGING} (at ${at(3).slice(0, 12)}); ${PRODUCTION} only receives commits ${STAGING} already has`);
+      expect(run.stderr).toContain(
+        `ERROR: commit ${at(5).slice(0, 12)} is not on ${STAGING} (at ${at(3).slice(0, 12)}); ${PRODUCTION} only receives commits ${STAGING} already has`,
+      );
       expect(project.branch(PRODUCTION)).toBe(at(1));
       expect(receivePackPosts()).toBe(0);
     });
@@ -258,7 +347,11 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
 
     it("uses the production token variable", async () => {
       await project.setBranch(STAGING, at(4));
-      const run = await promote(project, TOKEN, { component: "manual-production", target: at(4), env: { GITOPS_PRODUCTION_TOKEN: "" } });
+      const run = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(4),
+        env: { GITOPS_PRODUCTION_TOKEN: "" },
+      });
       expect(run.code).toBe(2);
       expect(run.stderr).toContain("the CI/CD variable GITOPS_PRODUCTION_TOKEN is missing or empty");
     });

@@ -39,8 +39,14 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
     await project.setBranch(STAGING, base);
   });
 
-  const uploadPackPosts = () => server.requests.filter((r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-upload-pack").length;
-  const receivePackPosts = () => server.requests.filter((r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-receive-pack").length;
+  const uploadPackPosts = () =>
+    server.requests.filter(
+      (r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-upload-pack",
+    ).length;
+  const receivePackPosts = () =>
+    server.requests.filter(
+      (r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-receive-pack",
+    ).length;
 
   it("promotes the bump commit update-manifests pushed for the pipeline's commit, not the commit itself", async () => {
     const bump = await project.commit([change], bumpMessage(change, "1"));
@@ -48,8 +54,15 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
     const run = await promote(project, TOKEN, { component: "promote-staging", target: change });
     expect(run.code, run.output).toBe(0);
     expect(project.branch(STAGING)).toBe(bump);
-    expect(run.outputs).toMatchObject({ GITOPS_PREVIOUS_SHA: base, GITOPS_PROMOTED_SHA: bump, GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "2" });
-    expect(run.stdout).toContain(`Target ${bump}: promoting ${bump.slice(0, 12)}, the manifests bump update-manifests pushed for ${change.slice(0, 12)}`);
+    expect(run.outputs).toMatchObject({
+      GITOPS_PREVIOUS_SHA: base,
+      GITOPS_PROMOTED_SHA: bump,
+      GITOPS_PROMOTION: "fast-forward",
+      GITOPS_COMMIT_COUNT: "2",
+    });
+    expect(run.stdout).toContain(
+      `Target ${bump}: promoting ${bump.slice(0, 12)}, the manifests bump update-manifests pushed for ${change.slice(0, 12)}`,
+    );
     // Reading the bumps' trailers needs only the commits the tree-less fetch brought: one fetch.
     expect(uploadPackPosts()).toBe(2);
   });
@@ -81,7 +94,12 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
     expect(run.code, run.output).toBe(0);
     expect(project.branch(STAGING)).toBe(base);
     expect(receivePackPosts()).toBe(0);
-    expect(run.outputs).toMatchObject({ GITOPS_PREVIOUS_SHA: base, GITOPS_PROMOTED_SHA: base, GITOPS_PROMOTION: "superseded", GITOPS_COMMIT_COUNT: "0" });
+    expect(run.outputs).toMatchObject({
+      GITOPS_PREVIOUS_SHA: base,
+      GITOPS_PROMOTED_SHA: base,
+      GITOPS_PROMOTION: "superseded",
+      GITOPS_COMMIT_COUNT: "0",
+    });
     expect(run.stdout).toContain(
       `staging: bump ${newer.slice(0, 12)} for the later commit ${later.slice(0, 12)} (pipeline https://gitlab.example.com/group/app/-/pipelines/3) supersedes this pipeline's change ${change.slice(0, 12)}`,
     );
@@ -90,16 +108,25 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
   it("stands down while update-manifests left the bump in a merge request (its GITOPS_MERGE_REQUEST_URL)", async () => {
     await project.setBranch("main", change);
     const url = "https://gitlab.example.com/group/app/-/merge_requests/3";
-    const run = await promote(project, TOKEN, { component: "promote-staging", target: change, env: { GITOPS_MERGE_REQUEST_URL: url } });
+    const run = await promote(project, TOKEN, {
+      component: "promote-staging",
+      target: change,
+      env: { GITOPS_MERGE_REQUEST_URL: url },
+    });
     expect(run.code, run.output).toBe(0);
     expect(project.branch(STAGING)).toBe(base);
     expect(run.outputs?.GITOPS_PROMOTION).toBe("pending-merge-request");
-    expect(run.stdout).toContain(`the manifests bump for ${change.slice(0, 12)} waits in merge request ${url}; the pipeline of its merge promotes it`);
+    expect(run.stdout).toContain(
+      `the manifests bump for ${change.slice(0, 12)} waits in merge request ${url}; the pipeline of its merge promotes it`,
+    );
   });
 
   it("promotes the merge of a bump merge request as its own commit", async () => {
     const bump = await project.commit([change], bumpMessage(change, "4", "merge_request"));
-    const merge = await project.commit([change, bump], "Merge branch 'gitops/bump-444444444444' into 'main'\n\nchore(manifests): deploy ... [gitops-bump]\n\nSee merge request group/app!3\n");
+    const merge = await project.commit(
+      [change, bump],
+      "Merge branch 'gitops/bump-444444444444' into 'main'\n\nchore(manifests): deploy ... [gitops-bump]\n\nSee merge request group/app!3\n",
+    );
     await project.setBranch("main", merge);
     const run = await promote(project, TOKEN, { component: "promote-staging", target: merge });
     expect(run.code, run.output).toBe(0);
@@ -107,7 +134,10 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
   });
 
   it("ignores a trailer that is not one full commit SHA", async () => {
-    const fake = await project.commit([change], `chore: hand-written\n\nGitOps-Source-Commit: ${change.slice(0, 12)}\n`);
+    const fake = await project.commit(
+      [change],
+      `chore: hand-written\n\nGitOps-Source-Commit: ${change.slice(0, 12)}\n`,
+    );
     await project.setBranch("main", fake);
     const run = await promote(project, TOKEN, { component: "promote-staging", target: change });
     expect(run.code, run.output).toBe(0);
@@ -118,7 +148,11 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
     const bump = await project.commit([change], bumpMessage(change, "5"));
     await project.setBranch("main", bump);
     await project.setBranch(STAGING, bump);
-    const run = await promote(project, TOKEN, { component: "manual-production", target: change, env: { GITOPS_PRODUCTION_TOKEN: TOKEN } });
+    const run = await promote(project, TOKEN, {
+      component: "manual-production",
+      target: change,
+      env: { GITOPS_PRODUCTION_TOKEN: TOKEN },
+    });
     expect(run.code, run.output).toBe(0);
     expect(project.branch(PRODUCTION)).toBe(bump);
   });
@@ -127,9 +161,15 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
     const feature = await project.commit([change], "feat: under review");
     await project.setBranch("main", change);
     await project.setBranch("feature", feature);
-    const run = await promote(project, TOKEN, { component: "promote-staging", target: feature, env: { CI_COMMIT_BRANCH: "", CI_PIPELINE_SOURCE: "merge_request_event" } });
+    const run = await promote(project, TOKEN, {
+      component: "promote-staging",
+      target: feature,
+      env: { CI_COMMIT_BRANCH: "", CI_PIPELINE_SOURCE: "merge_request_event" },
+    });
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain(`ERROR: commit ${feature.slice(0, 12)} is not on main: only commits of main are promoted to ${STAGING}`);
+    expect(run.stderr).toContain(
+      `ERROR: commit ${feature.slice(0, 12)} is not on main: only commits of main are promoted to ${STAGING}`,
+    );
     expect(project.branch(STAGING)).toBe(base);
   });
 });

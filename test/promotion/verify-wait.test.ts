@@ -19,18 +19,77 @@ const RESOURCE = { namespace: "flux-system", name: "app-staging" };
 
 /** What Flux reports, in the shapes kustomize-controller writes. */
 const STATES = {
-  old: { lastAppliedRevision: rev(OLD), lastAttemptedRevision: rev(OLD), conditions: [{ type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: `Applied revision: ${rev(OLD)}`, observedGeneration: 1 }] },
-  progressing: { lastAppliedRevision: rev(OLD), lastAttemptedRevision: rev(TARGET), conditions: [{ type: "Ready", status: "Unknown", reason: "Progressing", message: "Reconciliation in progress", observedGeneration: 1 }] },
-  applied: { lastAppliedRevision: rev(TARGET), lastAttemptedRevision: rev(TARGET), conditions: [{ type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: `Applied revision: ${rev(TARGET)}`, observedGeneration: 1 }] },
-  later: { lastAppliedRevision: rev(LATER), lastAttemptedRevision: rev(LATER), conditions: [{ type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: `Applied revision: ${rev(LATER)}`, observedGeneration: 1 }] },
+  old: {
+    lastAppliedRevision: rev(OLD),
+    lastAttemptedRevision: rev(OLD),
+    conditions: [
+      {
+        type: "Ready",
+        status: "True",
+        reason: "ReconciliationSucceeded",
+        message: `Applied revision: ${rev(OLD)}`,
+        observedGeneration: 1,
+      },
+    ],
+  },
+  progressing: {
+    lastAppliedRevision: rev(OLD),
+    lastAttemptedRevision: rev(TARGET),
+    conditions: [
+      {
+        type: "Ready",
+        status: "Unknown",
+        reason: "Progressing",
+        message: "Reconciliation in progress",
+        observedGeneration: 1,
+      },
+    ],
+  },
+  applied: {
+    lastAppliedRevision: rev(TARGET),
+    lastAttemptedRevision: rev(TARGET),
+    conditions: [
+      {
+        type: "Ready",
+        status: "True",
+        reason: "ReconciliationSucceeded",
+        message: `Applied revision: ${rev(TARGET)}`,
+        observedGeneration: 1,
+      },
+    ],
+  },
+  later: {
+    lastAppliedRevision: rev(LATER),
+    lastAttemptedRevision: rev(LATER),
+    conditions: [
+      {
+        type: "Ready",
+        status: "True",
+        reason: "ReconciliationSucceeded",
+        message: `Applied revision: ${rev(LATER)}`,
+        observedGeneration: 1,
+      },
+    ],
+  },
   failed: {
     lastAppliedRevision: rev(OLD),
     lastAttemptedRevision: rev(TARGET),
-    conditions: [{ type: "Ready", status: "False", reason: "HealthCheckFailed", message: "timeout waiting for: [Deployment/apps/app status: 'InProgress']", observedGeneration: 1 }],
+    conditions: [
+      {
+        type: "Ready",
+        status: "False",
+        reason: "HealthCheckFailed",
+        message: "timeout waiting for: [Deployment/apps/app status: 'InProgress']",
+        observedGeneration: 1,
+      },
+    ],
   },
 } as const satisfies Record<string, Kustomization["status"]>;
 type StateName = keyof typeof STATES;
-const object = (name: StateName): Kustomization => ({ metadata: { name: "app-staging", namespace: "flux-system", generation: 1 }, status: structuredClone(STATES[name]) as Kustomization["status"] });
+const object = (name: StateName): Kustomization => ({
+  metadata: { name: "app-staging", namespace: "flux-system", generation: 1 },
+  status: structuredClone(STATES[name]) as Kustomization["status"],
+});
 
 /** A clock that only moves when the code under test sleeps. */
 function virtualClock(): Clock & { slept: number[]; elapsed(): number } {
@@ -52,17 +111,30 @@ function scripted(states: Array<StateName | "unreachable" | "forbidden">) {
   let i = 0;
   const read = vi.fn(async () => {
     const state = states[Math.min(i++, states.length - 1)] as StateName | "unreachable" | "forbidden";
-    if (state === "unreachable") throw new UnreachableClusterError("kubectl ... exited 1: Unable to connect to the server", "check the agent");
+    if (state === "unreachable")
+      throw new UnreachableClusterError("kubectl ... exited 1: Unable to connect to the server", "check the agent");
     if (state === "forbidden") throw new JobError("kubectl ... exited 1: Error from server (Forbidden)", "grant get");
     return object(state);
   });
   return read;
 }
 
-const lineage = { answer: async (commits: readonly string[]) => (commit: string) => commits.includes(commit) && ORDER.indexOf(commit) >= ORDER.indexOf(TARGET) };
+const lineage = {
+  answer: async (commits: readonly string[]) => (commit: string) =>
+    commits.includes(commit) && ORDER.indexOf(commit) >= ORDER.indexOf(TARGET),
+};
 
 function wait(read: ReturnType<typeof scripted>, clock: Clock, timeoutMs = 600_000) {
-  return waitForReconcile({ read, lineage, resource: RESOURCE, target: TARGET, branch: BRANCH, timeoutMs, timeout: `${timeoutMs / 60_000}m`, clock });
+  return waitForReconcile({
+    read,
+    lineage,
+    resource: RESOURCE,
+    target: TARGET,
+    branch: BRANCH,
+    timeoutMs,
+    timeout: `${timeoutMs / 60_000}m`,
+    clock,
+  });
 }
 
 let output: string[];
@@ -80,14 +152,19 @@ describe("waitForReconcile", () => {
     const clock = virtualClock();
     const read = scripted(["old", "old", "progressing", "progressing", "applied"]);
     const message = await wait(read, clock);
-    expect(message).toBe(`Flux Kustomization flux-system/app-staging applied ${rev(TARGET)}, which contains 222222222222: Ready=True (ReconciliationSucceeded): Applied revision: ${rev(TARGET)} (after 17s)`);
+    expect(message).toBe(
+      `Flux Kustomization flux-system/app-staging applied ${rev(TARGET)}, which contains 222222222222: Ready=True (ReconciliationSucceeded): Applied revision: ${rev(TARGET)} (after 17s)`,
+    );
     expect(read).toHaveBeenCalledTimes(5);
     expect(clock.slept).toEqual([2000, 3000, 4500, 6750]);
   });
 
   it("logs each change of Flux's status once, not every poll", async () => {
     await wait(scripted(["old", "old", "old", "progressing", "progressing", "applied"]), virtualClock());
-    const lines = output.join("").split("\n").filter((l) => l.startsWith("Flux: "));
+    const lines = output
+      .join("")
+      .split("\n")
+      .filter((l) => l.startsWith("Flux: "));
     expect(lines).toEqual([
       `Flux: last applied revision ${rev(OLD)}; Ready=True (ReconciliationSucceeded): Applied revision: ${rev(OLD)}`,
       `Flux: last applied revision ${rev(OLD)}; last attempted ${rev(TARGET)}; Ready=Unknown (Progressing): Reconciliation in progress`,
@@ -95,7 +172,9 @@ describe("waitForReconcile", () => {
   });
 
   it("accepts a later commit Flux already moved on to", async () => {
-    await expect(wait(scripted(["later"]), virtualClock())).resolves.toContain(`applied ${rev(LATER)}, which contains 222222222222`);
+    await expect(wait(scripted(["later"]), virtualClock())).resolves.toContain(
+      `applied ${rev(LATER)}, which contains 222222222222`,
+    );
   });
 
   it("fails with Flux's reason and message as soon as Flux reports the target failed", async () => {
@@ -103,7 +182,9 @@ describe("waitForReconcile", () => {
     const error = await wait(scripted(["old", "progressing", "failed", "applied"]), clock).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobError);
     expect((error as JobError).exitCode).toBe(EXIT_CODES.deployFailed);
-    expect((error as JobError).message).toContain("Ready=False (HealthCheckFailed): timeout waiting for: [Deployment/apps/app status: 'InProgress']");
+    expect((error as JobError).message).toContain(
+      "Ready=False (HealthCheckFailed): timeout waiting for: [Deployment/apps/app status: 'InProgress']",
+    );
     expect(clock.slept).toHaveLength(2);
   });
 
@@ -118,7 +199,9 @@ describe("waitForReconcile", () => {
   });
 
   it("tries again while the cluster cannot be reached, and fails at once on any other read failure", async () => {
-    await expect(wait(scripted(["unreachable", "unreachable", "applied"]), virtualClock())).resolves.toContain("applied");
+    await expect(wait(scripted(["unreachable", "unreachable", "applied"]), virtualClock())).resolves.toContain(
+      "applied",
+    );
     expect(output.join("").match(/the cluster could not be reached/g)).toHaveLength(1);
     const read = scripted(["old", "forbidden", "applied"]);
     await expect(wait(read, virtualClock())).rejects.toThrow("(Forbidden)");
@@ -126,25 +209,38 @@ describe("waitForReconcile", () => {
   });
 
   it("reports the unreachable cluster when it never answered before the timeout", async () => {
-    await expect(wait(scripted(["unreachable"]), virtualClock(), 30_000)).rejects.toBeInstanceOf(UnreachableClusterError);
+    await expect(wait(scripted(["unreachable"]), virtualClock(), 30_000)).rejects.toBeInstanceOf(
+      UnreachableClusterError,
+    );
   });
 
   it("ends with the state at the first decisive read, whatever came before (random read sequences)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom<StateName | "unreachable">("old", "progressing", "applied", "later", "failed", "unreachable"), { minLength: 1, maxLength: 30 }), async (states) => {
-        const clock = virtualClock();
-        const outcome = await wait(scripted(states), clock, 120_000).then(
-          () => "applied",
-          (e: JobError) => (e.exitCode === EXIT_CODES.deployFailed ? "failed" : "timeout"),
-        );
-        // Polls before the timeout: the pauses 2 s, 3 s, 4.5 s, … (at most 10 s) add up to 120 s after 15 reads.
-        let reads = 0;
-        for (let t = 0, d: number = POLL_MS.first; t < 120_000; t += Math.min(d, 120_000 - t), d = Math.min(Math.round(d * 1.5), POLL_MS.max)) reads++;
-        const seen = Array.from({ length: reads + 1 }, (_, i) => states[Math.min(i, states.length - 1)]);
-        const decisive = seen.find((s) => s === "applied" || s === "later" || s === "failed");
-        expect(outcome).toBe(decisive === undefined ? "timeout" : decisive === "failed" ? "failed" : "applied");
-        expect(clock.elapsed()).toBeLessThanOrEqual(120_000);
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.constantFrom<StateName | "unreachable">("old", "progressing", "applied", "later", "failed", "unreachable"),
+          { minLength: 1, maxLength: 30 },
+        ),
+        async (states) => {
+          const clock = virtualClock();
+          const outcome = await wait(scripted(states), clock, 120_000).then(
+            () => "applied",
+            (e: JobError) => (e.exitCode === EXIT_CODES.deployFailed ? "failed" : "timeout"),
+          );
+          // Polls before the timeout: the pauses 2 s, 3 s, 4.5 s, … (at most 10 s) add up to 120 s after 15 reads.
+          let reads = 0;
+          for (
+            let t = 0, d: number = POLL_MS.first;
+            t < 120_000;
+            t += Math.min(d, 120_000 - t), d = Math.min(Math.round(d * 1.5), POLL_MS.max)
+          )
+            reads++;
+          const seen = Array.from({ length: reads + 1 }, (_, i) => states[Math.min(i, states.length - 1)]);
+          const decisive = seen.find((s) => s === "applied" || s === "later" || s === "failed");
+          expect(outcome).toBe(decisive === undefined ? "timeout" : decisive === "failed" ? "failed" : "applied");
+          expect(clock.elapsed()).toBeLessThanOrEqual(120_000);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -155,7 +251,11 @@ describe("TargetLineage", () => {
   function repository(known: string[], arrives: string[] = []) {
     const present = new Set(known);
     const git = {
-      exec: vi.fn(async (args: string[]) => ({ code: present.has((args[2] as string).replace("^{commit}", "")) ? 0 : 1, stdout: "", stderr: "" })),
+      exec: vi.fn(async (args: string[]) => ({
+        code: present.has((args[2] as string).replace("^{commit}", "")) ? 0 : 1,
+        stdout: "",
+        stderr: "",
+      })),
       isAncestor: vi.fn(async (a: string, d: string) => ORDER.indexOf(a) <= ORDER.indexOf(d)),
     } as unknown as Git & { isAncestor: ReturnType<typeof vi.fn> };
     const refresh = vi.fn(async () => arrives.forEach((c) => present.add(c)));

@@ -34,7 +34,8 @@ function follow(api: KubeApi, project: Project, flux: SimulatedKustomization, ou
   const previous = api.onRequest;
   api.onRequest = (request) => {
     previous?.(request);
-    if (request.method !== "GET" || !request.path.endsWith(`/namespaces/${flux.namespace}/kustomizations/${flux.name}`)) return;
+    if (request.method !== "GET" || !request.path.endsWith(`/namespaces/${flux.namespace}/kustomizations/${flux.name}`))
+      return;
     const head = project.branch(flux.branch);
     const next = outcome();
     if (head === undefined || head === handled || "ignore" in next) return;
@@ -80,8 +81,16 @@ describe.skipIf(!requireTools("git", "kubectl"))("verified deployments", () => {
     await project.setBranch("main", at(3));
     await project.setBranch(STAGING, at(1));
     await project.setBranch(PRODUCTION, at(0));
-    staging = new SimulatedKustomization(api, { namespace: "flux-system", name: "app-staging", branch: STAGING }).applied(at(1), { at: new Date(Date.now() - 3 * 60 * MINUTE) });
-    production = new SimulatedKustomization(api, { namespace: "flux-system", name: "app-production", branch: PRODUCTION }).applied(at(0), { at: new Date(Date.now() - 9 * 60 * MINUTE) });
+    staging = new SimulatedKustomization(api, {
+      namespace: "flux-system",
+      name: "app-staging",
+      branch: STAGING,
+    }).applied(at(1), { at: new Date(Date.now() - 3 * 60 * MINUTE) });
+    production = new SimulatedKustomization(api, {
+      namespace: "flux-system",
+      name: "app-production",
+      branch: PRODUCTION,
+    }).applied(at(0), { at: new Date(Date.now() - 9 * 60 * MINUTE) });
   });
 
   const at = (i: number) => main[i] as string;
@@ -95,35 +104,66 @@ describe.skipIf(!requireTools("git", "kubectl"))("verified deployments", () => {
   describe("the reconcile wait", () => {
     it("succeeds once Flux applied the promoted commit, and the job says so", async () => {
       follow(api, project, staging, () => ({ apply: true }));
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: WAIT_STAGING, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: WAIT_STAGING,
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at(3));
-      expect(run.stdout).toContain(`Waiting up to 10m for Flux to apply ${short(3)} to staging: Kustomization flux-system/app-staging, through agent ${STAGING_AGENT}`);
-      expect(run.stdout).toContain(`Flux: last applied revision ${STAGING}@sha1:${at(1)}; last attempted ${STAGING}@sha1:${at(3)}; Ready=Unknown (Progressing): Reconciliation in progress`);
-      expect(run.stdout).toMatch(new RegExp(`staging runs ${short(3)}: Flux Kustomization flux-system/app-staging applied ${STAGING}@sha1:${at(3)}, which contains ${short(3)}: Ready=True \\(ReconciliationSucceeded\\): Applied revision: ${STAGING}@sha1:${at(3)} \\(after \\d+s\\)`));
+      expect(run.stdout).toContain(
+        `Waiting up to 10m for Flux to apply ${short(3)} to staging: Kustomization flux-system/app-staging, through agent ${STAGING_AGENT}`,
+      );
+      expect(run.stdout).toContain(
+        `Flux: last applied revision ${STAGING}@sha1:${at(1)}; last attempted ${STAGING}@sha1:${at(3)}; Ready=Unknown (Progressing): Reconciliation in progress`,
+      );
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `staging runs ${short(3)}: Flux Kustomization flux-system/app-staging applied ${STAGING}@sha1:${at(3)}, which contains ${short(3)}: Ready=True \\(ReconciliationSucceeded\\): Applied revision: ${STAGING}@sha1:${at(3)} \\(after \\d+s\\)`,
+        ),
+      );
       expect(run.outputs?.GITOPS_PROMOTION).toBe("fast-forward");
       // Read-only: kubectl only ever asked the cluster, and asked nothing the stand-in does not serve.
       expect(api.writes()).toEqual([]);
       expect(api.unhandled).toEqual([]);
-      expect(kustomizationReads().every((r) => r.method === "GET" && r.path === "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/app-staging")).toBe(true);
+      expect(
+        kustomizationReads().every(
+          (r) =>
+            r.method === "GET" &&
+            r.path === "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/app-staging",
+        ),
+      ).toBe(true);
     });
 
     it("fails with Flux's reason and message when Flux reports the commit failed", async () => {
       const message = "timeout waiting for: [Deployment/apps/app status: 'InProgress']";
       follow(api, project, staging, () => ({ fail: ["HealthCheckFailed", message] }));
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: WAIT_STAGING, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: WAIT_STAGING,
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(6);
       expect(run.stderr).toContain(
         `ERROR: Flux Kustomization flux-system/app-staging reports a failure: last applied revision ${STAGING}@sha1:${at(1)}; last attempted ${STAGING}@sha1:${at(3)}; Ready=False (HealthCheckFailed): ${message}; ${short(3)} is not verified`,
       );
-      expect(run.stdout).toContain(`Fix: fix what Flux names (kubectl events --for kustomization/app-staging -n flux-system), then retry this job: ${STAGING} already holds ${short(3)}`);
+      expect(run.stdout).toContain(
+        `Fix: fix what Flux names (kubectl events --for kustomization/app-staging -n flux-system), then retry this job: ${STAGING} already holds ${short(3)}`,
+      );
       // The branch moved (Flux was given the commit); GitLab's deployment fails with the job.
       expect(project.branch(STAGING)).toBe(at(3));
     });
 
     it("fails at verify_timeout with Flux's last status when Flux never applies the commit", async () => {
       follow(api, project, staging, () => ({ ignore: true }));
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: { ...WAIT_STAGING, verify_timeout: "3m" }, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: { ...WAIT_STAGING, verify_timeout: "3m" },
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(4);
       expect(run.stderr).toContain(
         `ERROR: Flux did not report ${short(3)} applied and Ready within verify_timeout (3m); Flux Kustomization flux-system/app-staging: last applied revision ${STAGING}@sha1:${at(1)}; Ready=True (ReconciliationSucceeded): Applied revision: ${STAGING}@sha1:${at(1)}`,
@@ -137,31 +177,59 @@ describe.skipIf(!requireTools("git", "kubectl"))("verified deployments", () => {
       const later = await project.commit([at(3)], "later change");
       await project.setBranch("main", later);
       staging.applied(later);
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: WAIT_STAGING, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: WAIT_STAGING,
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(0);
-      expect(run.stdout).toContain(`staging runs ${short(3)}: Flux Kustomization flux-system/app-staging applied ${STAGING}@sha1:${later}, which contains ${short(3)}`);
+      expect(run.stdout).toContain(
+        `staging runs ${short(3)}: Flux Kustomization flux-system/app-staging applied ${STAGING}@sha1:${later}, which contains ${short(3)}`,
+      );
     });
 
     it("refuses before pushing when the Kustomization is suspended", async () => {
       staging.suspend();
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: WAIT_STAGING, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: WAIT_STAGING,
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(3);
-      expect(run.stderr).toContain("ERROR: Flux Kustomization flux-system/app-staging is suspended (spec.suspend: true): Flux would not apply what this job pushes. Nothing was pushed");
+      expect(run.stderr).toContain(
+        "ERROR: Flux Kustomization flux-system/app-staging is suspended (spec.suspend: true): Flux would not apply what this job pushes. Nothing was pushed",
+      );
       expect(project.branch(STAGING)).toBe(at(1));
       expect(kustomizationReads()).toHaveLength(1);
     });
 
     it("refuses before pushing when flux_resource names no Kustomization, naming the input", async () => {
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: { ...WAIT_STAGING, flux_resource: "flux-system/app-stagin" }, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: { ...WAIT_STAGING, flux_resource: "flux-system/app-stagin" },
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(2);
-      expect(run.stderr).toContain(`ERROR: input flux_resource = "flux-system/app-stagin": no such Kustomization in the cluster of ${STAGING_AGENT}`);
+      expect(run.stderr).toContain(
+        `ERROR: input flux_resource = "flux-system/app-stagin": no such Kustomization in the cluster of ${STAGING_AGENT}`,
+      );
       expect(project.branch(STAGING)).toBe(at(1));
     });
 
     it("refuses before pushing when verify_agent names a context the job lacks, naming the input", async () => {
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: { ...WAIT_STAGING, verify_agent: "group/agents:stagin" }, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: { ...WAIT_STAGING, verify_agent: "group/agents:stagin" },
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(2);
-      expect(run.stderr).toContain(`ERROR: input verify_agent = "group/agents:stagin": this job's KUBECONFIG has no such context`);
+      expect(run.stderr).toContain(
+        `ERROR: input verify_agent = "group/agents:stagin": this job's KUBECONFIG has no such context`,
+      );
       expect(project.branch(STAGING)).toBe(at(1));
     });
 
@@ -169,9 +237,16 @@ describe.skipIf(!requireTools("git", "kubectl"))("verified deployments", () => {
       await project.setBranch(STAGING, at(3));
       staging.applied(at(3), { at: new Date(Date.now() - 2 * 60 * MINUTE) });
       follow(api, project, production, () => ({ apply: true }));
-      const run = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: { ...WAIT_PRODUCTION, ...GATE, staging_soak: "1h" }, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: { ...WAIT_PRODUCTION, ...GATE, staging_soak: "1h" },
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(0);
-      expect(run.stdout).toContain(`production runs ${short(3)}: Flux Kustomization flux-system/app-production applied ${PRODUCTION}@sha1:${at(3)}`);
+      expect(run.stdout).toContain(
+        `production runs ${short(3)}: Flux Kustomization flux-system/app-production applied ${PRODUCTION}@sha1:${at(3)}`,
+      );
     });
   });
 
@@ -181,42 +256,89 @@ describe.skipIf(!requireTools("git", "kubectl"))("verified deployments", () => {
     });
 
     it("refuses while staging's Flux has not applied the commit, and pushes nothing", async () => {
-      const run = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: GATE, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: GATE,
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(3);
-      expect(run.stderr).toContain(`ERROR: staging's Flux Kustomization flux-system/app-staging has not applied ${short(3)} yet: last applied revision ${STAGING}@sha1:${at(1)};`);
+      expect(run.stderr).toContain(
+        `ERROR: staging's Flux Kustomization flux-system/app-staging has not applied ${short(3)} yet: last applied revision ${STAGING}@sha1:${at(1)};`,
+      );
       expect(project.branch(PRODUCTION)).toBe(at(0));
     });
 
     it("refuses while staging fails, naming Flux's reason", async () => {
       staging.failed(at(3), "HealthCheckFailed", "timeout waiting for: [Deployment/apps/app status: 'InProgress']");
-      const run = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: GATE, env: kubeEnv() });
+      const run = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: GATE,
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(3);
-      expect(run.stderr).toContain("Ready=False (HealthCheckFailed): timeout waiting for: [Deployment/apps/app status: 'InProgress']; production only receives what staging runs healthily. Nothing was pushed");
+      expect(run.stderr).toContain(
+        "Ready=False (HealthCheckFailed): timeout waiting for: [Deployment/apps/app status: 'InProgress']; production only receives what staging runs healthily. Nothing was pushed",
+      );
       expect(project.branch(PRODUCTION)).toBe(at(0));
     });
 
     it("refuses before the soak, saying how much is left, and passes after it", async () => {
       staging.applied(at(3), { at: new Date(Date.now() - 10 * MINUTE) });
-      const before = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: { ...GATE, staging_soak: "1h" }, env: kubeEnv() });
+      const before = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: { ...GATE, staging_soak: "1h" },
+        env: kubeEnv(),
+      });
       expect(before.code, before.output).toBe(3);
-      expect(before.stderr).toMatch(new RegExp(`ERROR: staging has run ${short(3)} \\(or later\\) since \\S+, for 10m( \\d+s)?; staging_soak is 1h: (49m \\d+s|50m) left\\. Nothing was pushed`));
+      expect(before.stderr).toMatch(
+        new RegExp(
+          `ERROR: staging has run ${short(3)} \\(or later\\) since \\S+, for 10m( \\d+s)?; staging_soak is 1h: (49m \\d+s|50m) left\\. Nothing was pushed`,
+        ),
+      );
       expect(project.branch(PRODUCTION)).toBe(at(0));
 
       // The same cluster state, 50 minutes later on the job's clock.
-      const after = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: { ...GATE, staging_soak: "1h" }, env: kubeEnv(50 * MINUTE) });
+      const after = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: { ...GATE, staging_soak: "1h" },
+        env: kubeEnv(50 * MINUTE),
+      });
       expect(after.code, after.output).toBe(0);
-      expect(after.stdout).toMatch(new RegExp(`Production gate passed: staging's Flux Kustomization flux-system/app-staging applied ${STAGING}@sha1:${at(3)}, which contains ${short(3)}: .*; staging has run it since \\S+, for 1h( \\d+s)? \\(staging_soak 1h\\)`));
+      expect(after.stdout).toMatch(
+        new RegExp(
+          `Production gate passed: staging's Flux Kustomization flux-system/app-staging applied ${STAGING}@sha1:${at(3)}, which contains ${short(3)}: .*; staging has run it since \\S+, for 1h( \\d+s)? \\(staging_soak 1h\\)`,
+        ),
+      );
       expect(project.branch(PRODUCTION)).toBe(at(3));
     });
 
     it("refuses a soak when staging's Flux records no history (Flux before v2.7.0)", async () => {
-      const old = new SimulatedKustomization(api, { namespace: "flux-system", name: "app-staging-old", branch: STAGING, history: false }).applied(at(3), { at: new Date(Date.now() - 5 * 60 * MINUTE) });
-      const run = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: { ...GATE, staging_flux_resource: `flux-system/${old.name}`, staging_soak: "30m" }, env: kubeEnv() });
+      const old = new SimulatedKustomization(api, {
+        namespace: "flux-system",
+        name: "app-staging-old",
+        branch: STAGING,
+        history: false,
+      }).applied(at(3), { at: new Date(Date.now() - 5 * 60 * MINUTE) });
+      const run = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: { ...GATE, staging_flux_resource: `flux-system/${old.name}`, staging_soak: "30m" },
+        env: kubeEnv(),
+      });
       expect(run.code, run.output).toBe(3);
       expect(run.stderr).toContain("has no status.history (Flux records it from v2.7.0, kustomize-controller v1.7.0)");
       expect(project.branch(PRODUCTION)).toBe(at(0));
       // Without a soak, the same staging passes: applied and Ready is enough.
-      const run0 = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: { ...GATE, staging_flux_resource: `flux-system/${old.name}` }, env: kubeEnv() });
+      const run0 = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: { ...GATE, staging_flux_resource: `flux-system/${old.name}` },
+        env: kubeEnv(),
+      });
       expect(run0.code, run0.output).toBe(0);
     });
   });
@@ -225,27 +347,51 @@ describe.skipIf(!requireTools("git", "kubectl"))("verified deployments", () => {
     it("production does not run during a freeze, and says so before fetching anything", async () => {
       await project.setBranch(STAGING, at(3));
       const requestsBefore = server.requests.length;
-      const run = await promote(project, TOKEN, { component: "manual-production", target: at(3), env: { CI_DEPLOY_FREEZE: "true" } });
+      const run = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        env: { CI_DEPLOY_FREEZE: "true" },
+      });
       expect(run.code, run.output).toBe(3);
-      expect(run.stderr).toContain("ERROR: GitLab reports a deploy freeze (CI_DEPLOY_FREEZE): production is not promoted during a freeze. Nothing was fetched or pushed");
-      expect(run.stdout).toContain("Fix: run this job again after the freeze (Settings > CI/CD > Deploy freezes), or set respect_deploy_freeze: false");
+      expect(run.stderr).toContain(
+        "ERROR: GitLab reports a deploy freeze (CI_DEPLOY_FREEZE): production is not promoted during a freeze. Nothing was fetched or pushed",
+      );
+      expect(run.stdout).toContain(
+        "Fix: run this job again after the freeze (Settings > CI/CD > Deploy freezes), or set respect_deploy_freeze: false",
+      );
       expect(project.branch(PRODUCTION)).toBe(at(0));
       expect(server.requests.length).toBe(requestsBefore);
     });
 
     it("production promotes during a freeze when told not to respect it", async () => {
       await project.setBranch(STAGING, at(3));
-      const run = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: { respect_deploy_freeze: false }, env: { CI_DEPLOY_FREEZE: "true" } });
+      const run = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: { respect_deploy_freeze: false },
+        env: { CI_DEPLOY_FREEZE: "true" },
+      });
       expect(run.code, run.output).toBe(0);
-      expect(run.stdout).toContain("WARNING: GitLab reports a deploy freeze (CI_DEPLOY_FREEZE); respect_deploy_freeze is false: promoting production anyway");
+      expect(run.stdout).toContain(
+        "WARNING: GitLab reports a deploy freeze (CI_DEPLOY_FREEZE); respect_deploy_freeze is false: promoting production anyway",
+      );
       expect(project.branch(PRODUCTION)).toBe(at(3));
     });
 
     it("staging ignores freezes by default and follows them when asked", async () => {
-      const ignored = await promote(project, TOKEN, { component: "promote-staging", target: at(2), env: { CI_DEPLOY_FREEZE: "true" } });
+      const ignored = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(2),
+        env: { CI_DEPLOY_FREEZE: "true" },
+      });
       expect(ignored.code, ignored.output).toBe(0);
       expect(project.branch(STAGING)).toBe(at(2));
-      const respected = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: { respect_deploy_freeze: true }, env: { CI_DEPLOY_FREEZE: "true" } });
+      const respected = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: { respect_deploy_freeze: true },
+        env: { CI_DEPLOY_FREEZE: "true" },
+      });
       expect(respected.code, respected.output).toBe(3);
       expect(respected.stderr).toContain("staging is not promoted during a freeze");
       expect(project.branch(STAGING)).toBe(at(2));
@@ -263,22 +409,50 @@ describe.skipIf(!requireTools("git", "kubectl"))("verified deployments", () => {
       const env = { PATH: `${shim}:${process.env.PATH}`, KUBECONFIG: kubeconfig };
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(3), env });
       expect(run.code, run.output).toBe(0);
-      expect(run.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(1), GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "2", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
+      expect(run.outputs).toEqual({
+        GITOPS_PREVIOUS_SHA: at(1),
+        GITOPS_PROMOTED_SHA: at(3),
+        GITOPS_PROMOTION: "fast-forward",
+        GITOPS_COMMIT_COUNT: "2",
+        GITOPS_PROMOTION_DRY_RUN: "false",
+        GITOPS_MERGE_REQUEST_COUNT: "0",
+        GITOPS_IMAGE_CHANGE_COUNT: "0",
+      });
       const prod = await promote(project, TOKEN, { component: "manual-production", target: at(3), env });
       expect(prod.code, prod.output).toBe(0);
-      expect(prod.outputs).toEqual({ GITOPS_PREVIOUS_SHA: at(0), GITOPS_PROMOTED_SHA: at(3), GITOPS_PROMOTION: "fast-forward", GITOPS_COMMIT_COUNT: "3", GITOPS_PROMOTION_DRY_RUN: "false", GITOPS_MERGE_REQUEST_COUNT: "0", GITOPS_IMAGE_CHANGE_COUNT: "0" });
+      expect(prod.outputs).toEqual({
+        GITOPS_PREVIOUS_SHA: at(0),
+        GITOPS_PROMOTED_SHA: at(3),
+        GITOPS_PROMOTION: "fast-forward",
+        GITOPS_COMMIT_COUNT: "3",
+        GITOPS_PROMOTION_DRY_RUN: "false",
+        GITOPS_MERGE_REQUEST_COUNT: "0",
+        GITOPS_IMAGE_CHANGE_COUNT: "0",
+      });
       expect(readFileSync(calls, "utf8")).toBe("");
       expect(api.requests).toEqual([]);
       expect(`${run.output}${prod.output}`).not.toMatch(/Flux|Waiting up to|gate/);
     });
 
     it("refuses inputs that would do nothing, naming them", async () => {
-      const resourceOnly = await promote(project, TOKEN, { component: "promote-staging", target: at(3), inputs: { flux_resource: "flux-system/app-staging" } });
+      const resourceOnly = await promote(project, TOKEN, {
+        component: "promote-staging",
+        target: at(3),
+        inputs: { flux_resource: "flux-system/app-staging" },
+      });
       expect(resourceOnly.code).toBe(2);
-      expect(resourceOnly.stderr).toContain('ERROR: input flux_resource = "flux-system/app-staging": is set, but verify_agent is empty');
-      const soakOnly = await promote(project, TOKEN, { component: "manual-production", target: at(3), inputs: { staging_soak: "1h" } });
+      expect(resourceOnly.stderr).toContain(
+        'ERROR: input flux_resource = "flux-system/app-staging": is set, but verify_agent is empty',
+      );
+      const soakOnly = await promote(project, TOKEN, {
+        component: "manual-production",
+        target: at(3),
+        inputs: { staging_soak: "1h" },
+      });
       expect(soakOnly.code).toBe(2);
-      expect(soakOnly.stderr).toContain("ERROR: input staging_soak = \"1h\": is read from staging's Flux, but staging_agent is empty");
+      expect(soakOnly.stderr).toContain(
+        'ERROR: input staging_soak = "1h": is read from staging\'s Flux, but staging_agent is empty',
+      );
       expect(project.branch(STAGING)).toBe(at(1));
       expect(project.branch(PRODUCTION)).toBe(at(0));
     });

@@ -39,7 +39,15 @@ export class WorkHistory {
   private async gitAs(author: string, ...args: string[]): Promise<string> {
     const date = new Date(Date.UTC(2026, 0, 1, 0, this.minute)).toISOString();
     const email = `${author.split(" ")[0]?.toLowerCase()}@example.com`;
-    const env = { ...process.env, GIT_AUTHOR_NAME: author, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date, GIT_COMMITTER_NAME: "GitLab", GIT_COMMITTER_EMAIL: "gitlab@example.com", GIT_COMMITTER_DATE: date };
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_NAME: author,
+      GIT_AUTHOR_EMAIL: email,
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_NAME: "GitLab",
+      GIT_COMMITTER_EMAIL: "gitlab@example.com",
+      GIT_COMMITTER_DATE: date,
+    };
     const { stdout } = await exec("git", ["-c", "commit.gpgsign=false", ...args], { cwd: this.dir, env });
     return stdout.trim();
   }

@@ -80,15 +80,31 @@ describe("npm run release", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "gitops-release-"));
-    write(dir, "package.json", `{\n  "name": "catalog",\n  "version": "0.0.0",\n  "private": true,\n  "type": "module"\n}\n`);
-    write(dir, "package-lock.json", `${JSON.stringify({ name: "catalog", version: "0.0.0", lockfileVersion: 3, requires: true, packages: { "": { name: "catalog", version: "0.0.0" } } }, null, 2)}\n`);
+    write(
+      dir,
+      "package.json",
+      `{\n  "name": "catalog",\n  "version": "0.0.0",\n  "private": true,\n  "type": "module"\n}\n`,
+    );
+    write(
+      dir,
+      "package-lock.json",
+      `${JSON.stringify({ name: "catalog", version: "0.0.0", lockfileVersion: 3, requires: true, packages: { "": { name: "catalog", version: "0.0.0" } } }, null, 2)}\n`,
+    );
     write(
       dir,
       "gitops.config.ts",
       `export default { catalogProject: "acme/catalog", registry: "registry.example.com", reviewAgent: "acme/agents:review", environmentBranches: { staging: "s", production: "p", review: "r" } };\n`,
     );
-    write(dir, "README.md", "# catalog\n\nUse `component: $CI_SERVER_FQDN/acme/catalog/greet@0.0.0` in your pipeline.\n");
-    write(dir, "examples/hello/.gitlab-ci.yml", "include:\n  - component: $CI_SERVER_FQDN/acme/catalog/greet@0.0.0\n    inputs:\n      tone: plain\n");
+    write(
+      dir,
+      "README.md",
+      "# catalog\n\nUse `component: $CI_SERVER_FQDN/acme/catalog/greet@0.0.0` in your pipeline.\n",
+    );
+    write(
+      dir,
+      "examples/hello/.gitlab-ci.yml",
+      "include:\n  - component: $CI_SERVER_FQDN/acme/catalog/greet@0.0.0\n    inputs:\n      tone: plain\n",
+    );
     write(dir, "components/greet/component.ts", greetComponent({ tones: ["plain", "loud"] }));
     await git(dir, "init", "-q", "-b", "main");
     await git(dir, "add", "-A");
@@ -104,13 +120,26 @@ describe("npm run release", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(await git(dir, "describe", "--exact-match", "HEAD")).toBe("1.0.0");
-    expect(read(dir, "templates/greet/template.yml")).toContain("default: registry.example.com/acme/catalog/tools:1.0.0");
-    expect(read(dir, "CHANGELOG.md")).toBe("# Changelog\n\n## 1.0.0 (2026-11-28)\n\nFirst release, with the components `greet`.\n");
-    expect(read(dir, "examples/hello/.gitlab-ci.yml")).toContain("component: $CI_SERVER_FQDN/acme/catalog/greet@1.0.0\n");
+    expect(read(dir, "templates/greet/template.yml")).toContain(
+      "default: registry.example.com/acme/catalog/tools:1.0.0",
+    );
+    expect(read(dir, "CHANGELOG.md")).toBe(
+      "# Changelog\n\n## 1.0.0 (2026-11-28)\n\nFirst release, with the components `greet`.\n",
+    );
+    expect(read(dir, "examples/hello/.gitlab-ci.yml")).toContain(
+      "component: $CI_SERVER_FQDN/acme/catalog/greet@1.0.0\n",
+    );
   });
 
   it("refuses a version too small for the change, with every change and the bump it needs, and changes nothing", async () => {
-    write(dir, "components/greet/component.ts", greetComponent({ tones: ["plain"], extra: `\n    punctuation: { type: "string", description: "How to end.", default: "!" },` }));
+    write(
+      dir,
+      "components/greet/component.ts",
+      greetComponent({
+        tones: ["plain"],
+        extra: `\n    punctuation: { type: "string", description: "How to end.", default: "!" },`,
+      }),
+    );
     await git(dir, "commit", "-q", "-am", "greet: drop the loud tone, add punctuation");
     const head = await git(dir, "rev-parse", "HEAD");
 
@@ -130,7 +159,9 @@ describe("npm run release", () => {
     const result = await release(dir, "2.0.0");
     rmSync(path.join(dir, "notes.txt"));
     expect(result.code).toBe(EXIT_CODES.refused);
-    expect(result.stderr).toBe("refusing 2.0.0: the work tree has uncommitted changes (notes.txt); commit or remove them first, so the release commit holds only the release\n");
+    expect(result.stderr).toBe(
+      "refusing 2.0.0: the work tree has uncommitted changes (notes.txt); commit or remove them first, so the release commit holds only the release\n",
+    );
   });
 
   it("refuses a version that is not semver, as a usage error", async () => {
@@ -181,7 +212,9 @@ describe("npm run release", () => {
 
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("release: committed and tagged 2.0.0 locally. Publish with: git push origin HEAD 2.0.0");
+    expect(result.stdout).toContain(
+      "release: committed and tagged 2.0.0 locally. Publish with: git push origin HEAD 2.0.0",
+    );
     expect(await git(dir, "rev-parse", "HEAD^")).toBe(before);
     expect(await git(dir, "rev-parse", "2.0.0^{commit}")).toBe(await git(dir, "rev-parse", "HEAD"));
     expect(await git(dir, "log", "-1", "--format=%s")).toBe("Release 2.0.0");
@@ -193,7 +226,9 @@ describe("npm run release", () => {
     expect(template).toContain("default: registry.example.com/acme/catalog/tools:2.0.0");
     expect(template).toContain("punctuation:");
     expect(read(dir, "README.md")).toContain("component: $CI_SERVER_FQDN/acme/catalog/greet@2.0.0`");
-    expect(read(dir, "examples/hello/.gitlab-ci.yml")).toBe("include:\n  - component: $CI_SERVER_FQDN/acme/catalog/greet@2.0.0\n    inputs:\n      tone: plain\n");
+    expect(read(dir, "examples/hello/.gitlab-ci.yml")).toBe(
+      "include:\n  - component: $CI_SERVER_FQDN/acme/catalog/greet@2.0.0\n    inputs:\n      tone: plain\n",
+    );
     expect(read(dir, "CHANGELOG.md")).toBe(
       [
         "# Changelog",
@@ -219,6 +254,8 @@ describe("npm run release", () => {
   it("refuses a version that is not greater than the latest tag", async () => {
     const result = await release(dir, "2.0.0");
     expect(result.code).toBe(EXIT_CODES.refused);
-    expect(result.stderr).toBe("refusing 2.0.0: it is not greater than the latest release tag 2.0.0; choose a version after it\n");
+    expect(result.stderr).toBe(
+      "refusing 2.0.0: it is not greater than the latest release tag 2.0.0; choose a version after it\n",
+    );
   });
 });

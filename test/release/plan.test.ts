@@ -6,7 +6,10 @@ import type { SurfaceChange } from "../../generator/surface.ts";
 const v = parseVersion;
 const removed: SurfaceChange = { bump: "major", message: "removed input promote-staging.dry_run" };
 const added: SurfaceChange = { bump: "minor", message: "added optional input build.platform" };
-const retuned: SurfaceChange = { bump: "patch", message: 'changed the default of input build.context from "." to "app"' };
+const retuned: SurfaceChange = {
+  bump: "patch",
+  message: 'changed the default of input build.context from "." to "app"',
+};
 
 describe("deciding a release", () => {
   const table: Array<{ given: string; latest?: string; changes: SurfaceChange[]; ok: boolean }> = [
@@ -25,7 +28,14 @@ describe("deciding a release", () => {
   });
 
   it("refuses a bump too small, naming each change, its bump and the version needed", () => {
-    expect(decideRelease({ requested: v("1.3.0"), latestTag: v("1.2.4"), baseline: v("1.2.4"), changes: [removed, added, retuned] })).toEqual({
+    expect(
+      decideRelease({
+        requested: v("1.3.0"),
+        latestTag: v("1.2.4"),
+        baseline: v("1.2.4"),
+        changes: [removed, added, retuned],
+      }),
+    ).toEqual({
       ok: false,
       message:
         'refusing 1.3.0: the changes need a major release (2.0.0): removed input promote-staging.dry_run (major); added optional input build.platform (minor); changed the default of input build.context from "." to "app" (patch)',
@@ -37,7 +47,9 @@ describe("deciding a release", () => {
       ok: false,
       message: "refusing 1.2.0: it is not greater than the latest release tag 1.2.0; choose a version after it",
     });
-    expect(decideRelease({ requested: v("2.0.0-rc.1"), latestTag: v("2.0.0-rc.2"), baseline: v("1.0.0"), changes: [] }).ok).toBe(false);
+    expect(
+      decideRelease({ requested: v("2.0.0-rc.1"), latestTag: v("2.0.0-rc.2"), baseline: v("1.0.0"), changes: [] }).ok,
+    ).toBe(false);
   });
 
   it("accepts any version for the first release", () => {
@@ -46,11 +58,17 @@ describe("deciding a release", () => {
 });
 
 describe("semantic versions", () => {
-  it.each(["1.2.3", "0.0.0", "10.20.30", "1.0.0-rc.1", "1.0.0-alpha"])("accepts %s", (text) => expect(tryParseVersion(text)).toBeDefined());
-  it.each(["v1.2.3", "1.2", "01.2.3", "1.2.3+build", "1.2.3-", "latest", ""])("rejects %s", (text) => expect(tryParseVersion(text)).toBeUndefined());
+  it.each(["1.2.3", "0.0.0", "10.20.30", "1.0.0-rc.1", "1.0.0-alpha"])("accepts %s", (text) =>
+    expect(tryParseVersion(text)).toBeDefined(),
+  );
+  it.each(["v1.2.3", "1.2", "01.2.3", "1.2.3+build", "1.2.3-", "latest", ""])("rejects %s", (text) =>
+    expect(tryParseVersion(text)).toBeUndefined(),
+  );
   it("orders by semver precedence, a pre-release before its release", () => {
     const sorted = ["1.0.0", "1.0.0-rc.10", "1.0.0-rc.2", "0.9.9", "1.10.0", "1.2.0"].map(v).sort(compareVersions);
-    expect(sorted.map((x) => `${x.major}.${x.minor}.${x.patch}${x.prerelease.length ? `-${x.prerelease.join(".")}` : ""}`)).toEqual(["0.9.9", "1.0.0-rc.2", "1.0.0-rc.10", "1.0.0", "1.2.0", "1.10.0"]);
+    expect(
+      sorted.map((x) => `${x.major}.${x.minor}.${x.patch}${x.prerelease.length ? `-${x.prerelease.join(".")}` : ""}`),
+    ).toEqual(["0.9.9", "1.0.0-rc.2", "1.0.0-rc.10", "1.0.0", "1.2.0", "1.10.0"]);
   });
 });
 
@@ -77,18 +95,28 @@ describe("the CHANGELOG entry", () => {
   });
 
   it("names the components of a first release", () => {
-    expect(changelogEntry("1.0.0", "2026-11-28", [], { components: ["build", "test"] })).toBe("## 1.0.0 (2026-11-28)\n\nFirst release, with the components `build`, `test`.\n");
+    expect(changelogEntry("1.0.0", "2026-11-28", [], { components: ["build", "test"] })).toBe(
+      "## 1.0.0 (2026-11-28)\n\nFirst release, with the components `build`, `test`.\n",
+    );
   });
 
   it("goes first under the title, before older entries", () => {
     const old = "# Changelog\n\n## 1.0.0 (2026-01-01)\n\nFirst release.\n";
-    expect(prependChangelog(old, "## 1.0.1 (2026-02-02)\n\nFixes.\n")).toBe("# Changelog\n\n## 1.0.1 (2026-02-02)\n\nFixes.\n\n## 1.0.0 (2026-01-01)\n\nFirst release.\n");
-    expect(prependChangelog(undefined, "## 1.0.0 (2026-01-01)\n\nFirst.\n")).toBe("# Changelog\n\n## 1.0.0 (2026-01-01)\n\nFirst.\n");
+    expect(prependChangelog(old, "## 1.0.1 (2026-02-02)\n\nFixes.\n")).toBe(
+      "# Changelog\n\n## 1.0.1 (2026-02-02)\n\nFixes.\n\n## 1.0.0 (2026-01-01)\n\nFirst release.\n",
+    );
+    expect(prependChangelog(undefined, "## 1.0.0 (2026-01-01)\n\nFirst.\n")).toBe(
+      "# Changelog\n\n## 1.0.0 (2026-01-01)\n\nFirst.\n",
+    );
   });
 });
 
 describe("moving version pins", () => {
-  const pins = { catalogProject: "platform/gitops-components", components: ["build", "promote-staging"], version: "1.3.0" };
+  const pins = {
+    catalogProject: "platform/gitops-components",
+    components: ["build", "promote-staging"],
+    version: "1.3.0",
+  };
 
   it("moves this catalog's component pins and nothing else", () => {
     const before = [

@@ -1,7 +1,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Bump } from "../../generator/semver.ts";
-import { componentSurface, diffSurfaces, requiredBump, VERSION_TOKEN, type ComponentSurface, type Surface } from "../../generator/surface.ts";
+import {
+  componentSurface,
+  diffSurfaces,
+  requiredBump,
+  VERSION_TOKEN,
+  type ComponentSurface,
+  type Surface,
+} from "../../generator/surface.ts";
 
 /** A component surface with the usual inputs; `patch` replaces parts of it. */
 function component(patch: Partial<ComponentSurface> = {}): ComponentSurface {
@@ -29,7 +36,12 @@ const base: Surface = { "promote-staging": component() };
 
 const cases: Array<{ rule: string; after: Surface; bump: Bump; messages: string[] }> = [
   { rule: "removing a component is major", after: {}, bump: "major", messages: ["removed component promote-staging"] },
-  { rule: "adding a component is minor", after: { ...base, build: component() }, bump: "minor", messages: ["added component build"] },
+  {
+    rule: "adding a component is minor",
+    after: { ...base, build: component() },
+    bump: "minor",
+    messages: ["added component build"],
+  },
   {
     rule: "removing an input is major",
     after: { "promote-staging": withInputs((i) => delete i.dry_run) },
@@ -40,7 +52,10 @@ const cases: Array<{ rule: string; after: Surface; bump: Bump; messages: string[
     rule: "changing an input's type is major",
     after: { "promote-staging": withInputs((i) => (i.dry_run = { type: "string", default: "false" })) },
     bump: "major",
-    messages: ["changed the type of input promote-staging.dry_run from boolean to string", 'changed the default of input promote-staging.dry_run from false to "false"'],
+    messages: [
+      "changed the type of input promote-staging.dry_run from boolean to string",
+      'changed the default of input promote-staging.dry_run from false to "false"',
+    ],
   },
   {
     rule: "adding an input without a default is major",
@@ -62,25 +77,35 @@ const cases: Array<{ rule: string; after: Surface; bump: Bump; messages: string[
   },
   {
     rule: "narrowing options is major",
-    after: { "promote-staging": withInputs((i) => (i.mode = { type: "string", default: "commit", options: ["commit"] })) },
+    after: {
+      "promote-staging": withInputs((i) => (i.mode = { type: "string", default: "commit", options: ["commit"] })),
+    },
     bump: "major",
     messages: ['narrowed the options of input promote-staging.mode: removed "merge_request"'],
   },
   {
     rule: "restricting a free input to options is major",
-    after: { "promote-staging": withInputs((i) => (i.stage = { type: "string", default: "deploy", options: ["deploy", "release"] })) },
+    after: {
+      "promote-staging": withInputs(
+        (i) => (i.stage = { type: "string", default: "deploy", options: ["deploy", "release"] }),
+      ),
+    },
     bump: "major",
     messages: ['restricted input promote-staging.stage to the options "deploy", "release"'],
   },
   {
     rule: "adding a regex is major",
-    after: { "promote-staging": withInputs((i) => (i.stage = { type: "string", default: "deploy", regex: "^[a-z]+$" })) },
+    after: {
+      "promote-staging": withInputs((i) => (i.stage = { type: "string", default: "deploy", regex: "^[a-z]+$" })),
+    },
     bump: "major",
     messages: ["restricted input promote-staging.stage to the regex ^[a-z]+$"],
   },
   {
     rule: "changing a regex is major (it may reject a value the old one accepted)",
-    after: { "promote-staging": withInputs((i) => (i.branch = { type: "string", default: "main", regex: "^[a-z]+$" })) },
+    after: {
+      "promote-staging": withInputs((i) => (i.branch = { type: "string", default: "main", regex: "^[a-z]+$" })),
+    },
     bump: "major",
     messages: ["changed the regex of input promote-staging.branch from ^[a-z/_-]+$ to ^[a-z]+$"],
   },
@@ -104,7 +129,11 @@ const cases: Array<{ rule: string; after: Surface; bump: Bump; messages: string[
   },
   {
     rule: "widening options is minor",
-    after: { "promote-staging": withInputs((i) => (i.mode = { type: "string", default: "commit", options: ["commit", "merge_request", "dry_run"] })) },
+    after: {
+      "promote-staging": withInputs(
+        (i) => (i.mode = { type: "string", default: "commit", options: ["commit", "merge_request", "dry_run"] }),
+      ),
+    },
     bump: "minor",
     messages: ['widened the options of input promote-staging.mode: added "dry_run"'],
   },
@@ -188,7 +217,9 @@ describe("reading the surface from a template", () => {
   it("masks the catalog version in defaults, so the per-release image tag is no change", () => {
     const surface = componentSurface(template, "1.2.3");
     expect(surface.inputs.image).toEqual({ type: "string", default: `registry.example.com/tools:${VERSION_TOKEN}` });
-    expect(diffSurfaces({ x: surface }, { x: componentSurface(template.replaceAll("1.2.3", "1.3.0"), "1.3.0") })).toEqual([]);
+    expect(
+      diffSurfaces({ x: surface }, { x: componentSurface(template.replaceAll("1.2.3", "1.3.0"), "1.3.0") }),
+    ).toEqual([]);
   });
 
   it("reads a missing default as required and a missing type as string", () => {

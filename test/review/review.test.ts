@@ -79,7 +79,8 @@ spec:
       resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}
 `;
 /** A custom resource (Prometheus operator's ServiceMonitor): the cluster serves it only once its definition is installed. */
-const SERVICE_MONITOR = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\nspec: {endpoints: [{port: http}]}\n";
+const SERVICE_MONITOR =
+  "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\nspec: {endpoints: [{port: http}]}\n";
 
 /** A checkout of the application: its review kustomize directory and whatever files the test wants. */
 function checkout(files: Record<string, string> = {}): string {
@@ -100,7 +101,13 @@ function checkout(files: Record<string, string> = {}): string {
 
 /** A merge request's predefined variables. */
 function mergeRequest(branch: string, iid: string) {
-  return { CI_COMMIT_REF_NAME: branch, CI_COMMIT_REF_SLUG: gitlabSlug(branch), CI_MERGE_REQUEST_IID: iid, CI_PROJECT_ID: "4242", CI_PIPELINE_SOURCE: "merge_request_event" };
+  return {
+    CI_COMMIT_REF_NAME: branch,
+    CI_COMMIT_REF_SLUG: gitlabSlug(branch),
+    CI_MERGE_REQUEST_IID: iid,
+    CI_PROJECT_ID: "4242",
+    CI_PIPELINE_SOURCE: "merge_request_event",
+  };
 }
 
 describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Kubernetes API stand-in", () => {
@@ -131,7 +138,12 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     return dir;
   }
 
-  function deploy(cwd: string, mr: Record<string, string>, inputs: Record<string, unknown> = {}, image = NEW_IMAGE): Promise<JobRun> {
+  function deploy(
+    cwd: string,
+    mr: Record<string, string>,
+    inputs: Record<string, unknown> = {},
+    image = NEW_IMAGE,
+  ): Promise<JobRun> {
     return runTemplateJob({
       component: "review",
       job: "review-deploy",
@@ -143,12 +155,20 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
 
   /** The stop job runs in an empty directory: GIT_STRATEGY none, the branch may be gone. */
   async function stop(mr: Record<string, string>, inputs: Record<string, unknown> = {}): Promise<JobRun> {
-    return runTemplateJob({ component: "review", job: "review-stop", inputs: { agent: AGENT, manifests: "deploy/review", domain: DOMAIN, ...inputs }, env: { ...kubeEnv, ...mr } });
+    return runTemplateJob({
+      component: "review",
+      job: "review-stop",
+      inputs: { agent: AGENT, manifests: "deploy/review", domain: DOMAIN, ...inputs },
+      env: { ...kubeEnv, ...mr },
+    });
   }
 
   /** `METHOD path` of every request since `count` that changed something (dry runs change nothing). */
   function writesSince(count: number): string[] {
-    return api.writes().filter((r) => api.requests.indexOf(r) >= count).map((r) => `${r.method} ${r.path}`);
+    return api
+      .writes()
+      .filter((r) => api.requests.indexOf(r) >= count)
+      .map((r) => `${r.method} ${r.path}`);
   }
 
   function patchesSince(count: number) {
@@ -171,18 +191,36 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     expect(outputs.GITOPS_REVIEW_URL).toBe(`https://feature-login-page.${DOMAIN}`);
 
     const ns = api.get("namespaces", undefined, namespace);
-    expect(ns?.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "gitops-components", "gitops-components/review": "feature-login-page", "gitops-components/merge-request": "7" });
-    const deployment = api.get("deployments", namespace, "web") as KubeObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: Array<{ image: string }> } } } };
+    expect(ns?.metadata.labels).toEqual({
+      "app.kubernetes.io/managed-by": "gitops-components",
+      "gitops-components/review": "feature-login-page",
+      "gitops-components/merge-request": "7",
+    });
+    const deployment = api.get("deployments", namespace, "web") as KubeObject & {
+      spec: {
+        template: { metadata: { labels: Record<string, string> }; spec: { containers: Array<{ image: string }> } };
+      };
+    };
     expect(deployment.spec.template.spec.containers[0]?.image).toBe(NEW_IMAGE);
-    expect(deployment.spec.template.metadata.labels).toMatchObject({ app: "web", "gitops-components/review": "feature-login-page" });
-    const ingress = api.get("ingresses", namespace, "web") as KubeObject & { spec: { rules: Array<{ host: string }>; tls: Array<{ hosts: string[] }> } };
+    expect(deployment.spec.template.metadata.labels).toMatchObject({
+      app: "web",
+      "gitops-components/review": "feature-login-page",
+    });
+    const ingress = api.get("ingresses", namespace, "web") as KubeObject & {
+      spec: { rules: Array<{ host: string }>; tls: Array<{ hosts: string[] }> };
+    };
     expect(ingress.spec.rules.map((r) => r.host)).toEqual([`feature-login-page.${DOMAIN}`]);
     expect(ingress.spec.tls[0]?.hosts).toEqual([`feature-login-page.${DOMAIN}`]);
 
     const applied = api.applied().slice(-4);
     // The namespace first, so everything else has somewhere to go.
     expect(applied[0]?.object.metadata.name).toBe(namespace);
-    expect(applied.map((a) => `${a.object.kind}/${a.object.metadata.name}`).sort()).toEqual(["Deployment/web", "Ingress/web", `Namespace/${namespace}`, "Service/web"]);
+    expect(applied.map((a) => `${a.object.kind}/${a.object.metadata.name}`).sort()).toEqual([
+      "Deployment/web",
+      "Ingress/web",
+      `Namespace/${namespace}`,
+      "Service/web",
+    ]);
     for (const a of applied) {
       expect(a.fieldManager).toBe("gitops-components");
       expect(a.object.metadata.labels?.["app.kubernetes.io/managed-by"]).toBe("gitops-components");
@@ -194,7 +232,9 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     expect(patches.every((r) => r.query.fieldValidation === "Strict")).toBe(true);
     const dryRuns = patches.filter((r) => r.query.dryRun === "All").map((r) => r.path);
     expect(dryRuns.sort()).toEqual(applied.map((a) => a.path).sort());
-    const firstAppWrite = patches.findIndex((r) => r.query.dryRun !== "All" && r.path !== `/api/v1/namespaces/${namespace}`);
+    const firstAppWrite = patches.findIndex(
+      (r) => r.query.dryRun !== "All" && r.path !== `/api/v1/namespaces/${namespace}`,
+    );
     expect(patches.slice(firstAppWrite).some((r) => r.query.dryRun === "All")).toBe(false);
     expect(run.output).toContain(`Review app ready: https://feature-login-page.${DOMAIN}`);
     expect(api.unhandled).toEqual([]);
@@ -208,7 +248,10 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     const tagged = `${REGISTRY_IMAGE}:mr-23-2@sha256:${"d".repeat(64)}`;
     expectOk(await deploy(dir, mr, {}, tagged));
     expect(readDotenv(path.join(dir, "gitops-review.env")).GITOPS_REVIEW_NAMESPACE).toBe(namespace);
-    const deployment = api.get("deployments", namespace, "web") as KubeObject & { metadata: { generation: number }; spec: { template: { spec: { containers: Array<{ image: string }> } } } };
+    const deployment = api.get("deployments", namespace, "web") as KubeObject & {
+      metadata: { generation: number };
+      spec: { template: { spec: { containers: Array<{ image: string }> } } };
+    };
     expect(deployment.spec.template.spec.containers[0]?.image).toBe(tagged);
     expect(deployment.metadata.generation).toBe(2);
     expect(api.list("namespaces").filter((n) => n.metadata.name.startsWith("review-23-"))).toHaveLength(1);
@@ -227,10 +270,14 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     api.rollout = "never-ready";
     const run = await deploy(dir, mergeRequest("feature/slow-start", "8"), { rollout_timeout: "2s" });
     expect(run.code).toBe(2);
-    expect(run.output).toContain("1 deployment(s) did not roll out within 2s in namespace review-8-feature-slow-start-");
+    expect(run.output).toContain(
+      "1 deployment(s) did not roll out within 2s in namespace review-8-feature-slow-start-",
+    );
     expect(run.output).toContain("deployment/web: error: timed out waiting for the condition");
     expect(run.output).toContain("replicas: desired 2, updated 2, ready 0, available 0, unavailable 2");
-    expect(run.output).toContain("condition Available=False (MinimumReplicasUnavailable): Deployment does not have minimum availability.");
+    expect(run.output).toContain(
+      "condition Available=False (MinimumReplicasUnavailable): Deployment does not have minimum availability.",
+    );
     expect(existsSync(path.join(dir, "gitops-review.env"))).toBe(false);
     expect(api.unhandled).toEqual([]);
   });
@@ -257,7 +304,9 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     expectOk(await stop(mr));
     const again = await stop(mr);
     expectOk(again);
-    expect(again.output).toMatch(/Namespace review-10-feature-stop-twice-[0-9a-f]{8} does not exist: the review app is already removed\./);
+    expect(again.output).toMatch(
+      /Namespace review-10-feature-stop-twice-[0-9a-f]{8} does not exist: the review app is already removed\./,
+    );
     expect(api.unhandled).toEqual([]);
   });
 
@@ -269,7 +318,9 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { team: "someone-else" } } });
     const run = await stop(mr);
     expect(run.code).toBe(3);
-    expect(run.output).toContain(`ERROR: the review app was NOT removed (namespace ${namespace}): namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components`);
+    expect(run.output).toContain(
+      `ERROR: the review app was NOT removed (namespace ${namespace}): namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components`,
+    );
     expect(api.get("namespaces", undefined, namespace)).toBeDefined();
   });
 
@@ -278,28 +329,42 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     const before = api.requests.length;
     const run = await deploy(dir, mergeRequest("feature/broken-kustomization", "12"));
     expect(run.code).toBe(2);
-    expect(run.output).toContain("ERROR: kustomize cannot render deploy/review:\n  accumulating resources: accumulation err='accumulating resources from 'missing-service.yaml'");
+    expect(run.output).toContain(
+      "ERROR: kustomize cannot render deploy/review:\n  accumulating resources: accumulation err='accumulating resources from 'missing-service.yaml'",
+    );
     // In the user's terms: nothing about the temporary overlay.
     expect(run.output).not.toContain("gitops-review-");
-    expect(run.output).toContain("Fix: fix the manifests so that `kubectl kustomize <manifests>` renders them; nothing was applied");
+    expect(run.output).toContain(
+      "Fix: fix the manifests so that `kubectl kustomize <manifests>` renders them; nothing was applied",
+    );
     expect(api.requests.slice(before)).toEqual([]);
     expect(existsSync(path.join(dir, "gitops-review.env"))).toBe(false);
   });
 
   it("reports every problem that needs no schema before contacting the cluster", async () => {
     const dir = app({
-      "deploy/review/kustomization.yaml": "resources: [deployment.yaml, service.yaml, ingress.yaml, namespace.yaml, reader.yaml]\n",
+      "deploy/review/kustomization.yaml":
+        "resources: [deployment.yaml, service.yaml, ingress.yaml, namespace.yaml, reader.yaml]\n",
       "deploy/review/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: mine}\n",
-      "deploy/review/reader.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n",
+      "deploy/review/reader.yaml":
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\nrules: []\n",
     });
     const before = api.requests.length;
-    const run = await deploy(dir, mergeRequest("feature/local-problems", "13"), { image_name: "registry.example.com/group/other" });
+    const run = await deploy(dir, mergeRequest("feature/local-problems", "13"), {
+      image_name: "registry.example.com/group/other",
+    });
     expect(run.code).toBe(2);
     expect(run.output).toContain("the rendered review app is not valid (nothing was applied)");
     // kustomize's namespace transformer renames a Namespace object to the review namespace.
-    expect(run.output).toMatch(/Namespace\/review-13-feature-local-problems-[0-9a-f]{8}: the manifests declare a Namespace; review apps create their own/);
-    expect(run.output).toContain("ClusterRole/reader (rbac.authorization.k8s.io/v1): kustomize set no namespace on it, so it is cluster-scoped");
-    expect(run.output).toContain(`no container runs ${NEW_IMAGE}: no container image in deploy/review is named registry.example.com/group/other`);
+    expect(run.output).toMatch(
+      /Namespace\/review-13-feature-local-problems-[0-9a-f]{8}: the manifests declare a Namespace; review apps create their own/,
+    );
+    expect(run.output).toContain(
+      "ClusterRole/reader (rbac.authorization.k8s.io/v1): kustomize set no namespace on it, so it is cluster-scoped",
+    );
+    expect(run.output).toContain(
+      `no container runs ${NEW_IMAGE}: no container image in deploy/review is named registry.example.com/group/other`,
+    );
     expect(api.requests.slice(before)).toEqual([]);
   });
 
@@ -308,7 +373,8 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
       {
         given: "an unknown field",
         files: { "deploy/review/deployment.yaml": DEPLOYMENT.replace("replicas: 2", "replica: 2") },
-        said: (ns: string) => `Error from server: failed to create typed patch object (${ns}/web; apps/v1, Kind=Deployment): .spec.replica: field not declared in schema`,
+        said: (ns: string) =>
+          `Error from server: failed to create typed patch object (${ns}/web; apps/v1, Kind=Deployment): .spec.replica: field not declared in schema`,
       },
       {
         given: "a missing required field",
@@ -318,26 +384,35 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
       {
         given: "a wrong type",
         files: { "deploy/review/deployment.yaml": DEPLOYMENT.replace("replicas: 2", 'replicas: "2"') },
-        said: (ns: string) => `Error from server: failed to create typed patch object (${ns}/web; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string`,
+        said: (ns: string) =>
+          `Error from server: failed to create typed patch object (${ns}/web; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string`,
       },
     ];
 
-    it.each(refusals.map((r, i) => ({ ...r, iid: String(30 + i) })))("refuses $given with the cluster's words, applies nothing and removes the namespace it made for the dry run", async ({ files, said, iid }) => {
-      const dir = app(files);
-      const before = api.requests.length;
-      const run = await deploy(dir, mergeRequest(`feature/refused-${iid}`, iid));
-      expect(run.code).toBe(2);
-      const namespace = /namespace (review-\S+)/.exec(run.output)?.[1] as string;
-      expect(run.output).toContain("ERROR: the review cluster refused deploy/review in a server-side dry run (strict field validation), so nothing was applied:");
-      expect(run.output).toContain(said(namespace));
-      expect(run.output).toContain(`The namespace ${namespace} this job created for the dry run was removed again.`);
-      expect(run.output).toContain("Fix: fix what the cluster named above in deploy/review");
-      // The only writes: the namespace the dry run needed, and its removal.
-      expect(writesSince(before)).toEqual([`PATCH /api/v1/namespaces/${namespace}`, `DELETE /api/v1/namespaces/${namespace}`]);
-      expect(api.get("namespaces", undefined, namespace)).toBeUndefined();
-      expect(existsSync(path.join(dir, "gitops-review.env"))).toBe(false);
-      expect(api.unhandled).toEqual([]);
-    });
+    it.each(refusals.map((r, i) => ({ ...r, iid: String(30 + i) })))(
+      "refuses $given with the cluster's words, applies nothing and removes the namespace it made for the dry run",
+      async ({ files, said, iid }) => {
+        const dir = app(files);
+        const before = api.requests.length;
+        const run = await deploy(dir, mergeRequest(`feature/refused-${iid}`, iid));
+        expect(run.code).toBe(2);
+        const namespace = /namespace (review-\S+)/.exec(run.output)?.[1] as string;
+        expect(run.output).toContain(
+          "ERROR: the review cluster refused deploy/review in a server-side dry run (strict field validation), so nothing was applied:",
+        );
+        expect(run.output).toContain(said(namespace));
+        expect(run.output).toContain(`The namespace ${namespace} this job created for the dry run was removed again.`);
+        expect(run.output).toContain("Fix: fix what the cluster named above in deploy/review");
+        // The only writes: the namespace the dry run needed, and its removal.
+        expect(writesSince(before)).toEqual([
+          `PATCH /api/v1/namespaces/${namespace}`,
+          `DELETE /api/v1/namespaces/${namespace}`,
+        ]);
+        expect(api.get("namespaces", undefined, namespace)).toBeUndefined();
+        expect(existsSync(path.join(dir, "gitops-review.env"))).toBe(false);
+        expect(api.unhandled).toEqual([]);
+      },
+    );
 
     it("leaves a running review app exactly as it was when a later push is refused", async () => {
       const mr = mergeRequest("feature/later-typo", "33");
@@ -361,18 +436,26 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
       });
       expectOk(await deploy(dir, mergeRequest("feature/autoscaled", "34")));
       const namespace = readDotenv(path.join(dir, "gitops-review.env")).GITOPS_REVIEW_NAMESPACE as string;
-      expect(api.get("horizontalpodautoscalers", namespace, "web")?.spec).toMatchObject({ scaleTargetRef: { kind: "Deployment", name: "web" }, maxReplicas: 4 });
+      expect(api.get("horizontalpodautoscalers", namespace, "web")?.spec).toMatchObject({
+        scaleTargetRef: { kind: "Deployment", name: "web" },
+        maxReplicas: 4,
+      });
       expect(api.unhandled).toEqual([]);
     });
 
     it("refuses a custom resource the cluster does not serve, naming the missing definition, and accepts it once the definition is installed", async () => {
-      const files = { "deploy/review/kustomization.yaml": "resources: [deployment.yaml, service.yaml, ingress.yaml, monitor.yaml]\n", "deploy/review/monitor.yaml": SERVICE_MONITOR };
+      const files = {
+        "deploy/review/kustomization.yaml": "resources: [deployment.yaml, service.yaml, ingress.yaml, monitor.yaml]\n",
+        "deploy/review/monitor.yaml": SERVICE_MONITOR,
+      };
       const mr = mergeRequest("feature/monitored", "35");
       const before = api.requests.length;
       const refused = await deploy(app(files), mr);
       expect(refused.code).toBe(2);
       expect(refused.output).toContain('no matches for kind "ServiceMonitor" in version "monitoring.coreos.com/v1"');
-      expect(refused.output).toContain("Fix: the review cluster does not serve ServiceMonitor (monitoring.coreos.com/v1): install its CustomResourceDefinition in the review cluster, or leave that kind out of deploy/review");
+      expect(refused.output).toContain(
+        "Fix: the review cluster does not serve ServiceMonitor (monitoring.coreos.com/v1): install its CustomResourceDefinition in the review cluster, or leave that kind out of deploy/review",
+      );
       const made = /namespace (review-\S+)/.exec(refused.output)?.[1] as string;
       expect(writesSince(before)).toEqual([`PATCH /api/v1/namespaces/${made}`, `DELETE /api/v1/namespaces/${made}`]);
 
@@ -393,15 +476,21 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
       const before = api.requests.length;
       const run = await deploy(app(), mr);
       expect(run.code).toBe(3);
-      expect(run.output).toContain(`namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components; the review jobs did not create it, so deploy will not take it over`);
+      expect(run.output).toContain(
+        `namespace ${namespace} exists but is not labelled app.kubernetes.io/managed-by=gitops-components; the review jobs did not create it, so deploy will not take it over`,
+      );
       expect(writesSince(before)).toEqual([]);
     });
   });
 
   it("refuses when no container uses image_name, naming the images it found", async () => {
-    const run = await deploy(app(), mergeRequest("feature/other-image", "14"), { image_name: "registry.example.com/group/other" });
+    const run = await deploy(app(), mergeRequest("feature/other-image", "14"), {
+      image_name: "registry.example.com/group/other",
+    });
     expect(run.code).toBe(2);
-    expect(run.output).toContain(`no container runs ${NEW_IMAGE}: no container image in deploy/review is named registry.example.com/group/other (found: ${REGISTRY_IMAGE}:latest)`);
+    expect(run.output).toContain(
+      `no container runs ${NEW_IMAGE}: no container image in deploy/review is named registry.example.com/group/other (found: ${REGISTRY_IMAGE}:latest)`,
+    );
   });
 
   it("names new_image when the build output GITOPS_IMAGE is missing", async () => {
@@ -421,7 +510,9 @@ describe.skipIf(!requireTools("kubectl"))("review deploy and stop against the Ku
     const run = await deploy(app(), mergeRequest("feature/wrong-agent", "16"), { agent: "group/agents:production" });
     expect(run.code).toBe(2);
     expect(run.output).toContain('input agent = "group/agents:production": this job\'s KUBECONFIG has no such context');
-    expect(run.output).toContain("Fix: most often this project is not under the same top-level group as the agent's configuration project");
+    expect(run.output).toContain(
+      "Fix: most often this project is not under the same top-level group as the agent's configuration project",
+    );
   });
 
   describe("branch names", () => {

@@ -42,11 +42,15 @@ describe("review template", () => {
 
   it("deploys the image of the build job it needs, named by build_job", () => {
     expect(includeTemplate("review", REQUIRED)["review-deploy"]?.needs).toEqual([{ job: "build", artifacts: true }]);
-    expect(includeTemplate("review", { ...REQUIRED, build_job: "build-web" })["review-deploy"]?.needs).toEqual([{ job: "build-web", artifacts: true }]);
+    expect(includeTemplate("review", { ...REQUIRED, build_job: "build-web" })["review-deploy"]?.needs).toEqual([
+      { job: "build-web", artifacts: true },
+    ]);
   });
 
   it("deploys to environment review/<slug> with the URL from its dotenv, the stop job, auto-stop, development tier and the agent", () => {
-    const deploy = includeTemplate("review", { ...REQUIRED, agent: "platform/agents:review", auto_stop_in: "3 days" })["review-deploy"];
+    const deploy = includeTemplate("review", { ...REQUIRED, agent: "platform/agents:review", auto_stop_in: "3 days" })[
+      "review-deploy"
+    ];
     expect(deploy?.environment).toEqual({
       name: "review/$CI_COMMIT_REF_SLUG",
       url: "$GITOPS_REVIEW_URL",
@@ -69,7 +73,11 @@ describe("review template", () => {
     expect((stop?.variables as Record<string, string>).GIT_STRATEGY).toBe("none");
     // No artifacts: expired ones would fail the job before it starts ("missing dependency").
     expect(stop?.dependencies).toEqual([]);
-    expect(stop?.environment).toEqual({ name: "review/$CI_COMMIT_REF_SLUG", action: "stop", kubernetes: { agent: "platform/gitops-agents:review" } });
+    expect(stop?.environment).toEqual({
+      name: "review/$CI_COMMIT_REF_SLUG",
+      action: "stop",
+      kubernetes: { agent: "platform/gitops-agents:review" },
+    });
     expect(stop?.stage).toBe(jobs["review-deploy"]?.stage);
     expect(stop?.resource_group).toBe(jobs["review-deploy"]?.resource_group);
   });

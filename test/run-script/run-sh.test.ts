@@ -5,7 +5,16 @@
  * starts a long-lived child, so the script itself is what is tested, as shipped.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -50,33 +59,45 @@ async function eventually(check: () => boolean, tries = 100): Promise<boolean> {
 }
 
 describe("test/run.sh", () => {
-  it.each(["SIGTERM", "SIGINT"] as const)("passes %s on to vitest's process group, then prints the summary line and exits non-zero", async (signal) => {
-    const dir = mkdtempSync(path.join(tmpdir(), "gitops-run-sh-"));
-    dirs.push(dir);
-    mkdirSync(path.join(dir, "test"));
-    mkdirSync(path.join(dir, "bin"));
-    copyFileSync(path.join(ROOT, "test", "run.sh"), path.join(dir, "test", "run.sh"));
-    writeFileSync(path.join(dir, "bin", "npx"), FAKE_NPX);
-    chmodSync(path.join(dir, "bin", "npx"), 0o755);
-    const pidsFile = path.join(dir, "pids");
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "passes %s on to vitest's process group, then prints the summary line and exits non-zero",
+    async (signal) => {
+      const dir = mkdtempSync(path.join(tmpdir(), "gitops-run-sh-"));
+      dirs.push(dir);
+      mkdirSync(path.join(dir, "test"));
+      mkdirSync(path.join(dir, "bin"));
+      copyFileSync(path.join(ROOT, "test", "run.sh"), path.join(dir, "test", "run.sh"));
+      writeFileSync(path.join(dir, "bin", "npx"), FAKE_NPX);
+      chmodSync(path.join(dir, "bin", "npx"), 0o755);
+      const pidsFile = path.join(dir, "pids");
 
-    const run = spawn("bash", [path.join(dir, "test", "run.sh")], { env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, PIDS_FILE: pidsFile }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    run.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    // "exit", not "close": a process left running would hold the output pipe open.
-    let code: number | null | undefined;
-    run.on("exit", (exitCode, killedBy) => (code = killedBy ? 128 : exitCode));
-    const closed = new Promise<void>((resolve) => run.on("close", () => resolve()));
+      const run = spawn("bash", [path.join(dir, "test", "run.sh")], {
+        env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, PIDS_FILE: pidsFile },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      run.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      // "exit", not "close": a process left running would hold the output pipe open.
+      let code: number | null | undefined;
+      run.on("exit", (exitCode, killedBy) => (code = killedBy ? 128 : exitCode));
+      const closed = new Promise<void>((resolve) => run.on("close", () => resolve()));
 
-    expect(await eventually(() => existsSync(pidsFile) && readFileSync(pidsFile, "utf8").trim().split(" ").length === 2), "the stand-in vitest never started").toBe(true);
-    const [vitest, child] = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number) as [number, number];
-    leftovers.push(vitest, child);
+      expect(
+        await eventually(() => existsSync(pidsFile) && readFileSync(pidsFile, "utf8").trim().split(" ").length === 2),
+        "the stand-in vitest never started",
+      ).toBe(true);
+      const [vitest, child] = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number) as [number, number];
+      leftovers.push(vitest, child);
 
-    run.kill(signal);
-    expect(await eventually(() => code !== undefined, 200), `run.sh did not end on ${signal}`).toBe(true);
-    expect(await eventually(() => !alive(vitest) && !alive(child)), "vitest or its child still runs after run.sh ended").toBe(true);
-    await closed;
-    expect(stdout).toMatch(/0 passed, 1 failed\n$/);
-    expect(code).not.toBe(0);
-  });
+      run.kill(signal);
+      expect(await eventually(() => code !== undefined, 200), `run.sh did not end on ${signal}`).toBe(true);
+      expect(
+        await eventually(() => !alive(vitest) && !alive(child)),
+        "vitest or its child still runs after run.sh ended",
+      ).toBe(true);
+      await closed;
+      expect(stdout).toMatch(/0 passed, 1 failed\n$/);
+      expect(code).not.toBe(0);
+    },
+  );
 });

@@ -12,7 +12,8 @@ const scratch = realpathSync(mkdtempSync(path.join(tmpdir(), "gitops-project-pat
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const project = path.join(scratch, "project");
 const outside = path.join(scratch, "outside");
-for (const dir of [path.join(project, "app"), path.join(project, "deploy"), outside]) mkdirSync(dir, { recursive: true });
+for (const dir of [path.join(project, "app"), path.join(project, "deploy"), outside])
+  mkdirSync(dir, { recursive: true });
 writeFileSync(path.join(project, "app", "Dockerfile"), "FROM scratch\n");
 writeFileSync(path.join(outside, "Dockerfile"), "FROM scratch\n");
 symlinkSync(outside, path.join(project, "out-dir"));
@@ -40,14 +41,24 @@ describe("confinedPath", () => {
     { value: "missing", problem: `does not exist (looked for ${path.join(project, "missing")})` },
     { value: "app\n/etc", problem: "is not a path" },
   ])("refuses $value: $problem", ({ value, problem }) => {
-    expect(() => confinedPath("context", value, project, { kind: "directory" })).toThrow(`input context = ${JSON.stringify(value)}: ${problem}`);
-    expect(() => confinedPath("context", value, project, { kind: "directory" })).toThrow(expect.objectContaining({ fix: FIX }));
+    expect(() => confinedPath("context", value, project, { kind: "directory" })).toThrow(
+      `input context = ${JSON.stringify(value)}: ${problem}`,
+    );
+    expect(() => confinedPath("context", value, project, { kind: "directory" })).toThrow(
+      expect.objectContaining({ fix: FIX }),
+    );
   });
 
   it("resolves a file against its base and still confines it to the project", () => {
-    expect(confinedPath("dockerfile", "Dockerfile", project, { base: path.join(project, "app"), kind: "file" })).toBe(path.join(project, "app", "Dockerfile"));
-    expect(() => confinedPath("dockerfile", "out-file", project, { base: path.join(project, "app"), kind: "file" })).toThrow(`resolves to ${path.join(outside, "Dockerfile")}, outside the project directory`);
-    expect(() => confinedPath("dockerfile", "../../outside/Dockerfile", project, { base: path.join(project, "app") })).toThrow("outside the project directory");
+    expect(confinedPath("dockerfile", "Dockerfile", project, { base: path.join(project, "app"), kind: "file" })).toBe(
+      path.join(project, "app", "Dockerfile"),
+    );
+    expect(() =>
+      confinedPath("dockerfile", "out-file", project, { base: path.join(project, "app"), kind: "file" }),
+    ).toThrow(`resolves to ${path.join(outside, "Dockerfile")}, outside the project directory`);
+    expect(() =>
+      confinedPath("dockerfile", "../../outside/Dockerfile", project, { base: path.join(project, "app") }),
+    ).toThrow("outside the project directory");
   });
 });
 
@@ -62,16 +73,22 @@ describe("relativePathInside (text only, before anything is read)", () => {
   });
 
   it.each(["../x", "/etc/passwd", "a/../../x", "", "deploy\n/etc"])("refuses %j", (value) => {
-    expect(() => relativePathInside("manifests", value)).toThrow(`input manifests = ${JSON.stringify(value)}: is not a path inside the repository`);
+    expect(() => relativePathInside("manifests", value)).toThrow(
+      `input manifests = ${JSON.stringify(value)}: is not a path inside the repository`,
+    );
   });
 });
 
 describe("refuseSymbolicLinks (before anything is written)", () => {
   it("names the first link on the way, even one that stays inside", () => {
-    expect(() => refuseSymbolicLinks("manifests", "deploy/in-dir/Dockerfile", project, "deploy/in-dir/Dockerfile")).toThrow(
+    expect(() =>
+      refuseSymbolicLinks("manifests", "deploy/in-dir/Dockerfile", project, "deploy/in-dir/Dockerfile"),
+    ).toThrow(
       'input manifests = "deploy/in-dir/Dockerfile": deploy/in-dir is a symbolic link (to ../app): the job reads and writes no link',
     );
-    expect(() => refuseSymbolicLinks("manifests", "app/out-file", project, "app/out-file")).toThrow(`app/out-file is a symbolic link (to ${path.join(outside, "Dockerfile")})`);
+    expect(() => refuseSymbolicLinks("manifests", "app/out-file", project, "app/out-file")).toThrow(
+      `app/out-file is a symbolic link (to ${path.join(outside, "Dockerfile")})`,
+    );
   });
 
   it("passes regular paths and stops at the first missing component", () => {

@@ -17,8 +17,10 @@ import {
 } from "../../harness/gitlab-ci-local.ts";
 import { requireTools } from "../support/tools.ts";
 
-const JUNIT = '<?xml version="1.0"?><testsuites><testsuite name="app" tests="1"><testcase name="works"/></testsuite></testsuites>';
-const COBERTURA = '<?xml version="1.0"?><coverage line-rate="0.875" branch-rate="0" version="1" timestamp="0"><packages/></coverage>';
+const JUNIT =
+  '<?xml version="1.0"?><testsuites><testsuite name="app" tests="1"><testcase name="works"/></testsuite></testsuites>';
+const COBERTURA =
+  '<?xml version="1.0"?><coverage line-rate="0.875" branch-rate="0" version="1" timestamp="0"><packages/></coverage>';
 
 describe.skipIf(!requireTools("git", "rsync"))("test component in a pipeline", () => {
   let server: GitServer;
@@ -38,11 +40,17 @@ describe.skipIf(!requireTools("git", "rsync"))("test component in a pipeline", (
   });
 
   /** A stand-in for the build component: the job test needs, publishing GITOPS_IMAGE in its dotenv report. */
-  const BUILD = { stage: "build", script: ["echo GITOPS_IMAGE=unused > build.env"], artifacts: { reports: { dotenv: "build.env" } } };
+  const BUILD = {
+    stage: "build",
+    script: ["echo GITOPS_IMAGE=unused > build.env"],
+    artifacts: { reports: { dotenv: "build.env" } },
+  };
 
   async function pipeline(script: string[], options: { build?: boolean } = {}): Promise<Project> {
     const ci = {
-      include: [{ component: catalog.component("test"), inputs: { image: "unused", script, junit: "reports/junit.xml" } }],
+      include: [
+        { component: catalog.component("test"), inputs: { image: "unused", script, junit: "reports/junit.xml" } },
+      ],
       ...(options.build === false ? {} : { build: BUILD }),
     };
     const project = await createProject({ files: { ".gitlab-ci.yml": stringify(ci) } });
@@ -70,15 +78,33 @@ describe.skipIf(!requireTools("git", "rsync"))("test component in a pipeline", (
     const project = passing;
     const preview = await gitlabCiLocal(project, ["--preview"], { gitConfig: catalog.gitConfig });
     expect(preview.code, preview.stderr).toBe(0);
-    const job = (parse(preview.stdout.slice(preview.stdout.indexOf("---"))) as Record<string, { artifacts: unknown; image: unknown }>).test;
-    expect(job?.artifacts).toEqual({ when: "always", reports: { junit: "reports/junit.xml", coverage_report: { coverage_format: "cobertura", path: "coverage/cobertura-coverage.xml" } } });
+    const job = (
+      parse(preview.stdout.slice(preview.stdout.indexOf("---"))) as Record<
+        string,
+        { artifacts: unknown; image: unknown }
+      >
+    ).test;
+    expect(job?.artifacts).toEqual({
+      when: "always",
+      reports: {
+        junit: "reports/junit.xml",
+        coverage_report: { coverage_format: "cobertura", path: "coverage/cobertura-coverage.xml" },
+      },
+    });
     expect(job?.image).toEqual({ name: "unused", entrypoint: [""] });
     expect(readFileSync(path.join(jobDir(project), "reports", "junit.xml"), "utf8")).toContain('testcase name="works"');
-    expect(readFileSync(path.join(jobDir(project), "coverage", "cobertura-coverage.xml"), "utf8")).toContain('line-rate="0.875"');
+    expect(readFileSync(path.join(jobDir(project), "coverage", "cobertura-coverage.xml"), "utf8")).toContain(
+      'line-rate="0.875"',
+    );
   });
 
   it("fails at the first failing command", async () => {
-    const project = await pipeline(["mkdir -p reports", `echo '${JUNIT}' > reports/junit.xml`, "echo 'one test failed'; exit 3", "echo never-reached"]);
+    const project = await pipeline([
+      "mkdir -p reports",
+      `echo '${JUNIT}' > reports/junit.xml`,
+      "echo 'one test failed'; exit 3",
+      "echo never-reached",
+    ]);
     const run = await gitlabCiLocal(project, [], { gitConfig: catalog.gitConfig });
     expect(run.code).not.toBe(0);
     expect(run.stdout).toMatch(/FAIL\s+test/);

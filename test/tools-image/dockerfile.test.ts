@@ -36,7 +36,8 @@ function toolsTheScriptsCall(): Map<string, string[]> {
   const add = (tool: string, where: string) => calls.set(tool, [...(calls.get(tool) ?? []), where]);
   for (const file of [...sourceFiles("components", true), ...sourceFiles("runtime", false)]) {
     const text = readFileSync(path.join(ROOT, file), "utf8");
-    for (const m of text.matchAll(/\b(?:run|spawn|spawnSync|execFile|execFileSync)\(\s*["'`]([A-Za-z0-9_.+-]+)["'`]/g)) add(m[1] as string, file);
+    for (const m of text.matchAll(/\b(?:run|spawn|spawnSync|execFile|execFileSync)\(\s*["'`]([A-Za-z0-9_.+-]+)["'`]/g))
+      add(m[1] as string, file);
     if (/\bnew Git\(/.test(text)) add("git", file);
   }
   return calls;
@@ -67,7 +68,9 @@ describe("the tools image Dockerfile", () => {
     // The scan itself must see something: the shared git wrapper always calls git.
     expect(called.get("git")).toContain("runtime/git.ts");
     const installed = installedCommands(image);
-    const missing = [...called].filter(([tool]) => !installed.has(tool)).map(([tool, files]) => `${tool} (called in ${[...new Set(files)].join(", ")})`);
+    const missing = [...called]
+      .filter(([tool]) => !installed.has(tool))
+      .map(([tool, files]) => `${tool} (called in ${[...new Set(files)].join(", ")})`);
     expect(missing, "install these in images/tools/Dockerfile").toEqual([]);
   });
 
@@ -79,7 +82,9 @@ describe("the tools image Dockerfile", () => {
   it("pins kubectl to a release and checks the download's SHA-256", () => {
     const version = dockerfile.find((i) => i.instruction === "ARG" && i.args.startsWith("KUBECTL_VERSION="));
     expect(version?.args).toMatch(/^KUBECTL_VERSION=v\d+\.\d+\.\d+$/);
-    const download = dockerfile.find((i) => i.instruction === "RUN" && i.args.includes("dl.k8s.io/release/${KUBECTL_VERSION}"));
+    const download = dockerfile.find(
+      (i) => i.instruction === "RUN" && i.args.includes("dl.k8s.io/release/${KUBECTL_VERSION}"),
+    );
     expect(download?.args).toContain("sha256sum --check");
   });
 
@@ -112,7 +117,20 @@ describe("the tools image Dockerfile", () => {
 
 describe("reading a Dockerfile", () => {
   it("joins continued lines, drops comments inside them, and keeps the starting line", () => {
-    const parsed = parseDockerfile(["# comment", "FROM node:24 AS base", "RUN apt-get update \\", "# inside", " && apt-get install -y --no-install-recommends \\", "      git \\", "      jq", "ENV A=1 \\", '    B="two words"', ""].join("\n"));
+    const parsed = parseDockerfile(
+      [
+        "# comment",
+        "FROM node:24 AS base",
+        "RUN apt-get update \\",
+        "# inside",
+        " && apt-get install -y --no-install-recommends \\",
+        "      git \\",
+        "      jq",
+        "ENV A=1 \\",
+        '    B="two words"',
+        "",
+      ].join("\n"),
+    );
     expect(parsed).toEqual([
       { instruction: "FROM", args: "node:24 AS base", line: 2 },
       { instruction: "RUN", args: "apt-get update && apt-get install -y --no-install-recommends git jq", line: 3 },

@@ -60,7 +60,8 @@ export function envSettings(instructions: Instruction[]): Record<string, string>
   const env: Record<string, string> = {};
   for (const { instruction, args } of instructions) {
     if (instruction !== "ENV") continue;
-    for (const m of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) env[m[1] as string] = (m[2] as string).replace(/^"|"$/g, "");
+    for (const m of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
+      env[m[1] as string] = (m[2] as string).replace(/^"|"$/g, "");
   }
   return env;
 }

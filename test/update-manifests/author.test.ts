@@ -19,7 +19,12 @@ const APP = "registry.example.com/group/app";
 const DIGEST = `sha256:${"2".repeat(64)}`;
 const TOKEN = "glpat-manifests-bot-token-7f3a";
 const KUSTOMIZATION = `resources: [deployment.yaml]\nimages:\n  - name: ${APP}\n    newTag: "v1"\n`;
-const SEED_AUTHOR = { GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" };
+const SEED_AUTHOR = {
+  GIT_AUTHOR_NAME: "Dev",
+  GIT_AUTHOR_EMAIL: "dev@example.com",
+  GIT_COMMITTER_NAME: "Dev",
+  GIT_COMMITTER_EMAIL: "dev@example.com",
+};
 const PIPELINE_USER = { GITLAB_USER_NAME: "Pipeline Starter", GITLAB_USER_EMAIL: "starter@example.com" };
 
 describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
@@ -41,7 +46,8 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
     scratch.push(dir);
     return dir;
   };
-  const git = async (cwd: string, ...args: string[]) => (await exec("git", args, { cwd, env: { ...process.env, ...SEED_AUTHOR } })).stdout.trim();
+  const git = async (cwd: string, ...args: string[]) =>
+    (await exec("git", args, { cwd, env: { ...process.env, ...SEED_AUTHOR } })).stdout.trim();
 
   /** A project with a kustomization on `main`; returns its path and the seed commit. */
   async function seed(): Promise<{ repo: string; bare: string; main: string }> {
@@ -57,11 +63,24 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
     return { repo, bare: path.join(server.root, `${repo}.git`), main: await git(work, "rev-parse", "HEAD") };
   }
 
-  function run(p: { repo: string; main: string }, inputs: Record<string, unknown>, env: Record<string, string>): Promise<JobRun> {
+  function run(
+    p: { repo: string; main: string },
+    inputs: Record<string, unknown>,
+    env: Record<string, string>,
+  ): Promise<JobRun> {
     return runTemplateJob({
       component: "update-manifests",
       inputs: { manifests: "deploy/kustomization.yaml", image_name: APP, ...inputs },
-      env: { CI_SERVER_URL: server.url, CI_PROJECT_PATH: p.repo, CI_PROJECT_ID: "42", CI_DEFAULT_BRANCH: "main", CI_COMMIT_SHA: p.main, GITOPS_IMAGE: `${APP}@${DIGEST}`, GITOPS_MANIFESTS_TOKEN: TOKEN, ...env },
+      env: {
+        CI_SERVER_URL: server.url,
+        CI_PROJECT_PATH: p.repo,
+        CI_PROJECT_ID: "42",
+        CI_DEFAULT_BRANCH: "main",
+        CI_COMMIT_SHA: p.main,
+        GITOPS_IMAGE: `${APP}@${DIGEST}`,
+        GITOPS_MANIFESTS_TOKEN: TOKEN,
+        ...env,
+      },
       cwd: tempDir("gitops-author-job-"),
     });
   }
@@ -86,7 +105,9 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
       const bot = projectBot("42", "gitops-manifests");
       expect(await identities(p)).toBe(`${bot.name} <${bot.email}>\n${bot.name} <${bot.email}>`);
       expect(api.requests[0]).toEqual({ method: "GET", path: "/api/v4/user", token: TOKEN, status: 200 });
-      expect(job.output).toContain(`the bump is authored by the token's user, gitops-manifests <${bot.email}> (@${bot.username})`);
+      expect(job.output).toContain(
+        `the bump is authored by the token's user, gitops-manifests <${bot.email}> (@${bot.username})`,
+      );
       expect(job.output).not.toContain(TOKEN);
     });
   });
@@ -97,7 +118,9 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
       const job = await run(p, {}, { CI_API_V4_URL: api.apiUrl, ...PIPELINE_USER });
       expect(job.code).toBe(0);
       expect(api.requests.map((r) => [r.path, r.status])).toEqual([["/api/v4/user", 403]]);
-      expect(await identities(p)).toBe("Pipeline Starter <starter@example.com>\nPipeline Starter <starter@example.com>");
+      expect(await identities(p)).toBe(
+        "Pipeline Starter <starter@example.com>\nPipeline Starter <starter@example.com>",
+      );
       expect(job.output).toContain("the token needs the read_user, read_api or api scope");
       expect(job.output).toContain('a "Reject unverified users" push rule refuses that');
     });
@@ -106,7 +129,11 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
   it("is author_name and author_email when both are set, without asking GitLab", async () => {
     const p = await seed();
     await withApi({}, async (api) => {
-      const job = await run(p, { author_name: "Release Robot", author_email: "robot@example.com" }, { CI_API_V4_URL: api.apiUrl, ...PIPELINE_USER });
+      const job = await run(
+        p,
+        { author_name: "Release Robot", author_email: "robot@example.com" },
+        { CI_API_V4_URL: api.apiUrl, ...PIPELINE_USER },
+      );
       expect(job.code).toBe(0);
       expect(await identities(p)).toBe("Release Robot <robot@example.com>\nRelease Robot <robot@example.com>");
       expect(api.requests).toEqual([]);
@@ -114,8 +141,14 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
   });
 
   it.each([
-    { given: { author_name: "Release Robot" }, error: 'ERROR: input author_email = "": is empty while author_name is "Release Robot"' },
-    { given: { author_name: "Robot", author_email: "not-an-address" }, error: 'ERROR: input author_email = "not-an-address": is not an email address' },
+    {
+      given: { author_name: "Release Robot" },
+      error: 'ERROR: input author_email = "": is empty while author_name is "Release Robot"',
+    },
+    {
+      given: { author_name: "Robot", author_email: "not-an-address" },
+      error: 'ERROR: input author_email = "not-an-address": is not an email address',
+    },
   ])("refuses $given and pushes nothing", async ({ given, error }) => {
     const p = await seed();
     const job = await run(p, given, PIPELINE_USER);
@@ -125,7 +158,12 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
   });
 
   it.each([
-    { what: "a pipeline commit that is not on main", commit: "feature", code: 3, error: "is not on the default branch main: its image was built from code that is not merged" },
+    {
+      what: "a pipeline commit that is not on main",
+      commit: "feature",
+      code: 3,
+      error: "is not on the default branch main: its image was built from code that is not merged",
+    },
     { what: "an empty CI_COMMIT_SHA", commit: "", code: 2, error: "ERROR: input CI_COMMIT_SHA: is empty" },
   ])("refuses $what before asking GitLab who the token's user is", async ({ commit, code, error }) => {
     const p = await seed();
@@ -144,7 +182,9 @@ describe.skipIf(!requireTools("git"))("the bump commit's author", () => {
     const p = await seed();
     const job = await run(p, {}, {});
     expect(job.code).toBe(2);
-    expect(job.output).toContain('ERROR: input author_name = "": is empty, and neither the token\'s user nor the pipeline\'s user is known');
+    expect(job.output).toContain(
+      "ERROR: input author_name = \"\": is empty, and neither the token's user nor the pipeline's user is known",
+    );
     expect(server.branch(p.repo, "main")).toBe(p.main);
   });
 });

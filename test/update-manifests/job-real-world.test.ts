@@ -19,7 +19,12 @@ const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures", "update-man
 const PODINFO = "ghcr.io/stefanprodan/podinfo";
 const DIGEST = `sha256:${"2".repeat(64)}`;
 const TOKEN = "glpat-bump-bot-real-world";
-const AUTHOR = { GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" };
+const AUTHOR = {
+  GIT_AUTHOR_NAME: "Dev",
+  GIT_AUTHOR_EMAIL: "dev@example.com",
+  GIT_COMMITTER_NAME: "Dev",
+  GIT_COMMITTER_EMAIL: "dev@example.com",
+};
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec("git", args, { cwd, env: { ...process.env, ...AUTHOR } });
@@ -42,7 +47,9 @@ describe.skipIf(!requireTools("git"))("update-manifests job on real-world manife
     const work = mkdtempSync(path.join(tmpdir(), "gitops-real-world-seed-"));
     scratch.push(work);
     cpSync(path.join(FIXTURES, "podinfo", "kustomize"), path.join(work, "deploy"), { recursive: true });
-    cpSync(path.join(FIXTURES, "image-reflector-controller", "config", "samples"), path.join(work, "deploy", "flux"), { recursive: true });
+    cpSync(path.join(FIXTURES, "image-reflector-controller", "config", "samples"), path.join(work, "deploy", "flux"), {
+      recursive: true,
+    });
     const url = server.createRepo("group/podinfo", { protect: [{ pattern: "main", user: "bump-bot" }] });
     await git(work, "init", "-q", "-b", "main");
     await git(work, "add", "-A");
@@ -73,8 +80,12 @@ describe.skipIf(!requireTools("git"))("update-manifests job on real-world manife
     const bare = path.join(server.root, "group/podinfo.git");
     const main = server.branch("group/podinfo", "main") as string;
     expect(await git(bare, "diff", "--unified=0", "--no-prefix", seed, main)).toMatch(
-      new RegExp(`^diff --git deploy/deployment.yaml deploy/deployment.yaml\\n[^@]*@@ -26 \\+26 @@[^\\n]*\\n-        image: ghcr.io/stefanprodan/podinfo:6.14.1\\n\\+        image: ghcr.io/stefanprodan/podinfo@${DIGEST}$`),
+      new RegExp(
+        `^diff --git deploy/deployment.yaml deploy/deployment.yaml\\n[^@]*@@ -26 \\+26 @@[^\\n]*\\n-        image: ghcr.io/stefanprodan/podinfo:6.14.1\\n\\+        image: ghcr.io/stefanprodan/podinfo@${DIGEST}$`,
+      ),
     );
-    expect(run.stdout).toContain(`deploy/deployment.yaml:26 spec.template.spec.containers[0].image: ${PODINFO}:6.14.1 -> ${PODINFO}@${DIGEST}`);
+    expect(run.stdout).toContain(
+      `deploy/deployment.yaml:26 spec.template.spec.containers[0].image: ${PODINFO}:6.14.1 -> ${PODINFO}@${DIGEST}`,
+    );
   });
 });

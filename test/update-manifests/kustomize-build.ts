@@ -60,12 +60,17 @@ function scalarSpans(text: string): ScalarSpan[] {
     if (doc.errors.length > 0) throw new Error(`not YAML: ${doc.errors[0]?.message}`);
     visit(doc, {
       Scalar(_, node) {
-        if (node.range && node.range[1] > node.range[0]) spans.push({ start: node.range[0], end: node.range[1], value: String(node.source ?? "") });
+        if (node.range && node.range[1] > node.range[0])
+          spans.push({ start: node.range[0], end: node.range[1], value: String(node.source ?? "") });
       },
       Alias(_, node: YamlLibNode) {
         if (isAlias(node) && node.range) {
           const target = node.resolve(doc);
-          spans.push({ start: node.range[0], end: node.range[1], value: isScalar(target) ? String(target.source ?? target.value) : `*${node.source}` });
+          spans.push({
+            start: node.range[0],
+            end: node.range[1],
+            value: isScalar(target) ? String(target.source ?? target.value) : `*${node.source}`,
+          });
         }
       },
     });
@@ -77,7 +82,12 @@ function scalarSpans(text: string): ScalarSpan[] {
  * Why `after` is not `before` with only image values changed (to `newImage`, from values that
  * refer to `imageName`), or undefined when it is. Everything between scalars must be byte-equal.
  */
-export function otherThanImagesChanged(before: string, after: string, imageName: string, newImage: string): string | undefined {
+export function otherThanImagesChanged(
+  before: string,
+  after: string,
+  imageName: string,
+  newImage: string,
+): string | undefined {
   const a = scalarSpans(before);
   const b = scalarSpans(after);
   if (a.length !== b.length) return `${a.length} scalars before, ${b.length} after`;
@@ -88,11 +98,13 @@ export function otherThanImagesChanged(before: string, after: string, imageName:
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as ScalarSpan;
     const y = b[i] as ScalarSpan;
-    if (x.value !== y.value && !(refersTo(x.value, imageName) && y.value === newImage)) return `scalar ${JSON.stringify(x.value)} became ${JSON.stringify(y.value)}`;
+    if (x.value !== y.value && !(refersTo(x.value, imageName) && y.value === newImage))
+      return `scalar ${JSON.stringify(x.value)} became ${JSON.stringify(y.value)}`;
     skeletonA += `${before.slice(lastA, x.start)}\0`;
     skeletonB += `${after.slice(lastB, y.start)}\0`;
     // An unchanged scalar keeps its exact text too (quoting and all).
-    if (x.value === y.value && before.slice(x.start, x.end) !== after.slice(y.start, y.end)) return `scalar ${JSON.stringify(x.value)} was rewritten`;
+    if (x.value === y.value && before.slice(x.start, x.end) !== after.slice(y.start, y.end))
+      return `scalar ${JSON.stringify(x.value)} was rewritten`;
     lastA = x.end;
     lastB = y.end;
   }

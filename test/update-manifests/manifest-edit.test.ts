@@ -2,7 +2,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { formatImageReference, tryParseImageReference } from "../../runtime/image-reference.ts";
-import { editImages, ManifestSyntaxError, refersTo, UneditableManifestError, type ImageTarget } from "../../components/update-manifests/manifest-edit.ts";
+import {
+  editImages,
+  ManifestSyntaxError,
+  refersTo,
+  UneditableManifestError,
+  type ImageTarget,
+} from "../../components/update-manifests/manifest-edit.ts";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const OLD_DIGEST = `sha256:${"b".repeat(64)}`;
@@ -24,7 +30,10 @@ function changedLines(before: string, after: string): Array<[string, string]> {
 
 describe("tryParseImageReference", () => {
   it.each([
-    { given: "registry.example.com:5000/group/app:v1", want: { repository: "registry.example.com:5000/group/app", tag: "v1" } },
+    {
+      given: "registry.example.com:5000/group/app:v1",
+      want: { repository: "registry.example.com:5000/group/app", tag: "v1" },
+    },
     { given: "registry.example.com:5000/group/app", want: { repository: "registry.example.com:5000/group/app" } },
     { given: `app@${DIGEST}`, want: { repository: "app", digest: DIGEST } },
     { given: `host:5000/app:1.2@${DIGEST}`, want: { repository: "host:5000/app", tag: "1.2", digest: DIGEST } },
@@ -68,7 +77,10 @@ spec:
   it("changes only the values, byte for byte, keeping quotes and comments", () => {
     const edit = editImages(deployment, target(`${APP}@${DIGEST}`));
     expect(changedLines(deployment, edit.text)).toEqual([
-      [`          image: "${APP}:v1"  # quoted, with a comment`, `          image: "${APP}@${DIGEST}"  # quoted, with a comment`],
+      [
+        `          image: "${APP}:v1"  # quoted, with a comment`,
+        `          image: "${APP}@${DIGEST}"  # quoted, with a comment`,
+      ],
       [`          image: ${APP}:v1`, `          image: ${APP}@${DIGEST}`],
       [
         `  jobTemplate: {spec: {template: {spec: {containers: [{name: c, image: ${APP}@${OLD_DIGEST}}]}}}}`,
@@ -98,11 +110,15 @@ spec:
 
   it("keeps CRLF line endings and a missing final newline", () => {
     const crlf = `spec:\r\n  containers:\r\n  - image: ${APP}:v1 # c\r\n    name: a`;
-    expect(editImages(crlf, target(`${APP}:v2`)).text).toBe(`spec:\r\n  containers:\r\n  - image: ${APP}:v2 # c\r\n    name: a`);
+    expect(editImages(crlf, target(`${APP}:v2`)).text).toBe(
+      `spec:\r\n  containers:\r\n  - image: ${APP}:v2 # c\r\n    name: a`,
+    );
   });
 
   it("reports malformed YAML with its line and column", () => {
-    expect(() => editImages("spec:\n  image: [unclosed\n  other: 1\n", target(`${APP}:v2`))).toThrow(ManifestSyntaxError);
+    expect(() => editImages("spec:\n  image: [unclosed\n  other: 1\n", target(`${APP}:v2`))).toThrow(
+      ManifestSyntaxError,
+    );
     expect(() => editImages("a: 1\nb: [\nc: d\n", target(`${APP}:v2`))).toThrow(/^line 3, column 1: /);
   });
 });
@@ -184,18 +200,25 @@ describe("editImages edits what kustomize's images transformer edits, nothing el
     const text = `apiVersion: example.com/v1\nkind: Runner\nspec:\n  jobImage: ${APP}:v1\n---\napiVersion: example.com/v1\nkind: Other\nspec:\n  jobImage: ${APP}:v1\n`;
     const fieldSpecs = [{ path: "spec/jobImage", kind: "Runner" }];
     expect(only(text, { fieldSpecs })).toEqual([[`  jobImage: ${APP}:v1`, `  jobImage: ${APP}:v2`]]);
-    expect(editImages(text, target(`${APP}:v2`), { fieldSpecs: [{ path: "spec/jobImage", kind: "Runner", group: "other.com" }] }).changes).toEqual([]);
+    expect(
+      editImages(text, target(`${APP}:v2`), {
+        fieldSpecs: [{ path: "spec/jobImage", kind: "Runner", group: "other.com" }],
+      }).changes,
+    ).toEqual([]);
   });
 
   it("edits the images: entries of a kustomization named by its file, by its apiVersion, and of a Component", () => {
     const entries = `images:\n- name: ${APP}\n  newTag: v1\n`;
     expect(only(entries, { kustomizationFile: true })).toEqual([["  newTag: v1", "  newTag: v2"]]);
     expect(only(`apiVersion: kustomize.config.k8s.io/v1beta1\n${entries}`)).toEqual([["  newTag: v1", "  newTag: v2"]]);
-    expect(only(`apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n${entries}`)).toEqual([["  newTag: v1", "  newTag: v2"]]);
+    expect(only(`apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n${entries}`)).toEqual([
+      ["  newTag: v1", "  newTag: v2"],
+    ]);
   });
 
   describe("with YAML anchors and aliases, edits only when the result is kustomize's", () => {
-    const pod = (body: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    built: &img ${APP}:v1\nspec:\n${body}`;
+    const pod = (body: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    built: &img ${APP}:v1\nspec:\n${body}`;
 
     it("writes the value in place of an alias whose anchor is not an image", () => {
       const text = pod(`  containers:\n  - image: *img\n`);
@@ -208,10 +231,26 @@ describe("editImages edits what kustomize's images transformer edits, nothing el
     });
 
     it.each([
-      ["an anchored image copied to a place kustomize leaves alone", `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: &app ${APP}:v1\n  note: *app\n`, /line 5: spec\.containers\[0\]\.image .* has an anchor/],
-      ["containers reached through an alias", pod(`  list: &list\n  - image: ${APP}:v1\n  containers: *list\n`), /line 8: spec\.containers\[0\]\.image .* reached through the YAML alias \*list on line 9/],
-      ["a container merged in with <<", `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - <<: {image: ${APP}:v1}\n    name: a\n`, /reached through the merge key <</],
-      ["an image written as a block scalar", `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: |-\n      ${APP}:v1\n`, /block scalar/],
+      [
+        "an anchored image copied to a place kustomize leaves alone",
+        `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: &app ${APP}:v1\n  note: *app\n`,
+        /line 5: spec\.containers\[0\]\.image .* has an anchor/,
+      ],
+      [
+        "containers reached through an alias",
+        pod(`  list: &list\n  - image: ${APP}:v1\n  containers: *list\n`),
+        /line 8: spec\.containers\[0\]\.image .* reached through the YAML alias \*list on line 9/,
+      ],
+      [
+        "a container merged in with <<",
+        `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - <<: {image: ${APP}:v1}\n    name: a\n`,
+        /reached through the merge key <</,
+      ],
+      [
+        "an image written as a block scalar",
+        `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: |-\n      ${APP}:v1\n`,
+        /block scalar/,
+      ],
     ])("refuses %s, naming the line and the fix", (_, text, reason) => {
       expect(() => editImages(text, target(`${APP}:v2`))).toThrow(UneditableManifestError);
       expect(() => editImages(text, target(`${APP}:v2`))).toThrow(reason);
@@ -240,7 +279,9 @@ ${entry}
 
   it("quotes a tag YAML would read as a number", () => {
     const before = kustomization(`  - name: ${APP}\n    newTag: v1\n`);
-    expect(changedLines(before, editImages(before, target(`${APP}:1.10`)).text)).toEqual([["    newTag: v1", `    newTag: "1.10"`]]);
+    expect(changedLines(before, editImages(before, target(`${APP}:1.10`)).text)).toEqual([
+      ["    newTag: v1", `    newTag: "1.10"`],
+    ]);
   });
 
   it("swaps newTag for digest on the same line when the new image is pinned by digest", () => {
@@ -263,7 +304,9 @@ ${entry}
 
   it("matches an entry by newName too, and leaves other entries alone", () => {
     const before = kustomization(`  - name: app\n    newName: ${APP}\n    newTag: v1\n`);
-    expect(changedLines(before, editImages(before, target(`${APP}:v2`)).text)).toEqual([["    newTag: v1", "    newTag: v2"]]);
+    expect(changedLines(before, editImages(before, target(`${APP}:v2`)).text)).toEqual([
+      ["    newTag: v1", "    newTag: v2"],
+    ]);
   });
 
   it("refuses to restructure a flow-style entry, naming the line", () => {
@@ -274,7 +317,9 @@ ${entry}
 
   it("still edits a value inside a flow-style entry in place", () => {
     const before = kustomization(`  - {name: ${APP}, newTag: v1}\n`);
-    expect(changedLines(before, editImages(before, target(`${APP}:v2`)).text)).toEqual([[`  - {name: ${APP}, newTag: v1}`, `  - {name: ${APP}, newTag: v2}`]]);
+    expect(changedLines(before, editImages(before, target(`${APP}:v2`)).text)).toEqual([
+      [`  - {name: ${APP}, newTag: v1}`, `  - {name: ${APP}, newTag: v2}`],
+    ]);
   });
 });
 
@@ -282,9 +327,17 @@ describe("editImages properties", () => {
   const tag = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}$/);
   const digest = fc.stringMatching(/^[0-9a-f]{64}$/).map((hex) => `sha256:${hex}`);
   const image = fc
-    .record({ tag: fc.option(tag, { nil: undefined }), digest: fc.option(digest, { nil: undefined }), repository: fc.constantFrom(APP, "registry.example.com/moved/app") })
+    .record({
+      tag: fc.option(tag, { nil: undefined }),
+      digest: fc.option(digest, { nil: undefined }),
+      repository: fc.constantFrom(APP, "registry.example.com/moved/app"),
+    })
     .filter((i) => i.tag !== undefined || i.digest !== undefined);
-  const quote = fc.constantFrom((v: string) => v, (v: string) => JSON.stringify(v), (v: string) => `'${v}'`);
+  const quote = fc.constantFrom(
+    (v: string) => v,
+    (v: string) => JSON.stringify(v),
+    (v: string) => `'${v}'`,
+  );
 
   /** What kustomize makes of an images entry: `newName ?? name`, then `:newTag`, then `@digest`. */
   function kustomizeImage(text: string): string {
@@ -324,7 +377,9 @@ describe("editImages properties", () => {
           if (i !== 3) expect(after[i]).toBe(line);
         });
         expect(after[3]).toMatch(/^      image: .*   # value$/);
-        expect((parse(edit.text) as { spec: { containers: Array<{ image: string }> } }).spec.containers[0]?.image).toBe(formatImageReference(to));
+        expect((parse(edit.text) as { spec: { containers: Array<{ image: string }> } }).spec.containers[0]?.image).toBe(
+          formatImageReference(to),
+        );
       }),
       { numRuns: 300 },
     );

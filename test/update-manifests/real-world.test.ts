@@ -80,9 +80,18 @@ describe.skipIf(!requireTools("kubectl"))("update-manifests on real-world kustom
     for (const [from, to] of s.copy) cpSync(path.join(FIXTURES, from), path.join(root, to), { recursive: true });
     const image = tryParseImageReference(s.newImage);
     const entry = image
-      ? ["images:", `- name: ${s.imageName}`, `  newName: ${image.repository}`, ...(image.tag ? [`  newTag: "${image.tag}"`] : []), ...(image.digest ? [`  digest: ${image.digest}`] : [])]
+      ? [
+          "images:",
+          `- name: ${s.imageName}`,
+          `  newName: ${image.repository}`,
+          ...(image.tag ? [`  newTag: "${image.tag}"`] : []),
+          ...(image.digest ? [`  digest: ${image.digest}`] : []),
+        ]
       : [];
-    writeTree(root, { [`${s.manifests}/kustomization.yaml`]: ["resources:", ...s.resources.map((r) => `- ${r}`), ...(images ? entry : [])].join("\n") + "\n" });
+    writeTree(root, {
+      [`${s.manifests}/kustomization.yaml`]:
+        ["resources:", ...s.resources.map((r) => `- ${r}`), ...(images ? entry : [])].join("\n") + "\n",
+    });
     return root;
   }
 
@@ -100,7 +109,11 @@ describe.skipIf(!requireTools("kubectl"))("update-manifests on real-world kustom
         // In a kustomization only the images: entry's newName, newTag and digest lines change.
         const rest = (text: string) => text.split("\n").filter((line) => !/^\s*(newName|newTag|digest):/.test(line));
         expect(rest(f.text), f.file).toEqual(rest(before));
-      } else expect(otherThanImagesChanged(before, f.text, s.imageName, formatImageReference(image)), f.file).toBeUndefined();
+      } else
+        expect(
+          otherThanImagesChanged(before, f.text, s.imageName, formatImageReference(image)),
+          f.file,
+        ).toBeUndefined();
       writeFileSync(path.join(root, f.file), f.text);
     }
     for (const file of s.untouched) expect(plan.files.map((f) => f.file)).not.toContain(file);
@@ -110,8 +123,18 @@ describe.skipIf(!requireTools("kubectl"))("update-manifests on real-world kustom
   it("finds nothing to change for an image only Flux's ImageRepository names, and says so", () => {
     const root = tree({ ...SCENARIOS[2], newImage: `ghcr.io/stefanprodan/podinfo@${DIGEST}` } as Scenario, false);
     const image = tryParseImageReference(`ghcr.io/stefanprodan/podinfo@${DIGEST}`);
-    expect(() => planBump({ root, manifests: "config", branch: "main" }, { imageName: "ghcr.io/stefanprodan/podinfo", image: image as never })).toThrow(InputError);
-    expect(() => planBump({ root, manifests: "config", branch: "main" }, { imageName: "ghcr.io/stefanprodan/podinfo", image: image as never })).toThrow(
+    expect(() =>
+      planBump(
+        { root, manifests: "config", branch: "main" },
+        { imageName: "ghcr.io/stefanprodan/podinfo", image: image as never },
+      ),
+    ).toThrow(InputError);
+    expect(() =>
+      planBump(
+        { root, manifests: "config", branch: "main" },
+        { imageName: "ghcr.io/stefanprodan/podinfo", image: image as never },
+      ),
+    ).toThrow(
       /input image_name = "ghcr\.io\/stefanprodan\/podinfo": no container image: field and no kustomize images: entry refers to it in config\/crd\/bases\/.*config\/samples\/image_v1_imagerepository\.yaml/,
     );
   });
@@ -132,12 +155,18 @@ describe.skipIf(!requireTools("kubectl"))("update-manifests on real-world kustom
     const withEntry = mkdtempSync(path.join(tmpdir(), "gitops-real-world-"));
     scratch.push(withEntry);
     cpSync(path.join(FIXTURES, "flux2-kustomize-helm-example/apps"), path.join(withEntry, "apps"), { recursive: true });
-    writeTree(withEntry, { "wrap/kustomization.yaml": `resources:\n- ../apps/staging\nimages:\n- name: ${s.imageName}\n  digest: ${DIGEST}\n` });
+    writeTree(withEntry, {
+      "wrap/kustomization.yaml": `resources:\n- ../apps/staging\nimages:\n- name: ${s.imageName}\n  digest: ${DIGEST}\n`,
+    });
     writeTree(withEntry, { "plain/kustomization.yaml": "resources:\n- ../apps/staging\n" });
     // kustomize itself changes nothing here...
-    expect(await kustomizeBuild(path.join(withEntry, "wrap"))).toEqual(await kustomizeBuild(path.join(withEntry, "plain")));
+    expect(await kustomizeBuild(path.join(withEntry, "wrap"))).toEqual(
+      await kustomizeBuild(path.join(withEntry, "plain")),
+    );
     // ...and neither does the job: it reads every file of the overlay and finds no reference.
     const image = tryParseImageReference(s.newImage);
-    expect(() => planBump({ root, manifests: "apps", branch: "main" }, { imageName: s.imageName, image: image as never })).toThrow(/no container image: field and no kustomize images: entry refers to it/);
+    expect(() =>
+      planBump({ root, manifests: "apps", branch: "main" }, { imageName: s.imageName, image: image as never }),
+    ).toThrow(/no container image: field and no kustomize images: entry refers to it/);
   });
 });

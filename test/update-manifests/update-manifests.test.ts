@@ -18,7 +18,12 @@ const exec = promisify(execFile);
 const APP = "registry.example.com:5000/group/app";
 const DIGEST = `sha256:${"1".repeat(64)}`;
 const TOKEN = "glpat-bump-bot-secret-token";
-const AUTHOR = { GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com" };
+const AUTHOR = {
+  GIT_AUTHOR_NAME: "Dev",
+  GIT_AUTHOR_EMAIL: "dev@example.com",
+  GIT_COMMITTER_NAME: "Dev",
+  GIT_COMMITTER_EMAIL: "dev@example.com",
+};
 
 const KUSTOMIZATION = `# Production overlay. Comments, order and quoting must survive the bump.
 apiVersion: kustomize.config.k8s.io/v1beta1
@@ -69,7 +74,9 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
   }
 
   /** A fresh project whose `main` (protected: only the bump bot may push) holds `files`. */
-  async function seedProject(files: Record<string, string>): Promise<{ repo: string; bare: string; work: string; main: string }> {
+  async function seedProject(
+    files: Record<string, string>,
+  ): Promise<{ repo: string; bare: string; work: string; main: string }> {
     const repo = `group/app-${++repoCounter}`;
     const url = server.createRepo(repo, { protect: [{ pattern: "main", user: "bump-bot" }] });
     const work = tempDir("gitops-seed-");
@@ -85,7 +92,11 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
   }
 
   /** Runs the job for a pipeline of `p`'s seed commit (CI_COMMIT_SHA) against its repository. */
-  async function runJob(p: { repo: string; main: string }, inputs: Record<string, unknown>, env: Record<string, string> = {}): Promise<JobRun & { outputs?: Record<string, string> }> {
+  async function runJob(
+    p: { repo: string; main: string },
+    inputs: Record<string, unknown>,
+    env: Record<string, string> = {},
+  ): Promise<JobRun & { outputs?: Record<string, string> }> {
     const cwd = tempDir("gitops-job-");
     const run = await runTemplateJob({
       component: "update-manifests",
@@ -115,10 +126,17 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
     return { ...run, outputs };
   }
 
-  const pushesTo = (repo: string) => server.requests.filter((r) => r.service === "git-receive-pack" && r.path.startsWith(`/${repo}.git/`) && r.method === "POST").length;
+  const pushesTo = (repo: string) =>
+    server.requests.filter(
+      (r) => r.service === "git-receive-pack" && r.path.startsWith(`/${repo}.git/`) && r.method === "POST",
+    ).length;
 
   it("commits the new digest to main as a one-value diff, with the marker in the title", async () => {
-    const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION, "deploy/deployment.yaml": DEPLOYMENT, "README.md": "# app\n" });
+    const p = await seedProject({
+      "deploy/kustomization.yaml": KUSTOMIZATION,
+      "deploy/deployment.yaml": DEPLOYMENT,
+      "README.md": "# app\n",
+    });
     const run = await runJob(p, {});
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -127,9 +145,18 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
     expect(main).not.toBe(p.main);
     expect(await git(p.bare, "rev-parse", `${main}^`)).toBe(p.main);
     expect(await git(p.bare, "diff", "--name-only", p.main, main)).toBe("deploy/kustomization.yaml");
-    expect(await git(p.bare, "show", `${main}:deploy/kustomization.yaml`)).toBe(KUSTOMIZATION.replace(`    newTag: "v1"      # bumped by CI`, `    digest: "${DIGEST}"      # bumped by CI`).trimEnd());
-    expect(await git(p.bare, "log", "-1", "--format=%s%n%an <%ae>", main)).toBe(`chore(manifests): deploy ${APP}@${DIGEST} [gitops-bump]\nPipeline Starter <starter@example.com>`);
-    expect(await git(p.bare, "log", "-1", "--format=%(trailers:key=GitOps-Source-Commit,valueonly)", main)).toBe(p.main);
+    expect(await git(p.bare, "show", `${main}:deploy/kustomization.yaml`)).toBe(
+      KUSTOMIZATION.replace(
+        `    newTag: "v1"      # bumped by CI`,
+        `    digest: "${DIGEST}"      # bumped by CI`,
+      ).trimEnd(),
+    );
+    expect(await git(p.bare, "log", "-1", "--format=%s%n%an <%ae>", main)).toBe(
+      `chore(manifests): deploy ${APP}@${DIGEST} [gitops-bump]\nPipeline Starter <starter@example.com>`,
+    );
+    expect(await git(p.bare, "log", "-1", "--format=%(trailers:key=GitOps-Source-Commit,valueonly)", main)).toBe(
+      p.main,
+    );
     // The trailer the promotion jobs' guard reads: this bump's own pipeline does not deploy again.
     expect(await git(p.bare, "log", "-1", "--format=%(trailers:key=GitOps-Bump-Mode,valueonly)", main)).toBe("commit");
     expect(run.outputs).toEqual({ GITOPS_MANIFESTS_SHA: main, GITOPS_MANIFESTS_CHANGED: "true" });
@@ -137,7 +164,11 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
   });
 
   it("edits every manifest under a directory, comments kept byte for byte", async () => {
-    const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION, "deploy/deployment.yaml": DEPLOYMENT, "deploy/notes.txt": `image: ${APP}:v1\n` });
+    const p = await seedProject({
+      "deploy/kustomization.yaml": KUSTOMIZATION,
+      "deploy/deployment.yaml": DEPLOYMENT,
+      "deploy/notes.txt": `image: ${APP}:v1\n`,
+    });
     const run = await runJob(p, { manifests: "deploy/", new_image: `${APP}:v2` });
     expect(run.code).toBe(0);
     const main = server.branch(p.repo, "main") as string;
@@ -170,84 +201,139 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
   it("re-applies the edit on the new tip when main moved between fetch and push", async () => {
     const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION, "deploy/deployment.yaml": DEPLOYMENT });
     // A colleague's commit that touches the same file, made ready on the server but not yet on main.
-    writeFileSync(path.join(p.work, "deploy/kustomization.yaml"), KUSTOMIZATION.replace("  - deployment.yaml   # the app itself\n", "  - deployment.yaml   # the app itself\n  - service.yaml\n"));
+    writeFileSync(
+      path.join(p.work, "deploy/kustomization.yaml"),
+      KUSTOMIZATION.replace(
+        "  - deployment.yaml   # the app itself\n",
+        "  - deployment.yaml   # the app itself\n  - service.yaml\n",
+      ),
+    );
     await git(p.work, "commit", "-qam", "feat: add the service");
     const concurrent = await git(p.work, "rev-parse", "HEAD");
-    await git(p.work, "push", "-q", server.createRepo(p.repo).replace("http://", "http://dev:dev-token@"), `${concurrent}:refs/heads/colleague`);
+    await git(
+      p.work,
+      "push",
+      "-q",
+      server.createRepo(p.repo).replace("http://", "http://dev:dev-token@"),
+      `${concurrent}:refs/heads/colleague`,
+    );
     // The server moves main to it while the job's first push is being received: that push loses
     // the race the way it does on a busy server ("cannot lock ref … is at X but expected Y").
     installRaceOnce(p.bare, concurrent);
 
     const run = await runJob(p, {});
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/main moved \(\w{12} -> \w{12}\) before the push landed; re-applying the edit on the new tip/);
+    expect(run.stdout).toMatch(
+      /main moved \(\w{12} -> \w{12}\) before the push landed; re-applying the edit on the new tip/,
+    );
     const main = server.branch(p.repo, "main") as string;
     expect(await git(p.bare, "rev-parse", `${main}^`)).toBe(concurrent);
-    expect(await git(p.bare, "diff", "--unified=0", "--no-prefix", concurrent, main)).toMatch(/@@ -9 \+9 @@[^\n]*\n-    newTag: "v1"      # bumped by CI\n\+    digest: "sha256:1{64}"      # bumped by CI$/);
+    expect(await git(p.bare, "diff", "--unified=0", "--no-prefix", concurrent, main)).toMatch(
+      /@@ -9 \+9 @@[^\n]*\n-    newTag: "v1"      # bumped by CI\n\+    digest: "sha256:1{64}"      # bumped by CI$/,
+    );
     expect(await git(p.bare, "show", `${main}:deploy/kustomization.yaml`)).toContain("  - service.yaml\n");
     expect(run.outputs).toEqual({ GITOPS_MANIFESTS_SHA: main, GITOPS_MANIFESTS_CHANGED: "true" });
   });
 
   /** Commits `files` in the seed work tree and pushes them to main (as the bump bot, the only allowed pusher). */
-  async function pushToMain(p: { repo: string; work: string }, message: string, files: Record<string, string>): Promise<string> {
+  async function pushToMain(
+    p: { repo: string; work: string },
+    message: string,
+    files: Record<string, string>,
+  ): Promise<string> {
     for (const [file, content] of Object.entries(files)) writeFileSync(path.join(p.work, file), content);
     await git(p.work, "commit", "-qam", message);
-    await git(p.work, "push", "-q", server.createRepo(p.repo).replace("http://", `http://bot:${TOKEN}@`), "HEAD:refs/heads/main");
+    await git(
+      p.work,
+      "push",
+      "-q",
+      server.createRepo(p.repo).replace("http://", `http://bot:${TOKEN}@`),
+      "HEAD:refs/heads/main",
+    );
     return git(p.work, "rev-parse", "HEAD");
   }
 
   it("stands down when a newer pipeline's bump is already on main (never moves the manifests back)", async () => {
     const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION, "README.md": "# app\n" });
     const newer = await pushToMain(p, "feat: a newer change", { "README.md": "# app, newer\n" });
-    const newerBump = await pushToMain(p, `chore(manifests): deploy ${APP}:v2 [gitops-bump]\n\nGitOps-Image: ${APP}:v2\nGitOps-Source-Commit: ${newer}`, {
-      "deploy/kustomization.yaml": KUSTOMIZATION.replace(`newTag: "v1"`, `newTag: "v2"`),
-    });
+    const newerBump = await pushToMain(
+      p,
+      `chore(manifests): deploy ${APP}:v2 [gitops-bump]\n\nGitOps-Image: ${APP}:v2\nGitOps-Source-Commit: ${newer}`,
+      {
+        "deploy/kustomization.yaml": KUSTOMIZATION.replace(`newTag: "v1"`, `newTag: "v2"`),
+      },
+    );
     const run = await runJob(p, {}); // the pipeline of the older commit p.main, running late
     expect(run.code).toBe(0);
     expect(server.branch(p.repo, "main")).toBe(newerBump);
-    expect(run.stdout).toContain(`main already carries bump ${newerBump.slice(0, 12)} from a newer pipeline (of ${newer.slice(0, 12)}, which follows this pipeline's ${p.main.slice(0, 12)}); not moving the manifests back to ${APP}@${DIGEST}`);
+    expect(run.stdout).toContain(
+      `main already carries bump ${newerBump.slice(0, 12)} from a newer pipeline (of ${newer.slice(0, 12)}, which follows this pipeline's ${p.main.slice(0, 12)}); not moving the manifests back to ${APP}@${DIGEST}`,
+    );
     expect(run.outputs).toEqual({ GITOPS_MANIFESTS_SHA: newerBump, GITOPS_MANIFESTS_CHANGED: "false" });
   });
 
   it("is not stopped by a newer pipeline's bump of another image", async () => {
     const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION, "README.md": "# app\n" });
     const newer = await pushToMain(p, "feat: a newer change", { "README.md": "# app, newer\n" });
-    await pushToMain(p, `chore(manifests): deploy busybox:1.37 [gitops-bump]\n\nGitOps-Image: busybox:1.37\nGitOps-Source-Commit: ${newer}`, {
-      "deploy/kustomization.yaml": KUSTOMIZATION.replace(`newTag: "1.36"`, `newTag: "1.37"`),
-    });
+    await pushToMain(
+      p,
+      `chore(manifests): deploy busybox:1.37 [gitops-bump]\n\nGitOps-Image: busybox:1.37\nGitOps-Source-Commit: ${newer}`,
+      {
+        "deploy/kustomization.yaml": KUSTOMIZATION.replace(`newTag: "1.36"`, `newTag: "1.37"`),
+      },
+    );
     const run = await runJob(p, {});
     expect(run.code).toBe(0);
     expect(run.outputs?.GITOPS_MANIFESTS_CHANGED).toBe("true");
-    expect(await git(p.bare, "show", `main:deploy/kustomization.yaml`)).toContain(`    digest: "${DIGEST}"      # bumped by CI`);
+    expect(await git(p.bare, "show", `main:deploy/kustomization.yaml`)).toContain(
+      `    digest: "${DIGEST}"      # bumped by CI`,
+    );
   });
 
   it("still bumps over an older pipeline's bump", async () => {
     const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION, "README.md": "# app\n" });
     const older = p.main;
     const newer = await pushToMain(p, "feat: a newer change", { "README.md": "# app, newer\n" });
-    const olderBump = await pushToMain(p, `chore(manifests): deploy ${APP}:v2 [gitops-bump]\n\nGitOps-Image: ${APP}:v2\nGitOps-Source-Commit: ${older}`, {
-      "deploy/kustomization.yaml": KUSTOMIZATION.replace(`newTag: "v1"`, `newTag: "v2"`),
-    });
+    const olderBump = await pushToMain(
+      p,
+      `chore(manifests): deploy ${APP}:v2 [gitops-bump]\n\nGitOps-Image: ${APP}:v2\nGitOps-Source-Commit: ${older}`,
+      {
+        "deploy/kustomization.yaml": KUSTOMIZATION.replace(`newTag: "v1"`, `newTag: "v2"`),
+      },
+    );
     const run = await runJob({ repo: p.repo, main: newer }, {});
     expect(run.code).toBe(0);
     const main = server.branch(p.repo, "main") as string;
     expect(await git(p.bare, "rev-parse", `${main}^`)).toBe(olderBump);
-    expect(await git(p.bare, "show", `${main}:deploy/kustomization.yaml`)).toContain(`    digest: "${DIGEST}"      # bumped by CI`);
+    expect(await git(p.bare, "show", `${main}:deploy/kustomization.yaml`)).toContain(
+      `    digest: "${DIGEST}"      # bumped by CI`,
+    );
   });
 
   describe("fails clearly and pushes nothing", () => {
-    it.each<{ name: string; files: Record<string, string>; inputs: Record<string, unknown>; env?: Record<string, string>; error: RegExp }>([
+    it.each<{
+      name: string;
+      files: Record<string, string>;
+      inputs: Record<string, unknown>;
+      env?: Record<string, string>;
+      error: RegExp;
+    }>([
       {
         name: "malformed YAML",
-        files: { "deploy/kustomization.yaml": KUSTOMIZATION, "deploy/broken.yaml": "spec:\n  image: [unclosed\n  replicas: 1\n" },
+        files: {
+          "deploy/kustomization.yaml": KUSTOMIZATION,
+          "deploy/broken.yaml": "spec:\n  image: [unclosed\n  replicas: 1\n",
+        },
         inputs: { manifests: "deploy" },
-        error: /ERROR: input manifests = "deploy": deploy\/broken\.yaml is not valid YAML \(line 3, column \d+: [^)]+\)\nFix: fix deploy\/broken\.yaml on main; nothing was changed or pushed/,
+        error:
+          /ERROR: input manifests = "deploy": deploy\/broken\.yaml is not valid YAML \(line 3, column \d+: [^)]+\)\nFix: fix deploy\/broken\.yaml on main; nothing was changed or pushed/,
       },
       {
         name: "a missing file",
         files: { "deploy/kustomization.yaml": KUSTOMIZATION },
         inputs: { manifests: "overlays/prod/kustomization.yaml" },
-        error: /ERROR: input manifests = "overlays\/prod\/kustomization\.yaml": does not exist on branch main\nFix: set manifests to the path/,
+        error:
+          /ERROR: input manifests = "overlays\/prod\/kustomization\.yaml": does not exist on branch main\nFix: set manifests to the path/,
       },
       {
         name: "an image_name found nowhere",
@@ -260,14 +346,16 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
         name: "a commit message without the marker",
         files: { "deploy/kustomization.yaml": KUSTOMIZATION },
         inputs: { commit_message: "chore: deploy {image}\n\n[gitops-bump] only in the body" },
-        error: /ERROR: input commit_message = .*: its first line does not contain the marker \[gitops-bump\], so the bump commit's own pipeline would build and bump again \(a loop\)/,
+        error:
+          /ERROR: input commit_message = .*: its first line does not contain the marker \[gitops-bump\], so the bump commit's own pipeline would build and bump again \(a loop\)/,
       },
       {
         name: "no image from build (GITOPS_IMAGE unset)",
         files: { "deploy/kustomization.yaml": KUSTOMIZATION },
         inputs: {},
         env: { GITOPS_IMAGE: "" },
-        error: /ERROR: input new_image = "": is empty \(job variable GITOPS_BUMP_NEW_IMAGE\)\nFix: the default is \$GITOPS_IMAGE, which the build job publishes/,
+        error:
+          /ERROR: input new_image = "": is empty \(job variable GITOPS_BUMP_NEW_IMAGE\)\nFix: the default is \$GITOPS_IMAGE, which the build job publishes/,
       },
       {
         name: "an image without tag or digest",
@@ -301,11 +389,19 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
       await git(p.work, "checkout", "-q", "-b", "feature");
       await git(p.work, "commit", "-q", "--allow-empty", "-m", "feat: under review");
       const feature = await git(p.work, "rev-parse", "HEAD");
-      await git(p.work, "push", "-q", `${server.url}/${p.repo}.git`.replace("http://", "http://dev:dev-token@"), "HEAD:refs/heads/feature");
+      await git(
+        p.work,
+        "push",
+        "-q",
+        `${server.url}/${p.repo}.git`.replace("http://", "http://dev:dev-token@"),
+        "HEAD:refs/heads/feature",
+      );
       const pushes = pushesTo(p.repo);
       const run = await runJob(p, {}, { CI_COMMIT_SHA: feature, CI_PIPELINE_SOURCE: "merge_request_event" });
       expect(run.code).toBe(3);
-      expect(run.stderr).toContain(`this pipeline's commit ${feature.slice(0, 12)} is not on the default branch main: its image was built from code that is not merged`);
+      expect(run.stderr).toContain(
+        `this pipeline's commit ${feature.slice(0, 12)} is not on the default branch main: its image was built from code that is not merged`,
+      );
       expect(server.branch(p.repo, "main")).toBe(p.main);
       expect(pushesTo(p.repo)).toBe(pushes);
       expect(run.outputs).toBeUndefined();
@@ -315,7 +411,9 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
       const p = await seedProject({ "deploy/kustomization.yaml": KUSTOMIZATION });
       const run = await runJob(p, {}, { GITOPS_MANIFESTS_TOKEN: "" });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('ERROR: input token_variable = "GITOPS_MANIFESTS_TOKEN": the CI/CD variable GITOPS_MANIFESTS_TOKEN is missing or empty');
+      expect(run.stderr).toContain(
+        'ERROR: input token_variable = "GITOPS_MANIFESTS_TOKEN": the CI/CD variable GITOPS_MANIFESTS_TOKEN is missing or empty',
+      );
       expect(pushesTo(p.repo)).toBe(1); // the seed push only
       expect(server.branch(p.repo, "main")).toBe(p.main);
     });
@@ -333,7 +431,9 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
         expect(server.branch(p.repo, "main")).toBe(p.main);
         const bump = server.branch(p.repo, branch) as string;
         expect(await git(p.bare, "rev-parse", `${bump}^`)).toBe(p.main);
-        expect(await git(p.bare, "diff", "--unified=0", "--no-prefix", p.main, bump)).toMatch(/@@ -8 \+8 @@[^\n]*\n-    newTag: "v1"      # bumped by CI\n\+    digest: "sha256:1{64}"      # bumped by CI$/);
+        expect(await git(p.bare, "diff", "--unified=0", "--no-prefix", p.main, bump)).toMatch(
+          /@@ -8 \+8 @@[^\n]*\n-    newTag: "v1"      # bumped by CI\n\+    digest: "sha256:1{64}"      # bumped by CI$/,
+        );
         expect(api.requests).toEqual([
           { method: "GET", path: "/api/v4/user", token: TOKEN, status: 200 },
           {
@@ -356,7 +456,9 @@ describe.skipIf(!requireTools("git"))("update-manifests job", () => {
           GITOPS_MANIFESTS_CHANGED: "true",
           GITOPS_MERGE_REQUEST_URL: `https://gitlab.example.com/${p.repo}/-/merge_requests/1`,
         });
-        expect(run.stdout).toContain(`opened merge request !1: https://gitlab.example.com/${p.repo}/-/merge_requests/1`);
+        expect(run.stdout).toContain(
+          `opened merge request !1: https://gitlab.example.com/${p.repo}/-/merge_requests/1`,
+        );
       } finally {
         await api.close();
       }

@@ -16,7 +16,13 @@ export type Neutral =
 /** What a reader made of a text: the documents, or that it refused it. */
 export type Reading = { documents: Neutral[] } | { error: string };
 
-const STYLES: Record<string, string> = { PLAIN: "plain", QUOTE_SINGLE: "single", QUOTE_DOUBLE: "double", BLOCK_LITERAL: "literal", BLOCK_FOLDED: "folded" };
+const STYLES: Record<string, string> = {
+  PLAIN: "plain",
+  QUOTE_SINGLE: "single",
+  QUOTE_DOUBLE: "double",
+  BLOCK_LITERAL: "literal",
+  BLOCK_FOLDED: "folded",
+};
 
 function props(anchor: string | undefined, tag: string | undefined): { anchor?: string; tag?: string } {
   return { ...(anchor ? { anchor } : {}), ...(tag ? { tag } : {}) };
@@ -57,22 +63,46 @@ function fromLibraryNode(node: YamlLibNode, anchors: AnchorStates): Neutral {
     const style = STYLES[node.type ?? "PLAIN"] ?? "?";
     const value = (node as { source?: string }).source ?? "";
     const range = node.range as [number, number, number];
-    const at = value === "" && style === "plain" ? undefined : style === "literal" || style === "folded" ? range[0] : ([range[0], range[1]] as [number, number]);
+    const at =
+      value === "" && style === "plain"
+        ? undefined
+        : style === "literal" || style === "folded"
+          ? range[0]
+          : ([range[0], range[1]] as [number, number]);
     return { scalar: style, value, ...(at === undefined ? {} : { at }), ...props(node.anchor, node.tag) };
   }
-  if (isMap(node)) return { map: node.items.map((p) => [fromLibrary(p.key as YamlLibNode, anchors), fromLibrary(p.value as YamlLibNode, anchors)]), flow: Boolean(node.flow), ...props(node.anchor, node.tag) };
-  if (isSeq(node)) return { seq: node.items.map((i) => fromLibrary(i as YamlLibNode, anchors)), flow: Boolean(node.flow), ...props(node.anchor, node.tag) };
+  if (isMap(node))
+    return {
+      map: node.items.map((p) => [
+        fromLibrary(p.key as YamlLibNode, anchors),
+        fromLibrary(p.value as YamlLibNode, anchors),
+      ]),
+      flow: Boolean(node.flow),
+      ...props(node.anchor, node.tag),
+    };
+  if (isSeq(node))
+    return {
+      seq: node.items.map((i) => fromLibrary(i as YamlLibNode, anchors)),
+      flow: Boolean(node.flow),
+      ...props(node.anchor, node.tag),
+    };
   throw new Error("unknown node");
 }
 
 function fromReader(node: YamlNode): Neutral {
   const p = props(node.anchor, resolveTag(node.tag, node.kind));
   if (node.kind === "scalar") {
-    const at = node.value === "" && node.style === "plain" ? undefined : node.style === "literal" || node.style === "folded" ? node.start : ([node.start, node.end] as [number, number]);
+    const at =
+      node.value === "" && node.style === "plain"
+        ? undefined
+        : node.style === "literal" || node.style === "folded"
+          ? node.start
+          : ([node.start, node.end] as [number, number]);
     return { scalar: node.style, value: node.value, ...(at === undefined ? {} : { at }), ...p };
   }
   if (node.kind === "alias") return { alias: node.name };
-  if (node.kind === "map") return { map: node.pairs.map((pair) => [fromReader(pair.key), fromReader(pair.value)]), flow: node.flow, ...p };
+  if (node.kind === "map")
+    return { map: node.pairs.map((pair) => [fromReader(pair.key), fromReader(pair.value)]), flow: node.flow, ...p };
   return { seq: node.items.map(fromReader), flow: node.flow, ...p };
 }
 

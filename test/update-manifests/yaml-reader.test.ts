@@ -34,7 +34,7 @@ describe("readYamlDocuments reads what the yaml library reads", () => {
     "- - a\n  - b\n- k: v\n  l: w\n-   # comment\n  x\n",
     "[c, d]: e\n",
     "key:\n- a\n- b\nother: c\n",
-    "{a: [1, {b: c}], d, \"g\":h}\n",
+    '{a: [1, {b: c}], d, "g":h}\n',
     "[a: b, c, {d: e}]\n",
     // Anchors, aliases, merge keys (read as plain keys), tags.
     "base: &b {image: app:v1}\nuse: *b\nmerged:\n  <<: *b\n  name: x\n",
@@ -76,9 +76,14 @@ describe("readYamlDocuments reads what the yaml library reads", () => {
     expect(() => readYamlDocuments("&a [*a]\n")).toThrow(/inside the node its anchor names/);
   });
 
-  it.each(["? a\n: b\n", "- ? a\n", "{? a : b}\n"])("refuses explicit keys, which manifests never use and readers disagree on: %j", (text) => {
-    expect(() => readYamlDocuments(text)).toThrow(/explicit keys \("\? key"\) are not supported: write the key as "key: value"/);
-  });
+  it.each(["? a\n: b\n", "- ? a\n", "{? a : b}\n"])(
+    "refuses explicit keys, which manifests never use and readers disagree on: %j",
+    (text) => {
+      expect(() => readYamlDocuments(text)).toThrow(
+        /explicit keys \("\? key"\) are not supported: write the key as "key: value"/,
+      );
+    },
+  );
 });
 
 describe("readYamlDocuments properties", () => {

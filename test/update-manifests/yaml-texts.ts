@@ -9,9 +9,57 @@ import { Document, isCollection, isScalar, Scalar, visit, type Node as YamlLibNo
 
 /** Text that ends up in scalars: the characters YAML treats specially, and words it resolves. */
 const WORDS = [
-  "a", "b", "app", "x y", "a:b", "a#b", "-a", "?a", ":a", "a:", "a-", "a ?", "1", "1.0", "0x1F", "true", "no", "null", "~", "",
-  "a'b", 'a"b', "a\\b", "a\tb", "é", "a,b", "[a]", "{a}", "&a", "*a", "!a", "|", ">", "%a", "@a", "`a", "# a", "a #b", " a", "a ", "\n", "a\nb", "a\n\nb",
-  "---", "...", "- a", "? a", ": a", "a: b", "registry.example.com:5000/group/app:v1", "app@sha256:" + "a".repeat(64),
+  "a",
+  "b",
+  "app",
+  "x y",
+  "a:b",
+  "a#b",
+  "-a",
+  "?a",
+  ":a",
+  "a:",
+  "a-",
+  "a ?",
+  "1",
+  "1.0",
+  "0x1F",
+  "true",
+  "no",
+  "null",
+  "~",
+  "",
+  "a'b",
+  'a"b',
+  "a\\b",
+  "a\tb",
+  "é",
+  "a,b",
+  "[a]",
+  "{a}",
+  "&a",
+  "*a",
+  "!a",
+  "|",
+  ">",
+  "%a",
+  "@a",
+  "`a",
+  "# a",
+  "a #b",
+  " a",
+  "a ",
+  "\n",
+  "a\nb",
+  "a\n\nb",
+  "---",
+  "...",
+  "- a",
+  "? a",
+  ": a",
+  "a: b",
+  "registry.example.com:5000/group/app:v1",
+  "app@sha256:" + "a".repeat(64),
 ];
 
 const word = fc.constantFrom(...WORDS);
@@ -23,7 +71,13 @@ const tree = fc.letrec((tie) => ({
   seq: fc.array(tie("value"), { maxLength: 4 }),
 })).value;
 
-const SCALAR_TYPES = [Scalar.PLAIN, Scalar.QUOTE_DOUBLE, Scalar.QUOTE_SINGLE, Scalar.BLOCK_LITERAL, Scalar.BLOCK_FOLDED] as const;
+const SCALAR_TYPES = [
+  Scalar.PLAIN,
+  Scalar.QUOTE_DOUBLE,
+  Scalar.QUOTE_SINGLE,
+  Scalar.BLOCK_LITERAL,
+  Scalar.BLOCK_FOLDED,
+] as const;
 
 /** Texts the `yaml` library writes from random trees, with random styles, comments, anchors and aliases. */
 export const libraryTexts: fc.Arbitrary<string> = fc
@@ -52,7 +106,8 @@ export const libraryTexts: fc.Arbitrary<string> = fc
             // writes for others); no comments inside flow collections (the library writes some it
             // cannot read back).
             node.type = SCALAR_TYPES[r % (key === "key" ? 2 : SCALAR_TYPES.length)];
-            if (key === "key" && typeof node.value === "string" && node.value.includes("\n")) node.type = Scalar.QUOTE_DOUBLE;
+            if (key === "key" && typeof node.value === "string" && node.value.includes("\n"))
+              node.type = Scalar.QUOTE_DOUBLE;
             if (r < 8 && !path.some((p) => isCollection(p) && p.flow)) node.comment = "c";
             if (r > 90) node.spaceBefore = true;
             if (r % 17 === 0) node.anchor = `s${anchored.push(node)}`;
@@ -71,7 +126,8 @@ export const libraryTexts: fc.Arbitrary<string> = fc
           Pair(_, pair) {
             // Now and then, a later value becomes an alias of an earlier anchored node outside it.
             const target = anchored[roll() % Math.max(anchored.length, 1)];
-            if (target && roll() < 15 && pair.value !== target && !contains(pair.value as YamlLibNode, target)) pair.value = doc.createAlias(target as Scalar);
+            if (target && roll() < 15 && pair.value !== target && !contains(pair.value as YamlLibNode, target))
+              pair.value = doc.createAlias(target as Scalar);
           },
         });
         return doc.toString({ ...options, directives: options.directives ? true : undefined });
@@ -82,13 +138,56 @@ export const libraryTexts: fc.Arbitrary<string> = fc
 function contains(node: YamlLibNode | null, target: YamlLibNode): boolean {
   if (node === target) return true;
   if (!node || !isCollection(node)) return false;
-  return node.items.some((item) => (isScalar(item) || isCollection(item) ? contains(item, target) : contains((item as { key: YamlLibNode }).key, target) || contains((item as { value: YamlLibNode }).value, target)));
+  return node.items.some((item) =>
+    isScalar(item) || isCollection(item)
+      ? contains(item, target)
+      : contains((item as { key: YamlLibNode }).key, target) ||
+        contains((item as { value: YamlLibNode }).value, target),
+  );
 }
 
 /** Plain scalars that stay plain in block context, and in flow context. */
-const PLAIN_BLOCK = ["a", "app", "x y", "a:b", "a#b", "-a", "?a", ":a", "1.0", "true", "~", "a'b", 'a"b', "a\\b", "a,b", "[a", "a]", "é", "a - b", "image"];
+const PLAIN_BLOCK = [
+  "a",
+  "app",
+  "x y",
+  "a:b",
+  "a#b",
+  "-a",
+  "?a",
+  ":a",
+  "1.0",
+  "true",
+  "~",
+  "a'b",
+  'a"b',
+  "a\\b",
+  "a,b",
+  "[a",
+  "a]",
+  "é",
+  "a - b",
+  "image",
+];
 const PLAIN_FLOW = ["a", "app", "x y", "a:b", "a#b", "-a", "?a", "1.0", "true", "~", "a'b", 'a"b', "é", "image"];
-const DOUBLE = ["", "a", "a b", "\\n", "\\t", "\\x41", "\\u00e9", "\\U0001F600", '\\"', "\\\\", "\\/", "\\ ", "'", "#", "a: b", "\\N\\_\\L\\P\\0\\a\\b\\v\\f\\r\\e"];
+const DOUBLE = [
+  "",
+  "a",
+  "a b",
+  "\\n",
+  "\\t",
+  "\\x41",
+  "\\u00e9",
+  "\\U0001F600",
+  '\\"',
+  "\\\\",
+  "\\/",
+  "\\ ",
+  "'",
+  "#",
+  "a: b",
+  "\\N\\_\\L\\P\\0\\a\\b\\v\\f\\r\\e",
+];
 const SINGLE = ["", "a", "a b", "''", 'a"b', "\\", "#", "a: b", "[x]"];
 
 /**
@@ -146,7 +245,8 @@ export function handWritten(g: fc.GeneratorValue): string {
     const sep = () => pick(", ", ",", " , ", `,\n${spaces(indent + 1 + g(fc.nat, { max: 2 }))}`);
     for (let i = 0; i < n; i++) {
       const value = depth > 0 && chance(25) ? flowCollection(indent, depth - 1) : scalar(indent, true);
-      if (isMap || chance(15)) entries.push(`${pick("a", "b", "c", '"d"', "e f")}${chance(85) ? `${pick(": ", ":  ", ":\t")}${value}` : ""}`);
+      if (isMap || chance(15))
+        entries.push(`${pick("a", "b", "c", '"d"', "e f")}${chance(85) ? `${pick(": ", ":  ", ":\t")}${value}` : ""}`);
       else entries.push(value);
     }
     let body = entries.map((e, i) => (i === 0 ? e : sep() + e)).join("");
@@ -161,7 +261,8 @@ export function handWritten(g: fc.GeneratorValue): string {
     const header = `${pick("|", ">")}${explicit > 0 && explicit < 10 ? explicit : ""}${pick("", "-", "+")}${pick("", " # h")}`;
     const lines: string[] = [];
     const n = g(fc.nat, { max: 4 });
-    for (let i = 0; i < n; i++) lines.push(pick("", "text", "more words", " indented", "  deeper", "# not a comment", "a: b", "- c"));
+    for (let i = 0; i < n; i++)
+      lines.push(pick("", "text", "more words", " indented", "  deeper", "# not a comment", "a: b", "- c"));
     return `${header}\n${lines.map((l) => (l === "" ? spaces(pick(0, content)) : spaces(content) + l)).join("\n")}${pick("\n", "\n\n", "\n  \n")}`;
   };
 
@@ -204,7 +305,8 @@ export function handWritten(g: fc.GeneratorValue): string {
   const sequence = (indent: number, depth: number, compact: boolean): string => {
     const n = 1 + g(fc.nat, { max: 2 });
     let out = "";
-    for (let i = 0; i < n; i++) out += `${i === 0 && compact ? "" : spaces(indent)}-${chance(30) ? value(indent, depth, true) : value(indent, depth, true)}`;
+    for (let i = 0; i < n; i++)
+      out += `${i === 0 && compact ? "" : spaces(indent)}-${chance(30) ? value(indent, depth, true) : value(indent, depth, true)}`;
     return out;
   };
 
@@ -212,8 +314,15 @@ export function handWritten(g: fc.GeneratorValue): string {
   const count = 1 + g(fc.nat, { max: 2 });
   for (let i = 0; i < count; i++) {
     anchors.length = 0;
-    const start = i === 0 ? pick("", "", "---\n", "--- # first\n", "%YAML 1.2\n---\n") : pick("---\n", "--- \n", "...\n---\n");
-    const body = pick(() => mapping(pick(0, 0, 2), 3, false), () => sequence(0, 3, false), () => `${scalar(-1, false)}\n`, () => `${flowCollection(-1, 2)}\n`, () => "")();
+    const start =
+      i === 0 ? pick("", "", "---\n", "--- # first\n", "%YAML 1.2\n---\n") : pick("---\n", "--- \n", "...\n---\n");
+    const body = pick(
+      () => mapping(pick(0, 0, 2), 3, false),
+      () => sequence(0, 3, false),
+      () => `${scalar(-1, false)}\n`,
+      () => `${flowCollection(-1, 2)}\n`,
+      () => "",
+    )();
     documents.push(start + body + (chance(10) ? "...\n" : ""));
   }
   let text = documents.join("");
@@ -229,12 +338,21 @@ export const handWrittenTexts: fc.Arbitrary<string> = fc.gen().map((g) => handWr
 
 /** A text with one small damage: a character removed, inserted or a line's indentation changed. */
 export function damaged(texts: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  return fc.tuple(texts, fc.nat(), fc.constantFrom("delete", "insert", "indent", "dedent"), fc.constantFrom(..." \t\n:-?#,[]{}'\"|>&*!%\\")).map(([text, at, how, c]) => {
-    if (text.length === 0) return c;
-    const i = at % text.length;
-    if (how === "delete") return text.slice(0, i) + text.slice(i + 1);
-    if (how === "insert") return text.slice(0, i) + c + text.slice(i);
-    const lineStart = text.lastIndexOf("\n", i - 1) + 1;
-    return how === "indent" ? `${text.slice(0, lineStart)} ${text.slice(lineStart)}` : text.slice(0, lineStart) + text.slice(lineStart).replace(/^ /, "");
-  });
+  return fc
+    .tuple(
+      texts,
+      fc.nat(),
+      fc.constantFrom("delete", "insert", "indent", "dedent"),
+      fc.constantFrom(..." \t\n:-?#,[]{}'\"|>&*!%\\"),
+    )
+    .map(([text, at, how, c]) => {
+      if (text.length === 0) return c;
+      const i = at % text.length;
+      if (how === "delete") return text.slice(0, i) + text.slice(i + 1);
+      if (how === "insert") return text.slice(0, i) + c + text.slice(i);
+      const lineStart = text.lastIndexOf("\n", i - 1) + 1;
+      return how === "indent"
+        ? `${text.slice(0, lineStart)} ${text.slice(lineStart)}`
+        : text.slice(0, lineStart) + text.slice(lineStart).replace(/^ /, "");
+    });
 }
