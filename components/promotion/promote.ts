@@ -7,7 +7,7 @@
  * Outputs go to `gitops-promotion.env`.
  */
 import { writeOutputs } from "../../runtime/dotenv.ts";
-import { ExhaustedError, InfrastructureError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
+import { ExhaustedError, InputError, JobError, RefusedError, runJob } from "../../runtime/errors.ts";
 import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, warn } from "../../runtime/log.ts";

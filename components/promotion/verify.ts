@@ -10,7 +10,7 @@
  * `kubectl wait`: the wait needs "this revision and Ready for this generation", a failure as soon
  * as Flux reports one, and Flux's own words at the end, none of which one `--for` expresses.
  */
-import { DeployFailedError, ExhaustedError, JobError, RefusedError } from "../../runtime/errors.ts";
+import { DeployFailedError, ExhaustedError, RefusedError } from "../../runtime/errors.ts";
 import type { Git } from "../../runtime/git.ts";
 import { info, warn } from "../../runtime/log.ts";
 import { fetchTips, openWorkspace, type PromotionWorkspace } from "./apply.ts";

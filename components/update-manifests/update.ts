@@ -14,13 +14,13 @@ import { ExhaustedError, InputError, JobError, RefusedError, runJob } from "../.
 import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
 import { parseBranchName } from "../../runtime/branch-name.ts";
 import { checkRepositoryUrl, Git, GitCommandError } from "../../runtime/git.ts";
-import { relativePathInside, symbolicLinkError } from "../../runtime/project-path.ts";
+import { symbolicLinkError } from "../../runtime/project-path.ts";
 import { info, section, warn } from "../../runtime/log.ts";
 import { authorFromInputs, bumpAuthor, type BumpAuthor } from "./bump-author.ts";
 import { readBumpCredential, type BumpCredential } from "./credential.ts";
 import { bumpBranchName, bumpCommitMessage, messageTitle } from "./bump-message.ts";
 import { decideBump, type LaterBump } from "./decide.ts";
-import { parseImageReference, tryParseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
+import { tryParseImageReference, type ImageReference } from "../../runtime/image-reference.ts";
 import type { BumpPlan } from "./manifest-files.ts";
 import { INPUTS, OUTPUTS } from "./update.contract.ts";
 

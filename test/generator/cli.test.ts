@@ -3,7 +3,6 @@
  * of what is stale and exits 1; invalid catalogs exit 1 listing every problem; usage errors exit 2.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../generator/cli.ts";

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Document, isScalar, Scalar, visit } from "yaml";
+import { Document, Scalar, visit } from "yaml";
 import { editImages, UneditableManifestError } from "../../components/update-manifests/manifest-edit.ts";
 import { formatImageReference, type ImageReference } from "../../runtime/image-reference.ts";
 import { requireTools } from "../support/tools.ts";
