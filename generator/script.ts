@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, version as esbuildVersion } from "esbuild";
+import { build, type Plugin, transform, version as esbuildVersion } from "esbuild";
 import { asciiOnly, AsciiEscapeError } from "./ascii-script.ts";
 import { cacheDir } from "./cache.ts";
 
@@ -67,6 +67,38 @@ export interface ScriptBundle {
 /** The file name a job writes the entry `entry` (repository-relative) to, without `.mjs`. */
 export function scriptName(entry: string): string {
   return path.basename(entry).replace(/\.[cm]?ts$/, "");
+}
+
+/**
+ * Reads every module as its code alone, not its layout: each file is printed on one line
+ * (esbuild's `minifyWhitespace`, which changes nothing but whitespace) before it is bundled.
+ * esbuild keeps the line breaks a source file has inside calls, objects and arrays, so without
+ * this a formatter reflowing a source file (Biome at 120 columns) would change the template a
+ * consumer pulls, and its size. The bundle is then printed in esbuild's own layout: one
+ * statement per line, indented, names and comments of each module as before.
+ */
+function layoutFree(root: string): Plugin {
+  // The catalog's compiler options (verbatimModuleSyntax, class fields), as the bundle reads them.
+  const file = path.join(root, "tsconfig.json");
+  const tsconfig = (existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {}) as { compilerOptions?: object };
+  return {
+    name: "layout-free",
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
+        const source = readFileSync(args.path, "utf8");
+        const ts = /\.[cm]?ts$/.test(args.path);
+        const result = await transform(source, {
+          loader: ts ? "ts" : "js",
+          target: "esnext",
+          minifyWhitespace: true,
+          legalComments: "none",
+          sourcefile: args.path,
+          ...(ts ? { tsconfigRaw: { compilerOptions: tsconfig.compilerOptions ?? {} } } : {}),
+        });
+        return { contents: result.code, loader: "js" };
+      });
+    },
+  };
 }
 
 /**
@@ -135,6 +167,7 @@ export async function bundleScript(root: string, entry: string, cache: string = 
     logLevel: "silent",
     sourcemap: false,
     metafile: true,
+    plugins: [layoutFree(root)],
   });
   if (result.outputFiles.length === 0) throw new ScriptEmbedError(`esbuild produced no output for ${entry}`);
   const outputs = result.outputFiles.map((output) => {

@@ -47,6 +47,32 @@ describe("script bundling and embedding", () => {
     }
   });
 
+  it("prints the same bundle however the source is laid out (a formatter reflowing it changes no template)", async () => {
+    const roots = [0, 1].map(() => mkdtempSync(path.join(import.meta.dirname, "..", "fixtures", ".tmp-layout-")));
+    const caches = [0, 1].map(() => mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-")));
+    try {
+      for (const root of roots) cpSync(BASIC, root, { recursive: true });
+      const file = (root: string) => path.join(root, "components", "hello", "greeting.ts");
+      // The same code twice: on long lines, and broken inside calls, arrays and objects as a
+      // formatter does at a narrow width (esbuild would keep each of those line breaks).
+      writeFileSync(
+        file(roots[0] as string),
+        'export function greeting(who: string): string {\n  const parts = { word: "hello", names: [who, "and", "friends"] };\n  return [parts.word, parts.names.join(" ")].join(", ");\n}\n',
+      );
+      writeFileSync(
+        file(roots[1] as string),
+        'export function greeting(\n  who: string,\n): string {\n  const parts = {\n    word: "hello",\n    names: [\n      who,\n      "and",\n      "friends",\n    ],\n  };\n  return [\n    parts.word,\n    parts.names.join(\n      " ",\n    ),\n  ].join(\n    ", ",\n  );\n}\n',
+      );
+      const [compact, reflowed] = await Promise.all(
+        roots.map((root, i) => bundleScript(root, "components/hello/hello.ts", caches[i])),
+      );
+      expect(compact?.files[0]?.code).toContain('names: [who, "and", "friends"]');
+      expect(reflowed).toEqual(compact);
+    } finally {
+      for (const dir of [...roots, ...caches]) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("keeps the script in a quoted heredoc so the shell expands nothing in it", () => {
     const entry = embedScript(singleFileBundle("demo", "console.log(`${process.env.HOME} $HOME $(date)`);\n")).script;
     expect(entry).toContain(`cat > "$gitops_script_dir/demo.mjs" <<'${HEREDOC_DELIMITER}'\n`);
