@@ -5,11 +5,20 @@
 import { toolsImageRef, type Catalog } from "../generator/config.ts";
 import type { InputRef } from "../generator/inputs.ts";
 import type { Rule } from "../generator/job.ts";
-import { BUMP_BRANCH_PREFIX, BUMP_MARKER, ROLLBACK_BRANCH_PREFIX, ROLLBACK_MARKER, TRAILERS } from "../runtime/bump-trailers.ts";
+import {
+  BUMP_BRANCH_PREFIX,
+  BUMP_MARKER,
+  ROLLBACK_BRANCH_PREFIX,
+  ROLLBACK_MARKER,
+  TRAILERS,
+} from "../runtime/bump-trailers.ts";
 import { anyText, trimmedText } from "../runtime/input-parsers.ts";
 
 /** `stage`, `job_name` and `image`, with this component's defaults. */
-export function commonInputs<const Stage extends string, const Name extends string>(catalog: Catalog, defaults: { stage: Stage; job_name: Name }) {
+export function commonInputs<const Stage extends string, const Name extends string>(
+  catalog: Catalog,
+  defaults: { stage: Stage; job_name: Name },
+) {
   return {
     stage: { type: "string", description: "The stage the job runs in.", default: defaults.stage },
     job_name: {
@@ -32,7 +41,11 @@ export function commonInputs<const Stage extends string, const Name extends stri
  * rendered `rules:` (see {@link guardedRules}), so replacing them never drops a guard.
  */
 export function rulesInput(description: string, rules: Rule[]) {
-  return { type: "array", description: `${description} Replacing them keeps the component's guards, which always come first.`, default: rules } as const;
+  return {
+    type: "array",
+    description: `${description} Replacing them keeps the component's guards, which always come first.`,
+    default: rules,
+  } as const;
 }
 
 /**
@@ -43,7 +56,10 @@ export function rulesInput(description: string, rules: Rule[]) {
  * ComposableArray: `[@config].flatten`, the same that makes `- !reference [.x, rules]` work);
  * gitlab-ci-local flattens every nested list too. So the guards hold whatever the input says.
  */
-export function guardedRules(guards: readonly Rule[], rules: InputRef<string, unknown[]>): Array<Rule | InputRef<string, unknown[]>> {
+export function guardedRules(
+  guards: readonly Rule[],
+  rules: InputRef<string, unknown[]>,
+): Array<Rule | InputRef<string, unknown[]>> {
   return [...guards, rules];
 }
 
@@ -71,7 +87,10 @@ export const GUARDS = {
    * the bump's title; app/models/merge_request.rb default_merge_commit_message), and a squash
    * commit (its message is the request's title or the bump's message).
    */
-  bumpMessage: { if: `$CI_COMMIT_MESSAGE =~ /${pattern(BUMP_MARKER)}|Merge branch '${pattern(BUMP_BRANCH_PREFIX)}/`, when: "never" },
+  bumpMessage: {
+    if: `$CI_COMMIT_MESSAGE =~ /${pattern(BUMP_MARKER)}|Merge branch '${pattern(BUMP_BRANCH_PREFIX)}/`,
+    when: "never",
+  },
   /** Any pipeline of a bump merge request, merged-results and merge-train pipelines included (their title is "Merge <sha> into <sha>"). */
   bumpMergeRequest: { if: `$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME =~ /^${pattern(BUMP_BRANCH_PREFIX)}/`, when: "never" },
   /** A merge-train pipeline (CI_MERGE_REQUEST_EVENT_TYPE is detached, merged_result or merge_train). */
@@ -83,16 +102,31 @@ export const GUARDS = {
    * request: building and bumping it would point the manifests at a new image again and undo the
    * rollback. Its pipeline only promotes.
    */
-  rollbackMessage: { if: `$CI_COMMIT_MESSAGE =~ /${pattern(ROLLBACK_MARKER)}|Merge branch '${pattern(ROLLBACK_BRANCH_PREFIX)}/`, when: "never" },
+  rollbackMessage: {
+    if: `$CI_COMMIT_MESSAGE =~ /${pattern(ROLLBACK_MARKER)}|Merge branch '${pattern(ROLLBACK_BRANCH_PREFIX)}/`,
+    when: "never",
+  },
   /** Any pipeline of a rollback merge request. */
-  rollbackMergeRequest: { if: `$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME =~ /^${pattern(ROLLBACK_BRANCH_PREFIX)}/`, when: "never" },
+  rollbackMergeRequest: {
+    if: `$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME =~ /^${pattern(ROLLBACK_BRANCH_PREFIX)}/`,
+    when: "never",
+  },
 } as const satisfies Record<string, Rule>;
 
 /** Guards of the jobs every change runs (build, test, update-manifests, review): never for a bump or a rollback, in any pipeline. */
-export const CHANGE_GUARDS: readonly Rule[] = [GUARDS.bumpCommit, GUARDS.bumpMessage, GUARDS.bumpMergeRequest, GUARDS.rollbackMessage, GUARDS.rollbackMergeRequest];
+export const CHANGE_GUARDS: readonly Rule[] = [
+  GUARDS.bumpCommit,
+  GUARDS.bumpMessage,
+  GUARDS.bumpMergeRequest,
+  GUARDS.rollbackMessage,
+  GUARDS.rollbackMergeRequest,
+];
 
 /** The default rules of build and test: merge-request and default-branch pipelines. */
-export const MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES: readonly Rule[] = [{ if: MERGE_REQUEST_PIPELINE }, { if: DEFAULT_BRANCH_ONLY }];
+export const MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES: readonly Rule[] = [
+  { if: MERGE_REQUEST_PIPELINE },
+  { if: DEFAULT_BRANCH_ONLY },
+];
 
 /** `needs:` of a job that consumes build's image: the producer by name, with its dotenv report. */
 export function needsBuild(buildJob: InputRef<string, string>): { job: string; artifacts: true } {
@@ -128,14 +162,16 @@ export function sshInputs<const Prefix extends string>(what: string, variablePre
     },
     ssh_known_hosts: {
       type: "string",
-      description: "With ssh_key_variable: the GitLab server's SSH host keys, as known_hosts lines (ssh-keyscan -p <port> <host>, checked against the fingerprints the instance publishes). The job trusts no other host key.",
+      description:
+        "With ssh_key_variable: the GitLab server's SSH host keys, as known_hosts lines (ssh-keyscan -p <port> <host>, checked against the fingerprints the instance publishes). The job trusts no other host key.",
       default: "",
       variable: `${variablePrefix}SSH_KNOWN_HOSTS`,
       parse: anyText,
     },
     ssh_repository_url: {
       type: "string",
-      description: "With ssh_key_variable: the project's SSH clone URL. CI/CD variables are expanded. The default assumes GitLab's SSH user git.",
+      description:
+        "With ssh_key_variable: the project's SSH clone URL. CI/CD variables are expanded. The default assumes GitLab's SSH user git.",
       default: "ssh://git@$CI_SERVER_SHELL_SSH_HOST:$CI_SERVER_SHELL_SSH_PORT/$CI_PROJECT_PATH.git",
       variable: `${variablePrefix}SSH_REPOSITORY_URL`,
       parse: anyText,

@@ -13,7 +13,12 @@
 import { InputError } from "./errors.ts";
 
 /** git's rules (check-ref-format rules 1-10 on refs/heads/<name>, and --branch's leading -), each with what it forbids. */
-const GIT_RULES: Array<[RegExp, string]> = [[/[\x00-\x20\x7f~^:?*[\\]/, "a space, a control character or one of ~ ^ : ? * [ \\"], [/^-/, "a leading -"], [/\.\.|@\{|\/\/|^\/|[/.]$/, "one of .. @{ //, or a leading /, or a trailing / or ."], [/(^|\/)\.|\.lock(\/|$)/, "a component that starts with . or ends with .lock"]];
+const GIT_RULES: Array<[RegExp, string]> = [
+  [/[\x00-\x20\x7f~^:?*[\\]/, "a space, a control character or one of ~ ^ : ? * [ \\"],
+  [/^-/, "a leading -"],
+  [/\.\.|@\{|\/\/|^\/|[/.]$/, "one of .. @{ //, or a leading /, or a trailing / or ."],
+  [/(^|\/)\.|\.lock(\/|$)/, "a component that starts with . or ends with .lock"],
+];
 
 /** Why `name` is not a branch name the jobs accept, or undefined when it is one. */
 export function branchNameProblem(name: string): string | undefined {
@@ -30,6 +35,11 @@ export function branchNameProblem(name: string): string | undefined {
 export function parseBranchName(input: string, value: string): string {
   const problem = branchNameProblem(value);
   if (problem !== undefined)
-    throw new InputError(input, value, problem, `set ${input} to a branch's short name, such as main or _gitlab/agents/staging`);
+    throw new InputError(
+      input,
+      value,
+      problem,
+      `set ${input} to a branch's short name, such as main or _gitlab/agents/staging`,
+    );
   return value;
 }

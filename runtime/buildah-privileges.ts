@@ -13,7 +13,8 @@ import { InfrastructureError } from "./errors.ts";
  * Operation not permitted` (containers/buildah#1901, #4563, #5198), and the same refusal for the
  * other namespaces and mounts chroot isolation sets up.
  */
-const NAMESPACE_REFUSED = /unshare\([A-Z_|]*\): (operation not permitted|permission denied)|(creating|create|new) (user|mount) namespace[^\n]*(operation not permitted|permission denied)/i;
+const NAMESPACE_REFUSED =
+  /unshare\([A-Z_|]*\): (operation not permitted|permission denied)|(creating|create|new) (user|mount) namespace[^\n]*(operation not permitted|permission denied)/i;
 
 /** The runner settings that give buildah its namespaces (the fix every such failure gets). */
 export const RUNNER_PRIVILEGES_FIX =
@@ -26,6 +27,13 @@ export function isNamespaceRefused(output: string): boolean {
 
 /** The error for `what` failing that way; `output` is buildah's stderr, quoted by its telling line. */
 export function namespaceRefusedError(what: string, output: string): InfrastructureError {
-  const line = output.split("\n").find((l) => NAMESPACE_REFUSED.test(l))?.trim() ?? "";
-  return new InfrastructureError(`${what}: the runner's container may not create the namespaces buildah needs (${line})`, RUNNER_PRIVILEGES_FIX);
+  const line =
+    output
+      .split("\n")
+      .find((l) => NAMESPACE_REFUSED.test(l))
+      ?.trim() ?? "";
+  return new InfrastructureError(
+    `${what}: the runner's container may not create the namespaces buildah needs (${line})`,
+    RUNNER_PRIVILEGES_FIX,
+  );
 }

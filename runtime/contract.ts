@@ -56,8 +56,11 @@ export function readInputs<I extends Record<string, ScriptInput>>(env: Env, inpu
   // One wrong input keeps its own error; several are listed together, each with its fix.
   if (problems.length === 1) throw problems[0];
   // (Line breaks only inside an argument: esbuild keeps a call on one line then, and the script small.)
-  if (problems.length > 1) throw new JobError(`${problems.length} inputs are wrong:${problems.map((p) =>
-    `\n  - ${p.message} (fix: ${p.fix})`).join("")}`, "fix every input listed above");
+  if (problems.length > 1)
+    throw new JobError(
+      `${problems.length} inputs are wrong:${problems.map((p) => `\n  - ${p.message} (fix: ${p.fix})`).join("")}`,
+      "fix every input listed above",
+    );
   return settings as SettingsOf<I>;
 }
 

@@ -22,11 +22,17 @@ export function writeOutputs<Name extends string>(
   for (const [key, raw] of Object.entries<string | number | boolean | undefined>(values)) {
     if (raw === undefined) continue;
     const value = String(raw);
-    if (!key.startsWith(OUTPUT_PREFIX) || !/^[A-Z0-9_]+$/.test(key)) throw new JobError(`output ${key} is not a valid dotenv key`, `name outputs ${OUTPUT_PREFIX}UPPER_SNAKE_CASE`);
-    if (/[\r\n]/.test(value)) throw new JobError(`output ${key} has a line break`, "dotenv values are single-line; encode the value");
+    if (!key.startsWith(OUTPUT_PREFIX) || !/^[A-Z0-9_]+$/.test(key))
+      throw new JobError(`output ${key} is not a valid dotenv key`, `name outputs ${OUTPUT_PREFIX}UPPER_SNAKE_CASE`);
+    if (/[\r\n]/.test(value))
+      throw new JobError(`output ${key} has a line break`, "dotenv values are single-line; encode the value");
     lines.push(`${key}=${value}`);
   }
   const text = `${lines.join("\n")}\n`;
-  if (Buffer.byteLength(text) > 5 * 1024) throw new JobError(`the dotenv report would be ${Buffer.byteLength(text)} bytes`, "GitLab accepts at most 5 KB; output less");
+  if (Buffer.byteLength(text) > 5 * 1024)
+    throw new JobError(
+      `the dotenv report would be ${Buffer.byteLength(text)} bytes`,
+      "GitLab accepts at most 5 KB; output less",
+    );
   writeFileSync(`${dir}/${report.file}`, text);
 }

@@ -11,7 +11,8 @@ type Env = Record<string, string | undefined>;
 /** A required variable that carries an input (`variable` holds input `input`). */
 export function requireInput(env: Env, variable: string, input: string, fix: string): string {
   const value = env[variable];
-  if (value === undefined || value === "") throw new InputError(input, value, `is empty (job variable ${variable})`, fix);
+  if (value === undefined || value === "")
+    throw new InputError(input, value, `is empty (job variable ${variable})`, fix);
   return value;
 }
 
@@ -43,9 +44,26 @@ const TOKEN_HOLDER = "a protected, masked variable holding the project access to
  * `ssh_key_variable`, …) names. The value is registered for redaction before anything else can
  * print it. `holding` says what the variable must be, for the fix.
  */
-export function readSecret(env: Env, name: string, input: string, holding = TOKEN_HOLDER): { name: string; value: string } {
-  if (name === "") throw new InputError(input, name, "is empty", `set ${input} to the name of the CI/CD variable that holds the secret`);
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError(input, name, "is not a CI/CD variable name", `set ${input} to a name such as GITOPS_STAGING_TOKEN (letters, digits, _)`);
+export function readSecret(
+  env: Env,
+  name: string,
+  input: string,
+  holding = TOKEN_HOLDER,
+): { name: string; value: string } {
+  if (name === "")
+    throw new InputError(
+      input,
+      name,
+      "is empty",
+      `set ${input} to the name of the CI/CD variable that holds the secret`,
+    );
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new InputError(
+      input,
+      name,
+      "is not a CI/CD variable name",
+      `set ${input} to a name such as GITOPS_STAGING_TOKEN (letters, digits, _)`,
+    );
   const value = env[name];
   registerSecret(value);
   if (value === undefined || value === "")
@@ -78,7 +96,13 @@ export function listText(text: string | undefined, input: string, variable: stri
   if (raw.startsWith("{")) {
     // The template's own form: {"<input>":<list>}.
     const key = /^\{\s*"([a-z0-9_]+)"\s*:/.exec(raw);
-    if (key?.[1] !== input) throw new InputError(input, raw, `is not a list (job variable ${variable} holds no {"${input}":[...]})`, `give ${input} as a YAML list of strings, for example [a, b]`);
+    if (key?.[1] !== input)
+      throw new InputError(
+        input,
+        raw,
+        `is not a list (job variable ${variable} holds no {"${input}":[...]})`,
+        `give ${input} as a YAML list of strings, for example [a, b]`,
+      );
     list = raw.endsWith("}") ? raw.slice(key[0].length, -1) : raw.slice(key[0].length);
   }
   const parsed = raw.startsWith("{") && !raw.endsWith("}") ? { error: "no } at the end" } : parseListText(list);

@@ -18,7 +18,15 @@ import { error, info } from "./log.ts";
  *   applying it failed (Flux's reason in the message).
  * (The meanings are here, not on each key: comments inside an object literal reach every bundle.)
  */
-export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, refused: 3, exhausted: 4, infrastructure: 5, deployFailed: 6 } as const;
+export const EXIT_CODES = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  refused: 3,
+  exhausted: 4,
+  infrastructure: 5,
+  deployFailed: 6,
+} as const;
 
 /** One of {@link EXIT_CODES}. */
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];

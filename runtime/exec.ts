@@ -27,7 +27,11 @@ export interface RunOptions {
 /** Runs `command` with `args` and resolves with its exit code and output (never rejects on a non-zero exit). */
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => {
@@ -42,7 +46,13 @@ export function run(command: string, args: readonly string[], options: RunOption
     // A child that exits without reading its stdin (most git commands) makes the write below fail
     // with EPIPE; that is not a failure of the command, whose exit code tells the outcome.
     child.stdin.on("error", () => {});
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString(options.encoding ?? "utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code, signal) =>
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString(options.encoding ?? "utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
     child.stdin.end(options.input ?? "");
   });
 }

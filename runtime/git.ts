@@ -36,13 +36,43 @@ export function classifyGitFailure(stderr: string): GitFailure {
   if (/Host key verification failed/i.test(stderr)) return "host-key";
   // A refused force push means the branch moved under the push (a race), not a missing right.
   if (/not allowed to force push/i.test(stderr)) return "rejected";
-  if (/not allowed to push code to protected branch|only delete protected branches|protected branch hook declined/i.test(stderr)) return "protected-branch";
-  if (/not allowed to (push|download|upload) code|deploy key does not have write access|returned error: 403|insufficient_scope/i.test(stderr)) return "permission";
-  if (/Authentication failed|could not read (Username|Password)|HTTP Basic: Access denied|returned error: 401|terminal prompts disabled|Permission denied \(publickey/i.test(stderr)) return "authentication";
-  if (/repository '[^']*' not found|could not be found|does not appear to be a git repository|returned error: 404/i.test(stderr)) return "not-found";
-  if (/Could not resolve host|Failed to connect|Connection refused|Couldn't connect|Connection timed out|Empty reply from server|returned error: 5\d\d/i.test(stderr)) return "unreachable";
+  if (
+    /not allowed to push code to protected branch|only delete protected branches|protected branch hook declined/i.test(
+      stderr,
+    )
+  )
+    return "protected-branch";
+  if (
+    /not allowed to (push|download|upload) code|deploy key does not have write access|returned error: 403|insufficient_scope/i.test(
+      stderr,
+    )
+  )
+    return "permission";
+  if (
+    /Authentication failed|could not read (Username|Password)|HTTP Basic: Access denied|returned error: 401|terminal prompts disabled|Permission denied \(publickey/i.test(
+      stderr,
+    )
+  )
+    return "authentication";
+  if (
+    /repository '[^']*' not found|could not be found|does not appear to be a git repository|returned error: 404/i.test(
+      stderr,
+    )
+  )
+    return "not-found";
+  if (
+    /Could not resolve host|Failed to connect|Connection refused|Couldn't connect|Connection timed out|Empty reply from server|returned error: 5\d\d/i.test(
+      stderr,
+    )
+  )
+    return "unreachable";
   if (/SSL certificate problem|server certificate verification failed/i.test(stderr)) return "tls";
-  if (/\[rejected\]|\[remote rejected\]|failed to push some refs|cannot lock ref|stale info|fetch first|non-fast-forward/i.test(stderr)) return "rejected";
+  if (
+    /\[rejected\]|\[remote rejected\]|failed to push some refs|cannot lock ref|stale info|fetch first|non-fast-forward/i.test(
+      stderr,
+    )
+  )
+    return "rejected";
   if (/couldn't find remote ref|no such ref/i.test(stderr)) return "missing-ref";
   return "other";
 }
@@ -62,9 +92,24 @@ export function checkRepositoryUrl(url: string, input: string, transport: "https
     parsed = undefined;
   }
   if (parsed && (parsed.password || (!ssh && parsed.username)))
-    throw new InputError(input, "(withheld: it contains credentials)", "holds credentials", `remove them from ${input}; the credential comes from its own variable`);
-  if (!parsed || !(ssh ? ["ssh:"] : ["https:", "http:"]).includes(parsed.protocol) || !/^[a-z0-9[]/i.test(parsed.hostname) || parsed.pathname.length <= 1)
-    throw new InputError(input, url, `is not an ${ssh ? "SSH" : "HTTP(S)"} URL`, `set ${input} to the project's ${ssh ? "SSH" : "HTTPS"} clone URL, such as ${ssh ? "ssh://git@" : "https://"}gitlab.example.com/group/project.git`);
+    throw new InputError(
+      input,
+      "(withheld: it contains credentials)",
+      "holds credentials",
+      `remove them from ${input}; the credential comes from its own variable`,
+    );
+  if (
+    !parsed ||
+    !(ssh ? ["ssh:"] : ["https:", "http:"]).includes(parsed.protocol) ||
+    !/^[a-z0-9[]/i.test(parsed.hostname) ||
+    parsed.pathname.length <= 1
+  )
+    throw new InputError(
+      input,
+      url,
+      `is not an ${ssh ? "SSH" : "HTTP(S)"} URL`,
+      `set ${input} to the project's ${ssh ? "SSH" : "HTTPS"} clone URL, such as ${ssh ? "ssh://git@" : "https://"}gitlab.example.com/group/project.git`,
+    );
   return url;
 }
 
@@ -79,7 +124,12 @@ export class Git {
 
   /** The environment of every git child: credentials through the helper, never a prompt. */
   private env(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.options.env, GIT_TERMINAL_PROMPT: "0", GCM_INTERACTIVE: "never" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...this.options.env,
+      GIT_TERMINAL_PROMPT: "0",
+      GCM_INTERACTIVE: "never",
+    };
     const config: Array<[string, string]> = [
       ["credential.helper", ""],
       ["credential.interactive", "never"],

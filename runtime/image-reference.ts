@@ -48,13 +48,15 @@ const DIGEST = /^(?:sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128}
 function splitRegistry(name: string): { registry?: string; path: string } {
   const slash = name.indexOf("/");
   const first = name.slice(0, slash);
-  if (slash > 0 && (/[.:]/.test(first) || first === "localhost" || first !== first.toLowerCase())) return { registry: first, path: name.slice(slash + 1) };
+  if (slash > 0 && (/[.:]/.test(first) || first === "localhost" || first !== first.toLowerCase()))
+    return { registry: first, path: name.slice(slash + 1) };
   return { path: name };
 }
 
 /** What is wrong with `text` as an image reference, or its parts. */
 function read(text: string): { problem: string } | ImageReference {
-  if (text === "" || text.length > 1024 || /[^\x21-\x7e]/.test(text)) return { problem: "is empty or holds spaces, control or non-ASCII characters" };
+  if (text === "" || text.length > 1024 || /[^\x21-\x7e]/.test(text))
+    return { problem: "is empty or holds spaces, control or non-ASCII characters" };
   const at = text.indexOf("@");
   const digest = at < 0 ? undefined : text.slice(at + 1);
   const rest = at < 0 ? text : text.slice(0, at);
@@ -78,7 +80,9 @@ function read(text: string): { problem: string } | ImageReference {
               : digest !== undefined && !DIGEST.test(digest)
                 ? `has the digest ${JSON.stringify(digest)} (sha256, sha384 or sha512: 64, 96 or 128 lower-case hex digits)`
                 : undefined;
-  return problem ? { problem } : { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
+  return problem
+    ? { problem }
+    : { repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
 
 /** Is `tag` a valid image tag (`[\w][\w.-]{0,127}`)? */
@@ -102,9 +106,20 @@ export type ImageReferenceKind = "any" | "pinned" | "name";
 export function parseImageReference(input: string, value: string, kind: ImageReferenceKind = "any"): ImageReference {
   const parsed = read(value);
   const problem =
-    "problem" in parsed ? parsed.problem : kind === "pinned" && !parsed.tag && !parsed.digest ? "has neither a tag nor a digest" : kind === "name" && (parsed.tag || parsed.digest) ? "carries a tag or digest" : undefined;
+    "problem" in parsed
+      ? parsed.problem
+      : kind === "pinned" && !parsed.tag && !parsed.digest
+        ? "has neither a tag nor a digest"
+        : kind === "name" && (parsed.tag || parsed.digest)
+          ? "carries a tag or digest"
+          : undefined;
   if (problem)
-    throw new InputError(input, value, problem, `set ${input} to ${kind === "name" ? "a repository without tag or digest, such as" : "an image such as"} registry.example.com/group/app${kind === "name" ? "" : "@sha256:<64 hex> or :v1.2"}`);
+    throw new InputError(
+      input,
+      value,
+      problem,
+      `set ${input} to ${kind === "name" ? "a repository without tag or digest, such as" : "an image such as"} registry.example.com/group/app${kind === "name" ? "" : "@sha256:<64 hex> or :v1.2"}`,
+    );
   return parsed as ImageReference;
 }
 

@@ -26,7 +26,8 @@ export function present(raw: string | undefined, { input, variable }: InputSourc
 export const required: Parser<string, "string", string> = (raw, from, fix) => present(raw, from, fix);
 
 /** A branch's short name (runtime/branch-name.ts), required; the argument is the fix when empty. */
-export const branch: Parser<string, "string", string> = (raw, from, fix) => parseBranchName(from.input, present(raw, from, fix));
+export const branch: Parser<string, "string", string> = (raw, from, fix) =>
+  parseBranchName(from.input, present(raw, from, fix));
 
 /** A branch's short name, or `undefined` when empty (an input a component may leave out). */
 export const optionalBranch: Parser<string | undefined> = (raw, { input }) =>
@@ -36,27 +37,41 @@ export const optionalBranch: Parser<string | undefined> = (raw, { input }) =>
 export const variableName: Parser<string, "string", string> = (raw, from, example) => {
   const fix = `set ${from.input} to the name of the CI/CD variable, such as ${example} (letters, digits, _)`;
   const name = present(raw, from, fix);
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError(from.input, name, "is not a CI/CD variable name", fix);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new InputError(from.input, name, "is not a CI/CD variable name", fix);
   return name;
 };
 
 /** One of the options the argument lists (the script's contract names their type: `oneOf<"a" | "b">`). */
-export function oneOf<const O extends string>(raw: string | undefined, { input }: InputSource, options: readonly O[]): O {
+export function oneOf<const O extends string>(
+  raw: string | undefined,
+  { input }: InputSource,
+  options: readonly O[],
+): O {
   if (!(options as readonly string[]).includes(raw ?? ""))
-    throw new InputError(input, raw ?? "", `must be ${options.join(" or ")}`, options.map((o) =>
-      `set ${input}: ${o}`).join(" or "));
+    throw new InputError(
+      input,
+      raw ?? "",
+      `must be ${options.join(" or ")}`,
+      options.map((o) => `set ${input}: ${o}`).join(" or "),
+    );
   return raw as O;
 }
 
 /** Trimmed text matching a pattern; the argument is `[pattern, what it is not, the fix]`. */
-export const matching: Parser<string, "string", readonly [string, string, string]> = (raw, { input }, [pattern, problem, fix]) => {
+export const matching: Parser<string, "string", readonly [string, string, string]> = (
+  raw,
+  { input },
+  [pattern, problem, fix],
+) => {
   const value = (raw ?? "").trim();
   if (!new RegExp(pattern).test(value)) throw new InputError(input, value, problem, fix);
   return value;
 };
 
 /** A `boolean` input, as the template wraps it (`{"<input>":true}`), or plain true / false; the argument is the default. */
-export const boolean: Parser<boolean, "boolean", boolean> = (raw, { input }, fallback) => booleanText(raw, input, fallback);
+export const boolean: Parser<boolean, "boolean", boolean> = (raw, { input }, fallback) =>
+  booleanText(raw, input, fallback);
 
 /** An `array` input of strings, as the template wraps it (`{"<input>":[...]}`). */
 export const stringList: Parser<string[], "array"> = (raw, { input, variable }) => listText(raw, input, variable);

@@ -87,7 +87,14 @@ export function parseListText(text: string): ListText {
       items.push(value);
     } else {
       const token = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false)(?=[\s,\]])/.exec(text.slice(i));
-      if (!token) return fail(/^(nil|null)\b/.test(text.slice(i)) ? "an empty item (nil)" : c === "[" || c === "{" ? "a nested list or map" : "expected a string");
+      if (!token)
+        return fail(
+          /^(nil|null)\b/.test(text.slice(i))
+            ? "an empty item (nil)"
+            : c === "[" || c === "{"
+              ? "a nested list or map"
+              : "expected a string",
+        );
       items.push(token[0]);
       i += token[0].length;
     }

@@ -42,10 +42,20 @@ let sectionCounter = 0;
  * Runs `body` inside a collapsible log section (GitLab's `section_start` / `section_end` markers).
  * The section name is derived from the title, so the markers are stable.
  */
-export async function section<T>(title: string, body: () => Promise<T> | T, options: { collapsed?: boolean } = {}): Promise<T> {
-  const name = `gitops_${++sectionCounter}_${title.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "").slice(0, 40)}`;
+export async function section<T>(
+  title: string,
+  body: () => Promise<T> | T,
+  options: { collapsed?: boolean } = {},
+): Promise<T> {
+  const name = `gitops_${++sectionCounter}_${title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_|_$/g, "")
+    .slice(0, 40)}`;
   const now = () => Math.floor(Date.now() / 1000);
-  process.stdout.write(`\x1b[0Ksection_start:${now()}:${name}${options.collapsed ? "[collapsed=true]" : ""}\r\x1b[0K${redact(title)}\n`);
+  process.stdout.write(
+    `\x1b[0Ksection_start:${now()}:${name}${options.collapsed ? "[collapsed=true]" : ""}\r\x1b[0K${redact(title)}\n`,
+  );
   try {
     return await body();
   } finally {

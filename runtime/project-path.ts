@@ -13,7 +13,8 @@ import path from "node:path";
 import { InputError } from "./errors.ts";
 
 /** How confinement errors say what the path must be. */
-const fixFor = (input: string) => `set ${input} to a path inside the repository, relative to its root, reaching no link that points outside`;
+const fixFor = (input: string) =>
+  `set ${input} to a path inside the repository, relative to its root, reaching no link that points outside`;
 
 /**
  * `value` as a clean repository-relative path, judged by its text alone (nothing is read yet, so
@@ -21,7 +22,13 @@ const fixFor = (input: string) => `set ${input} to a path inside the repository,
  */
 export function relativePathInside(input: string, value: string): string {
   const clean = path.posix.normalize(value.replace(/\\/g, "/")).replace(/\/+$/, "");
-  if (value.trim() === "" || /[\0\r\n]/.test(value) || path.posix.isAbsolute(clean) || clean === ".." || clean.startsWith("../"))
+  if (
+    value.trim() === "" ||
+    /[\0\r\n]/.test(value) ||
+    path.posix.isAbsolute(clean) ||
+    clean === ".." ||
+    clean.startsWith("../")
+  )
     throw new InputError(input, value, "is not a path inside the repository", fixFor(input));
   return clean === "" ? "." : clean;
 }
@@ -44,8 +51,10 @@ export function locatePath(value: string, root: string, rules: PathRules = {}): 
   } catch {
     return { problem: `does not exist (looked for ${wanted})` };
   }
-  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) return { problem: `resolves to ${real}, outside the project directory ${realRoot}` };
-  if (rules.kind && statSync(real).isDirectory() !== (rules.kind === "directory")) return { problem: `is not a ${rules.kind} (${real})` };
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep))
+    return { problem: `resolves to ${real}, outside the project directory ${realRoot}` };
+  if (rules.kind && statSync(real).isDirectory() !== (rules.kind === "directory"))
+    return { problem: `is not a ${rules.kind} (${real})` };
   return { real };
 }
 
@@ -82,5 +91,10 @@ export function refuseSymbolicLinks(input: string, value: string, root: string, 
 /** The refusal of a symbolic link named `link` (repository-relative) on the way to `input`'s files. */
 export function symbolicLinkError(input: string, value: string, link: string, target?: string): InputError {
   const to = target === undefined ? "" : ` (to ${target})`;
-  return new InputError(input, value, `${link} is a symbolic link${to}: the job reads and writes no link`, "replace the link by what it points at; nothing was changed or pushed");
+  return new InputError(
+    input,
+    value,
+    `${link} is a symbolic link${to}: the job reads and writes no link`,
+    "replace the link by what it points at; nothing was changed or pushed",
+  );
 }

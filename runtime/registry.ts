@@ -16,9 +16,15 @@ import { isNamespaceRefused, namespaceRefusedError } from "./buildah-privileges.
 /** Classifies buildah/skopeo stderr (for messages only: wording varies across versions; distribution answers 401 "unauthorized" and 403 "denied"). */
 export function classifyRegistryFailure(stderr: string): RemoteFailureKind {
   if (/server gave HTTP response to HTTPS client|x509:|certificate|tls: /i.test(stderr)) return "tls";
-  if (/unauthorized|authentication required|invalid username\/password|status 401/i.test(stderr)) return "authentication";
+  if (/unauthorized|authentication required|invalid username\/password|status 401/i.test(stderr))
+    return "authentication";
   if (/denied|forbidden|status 403/i.test(stderr)) return "permission";
-  if (/connection refused|no such host|dial tcp|i\/o timeout|network is unreachable|connection reset|EOF$|status 50\d/im.test(stderr)) return "unreachable";
+  if (
+    /connection refused|no such host|dial tcp|i\/o timeout|network is unreachable|connection reset|EOF$|status 50\d/im.test(
+      stderr,
+    )
+  )
+    return "unreachable";
   if (/manifest unknown|name unknown|not found|status 404/i.test(stderr)) return "not-found";
   return "other";
 }
@@ -90,13 +96,27 @@ export class RegistrySession {
       throw this.failure(`cannot inspect ${ref}`, result);
     }
     const report = JSON.parse(result.stdout) as { Digest?: string; Labels?: Record<string, string> | null };
-    if (!report.Digest) throw new JobError(`skopeo reported no digest for ${ref}`, "check that the registry serves OCI or Docker v2 manifests");
+    if (!report.Digest)
+      throw new JobError(
+        `skopeo reported no digest for ${ref}`,
+        "check that the registry serves OCI or Docker v2 manifests",
+      );
     return { digest: report.Digest, labels: report.Labels ?? {} };
   }
 
   /** Tags the manifest `digest` as `tag` too, byte for byte (same digest). */
   async tag(digest: string, tag: string): Promise<void> {
-    const args = ["copy", "--quiet", "--preserve-digests", "--authfile", this.authFile, `--src-tls-verify=${this.tlsVerify}`, `--dest-tls-verify=${this.tlsVerify}`, `docker://${this.image.name}@${digest}`, `docker://${this.image.name}:${tag}`];
+    const args = [
+      "copy",
+      "--quiet",
+      "--preserve-digests",
+      "--authfile",
+      this.authFile,
+      `--src-tls-verify=${this.tlsVerify}`,
+      `--dest-tls-verify=${this.tlsVerify}`,
+      `docker://${this.image.name}@${digest}`,
+      `docker://${this.image.name}:${tag}`,
+    ];
     const result = await run("skopeo", args, { env: this.env() });
     if (result.code !== 0) throw this.failure(`cannot tag ${this.image.name}@${digest} as ${tag}`, result);
   }
@@ -109,7 +129,9 @@ export class RegistrySession {
       action: what,
       remote: { input: this.imageInput, value: this.image.name },
       credential: {
-        description: names ? `the credentials in ${names.userVariable} and ${names.passwordVariable}` : "the registry credentials",
+        description: names
+          ? `the credentials in ${names.userVariable} and ${names.passwordVariable}`
+          : "the registry credentials",
         input: "registry_user_variable and registry_password_variable",
         needs: `user and password or token allowed to push to ${this.image.name}`,
       },

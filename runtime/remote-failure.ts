@@ -14,7 +14,15 @@
 import { InfrastructureError, JobError } from "./errors.ts";
 
 /** How a remote call failed. */
-export type RemoteFailureKind = "not-found" | "authentication" | "permission" | "protected-branch" | "unreachable" | "host-key" | "tls" | "other";
+export type RemoteFailureKind =
+  | "not-found"
+  | "authentication"
+  | "permission"
+  | "protected-branch"
+  | "unreachable"
+  | "host-key"
+  | "tls"
+  | "other";
 
 /** The parties of a remote call, as the user configured them. */
 export interface RemoteParty {
@@ -29,27 +37,45 @@ export interface RemoteParty {
 }
 
 /** The error for a failed remote call: names the input or variable to change, and how. */
-export function remoteFailure(kind: RemoteFailureKind, detail: string, { action, remote, credential: c, branch }: RemoteParty): JobError {
+export function remoteFailure(
+  kind: RemoteFailureKind,
+  detail: string,
+  { action, remote, credential: c, branch }: RemoteParty,
+): JobError {
   const where = `${remote.input} (${remote.value})`;
   const check = `check ${c.input}: ${c.description} must be`;
   const [message, fix] =
     kind === "not-found"
-      ? [`${where} names nothing ${c.description} can see`, `check ${remote.input}, and that ${c.description} may see it`]
+      ? [
+          `${where} names nothing ${c.description} can see`,
+          `check ${remote.input}, and that ${c.description} may see it`,
+        ]
       : kind === "authentication"
         ? [`the server refused ${c.description}`, `${check} valid and unexpired, a ${c.needs}`]
         : kind === "permission"
           ? [`${c.description} is not allowed to do this at ${where}`, `${check} a ${c.needs}`]
           : kind === "protected-branch"
-            ? [`${branch?.input} ${branch?.value} is protected and ${c.description} may not push to it`, `let ${c.description} push: choose its user or deploy key under "Allowed to push and merge" of ${branch?.value} (Settings > Repository > Protected branches)`]
+            ? [
+                `${branch?.input} ${branch?.value} is protected and ${c.description} may not push to it`,
+                `let ${c.description} push: choose its user or deploy key under "Allowed to push and merge" of ${branch?.value} (Settings > Repository > Protected branches)`,
+              ]
             : kind === "unreachable"
               ? [`${where} could not be reached`, `check ${remote.input} and that the server is up, then retry the job`]
               : kind === "host-key"
-                ? [`the SSH host key of ${where} is not one of ssh_known_hosts`, "check ssh_known_hosts against the fingerprints your GitLab instance publishes (Help > SSH host keys fingerprints)"]
+                ? [
+                    `the SSH host key of ${where} is not one of ssh_known_hosts`,
+                    "check ssh_known_hosts against the fingerprints your GitLab instance publishes (Help > SSH host keys fingerprints)",
+                  ]
                 : kind === "tls"
-                  ? [`TLS with ${where} failed`, "for plain HTTP or an untrusted certificate, set tls_verify: false (or add its CA to the job image)"]
+                  ? [
+                      `TLS with ${where} failed`,
+                      "for plain HTTP or an untrusted certificate, set tls_verify: false (or add its CA to the job image)",
+                    ]
                   : ["failed", `read the message above; check ${remote.input} and ${c.input}`];
   // Nothing found, or git's own words: a human checks the input. Anything else is the server's side.
-  return kind === "not-found" || kind === "other" ? new JobError(`${action}: ${message} (${detail})`, fix) : new InfrastructureError(`${action}: ${message} (${detail})`, fix);
+  return kind === "not-found" || kind === "other"
+    ? new JobError(`${action}: ${message} (${detail})`, fix)
+    : new InfrastructureError(`${action}: ${message} (${detail})`, fix);
 }
 
 /** The failure class of an HTTP status from an API. */

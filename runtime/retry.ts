@@ -34,8 +34,9 @@ export async function retryAfter(
 ): Promise<boolean> {
   if (attempt >= policy.attempts) return false;
   const { min, max } = policy.pauseMs;
-  const pause = Math.round((min + (clock ? clock.random() : Math.random()) * (max - min)) *
-    policy.growth ** (attempt - 1));
+  const pause = Math.round(
+    (min + (clock ? clock.random() : Math.random()) * (max - min)) * policy.growth ** (attempt - 1),
+  );
   announce(pause);
   await (clock ? clock.sleep(pause) : new Promise((resolve) => setTimeout(resolve, pause)));
   return true;

@@ -40,7 +40,8 @@ export interface SshInputs {
 
 const PRIVATE_KEY = /^-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----\n[\s\S]+\n-----END ([A-Z0-9]+ )*PRIVATE KEY-----\n$/;
 /** One known_hosts entry: optional marker, host patterns, key type, base64 key, optional comment. */
-const KNOWN_HOST = /^(@(cert-authority|revoked)\s+)?\S+\s+(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-\S+)\s+[A-Za-z0-9+/]+={0,3}(\s+.*)?$/;
+const KNOWN_HOST =
+  /^(@(cert-authority|revoked)\s+)?\S+\s+(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-\S+)\s+[A-Za-z0-9+/]+={0,3}(\s+.*)?$/;
 
 /** Single-quotes a path for the shell git runs GIT_SSH_COMMAND with. */
 function shellQuote(text: string): string {
@@ -54,7 +55,12 @@ function shellQuote(text: string): string {
  */
 export function sshCredentialFromInputs(env: Env, inputs: SshInputs): SshCredential | undefined {
   if (inputs.keyVariable.trim() === "") return undefined;
-  const { name, value: raw } = readSecret(env, inputs.keyVariable.trim(), "ssh_key_variable", "a protected variable of type File holding the deploy key's private key");
+  const { name, value: raw } = readSecret(
+    env,
+    inputs.keyVariable.trim(),
+    "ssh_key_variable",
+    "a protected variable of type File holding the deploy key's private key",
+  );
   // A File variable holds the path of a file with the key; a plain one holds the key itself.
   const isFile = !raw.includes("\n") && !raw.startsWith("-----") && existsSync(raw) && statSync(raw).isFile();
   const key = `${(isFile ? readFileSync(raw, "utf8") : raw).replace(/\r\n?/g, "\n").trim()}\n`;
@@ -74,10 +80,18 @@ export function sshCredentialFromInputs(env: Env, inputs: SshInputs): SshCredent
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
-  const knownHostsFix = "set ssh_known_hosts to the server's host keys in known_hosts form (the output of ssh-keyscan -p <port> <host>), checked against the fingerprints your GitLab instance publishes (Help > SSH host keys fingerprints)";
-  if (knownHosts.length === 0) throw new InputError("ssh_known_hosts", "", "is empty, and ssh_key_variable is set: the job would not know the server's host key", knownHostsFix);
+  const knownHostsFix =
+    "set ssh_known_hosts to the server's host keys in known_hosts form (the output of ssh-keyscan -p <port> <host>), checked against the fingerprints your GitLab instance publishes (Help > SSH host keys fingerprints)";
+  if (knownHosts.length === 0)
+    throw new InputError(
+      "ssh_known_hosts",
+      "",
+      "is empty, and ssh_key_variable is set: the job would not know the server's host key",
+      knownHostsFix,
+    );
   const bad = knownHosts.find((line) => !KNOWN_HOST.test(line));
-  if (bad !== undefined) throw new InputError("ssh_known_hosts", bad, "is not a known_hosts line (host key-type base64-key)", knownHostsFix);
+  if (bad !== undefined)
+    throw new InputError("ssh_known_hosts", bad, "is not a known_hosts line (host key-type base64-key)", knownHostsFix);
 
   const dir = mkdtempSync(path.join(tmpdir(), "gitops-ssh-"));
   const keyFile = path.join(dir, "deploy_key");
@@ -89,7 +103,14 @@ export function sshCredentialFromInputs(env: Env, inputs: SshInputs): SshCredent
     ...["-F", "/dev/null"],
     ...["-i", shellQuote(keyFile)],
     ...["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"],
-    ...["-o", `UserKnownHostsFile=${shellQuote(knownHostsFile)}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes"],
+    ...[
+      "-o",
+      `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "StrictHostKeyChecking=yes",
+    ],
     ...["-o", "BatchMode=yes", "-o", "PasswordAuthentication=no", "-o", "ConnectTimeout=30"],
   ].join(" ");
   const dispose = () => rmSync(dir, { recursive: true, force: true });
@@ -97,4 +118,3 @@ export function sshCredentialFromInputs(env: Env, inputs: SshInputs): SshCredent
   process.once("exit", dispose);
   return { variable: name, command, dispose };
 }
-

@@ -172,7 +172,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
   const entryContinues = (column: number, seqAtColumn: boolean) => {
     const lineStart = pos;
     const next = nextContent();
-    if (next >= 0 && !documentMarker() && (next > column || (seqAtColumn && next === column && indicator("-")))) return true;
+    if (next >= 0 && !documentMarker() && (next > column || (seqAtColumn && next === column && indicator("-"))))
+      return true;
     pos = lineStart;
     return false;
   };
@@ -191,7 +192,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
 
   const empty = (at: number): YamlScalar => ({ kind: "scalar", style: "plain", value: "", start: at, end: at });
   const withProperties = <T extends YamlNode>(node: T, props: Properties): T => {
-    if (node.kind === "alias" && (props.anchor !== undefined || props.tag !== undefined)) fail("an alias cannot have an anchor or a tag", node.start);
+    if (node.kind === "alias" && (props.anchor !== undefined || props.tag !== undefined))
+      fail("an alias cannot have an anchor or a tag", node.start);
     if (props.tag !== undefined) {
       if (node.tag !== undefined) fail("a node has two tags", node.start);
       node.tag = props.tag;
@@ -233,7 +235,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
         found.tag = src.slice(start, pos);
         const handle = verbatim ? undefined : /^!\w*!/.exec(found.tag)?.[0];
         if (handle === found.tag) fail(`the tag ${handle} has no suffix`, start);
-        if (handle && handle !== "!!" && !handles.has(handle)) fail(`the tag handle ${handle} has no %TAG directive`, start);
+        if (handle && handle !== "!!" && !handles.has(handle))
+          fail(`the tag handle ${handle} has no %TAG directive`, start);
       } else return found;
       if (!blankAt(pos) && !(flow && ",]}".includes(ch() as string))) fail("a space must follow an anchor or a tag");
       skipSpaces();
@@ -257,14 +260,19 @@ export function readYamlDocuments(src: string): YamlNode[] {
     const where = `the ${what} that starts on line ${lineOf(start)}, which may not be closed`;
     if (documentMarker(lineStart)) fail(`document marker inside ${where}`, lineStart);
     // (A comment line inside a flow collection may sit anywhere, as in `yaml`.)
-    if (!isBreak(ch()) && ch() !== undefined && spaces <= parent && !(what === "flow collection" && ch() === "#")) fail(`this line is not indented enough to continue ${where}`, lineStart + spaces);
+    if (!isBreak(ch()) && ch() !== undefined && spaces <= parent && !(what === "flow collection" && ch() === "#"))
+      fail(`this line is not indented enough to continue ${where}`, lineStart + spaces);
   };
 
   /** A plain scalar; `flow`: inside flow collections, where `,[]{}` end it. Continuation lines must be deeper than `parent`. */
   const plain = (parent: number, flow: boolean): YamlScalar => {
     const start = pos;
     const first = ch() as string;
-    if (INDICATORS.includes(first) && !("-?:".includes(first) && !blankAt(pos + 1) && !(flow && isFlowIndicator(ch(pos + 1))))) fail(`unexpected ${JSON.stringify(first)}`);
+    if (
+      INDICATORS.includes(first) &&
+      !("-?:".includes(first) && !blankAt(pos + 1) && !(flow && isFlowIndicator(ch(pos + 1))))
+    )
+      fail(`unexpected ${JSON.stringify(first)}`);
     let value = "";
     let end = pos;
     let separator = "";
@@ -317,7 +325,9 @@ export function readYamlDocuments(src: string): YamlNode[] {
       } else pos += (double && c === "\\") || (!double && c === "'") ? 2 : 1;
     }
     pos++;
-    const value = quotedValue(src.slice(start + 1, pos - 1), double, (offset, reason) => fail(reason, start + 1 + offset));
+    const value = quotedValue(src.slice(start + 1, pos - 1), double, (offset, reason) =>
+      fail(reason, start + 1 + offset),
+    );
     return { kind: "scalar", style: double ? "double" : "single", value, start, end: pos };
   };
 
@@ -356,7 +366,14 @@ export function readYamlDocuments(src: string): YamlNode[] {
     }
     // Unless kept, trailing lines of spaces no deeper than its first text line are not its own (as in `yaml`).
     const deepest = spacesFrom(lines.find((l) => /[^ ]/.test(l.text))?.at ?? -1);
-    while (header.chomp !== "keep" && end > start && lines.length > 0 && /^ *$/.test(lines[lines.length - 1]?.text ?? "") && (lines[lines.length - 1]?.text.length ?? 0) <= deepest) pos = (lines.pop() as { at: number }).at;
+    while (
+      header.chomp !== "keep" &&
+      end > start &&
+      lines.length > 0 &&
+      /^ *$/.test(lines[lines.length - 1]?.text ?? "") &&
+      (lines[lines.length - 1]?.text.length ?? 0) <= deepest
+    )
+      pos = (lines.pop() as { at: number }).at;
     const texts = lines.map((l) => l.text);
     if (pos > first && src[pos - 1] === "\n") texts.push("");
     const value = blockValue(texts, header, explicit, parent, (line, reason) => fail(reason, lines[line]?.at ?? start));
@@ -378,7 +395,10 @@ export function readYamlDocuments(src: string): YamlNode[] {
   const flowCollection = (parent: number): YamlMap | YamlSeq => {
     const start = pos;
     const close = ch() === "{" ? "}" : "]";
-    const node: YamlMap | YamlSeq = close === "}" ? { kind: "map", flow: true, pairs: [], start, end: start } : { kind: "seq", flow: true, items: [], start, end: start };
+    const node: YamlMap | YamlSeq =
+      close === "}"
+        ? { kind: "map", flow: true, pairs: [], start, end: start }
+        : { kind: "seq", flow: true, items: [], start, end: start };
     for (pos++; ; pos++) {
       flowSpace(parent, start);
       if (ch() === close) break;
@@ -391,7 +411,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
       const jsonLike = key.kind !== "scalar" || key.style === "single" || key.style === "double";
       let value: YamlNode | undefined;
       if (ch() === ":" && (jsonLike || blankAt(pos + 1) || isFlowIndicator(ch(pos + 1)))) {
-        if (multiLine(key) || (node.kind === "seq" && src.slice(key.start, pos).includes("\n"))) fail("a mapping key must be on one line", key.start);
+        if (multiLine(key) || (node.kind === "seq" && src.slice(key.start, pos).includes("\n")))
+          fail("a mapping key must be on one line", key.start);
         pos++;
         flowSpace(parent, start);
         value = ch() === "," || ch() === close ? empty(pos) : flowNode(parent, start);
@@ -399,7 +420,14 @@ export function readYamlDocuments(src: string): YamlNode[] {
       } else if (node.kind === "map") value = empty(keyEnd);
       if (node.kind === "map") addPair(node, key, value as YamlNode);
       else if (value === undefined) node.items.push(key);
-      else node.items.push(addPair({ kind: "map", flow: true, pairs: [], start: key.start, end: Math.max(value.end, key.end) }, key, value));
+      else
+        node.items.push(
+          addPair(
+            { kind: "map", flow: true, pairs: [], start: key.start, end: Math.max(value.end, key.end) },
+            key,
+            value,
+          ),
+        );
       if (ch() === close) break;
       if (ch() !== ",") fail(ch() === undefined ? `missing closing ${close}` : `expected , or ${close}`);
     }
@@ -416,14 +444,28 @@ export function readYamlDocuments(src: string): YamlNode[] {
     if (c === undefined) fail("missing closing bracket", start);
     let node: YamlNode;
     if (pos !== propsAt && (c === "," || c === "]" || c === "}" || (c === ":" && blankAt(pos + 1)))) node = empty(pos);
-    else node = c === "*" ? alias() : c === "[" || c === "{" ? flowCollection(parent) : c === "'" || c === '"' ? quoted(parent) : plain(parent, true);
+    else
+      node =
+        c === "*"
+          ? alias()
+          : c === "[" || c === "{"
+            ? flowCollection(parent)
+            : c === "'" || c === '"'
+              ? quoted(parent)
+              : plain(parent, true);
     return withProperties(node, props);
   };
 
   /** A scalar, alias or flow collection in block context. */
   const flowNodeInBlock = (parent: number): YamlNode => {
     const c = ch();
-    return c === "*" ? alias() : c === "[" || c === "{" ? flowCollection(parent) : c === "'" || c === '"' ? quoted(parent) : plain(parent, false);
+    return c === "*"
+      ? alias()
+      : c === "[" || c === "{"
+        ? flowCollection(parent)
+        : c === "'" || c === '"'
+          ? quoted(parent)
+          : plain(parent, false);
   };
 
   const multiLine = (node: YamlNode) => src.slice(node.start, node.end).includes("\n");
@@ -432,7 +474,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
 
   const addPair = (map: YamlMap, key: YamlNode, value: YamlNode): YamlMap => {
     const id = keyIdentity(key);
-    if (id !== undefined && map.pairs.some((p) => keyIdentity(p.key) === id)) fail(`duplicate key ${JSON.stringify((key as YamlScalar).value)}`, key.start);
+    if (id !== undefined && map.pairs.some((p) => keyIdentity(p.key) === id))
+      fail(`duplicate key ${JSON.stringify((key as YamlScalar).value)}`, key.start);
     map.pairs.push({ key, value });
     return map;
   };
@@ -488,7 +531,10 @@ export function readYamlDocuments(src: string): YamlNode[] {
       // Properties on a line of their own belong to the node on the next lines, if any.
       const end = pos;
       finishLine();
-      return withProperties(entryContinues(parent, context === "value") ? blockNode(parent, context, false) : empty(end), props);
+      return withProperties(
+        entryContinues(parent, context === "value") ? blockNode(parent, context, false) : empty(end),
+        props,
+      );
     }
     const at = column(lineAt);
     const c = ch();
@@ -497,7 +543,10 @@ export function readYamlDocuments(src: string): YamlNode[] {
       const what = `a block ${c === "-" ? "sequence" : "mapping"} cannot start on this line`;
       if (inline && context !== "entry") fail(what);
       // `&a : value`: the properties are the empty key's, except on a mapping value's own line (as in `yaml`).
-      if (hasProps && c === ":") return inline || context !== "value" ? blockMapping(at, withProperties(empty(pos), props)) : withProperties(blockMapping(at, empty(pos)), props);
+      if (hasProps && c === ":")
+        return inline || context !== "value"
+          ? blockMapping(at, withProperties(empty(pos), props))
+          : withProperties(blockMapping(at, empty(pos)), props);
       if (hasProps) fail(what);
       if (tabbed) fail("tabs are not allowed as indentation", lineAt);
       return c === "-" ? blockSequence(at) : blockMapping(at);
@@ -511,7 +560,8 @@ export function readYamlDocuments(src: string): YamlNode[] {
       pos = end;
       return node;
     }
-    if (inline && context !== "entry") fail("a block mapping cannot start on this line (a nested mapping needs lines of its own)");
+    if (inline && context !== "entry")
+      fail("a block mapping cannot start on this line (a nested mapping needs lines of its own)");
     if (tabbed) fail("tabs are not allowed as indentation", lineAt);
     return blockMapping(at, node);
   };
@@ -520,8 +570,13 @@ export function readYamlDocuments(src: string): YamlNode[] {
   const directive = () => {
     const start = pos;
     skipToLineEnd();
-    const [directiveName, first] = src.slice(start, pos).replace(/\s+#.*$/, "").trim().split(/\s+/);
-    if (directiveName === "%YAML" && !/^1\.[12]$/.test(first ?? "")) fail(`unsupported YAML version ${first ?? ""}`, start);
+    const [directiveName, first] = src
+      .slice(start, pos)
+      .replace(/\s+#.*$/, "")
+      .trim()
+      .split(/\s+/);
+    if (directiveName === "%YAML" && !/^1\.[12]$/.test(first ?? ""))
+      fail(`unsupported YAML version ${first ?? ""}`, start);
     if (directiveName === "%TAG" && first) handles.add(first);
   };
 
@@ -573,6 +628,11 @@ export function readYamlDocuments(src: string): YamlNode[] {
  */
 function keyIdentity(key: YamlNode): string | undefined {
   if (key.kind !== "scalar") return undefined;
-  const special = key.style === "plain" && key.tag === undefined && /^(?:[-+.]?[0-9][\w.+-]*|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|)$/.test(key.value);
+  const special =
+    key.style === "plain" &&
+    key.tag === undefined &&
+    /^(?:[-+.]?[0-9][\w.+-]*|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|)$/.test(
+      key.value,
+    );
   return special ? `plain ${key.value}` : key.value;
 }

@@ -10,7 +10,25 @@ export interface BlockHeader {
 }
 
 /** Escapes of double-quoted scalars, as code points (numbers: esbuild would print a tab string as a raw tab). */
-const ESCAPES: Record<string, number> = { "0": 0, a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, e: 27, " ": 32, '"': 34, "/": 47, "\\": 92, N: 0x85, _: 0xa0, L: 0x2028, P: 0x2029 };
+const ESCAPES: Record<string, number> = {
+  "0": 0,
+  a: 7,
+  b: 8,
+  t: 9,
+  n: 10,
+  v: 11,
+  f: 12,
+  r: 13,
+  e: 27,
+  " ": 32,
+  '"': 34,
+  "/": 47,
+  "\\": 92,
+  N: 0x85,
+  _: 0xa0,
+  L: 0x2028,
+  P: 0x2029,
+};
 const HEX_DIGITS: Record<string, number> = { x: 2, u: 4, U: 8 };
 const isSpace = (c: string | undefined) => c !== undefined && /[ \t]/.test(c);
 
@@ -49,7 +67,8 @@ export function quotedValue(raw: string, double: boolean, fail: (offset: number,
       // A line break folds to a space, or to one line feed per empty line after it.
       out = out.slice(0, keep);
       let feeds = 0;
-      for (i += c === "\r" ? 2 : 1; isSpace(raw[i]) || raw[i] === "\r" || raw[i] === "\n"; i++) if (raw[i] === "\n") feeds++;
+      for (i += c === "\r" ? 2 : 1; isSpace(raw[i]) || raw[i] === "\r" || raw[i] === "\n"; i++)
+        if (raw[i] === "\n") feeds++;
       out += feeds > 0 ? "\n".repeat(feeds) : " ";
       keep = out.length;
     } else {
@@ -69,14 +88,21 @@ export function quotedValue(raw: string, double: boolean, fail: (offset: number,
  * Follows the `yaml` library's reading line for line, including its treatment of lines of spaces
  * after the text; `fail` gets the index of a line that is less indented than the content.
  */
-export function blockValue(lines: string[], header: BlockHeader, indent: number | undefined, parent: number, fail: (line: number, reason: string) => never): string {
+export function blockValue(
+  lines: string[],
+  header: BlockHeader,
+  indent: number | undefined,
+  parent: number,
+  fail: (line: number, reason: string) => never,
+): string {
   const split = lines.map((line) => {
     const spaces = /^ */.exec(line)?.[0].length ?? 0;
     return { spaces, text: line.slice(spaces) };
   });
   let chompStart = split.length;
   while (chompStart > 0 && split[chompStart - 1]?.text === "") chompStart--;
-  if (chompStart === 0) return header.chomp === "keep" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+  if (chompStart === 0)
+    return header.chomp === "keep" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
   let trim = indent ?? Math.max(parent, 0);
   let contentStart = 0;
   for (let i = 0; i < chompStart; i++) {
@@ -121,6 +147,7 @@ export function blockValue(lines: string[], header: BlockHeader, indent: number 
   }
   if (header.chomp === "strip") return value;
   if (header.chomp === "clip") return `${value}\n`;
-  for (let i = chompStart; i < split.length; i++) value += `\n${" ".repeat(Math.max((split[i]?.spaces ?? 0) - trim, 0))}`;
+  for (let i = chompStart; i < split.length; i++)
+    value += `\n${" ".repeat(Math.max((split[i]?.spaces ?? 0) - trim, 0))}`;
   return value.endsWith("\n") ? value : `${value}\n`;
 }

@@ -42,7 +42,11 @@ function readRequest(env: NodeJS.ProcessEnv, projectDir: string): BuildRequest {
   const context = confinedPath("context", inputs.context, projectDir, { kind: "directory" });
   const dockerfile = confinedPath("dockerfile", inputs.dockerfile, projectDir, { base: context, kind: "file" });
   const revision = env.CI_COMMIT_SHA ?? "";
-  if (!/^[0-9a-f]{7,64}$/.test(revision)) throw new JobError(`CI_COMMIT_SHA is ${JSON.stringify(revision)}, not a commit`, "run the job in a GitLab pipeline (GitLab sets CI_COMMIT_SHA)");
+  if (!/^[0-9a-f]{7,64}$/.test(revision))
+    throw new JobError(
+      `CI_COMMIT_SHA is ${JSON.stringify(revision)}, not a commit`,
+      "run the job in a GitLab pipeline (GitLab sets CI_COMMIT_SHA)",
+    );
   return {
     image: inputs.image_name,
     tags: inputs.tags,
@@ -74,7 +78,12 @@ function username(env: NodeJS.ProcessEnv, name: string): { name: string; value: 
 
 /** The registry password or token: the variable `registry_password_variable` names (registered for redaction first). */
 function registryPassword(env: NodeJS.ProcessEnv, name: string): { name: string; value: string } {
-  return readSecret(env, name, "registry_password_variable", "a masked variable (GitLab sets CI_REGISTRY_PASSWORD itself when the project's container registry is enabled)");
+  return readSecret(
+    env,
+    name,
+    "registry_password_variable",
+    "a masked variable (GitLab sets CI_REGISTRY_PASSWORD itself when the project's container registry is enabled)",
+  );
 }
 
 /**
@@ -83,7 +92,10 @@ function registryPassword(env: NodeJS.ProcessEnv, name: string): { name: string;
  * see runtime/buildah-privileges.ts.
  */
 function buildahEnv(session: RegistrySession, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return session.env({ BUILDAH_ISOLATION: env.BUILDAH_ISOLATION || "chroot", STORAGE_DRIVER: env.STORAGE_DRIVER || "vfs" });
+  return session.env({
+    BUILDAH_ISOLATION: env.BUILDAH_ISOLATION || "chroot",
+    STORAGE_DRIVER: env.STORAGE_DRIVER || "vfs",
+  });
 }
 
 /** Builds the image from the Dockerfile, tagged locally with the first tag. */
@@ -104,13 +116,23 @@ async function buildImage(request: BuildRequest, session: RegistrySession, env: 
     local,
     request.context,
   ];
-  const result = await section(`buildah build ${local}`, () => run("buildah", args, { env: buildahEnv(session, env), cwd: request.context, echo: true }));
+  const result = await section(`buildah build ${local}`, () =>
+    run("buildah", args, { env: buildahEnv(session, env), cwd: request.context, echo: true }),
+  );
   if (result.code !== 0) {
-    if (isNamespaceRefused(result.stderr)) throw namespaceRefusedError(`buildah could not build ${path.relative(process.cwd(), request.dockerfile) || request.dockerfile}`, result.stderr);
+    if (isNamespaceRefused(result.stderr))
+      throw namespaceRefusedError(
+        `buildah could not build ${path.relative(process.cwd(), request.dockerfile) || request.dockerfile}`,
+        result.stderr,
+      );
     const lines = (result.stderr.trim() || result.stdout.trim()).split("\n").filter((l) => /^Error:|error/i.test(l));
     const cause = redact(lines.slice(-2).join("; ") || result.stderr.trim().split("\n").slice(-1).join(""));
     // The base image may live on another registry than image_name: name the tool's words, not our registry.
-    if (/pinging container registry|unauthorized|authentication required|x509|dial tcp|manifest unknown|short-name .* did not resolve|unqualified-search registries/i.test(result.stderr))
+    if (
+      /pinging container registry|unauthorized|authentication required|x509|dial tcp|manifest unknown|short-name .* did not resolve|unqualified-search registries/i.test(
+        result.stderr,
+      )
+    )
       throw new InfrastructureError(
         `buildah could not pull the base image of ${path.relative(process.cwd(), request.dockerfile) || request.dockerfile}: ${cause}`,
         `check the FROM image names (a short name such as golang:1.22 needs an unqualified-search registry in the image's /etc/containers/registries.conf.d, as the tools image has; or write docker.io/library/golang:1.22) and that their registry is reachable from the runner; the job logs in to ${request.image.registry} only, so a private base image must live there`,
@@ -124,18 +146,35 @@ async function buildImage(request: BuildRequest, session: RegistrySession, env: 
 }
 
 /** Pushes the local image to every tag and returns the digest the registry reported (the same for all tags). */
-async function pushTags(request: BuildRequest, local: string, session: RegistrySession, env: NodeJS.ProcessEnv): Promise<string> {
+async function pushTags(
+  request: BuildRequest,
+  local: string,
+  session: RegistrySession,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   const scratch = mkdtempSync(path.join(tmpdir(), "gitops-digest-"));
   try {
     let digest: string | undefined;
     for (const tag of request.tags) {
       const destination = `${request.image.name}:${tag}`;
       const digestFile = path.join(scratch, `${tag}.digest`);
-      const result = await run("buildah", ["push", ...session.flags, "--quiet", "--digestfile", digestFile, local, `docker://${destination}`], { env: buildahEnv(session, env) });
+      const result = await run(
+        "buildah",
+        ["push", ...session.flags, "--quiet", "--digestfile", digestFile, local, `docker://${destination}`],
+        { env: buildahEnv(session, env) },
+      );
       if (result.code !== 0) throw session.failure(`cannot push ${destination}`, result);
       const reported = readFileSync(digestFile, "utf8").trim();
-      if (!/^sha256:[0-9a-f]{64}$/.test(reported)) throw new JobError(`the push of ${destination} reported the digest ${JSON.stringify(reported)}`, "check the registry; it must report a sha256 manifest digest");
-      if (digest !== undefined && reported !== digest) throw new JobError(`the registry reported ${reported} for ${destination} but ${digest} for ${request.tags[0]}`, "the registry changed the manifest of one tag; push to a registry that stores manifests as sent");
+      if (!/^sha256:[0-9a-f]{64}$/.test(reported))
+        throw new JobError(
+          `the push of ${destination} reported the digest ${JSON.stringify(reported)}`,
+          "check the registry; it must report a sha256 manifest digest",
+        );
+      if (digest !== undefined && reported !== digest)
+        throw new JobError(
+          `the registry reported ${reported} for ${destination} but ${digest} for ${request.tags[0]}`,
+          "the registry changed the manifest of one tag; push to a registry that stores manifests as sent",
+        );
       digest = reported;
       info(`pushed ${destination} (${reported})`);
     }
@@ -155,10 +194,14 @@ async function reusableImage(request: BuildRequest, session: RegistrySession): P
   if (!existing) return undefined;
   const revision = existing.labels[REVISION_LABEL];
   if (revision !== request.revision) {
-    warn(`${request.image.name}:${first} exists but was built from ${revision ? `commit ${revision}` : "an unknown revision"}, not ${request.revision}; building it again`);
+    warn(
+      `${request.image.name}:${first} exists but was built from ${revision ? `commit ${revision}` : "an unknown revision"}, not ${request.revision}; building it again`,
+    );
     return undefined;
   }
-  info(`reusing ${request.image.name}:${first} (${existing.digest}): it was already built from commit ${request.revision}; not building again`);
+  info(
+    `reusing ${request.image.name}:${first} (${existing.digest}): it was already built from commit ${request.revision}; not building again`,
+  );
   for (const tag of others) {
     const current = await session.inspect(tag);
     if (current?.digest === existing.digest) continue;
@@ -177,7 +220,12 @@ async function main(): Promise<void> {
   const user = username(env, request.userVariable);
   const session = new RegistrySession(request.image, request.tlsVerify);
   try {
-    await session.login({ username: user.value, password: password.value, userVariable: user.name, passwordVariable: password.name });
+    await session.login({
+      username: user.value,
+      password: password.value,
+      userVariable: user.name,
+      passwordVariable: password.name,
+    });
     info(`logged in to ${request.image.registry} as the user in ${user.name}`);
     let digest = await reusableImage(request, session);
     if (!digest) {
@@ -205,7 +253,11 @@ async function mainInToolsImage(): Promise<void> {
     await main();
   } catch (e) {
     const missing = /spawn (\S+) ENOENT/.exec(String((e as Error).message));
-    if (missing) throw new JobError(`${missing[1]} is not installed in the job's image`, "set the image input to this catalog's tools image (its default), or to an image with node, buildah and skopeo");
+    if (missing)
+      throw new JobError(
+        `${missing[1]} is not installed in the job's image`,
+        "set the image input to this catalog's tools image (its default), or to an image with node, buildah and skopeo",
+      );
     throw e;
   }
 }

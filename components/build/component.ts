@@ -20,7 +20,8 @@ import {
 import { buildArguments, imageTags } from "./parsers.ts";
 
 const OUTPUTS = declareOutputs("gitops-build.env", {
-  GITOPS_IMAGE: "The image pushed, by the digest the registry reported: name@sha256:<digest>. test, review and update-manifests read it.",
+  GITOPS_IMAGE:
+    "The image pushed, by the digest the registry reported: name@sha256:<digest>. test, review and update-manifests read it.",
   GITOPS_IMAGE_DIGEST: "That digest alone: sha256:<64 hex digits>.",
   GITOPS_IMAGE_TAG: "The first of tags (the one a rerun checks for an image built from this commit).",
 });
@@ -33,21 +34,24 @@ export default defineComponent(import.meta.url, {
     ...commonInputs(catalog, { stage: "build", job_name: "build" }),
     context: {
       type: "string",
-      description: "The build context directory, relative to the project directory; it must lie inside it once symbolic links are followed.",
+      description:
+        "The build context directory, relative to the project directory; it must lie inside it once symbolic links are followed.",
       default: ".",
       variable: "GITOPS_CONTEXT",
       parse: call(required, "set context to the build context directory, relative to the project (default .)"),
     },
     dockerfile: {
       type: "string",
-      description: "The Dockerfile, relative to `context`; it must lie inside the project directory once symbolic links are followed.",
+      description:
+        "The Dockerfile, relative to `context`; it must lie inside the project directory once symbolic links are followed.",
       default: "Dockerfile",
       variable: "GITOPS_DOCKERFILE",
       parse: call(required, "set dockerfile to the Dockerfile's path relative to context (default Dockerfile)"),
     },
     image_name: {
       type: "string",
-      description: "The image repository to push to, without tag or digest. CI/CD variables are expanded; the default is the project's own container registry.",
+      description:
+        "The image repository to push to, without tag or digest. CI/CD variables are expanded; the default is the project's own container registry.",
       default: "$CI_REGISTRY_IMAGE",
       variable: "GITOPS_IMAGE_NAME",
       parse: call(
@@ -81,7 +85,8 @@ export default defineComponent(import.meta.url, {
     },
     registry_password_variable: {
       type: "string",
-      description: "The name of the CI/CD variable that holds the registry password or token (never the secret itself).",
+      description:
+        "The name of the CI/CD variable that holds the registry password or token (never the secret itself).",
       default: "CI_REGISTRY_PASSWORD",
       regex: "^[A-Za-z_][A-Za-z0-9_]*$",
       variable: "GITOPS_REGISTRY_PASSWORD_VARIABLE",
@@ -89,7 +94,8 @@ export default defineComponent(import.meta.url, {
     },
     tls_verify: {
       type: "boolean",
-      description: "Require HTTPS with a trusted certificate when talking to the registry. Set false only for a plain-HTTP or self-signed registry.",
+      description:
+        "Require HTTPS with a trusted certificate when talking to the registry. Set false only for a plain-HTTP or self-signed registry.",
       default: true,
       variable: "GITOPS_TLS_VERIFY",
       parse: call(boolean, true),

@@ -24,7 +24,8 @@ export default defineComponent(import.meta.url, {
     ...commonInputs(catalog, { stage: "deploy", job_name: "promote-production-preview" }),
     needs: {
       type: "array",
-      description: "The jobs it waits for, as manual-production's needs input lists them: the update-manifests job(s) with artifacts (a bump waiting in a merge request means nothing to ship) and promote-staging.",
+      description:
+        "The jobs it waits for, as manual-production's needs input lists them: the update-manifests job(s) with artifacts (a bump waiting in a merge request means nothing to ship) and promote-staging.",
       default: [
         { job: "update-manifests", artifacts: true, optional: true },
         { job: "promote-staging", artifacts: false, optional: true },
@@ -32,12 +33,17 @@ export default defineComponent(import.meta.url, {
     },
     environment: {
       ...production.environment,
-      description: "The environment's name, as manual-production's environment input (for the report; no deployment is recorded).",
+      description:
+        "The environment's name, as manual-production's environment input (for the report; no deployment is recorded).",
     },
-    environment_branch: { ...production.environment_branch, description: "The production branch, as manual-production's environment_branch input." },
+    environment_branch: {
+      ...production.environment_branch,
+      description: "The production branch, as manual-production's environment_branch input.",
+    },
     source_branch: {
       ...production.source_branch,
-      description: "The branch promoted commits come from, as manual-production's source_branch input. CI/CD variables are expanded.",
+      description:
+        "The branch promoted commits come from, as manual-production's source_branch input. CI/CD variables are expanded.",
     },
     require_branch: {
       ...production.require_branch,
@@ -45,7 +51,8 @@ export default defineComponent(import.meta.url, {
     },
     repository_url: {
       ...production.repository_url,
-      description: "The project's HTTPS clone URL, without credentials; the job token reads it. CI/CD variables are expanded.",
+      description:
+        "The project's HTTPS clone URL, without credentials; the job token reads it. CI/CD variables are expanded.",
     },
     rules: rulesInput(
       "When the job runs. Default: pipelines of the default branch only. A guard before these rules keeps it out of the pipeline of a commit-mode bump, like manual-production.",

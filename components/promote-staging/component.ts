@@ -22,7 +22,8 @@ export default defineComponent(import.meta.url, {
         needs: [{ job: "update-manifests", artifacts: true, optional: true }],
         rules: [{ if: DEFAULT_BRANCH_ONLY }],
         respectDeployFreeze: false,
-        rulesDescription: "When the job runs. Default: pipelines of the default branch only (not merge-request, tag or environment-branch pipelines).",
+        rulesDescription:
+          "When the job runs. Default: pipelines of the default branch only (not merge-request, tag or environment-branch pipelines).",
       },
       {},
     ),

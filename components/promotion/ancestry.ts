@@ -33,7 +33,9 @@ export class Ancestry {
     if (known) return known;
     const reverse = this.answers.get(`${descendant}..${ancestor}`);
     // Asked after its reverse: wait for that answer; if the descendant is a proper ancestor of the ancestor, the answer is no.
-    const answer = reverse ? reverse.then((yes) => (yes ? false : this.walk(ancestor, descendant))) : this.walk(ancestor, descendant);
+    const answer = reverse
+      ? reverse.then((yes) => (yes ? false : this.walk(ancestor, descendant)))
+      : this.walk(ancestor, descendant);
     this.answers.set(key, answer);
     return answer;
   }

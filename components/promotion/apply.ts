@@ -29,7 +29,11 @@ export interface PromotionWorkspace {
  * token reaches git only through `runtime/git.ts`'s credential helper, a deploy key through its
  * ssh command.
  */
-export async function openWorkspace(url: string, credential: GitOptions, options: { keep?: boolean } = {}): Promise<PromotionWorkspace> {
+export async function openWorkspace(
+  url: string,
+  credential: GitOptions,
+  options: { keep?: boolean } = {},
+): Promise<PromotionWorkspace> {
   const dir = mkdtempSync(path.join(tmpdir(), "gitops-promotion-"));
   const git = new Git(dir, credential);
   await git.init();
@@ -56,9 +60,17 @@ export interface FetchedState {
  * Fetches the commit graph (no trees, no blobs) of the given branches and returns their tips.
  * A branch the server lacks comes back `undefined`; it costs one extra ref listing, and only then.
  */
-export async function fetchTips(workspace: PromotionWorkspace, branches: PromotionBranches, target: string): Promise<FetchedState> {
+export async function fetchTips(
+  workspace: PromotionWorkspace,
+  branches: PromotionBranches,
+  target: string,
+): Promise<FetchedState> {
   const { git, url } = workspace;
-  const wanted = { source: branches.source, environment: branches.environment, ...(branches.required ? { required: branches.required } : {}) };
+  const wanted = {
+    source: branches.source,
+    environment: branches.environment,
+    ...(branches.required ? { required: branches.required } : {}),
+  };
   let present = Object.values(wanted);
   const first = await git.exec(fetchArgs(url, present));
   if (first.code !== 0) {
@@ -72,13 +84,16 @@ export async function fetchTips(workspace: PromotionWorkspace, branches: Promoti
   await disableLazyFetch(git, url);
   // One lookup for every tip and the target (a missing target is not fetched: lazy fetch is off).
   const names = [...present.map(trackingRef), target];
-  const found = (await git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], `${names.join("\n")}\n`)).split("\n");
+  const found = (
+    await git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], `${names.join("\n")}\n`)
+  ).split("\n");
   const sha = (name: string) => {
     const [oid, type] = (found[names.indexOf(name)] ?? "").split(" ");
     return type === "commit" ? oid : undefined;
   };
   const tips: FetchedState["tips"] = {};
-  for (const [key, branch] of Object.entries(wanted) as Array<[keyof typeof wanted, string]>) tips[key] = present.includes(branch) ? sha(trackingRef(branch)) : undefined;
+  for (const [key, branch] of Object.entries(wanted) as Array<[keyof typeof wanted, string]>)
+    tips[key] = present.includes(branch) ? sha(trackingRef(branch)) : undefined;
   return { tips, targetKnown: sha(target) === target };
 }
 
@@ -103,7 +118,8 @@ function fetchArgs(url: string, branches: string[]): string[] {
  */
 export async function disableLazyFetch(git: Git, url: string): Promise<void> {
   const result = await git.exec(["config", "--remove-section", `remote.${url}`]);
-  if (result.code !== 0 && !/no such section/i.test(result.stderr)) throw new GitCommandError(["config", "--remove-section", `remote.${url}`], result);
+  if (result.code !== 0 && !/no such section/i.test(result.stderr))
+    throw new GitCommandError(["config", "--remove-section", `remote.${url}`], result);
 }
 
 /**
@@ -112,7 +128,11 @@ export async function disableLazyFetch(git: Git, url: string): Promise<void> {
  * (environment head and target) the one whose ancestor is the environment head goes first: in a
  * promotion the environment is usually behind the target, and that "yes" answers the reverse.
  */
-export async function gatherAncestry(ancestry: Ancestry, target: string, tips: BranchTips): Promise<(ancestor: string, descendant: string) => boolean> {
+export async function gatherAncestry(
+  ancestry: Ancestry,
+  target: string,
+  tips: BranchTips,
+): Promise<(ancestor: string, descendant: string) => boolean> {
   const questions = ancestryQuestions(target, tips);
   const asked = new Set(questions.map(([a, d]) => `${a}..${d}`));
   const second = ([a, d]: [string, string]) => a !== tips.environment && asked.has(`${d}..${a}`);
@@ -122,7 +142,8 @@ export async function gatherAncestry(ancestry: Ancestry, target: string, tips: B
   for (const [key, answer] of pending) table.set(key, await answer);
   return (ancestor, descendant) => {
     const answer = table.get(`${ancestor}..${descendant}`);
-    if (answer === undefined) throw new Error(`decide asked an ancestry question nobody answered: ${ancestor} → ${descendant}`);
+    if (answer === undefined)
+      throw new Error(`decide asked an ancestry question nobody answered: ${ancestor} → ${descendant}`);
     return answer;
   };
 }
@@ -142,7 +163,12 @@ const FULL_SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 export async function laterCommits(git: Git, pipelineCommit: string, sourceTip: string): Promise<LaterCommit[]> {
   if (pipelineCommit === sourceTip) return [];
   const trailer = (key: string) => `%(trailers:key=${key},valueonly,separator=%x20)`;
-  const log = await git.run(["log", "--no-decorate", `--format=%H%x1f%P%x1f${trailer(TRAILERS.sourceCommit)}%x1f${trailer(TRAILERS.pipeline)}%x1e`, `${pipelineCommit}..${sourceTip}`]);
+  const log = await git.run([
+    "log",
+    "--no-decorate",
+    `--format=%H%x1f%P%x1f${trailer(TRAILERS.sourceCommit)}%x1f${trailer(TRAILERS.pipeline)}%x1e`,
+    `${pipelineCommit}..${sourceTip}`,
+  ]);
   const commits: LaterCommit[] = [];
   for (const record of log.split("\x1e")) {
     const [commit = "", parents = "", source = "", pipeline = ""] = record.trim().split("\x1f");
@@ -166,8 +192,19 @@ export type PushOutcome = { pushed: true } | { pushed: false; error: GitCommandE
  * Pushes exactly `<sha>:refs/heads/<branch>`, plainly: never `--force`, never a `+` refspec. The
  * server and git's own fast-forward check both refuse anything but a fast-forward or a creation.
  */
-export async function pushPlan(workspace: PromotionWorkspace, plan: Extract<PromotionPlan, { action: "push" }>, branch: string, options: { skipCi: boolean }): Promise<PushOutcome> {
-  const args = ["push", "--no-verify", ...(options.skipCi ? ["-o", "ci.skip"] : []), workspace.url, `${plan.target}:refs/heads/${branch}`];
+export async function pushPlan(
+  workspace: PromotionWorkspace,
+  plan: Extract<PromotionPlan, { action: "push" }>,
+  branch: string,
+  options: { skipCi: boolean },
+): Promise<PushOutcome> {
+  const args = [
+    "push",
+    "--no-verify",
+    ...(options.skipCi ? ["-o", "ci.skip"] : []),
+    workspace.url,
+    `${plan.target}:refs/heads/${branch}`,
+  ];
   const result = await workspace.git.exec(args);
   return result.code === 0 ? { pushed: true } : { pushed: false, error: new GitCommandError(args, result) };
 }

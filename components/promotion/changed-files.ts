@@ -50,23 +50,47 @@ const FILE_MODES = new Set(["100644", "100755"]);
  * Fetches exactly these objects (trees or blobs) into the tree-less repository, then turns lazy
  * fetching off again. With `blob:none`, a tree comes with every tree below it (the blobs stay out).
  */
-export async function fetchObjects(workspace: PromotionWorkspace, oids: readonly string[], filter: "tree:0" | "blob:none" = "tree:0"): Promise<void> {
+export async function fetchObjects(
+  workspace: PromotionWorkspace,
+  oids: readonly string[],
+  filter: "tree:0" | "blob:none" = "tree:0",
+): Promise<void> {
   if (oids.length === 0) return;
-  const args = ["-c", "fetch.negotiationAlgorithm=noop", "fetch", `--filter=${filter}`, "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--no-auto-maintenance", "--quiet", "--stdin", workspace.url];
+  const args = [
+    "-c",
+    "fetch.negotiationAlgorithm=noop",
+    "fetch",
+    `--filter=${filter}`,
+    "--no-tags",
+    "--no-write-fetch-head",
+    "--no-recurse-submodules",
+    "--no-auto-maintenance",
+    "--quiet",
+    "--stdin",
+    workspace.url,
+  ];
   const result = await workspace.git.exec(args, `${oids.join("\n")}\n`);
   await disableLazyFetch(workspace.git, workspace.url);
   if (result.code !== 0) throw new GitCommandError(args, result);
 }
 
 /** The files that differ between two commits, walking down only the directories that differ. */
-export async function changedFiles(workspace: PromotionWorkspace, fromCommit: string, toCommit: string, limits: TreeDiffLimits = {}): Promise<TreeDiff> {
+export async function changedFiles(
+  workspace: PromotionWorkspace,
+  fromCommit: string,
+  toCommit: string,
+  limits: TreeDiffLimits = {},
+): Promise<TreeDiff> {
   const { git } = workspace;
   const maxTrees = limits.maxTrees ?? 5000;
   const empty = (EMPTY_TREE[toCommit.length] ?? EMPTY_TREE[40]) as string;
   // The commit objects are here: reading their tree names fetches nothing (`git show` would read the trees).
-  const [fromTree = "", toTree = ""] = (await git.run(["log", "--no-walk=unsorted", "--format=%T", fromCommit, toCommit])).split("\n");
+  const [fromTree = "", toTree = ""] = (
+    await git.run(["log", "--no-walk=unsorted", "--format=%T", fromCommit, toCommit])
+  ).split("\n");
   const files: ChangedFile[] = [];
-  let level: Array<{ from: string; to: string; dir: string }> = fromTree === toTree ? [] : [{ from: fromTree, to: toTree, dir: "" }];
+  let level: Array<{ from: string; to: string; dir: string }> =
+    fromTree === toTree ? [] : [{ from: fromTree, to: toTree, dir: "" }];
   let fetched = 0;
   while (level.length > 0) {
     const wanted = [...new Set(level.flatMap((pair) => [pair.from, pair.to]).filter((tree) => tree !== empty))];
@@ -83,7 +107,12 @@ export async function changedFiles(workspace: PromotionWorkspace, fromCommit: st
       const dir = level[at++]?.dir ?? "";
       for (const entry of entries) {
         const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
-        if (entry.fromMode === TREE_MODE || entry.toMode === TREE_MODE) next.push({ from: entry.fromMode === TREE_MODE ? entry.fromOid : empty, to: entry.toMode === TREE_MODE ? entry.toOid : empty, dir: path });
+        if (entry.fromMode === TREE_MODE || entry.toMode === TREE_MODE)
+          next.push({
+            from: entry.fromMode === TREE_MODE ? entry.fromOid : empty,
+            to: entry.toMode === TREE_MODE ? entry.toOid : empty,
+            dir: path,
+          });
         const from = FILE_MODES.has(entry.fromMode) ? entry.fromOid : undefined;
         const to = FILE_MODES.has(entry.toMode) ? entry.toOid : undefined;
         if (from || to) files.push({ path, from, to });

@@ -63,13 +63,36 @@ export function describeCredential(credential: PromotionCredential): string {
 
 /** Reads and checks the configuration; the credential (token or deploy key) is registered for redaction on the way. */
 export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
-  const target = requireInput(env, "CI_COMMIT_SHA", "CI_COMMIT_SHA", "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the pipeline's commit");
-  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(target)) throw new InputError("CI_COMMIT_SHA", target, "is not a full commit SHA", "leave CI_COMMIT_SHA to GitLab: it is the pipeline's commit");
+  const target = requireInput(
+    env,
+    "CI_COMMIT_SHA",
+    "CI_COMMIT_SHA",
+    "run the job in a GitLab pipeline, which sets CI_COMMIT_SHA to the pipeline's commit",
+  );
+  if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(target))
+    throw new InputError(
+      "CI_COMMIT_SHA",
+      target,
+      "is not a full commit SHA",
+      "leave CI_COMMIT_SHA to GitLab: it is the pipeline's commit",
+    );
   const inputs = readInputs(env, INPUTS);
   const branches: PromotionBranches = { source: inputs.source_branch, environment: inputs.environment_branch };
   if (inputs.require_branch !== undefined) branches.required = inputs.require_branch;
-  if (branches.environment === branches.source) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch, such as _gitlab/agents/staging");
-  if (branches.required === branches.environment) throw new InputError("require_branch", branches.required, "is the environment branch itself", "set require_branch to the branch that must already hold the commit (staging's branch)");
+  if (branches.environment === branches.source)
+    throw new InputError(
+      "environment_branch",
+      branches.environment,
+      "is the source branch itself",
+      "set environment_branch to the environment's own branch, such as _gitlab/agents/staging",
+    );
+  if (branches.required === branches.environment)
+    throw new InputError(
+      "require_branch",
+      branches.required,
+      "is the environment branch itself",
+      "set require_branch to the branch that must already hold the commit (staging's branch)",
+    );
 
   const pendingMergeRequest = optionalInput(env, PENDING_MERGE_REQUEST);
   const common = {
@@ -92,8 +115,21 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
     // A deploy key over SSH instead of the token (GitLab Free: runtime/ssh-credential.ts). Read last,
     // so no key is written for a job that fails its checks.
     const sshUrl = checkRepositoryUrl(inputs.ssh_repository_url, "ssh_repository_url", "ssh");
-    const ssh = sshCredentialFromInputs(env, { keyVariable: inputs.ssh_key_variable, knownHosts: inputs.ssh_known_hosts });
-    if (ssh) return { ...common, repositoryUrl: sshUrl, credential: { kind: "deploy key", variable: ssh.variable, git: { sshCommand: ssh.command }, dispose: ssh.dispose } };
+    const ssh = sshCredentialFromInputs(env, {
+      keyVariable: inputs.ssh_key_variable,
+      knownHosts: inputs.ssh_known_hosts,
+    });
+    if (ssh)
+      return {
+        ...common,
+        repositoryUrl: sshUrl,
+        credential: {
+          kind: "deploy key",
+          variable: ssh.variable,
+          git: { sshCommand: ssh.command },
+          dispose: ssh.dispose,
+        },
+      };
   }
 
   // An empty URL is no HTTP(S) URL either: checkRepositoryUrl names the input and the fix.
@@ -106,5 +142,14 @@ export function readConfig(env: NodeJS.ProcessEnv): PromotionConfig {
   // A job token authenticates git only as user gitlab-ci-token (lib/gitlab/auth.rb, build_access_token_check):
   // the preview job reads with it, holding no protected token.
   const username = token.name === "CI_JOB_TOKEN" ? "gitlab-ci-token" : undefined;
-  return { ...common, repositoryUrl, credential: { kind: "token", variable: token.name, git: { token: token.value, ...(username ? { username } : {}) }, dispose: () => {} } };
+  return {
+    ...common,
+    repositoryUrl,
+    credential: {
+      kind: "token",
+      variable: token.name,
+      git: { token: token.value, ...(username ? { username } : {}) },
+      dispose: () => {},
+    },
+  };
 }

@@ -50,7 +50,12 @@ export interface PromotionFacts {
 export type Promotion = "fast-forward" | "created" | "up-to-date" | StandDownReason;
 
 /** Why a promotion is refused (nothing is pushed). */
-export type RefusalReason = "target-not-on-source" | "required-branch-missing" | "target-not-in-required" | "diverged" | "not-fast-forward";
+export type RefusalReason =
+  | "target-not-on-source"
+  | "required-branch-missing"
+  | "target-not-in-required"
+  | "diverged"
+  | "not-fast-forward";
 
 /** The decision. */
 export type PromotionPlan =
@@ -73,7 +78,8 @@ export function shortSha(sha: string): string {
 export function ancestryQuestions(target: string, tips: BranchTips): Array<[string, string]> {
   const questions: Array<[string, string]> = [[target, tips.source]];
   if (tips.required) questions.push([target, tips.required]);
-  if (tips.environment) questions.push([tips.environment, tips.source], [target, tips.environment], [tips.environment, target]);
+  if (tips.environment)
+    questions.push([tips.environment, tips.source], [target, tips.environment], [tips.environment, target]);
   return questions;
 }
 
@@ -114,9 +120,11 @@ export function decide(facts: PromotionFacts): PromotionPlan {
       `bring those commits into ${branches.source} with a merge request that merges ${branches.environment} into ${branches.source}; once ${branches.source} contains ${e}, the next promotion fast-forwards`,
     );
 
-  if (isAncestor(target, tips.environment)) return { action: "none", promotion: "up-to-date", target, previous: tips.environment };
+  if (isAncestor(target, tips.environment))
+    return { action: "none", promotion: "up-to-date", target, previous: tips.environment };
 
-  if (isAncestor(tips.environment, target)) return { action: "push", promotion: "fast-forward", target, previous: tips.environment };
+  if (isAncestor(tips.environment, target))
+    return { action: "push", promotion: "fast-forward", target, previous: tips.environment };
 
   return refuse(
     "not-fast-forward",
@@ -191,7 +199,12 @@ export function chooseTarget(facts: TargetFacts): TargetChoice {
   });
   if (own.length === 0) {
     if (newer[0]) return supersededBy(newer[0]);
-    return { action: "promote", target: pipelineCommit, kind: "pipeline-commit", message: `no bump was needed for ${p}: promoting the pipeline's own commit` };
+    return {
+      action: "promote",
+      target: pipelineCommit,
+      kind: "pipeline-commit",
+      message: `no bump was needed for ${p}: promoting the pipeline's own commit`,
+    };
   }
   const parents = new Map(later.map((c) => [c.commit, c.parents]));
   const ancestry = (from: string): Set<string> => {
@@ -216,5 +229,10 @@ export function chooseTarget(facts: TargetFacts): TargetChoice {
   const holds = ancestry(bump.commit);
   const outside = newer.find((n) => !holds.has(n.commit));
   if (outside) return supersededBy(outside);
-  return { action: "promote", target: bump.commit, kind: "bump", message: `promoting ${shortSha(bump.commit)}, the manifests bump update-manifests pushed for ${p}` };
+  return {
+    action: "promote",
+    target: bump.commit,
+    kind: "bump",
+    message: `promoting ${shortSha(bump.commit)}, the manifests bump update-manifests pushed for ${p}`,
+  };
 }

@@ -23,18 +23,35 @@ export class FluxClient {
   /** The Kustomization as the cluster serves it now. */
   async read(resource: FluxResource): Promise<Kustomization> {
     // A hung connection through the agent must not outlast the job's own timeout.
-    const args = ["--context", this.context, "--request-timeout=30s", "get", KUSTOMIZATION_RESOURCE, resource.name, "--namespace", resource.namespace, "--output", "json"];
+    const args = [
+      "--context",
+      this.context,
+      "--request-timeout=30s",
+      "get",
+      KUSTOMIZATION_RESOURCE,
+      resource.name,
+      "--namespace",
+      resource.namespace,
+      "--output",
+      "json",
+    ];
     let result: CommandResult;
     try {
       result = await run("kubectl", args);
     } catch (e) {
-      throw new InfrastructureError(`cannot run kubectl: ${(e as Error).message}`, "run the job in the catalog's tools image, or an image with kubectl on PATH");
+      throw new InfrastructureError(
+        `cannot run kubectl: ${(e as Error).message}`,
+        "run the job in the catalog's tools image, or an image with kubectl on PATH",
+      );
     }
     if (result.code !== 0) throw this.failure(args, result, resource);
     try {
       return JSON.parse(result.stdout) as Kustomization;
     } catch {
-      throw new JobError(`kubectl printed no JSON for ${describeResource(resource)}`, "check the kubectl in the job's image");
+      throw new JobError(
+        `kubectl printed no JSON for ${describeResource(resource)}`,
+        "check the kubectl in the job's image",
+      );
     }
   }
 
@@ -48,11 +65,30 @@ export class FluxClient {
         "this job's KUBECONFIG has no such context",
         `set ${agent} to path/to/agent-project:agent-name of an agent whose config.yaml authorizes this project (and this job's environment) under ci_access`,
       );
-    if (/\(NotFound\)/.test(said)) return new InputError(resourceInput, describeResource(resource), `no such Kustomization in the cluster of ${this.context}`, `set ${resourceInput} to the namespace/name of the Kustomization that applies the environment branch`);
+    if (/\(NotFound\)/.test(said))
+      return new InputError(
+        resourceInput,
+        describeResource(resource),
+        `no such Kustomization in the cluster of ${this.context}`,
+        `set ${resourceInput} to the namespace/name of the Kustomization that applies the environment branch`,
+      );
     if (/forbidden|Unauthorized/i.test(said))
-      return new InfrastructureError(describeFailure("kubectl", args, result), `let this job get kustomizations.kustomize.toolkit.fluxcd.io in namespace ${resource.namespace} (README, "Verified deployments")`);
-    if (/connection refused|no such host|i\/o timeout|Unable to connect|handshake timeout|currently unable|Client\.Timeout|deadline exceeded|EOF/i.test(said))
-      return new UnreachableClusterError(describeFailure("kubectl", args, result), `check that the agent ${this.context} is connected, then retry the job`);
-    return new JobError(describeFailure("kubectl", args, result), "read kubectl's message above (a cluster without Flux 2 serves no kustomize.toolkit.fluxcd.io/v1)");
+      return new InfrastructureError(
+        describeFailure("kubectl", args, result),
+        `let this job get kustomizations.kustomize.toolkit.fluxcd.io in namespace ${resource.namespace} (README, "Verified deployments")`,
+      );
+    if (
+      /connection refused|no such host|i\/o timeout|Unable to connect|handshake timeout|currently unable|Client\.Timeout|deadline exceeded|EOF/i.test(
+        said,
+      )
+    )
+      return new UnreachableClusterError(
+        describeFailure("kubectl", args, result),
+        `check that the agent ${this.context} is connected, then retry the job`,
+      );
+    return new JobError(
+      describeFailure("kubectl", args, result),
+      "read kubectl's message above (a cluster without Flux 2 serves no kustomize.toolkit.fluxcd.io/v1)",
+    );
   }
 }

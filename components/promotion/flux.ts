@@ -86,7 +86,8 @@ export function parseRevision(text: string | undefined): Revision | undefined {
   const current = /^(sha1|sha256):([0-9a-f]+)$/.exec(digest);
   if (current) {
     const [, algorithm, hex = ""] = current;
-    const commit = (algorithm === "sha1" && hex.length === 40) || (algorithm === "sha256" && hex.length === 64) ? hex : undefined;
+    const commit =
+      (algorithm === "sha1" && hex.length === 40) || (algorithm === "sha256" && hex.length === 64) ? hex : undefined;
     return { ...(pointer ? { pointer } : {}), ...(commit ? { commit } : {}) };
   }
   const legacy = /^(.+)\/([0-9a-f]{40})$/.exec(text);
@@ -126,7 +127,9 @@ export function describeStatus(kustomization: Kustomization): string {
   const stalled = condition(kustomization, "Stalled");
   const parts = [
     `last applied revision ${status.lastAppliedRevision || "(none)"}`,
-    ...(status.lastAttemptedRevision && status.lastAttemptedRevision !== status.lastAppliedRevision ? [`last attempted ${status.lastAttemptedRevision}`] : []),
+    ...(status.lastAttemptedRevision && status.lastAttemptedRevision !== status.lastAppliedRevision
+      ? [`last attempted ${status.lastAttemptedRevision}`]
+      : []),
     describeCondition(condition(kustomization, "Ready")),
     ...(stalled?.status === "True" ? [describeCondition(stalled, "Stalled")] : []),
   ];
@@ -140,7 +143,8 @@ export function parseDuration(text: string): number | undefined {
   if (text === "0") return 0;
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return undefined;
   let total = 0;
-  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(amount) * (UNIT_MS[unit as string] as number);
+  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g))
+    total += Number(amount) * (UNIT_MS[unit as string] as number);
   return Math.round(total);
 }
 
@@ -151,6 +155,10 @@ export function formatDuration(ms: number): string {
   seconds -= hours * 3600;
   const minutes = Math.floor(seconds / 60);
   seconds -= minutes * 60;
-  const parts = [...(hours ? [`${hours}h`] : []), ...(minutes ? [`${minutes}m`] : []), ...(seconds || (!hours && !minutes) ? [`${seconds}s`] : [])];
+  const parts = [
+    ...(hours ? [`${hours}h`] : []),
+    ...(minutes ? [`${minutes}m`] : []),
+    ...(seconds || (!hours && !minutes) ? [`${seconds}s`] : []),
+  ];
   return parts.join(" ");
 }

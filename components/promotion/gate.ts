@@ -6,7 +6,17 @@
  * ({@link reconcileQuestions}, {@link gateQuestions}); `verify.ts` reads and asks.
  */
 import { shortSha } from "./decide.ts";
-import { condition, describeCondition, describeStatus, formatDuration, isCurrent, parseRevision, revisionCommit, type FluxResource, type Kustomization } from "./flux.ts";
+import {
+  condition,
+  describeCondition,
+  describeStatus,
+  formatDuration,
+  isCurrent,
+  parseRevision,
+  revisionCommit,
+  type FluxResource,
+  type Kustomization,
+} from "./flux.ts";
 
 /** Does this commit contain the target (is the target an ancestor of it, or the commit itself)? */
 export type ContainsTarget = (commit: string) => boolean;
@@ -18,7 +28,10 @@ export function reconcileQuestions(k: Kustomization): string[] {
 
 /** The commits {@link judgeStaging} asks {@link ContainsTarget} about. */
 export function gateQuestions(k: Kustomization): string[] {
-  return commits([k.status?.lastAppliedRevision, ...(k.status?.history ?? []).map((entry) => entry.metadata?.revision)]);
+  return commits([
+    k.status?.lastAppliedRevision,
+    ...(k.status?.history ?? []).map((entry) => entry.metadata?.revision),
+  ]);
 }
 
 function commits(revisions: Array<string | undefined>): string[] {
@@ -29,11 +42,17 @@ function commits(revisions: Array<string | undefined>): string[] {
 type FluxProblem = { reason: "suspended" | "stalled" | "failing"; message: string };
 
 function fluxProblem(k: Kustomization, where: string): FluxProblem | undefined {
-  if (k.spec?.suspend === true) return { reason: "suspended", message: `${where} is suspended (spec.suspend: true): Flux applies nothing to it` };
+  if (k.spec?.suspend === true)
+    return { reason: "suspended", message: `${where} is suspended (spec.suspend: true): Flux applies nothing to it` };
   const stalled = condition(k, "Stalled");
-  if (stalled?.status === "True" && isCurrent(k, stalled)) return { reason: "stalled", message: `${where} is stalled: ${describeCondition(stalled, "Stalled")}; ${describeStatus(k)}` };
+  if (stalled?.status === "True" && isCurrent(k, stalled))
+    return {
+      reason: "stalled",
+      message: `${where} is stalled: ${describeCondition(stalled, "Stalled")}; ${describeStatus(k)}`,
+    };
   const ready = condition(k, "Ready");
-  if (ready?.status === "False" && isCurrent(k, ready) && ready.reason !== "Progressing") return { reason: "failing", message: `${where} reports a failure: ${describeStatus(k)}` };
+  if (ready?.status === "False" && isCurrent(k, ready) && ready.reason !== "Progressing")
+    return { reason: "failing", message: `${where} reports a failure: ${describeStatus(k)}` };
   return undefined;
 }
 
@@ -54,7 +73,10 @@ export interface ReconcileFacts {
 }
 
 /** Where the wait stands after one poll. */
-export type ReconcileVerdict = { state: "applied"; message: string } | { state: "waiting"; summary: string } | { state: "failed"; reason: FluxProblem["reason"]; message: string; fix: string };
+export type ReconcileVerdict =
+  | { state: "applied"; message: string }
+  | { state: "waiting"; summary: string }
+  | { state: "failed"; reason: FluxProblem["reason"]; message: string; fix: string };
 
 /**
  * Has Flux applied the target? Applied: the last applied revision contains the target and Ready is
@@ -71,12 +93,26 @@ export function judgeReconcile(facts: ReconcileFacts): ReconcileVerdict {
   const ready = condition(k, "Ready");
   const applied = revisionCommit(status.lastAppliedRevision);
   const where = `Flux Kustomization ${resource.namespace}/${resource.name}`;
-  if (ready?.status === "True" && isCurrent(k, ready) && applied !== undefined && contains(applied) && k.spec?.suspend !== true)
-    return { state: "applied", message: `${where} applied ${status.lastAppliedRevision}, which contains ${t}: ${describeCondition(ready)}` };
+  if (
+    ready?.status === "True" &&
+    isCurrent(k, ready) &&
+    applied !== undefined &&
+    contains(applied) &&
+    k.spec?.suspend !== true
+  )
+    return {
+      state: "applied",
+      message: `${where} applied ${status.lastAppliedRevision}, which contains ${t}: ${describeCondition(ready)}`,
+    };
   const problem = fluxProblem(k, where);
   const attempted = revisionCommit(status.lastAttemptedRevision);
   if (problem && (problem.reason !== "failing" || (attempted !== undefined && contains(attempted))))
-    return { state: "failed", reason: problem.reason, message: `${problem.message}; ${t} is not verified`, fix: `fix what Flux names (${eventsHint(resource)}), then retry this job: ${facts.branch} already holds ${t}` };
+    return {
+      state: "failed",
+      reason: problem.reason,
+      message: `${problem.message}; ${t} is not verified`,
+      fix: `fix what Flux names (${eventsHint(resource)}), then retry this job: ${facts.branch} already holds ${t}`,
+    };
   return { state: "waiting", summary: describeStatus(k) };
 }
 
@@ -119,7 +155,9 @@ export interface StagingFacts {
 export type GateRefusal = FluxProblem["reason"] | "not-applied" | "no-history" | "no-record" | "soaking";
 
 /** The production gate's answer. */
-export type GateVerdict = { action: "pass"; message: string } | { action: "refuse"; reason: GateRefusal; message: string; fix: string };
+export type GateVerdict =
+  | { action: "pass"; message: string }
+  | { action: "refuse"; reason: GateRefusal; message: string; fix: string };
 
 /**
  * May production receive the target? Only if staging's Kustomization is neither suspended, stalled
@@ -134,13 +172,27 @@ export function judgeStaging(facts: StagingFacts): GateVerdict {
   const { kustomization: k, resource, target, contains } = facts;
   const t = shortSha(target);
   const where = `staging's Flux Kustomization ${resource.namespace}/${resource.name}`;
-  const refuse = (reason: GateRefusal, message: string, fix: string): GateVerdict => ({ action: "refuse", reason, message: `${message}. Nothing was pushed`, fix });
+  const refuse = (reason: GateRefusal, message: string, fix: string): GateVerdict => ({
+    action: "refuse",
+    reason,
+    message: `${message}. Nothing was pushed`,
+    fix,
+  });
   const problem = fluxProblem(k, where);
-  if (problem) return refuse(problem.reason, `${problem.message}; production only receives what staging runs healthily`, `fix staging first (${eventsHint(resource)}), then run this job again`);
+  if (problem)
+    return refuse(
+      problem.reason,
+      `${problem.message}; production only receives what staging runs healthily`,
+      `fix staging first (${eventsHint(resource)}), then run this job again`,
+    );
   const status = k.status ?? {};
   const applied = revisionCommit(status.lastAppliedRevision);
   if (applied === undefined || !contains(applied))
-    return refuse("not-applied", `${where} has not applied ${t} yet: ${describeStatus(k)}`, `run this job again once Flux applied ${t} to staging (promote-staging with verify_agent waits for that)`);
+    return refuse(
+      "not-applied",
+      `${where} has not applied ${t} yet: ${describeStatus(k)}`,
+      `run this job again once Flux applied ${t} to staging (promote-staging with verify_agent waits for that)`,
+    );
   const healthy = `${where} applied ${status.lastAppliedRevision}, which contains ${t}: ${describeCondition(condition(k, "Ready"))}`;
   if (facts.soakMs <= 0) return { action: "pass", message: healthy };
 
@@ -151,10 +203,19 @@ export function judgeStaging(facts: StagingFacts): GateVerdict {
       "upgrade Flux on staging to v2.7.0 or later, or set staging_soak: 0 (the gate then checks that staging applied the commit and is healthy)",
     );
   const starts = status.history
-    .filter((entry) => entry.lastReconciledStatus === "ReconciliationSucceeded" && contains(revisionCommit(entry.metadata?.revision) ?? ""))
+    .filter(
+      (entry) =>
+        entry.lastReconciledStatus === "ReconciliationSucceeded" &&
+        contains(revisionCommit(entry.metadata?.revision) ?? ""),
+    )
     .map((entry) => Date.parse(entry.firstReconciled ?? ""))
     .filter(Number.isFinite);
-  if (starts.length === 0) return refuse("no-record", `${healthy}, but its status.history holds no successful reconciliation of ${t} or later`, "run this job again after staging's next successful reconciliation");
+  if (starts.length === 0)
+    return refuse(
+      "no-record",
+      `${healthy}, but its status.history holds no successful reconciliation of ${t} or later`,
+      "run this job again after staging's next successful reconciliation",
+    );
   const since = Math.min(...starts);
   // The runner's clock may be behind the cluster's: never a negative time.
   const ran = Math.max(0, facts.now - since);
@@ -165,7 +226,10 @@ export function judgeStaging(facts: StagingFacts): GateVerdict {
       `staging has run ${t} (or later) since ${sinceText}, for ${formatDuration(ran)}; staging_soak is ${facts.soak}: ${formatDuration(facts.soakMs - ran)} left`,
       `run this job again after ${new Date(since + facts.soakMs).toISOString()}`,
     );
-  return { action: "pass", message: `${healthy}; staging has run it since ${sinceText}, for ${formatDuration(ran)} (staging_soak ${facts.soak})` };
+  return {
+    action: "pass",
+    message: `${healthy}; staging has run it since ${sinceText}, for ${formatDuration(ran)} (staging_soak ${facts.soak})`,
+  };
 }
 
 /** What the freeze check knows. */
@@ -189,7 +253,11 @@ export type FreezeVerdict = { action: "proceed"; note?: string } | { action: "re
 export function judgeFreeze(facts: FreezeFacts): FreezeVerdict {
   if (!facts.frozen) return { action: "proceed" };
   const freeze = "GitLab reports a deploy freeze (CI_DEPLOY_FREEZE)";
-  if (!facts.respect) return { action: "proceed", note: `${freeze}; respect_deploy_freeze is false: promoting ${facts.environment} anyway` };
+  if (!facts.respect)
+    return {
+      action: "proceed",
+      note: `${freeze}; respect_deploy_freeze is false: promoting ${facts.environment} anyway`,
+    };
   if (facts.dryRun) return { action: "proceed", note: `${freeze}; a dry run pushes nothing, so it runs` };
   return {
     action: "refuse",

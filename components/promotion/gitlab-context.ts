@@ -41,6 +41,7 @@ const VARIABLES: Record<keyof GitLabContext, string> = {
 export function readGitLabContext(env: Record<string, string | undefined>): GitLabContext {
   registerSecret(env.CI_JOB_TOKEN);
   const context: GitLabContext = {};
-  for (const [key, name] of Object.entries(VARIABLES) as Array<[keyof GitLabContext, string]>) if (env[name]?.trim()) context[key] = env[name]?.trim();
+  for (const [key, name] of Object.entries(VARIABLES) as Array<[keyof GitLabContext, string]>)
+    if (env[name]?.trim()) context[key] = env[name]?.trim();
   return context;
 }

@@ -33,7 +33,8 @@ export interface ImageChange {
 export function scalarText(raw: string): string | undefined {
   const text = raw.trim();
   const quoted = /^("((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)')\s*(#.*)?$/.exec(text);
-  if (quoted) return quoted[2] !== undefined ? quoted[2].replace(/\\(.)/g, "$1") : (quoted[3] as string).replace(/''/g, "'");
+  if (quoted)
+    return quoted[2] !== undefined ? quoted[2].replace(/\\(.)/g, "$1") : (quoted[3] as string).replace(/''/g, "'");
   if (text === "" || /^[*|>{[&!%@`#"']/.test(text)) return undefined;
   return text.replace(/\s+#.*$/, "");
 }

@@ -16,7 +16,8 @@ import { stagingGateInputs, verifyInputs } from "./verify-inputs.ts";
 export const PROMOTION_OUTPUTS = declareOutputs("gitops-promotion.env", {
   GITOPS_PREVIOUS_SHA: "The environment branch's tip before the job (empty when the job created the branch).",
   GITOPS_PROMOTED_SHA: "The environment branch's tip after the job (for a dry run: what it would be).",
-  GITOPS_PROMOTION: "What happened: fast-forward, created, up-to-date, superseded or pending-merge-request (the last two push nothing).",
+  GITOPS_PROMOTION:
+    "What happened: fast-forward, created, up-to-date, superseded or pending-merge-request (the last two push nothing).",
   GITOPS_COMMIT_COUNT: "How many commits the environment branch received (0 when nothing was pushed).",
   GITOPS_PROMOTION_DRY_RUN: "true when dry_run was set: the outputs describe what would have happened.",
 });
@@ -26,7 +27,8 @@ export function requireBranchInput(staging: string) {
   return {
     require_branch: {
       type: "string",
-      description: "The branch that must already contain the promoted commit (staging's branch): production only receives what staging has.",
+      description:
+        "The branch that must already contain the promoted commit (staging's branch): production only receives what staging has.",
       default: staging,
       variable: "GITOPS_REQUIRE_BRANCH",
       parse: optionalBranch,
@@ -55,12 +57,11 @@ export interface PromotionDefaults<Name extends string> {
  * `require_branch`) goes right after `source_branch`, `gate` (production's staging gate) after the
  * reconcile wait's inputs.
  */
-export function promotionInputs<const Name extends string, const Extra extends InputSpecs, const Gate extends InputSpecs = Record<never, never>>(
-  catalog: Catalog,
-  defaults: PromotionDefaults<Name>,
-  extra: Extra,
-  gate?: Gate,
-) {
+export function promotionInputs<
+  const Name extends string,
+  const Extra extends InputSpecs,
+  const Gate extends InputSpecs = Record<never, never>,
+>(catalog: Catalog, defaults: PromotionDefaults<Name>, extra: Extra, gate?: Gate) {
   const { respect_deploy_freeze, ...wait } = verifyInputs(defaults.environment, defaults.respectDeployFreeze);
   return {
     ...commonInputs(catalog, { stage: "deploy", job_name: defaults.job_name }),
@@ -79,7 +80,8 @@ export function promotionInputs<const Name extends string, const Extra extends I
     },
     environment_branch: {
       type: "string",
-      description: "The branch that is the environment's desired state (the GitOps agent syncs from it). It only ever moves forward, by fast-forward; it is created at the first promotion.",
+      description:
+        "The branch that is the environment's desired state (the GitOps agent syncs from it). It only ever moves forward, by fast-forward; it is created at the first promotion.",
       default: defaults.environment_branch,
       variable: "GITOPS_ENVIRONMENT_BRANCH",
       parse: call(branch, "set environment_branch to the branch the environment's GitOps agent syncs from"),
@@ -93,7 +95,8 @@ export function promotionInputs<const Name extends string, const Extra extends I
     },
     source_branch: {
       type: "string",
-      description: "The branch promoted commits must be on (the branch update-manifests bumps). The pipeline's commit is refused unless this branch contains it. CI/CD variables are expanded.",
+      description:
+        "The branch promoted commits must be on (the branch update-manifests bumps). The pipeline's commit is refused unless this branch contains it. CI/CD variables are expanded.",
       default: "$CI_DEFAULT_BRANCH",
       variable: "GITOPS_SOURCE_BRANCH",
       parse: call(branch, "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)"),
@@ -118,7 +121,8 @@ export function promotionInputs<const Name extends string, const Extra extends I
     ...sshInputs("environment_branch", "GITOPS_"),
     resource_group: {
       type: "string",
-      description: "The resource group that runs promotions to this environment one at a time (the job also retries a lost push race itself).",
+      description:
+        "The resource group that runs promotions to this environment one at a time (the job also retries a lost push race itself).",
       default: defaults.resource_group,
     },
     skip_ci: {
@@ -139,7 +143,10 @@ export function promotionInputs<const Name extends string, const Extra extends I
     ...wait,
     ...(gate ?? ({} as Gate)),
     respect_deploy_freeze,
-    rules: rulesInput(`${defaults.rulesDescription} A guard before these rules keeps it out of the pipeline of a commit-mode bump: the pipeline that pushed the bump promotes it.`, defaults.rules),
+    rules: rulesInput(
+      `${defaults.rulesDescription} A guard before these rules keeps it out of the pipeline of a commit-mode bump: the pipeline that pushed the bump promotes it.`,
+      defaults.rules,
+    ),
   } as const;
 }
 

@@ -12,7 +12,15 @@ import { retryAfter, type RetryPolicy } from "../../runtime/retry.ts";
 import { GitCommandError } from "../../runtime/git.ts";
 import { info, warn } from "../../runtime/log.ts";
 import type { Ancestry } from "./ancestry.ts";
-import { fetchTips, gatherAncestry, gitAncestry, laterCommits, openWorkspace, pushPlan, type PromotionWorkspace } from "./apply.ts";
+import {
+  fetchTips,
+  gatherAncestry,
+  gitAncestry,
+  laterCommits,
+  openWorkspace,
+  pushPlan,
+  type PromotionWorkspace,
+} from "./apply.ts";
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { OUTPUTS } from "./promote.contract.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
@@ -45,8 +53,9 @@ interface PromotionResult {
 }
 
 /** One attempt's outcome: a decision (or a stand-down), what it did, or the push that was rejected. */
-type Attempt = { plan: PromotionPlan; result?: PromotionResult; rejected?: GitCommandError } | { plan?: undefined; result: PromotionResult; rejected?: undefined };
-
+type Attempt =
+  | { plan: PromotionPlan; result?: PromotionResult; rejected?: GitCommandError }
+  | { plan?: undefined; result: PromotionResult; rejected?: undefined };
 
 /** A git failure outside the push race, in the user's terms: wrong or foreign credential, unknown host key, server down, no permission, protected branch. */
 function remoteFailure(error: GitCommandError, config: PromotionConfig): JobError {
@@ -71,10 +80,19 @@ function remoteFailure(error: GitCommandError, config: PromotionConfig): JobErro
  * (the bump made for it, or itself), or a stand-down. A pipeline commit that is not on the source
  * branch is returned as it is, for `decide` to refuse: only commits of the source branch move.
  */
-async function target(git: PromotionWorkspace["git"], ancestry: Ancestry, config: PromotionConfig, sourceTip: string): Promise<{ target: string } | { standDown: StandDownReason; message: string }> {
+async function target(
+  git: PromotionWorkspace["git"],
+  ancestry: Ancestry,
+  config: PromotionConfig,
+  sourceTip: string,
+): Promise<{ target: string } | { standDown: StandDownReason; message: string }> {
   const commit = config.pipelineCommit;
   if (!(await ancestry.isAncestor(commit, sourceTip))) return { target: commit };
-  const choice = chooseTarget({ pipelineCommit: commit, later: await laterCommits(git, commit, sourceTip), pendingMergeRequest: config.pendingMergeRequest });
+  const choice = chooseTarget({
+    pipelineCommit: commit,
+    later: await laterCommits(git, commit, sourceTip),
+    pendingMergeRequest: config.pendingMergeRequest,
+  });
   if (choice.action === "stand-down") return { standDown: choice.reason, message: choice.message };
   info(`Target ${choice.target}: ${choice.message}`);
   return { target: choice.target };
@@ -84,7 +102,12 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   const { git } = workspace;
   const { tips, targetKnown } = await fetchTips(workspace, config.branches, config.pipelineCommit);
   if (tips.source === undefined)
-    throw new InputError("source_branch", config.branches.source, `does not exist at ${config.repositoryUrl}`, "set source_branch to an existing branch (default $CI_DEFAULT_BRANCH)");
+    throw new InputError(
+      "source_branch",
+      config.branches.source,
+      `does not exist at ${config.repositoryUrl}`,
+      "set source_branch to an existing branch (default $CI_DEFAULT_BRANCH)",
+    );
   const sourceTips = { ...tips, source: tips.source };
   // One set of answers for the attempt: target() and decide() ask overlapping questions. A
   // pipeline commit the fetch did not bring is an ancestor of nothing; a chosen bump was fetched.
@@ -92,20 +115,56 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   const chosen = await target(git, ancestry, config, tips.source);
   if ("standDown" in chosen) {
     const at = tips.environment ?? "";
-    return { result: { promotion: chosen.standDown, previous: at, promoted: at, commitCount: 0, target: "", standDown: chosen.message } };
+    return {
+      result: {
+        promotion: chosen.standDown,
+        previous: at,
+        promoted: at,
+        commitCount: 0,
+        target: "",
+        standDown: chosen.message,
+      },
+    };
   }
-  const plan = decide({ branches: config.branches, target: chosen.target, tips: sourceTips, isAncestor: await gatherAncestry(ancestry, chosen.target, sourceTips) });
+  const plan = decide({
+    branches: config.branches,
+    target: chosen.target,
+    tips: sourceTips,
+    isAncestor: await gatherAncestry(ancestry, chosen.target, sourceTips),
+  });
   if (plan.action === "refuse") return { plan };
-  if (plan.action === "none") return { plan, result: { promotion: plan.promotion, previous: plan.previous, promoted: plan.previous, commitCount: 0, target: plan.target } };
+  if (plan.action === "none")
+    return {
+      plan,
+      result: {
+        promotion: plan.promotion,
+        previous: plan.previous,
+        promoted: plan.previous,
+        commitCount: 0,
+        target: plan.target,
+      },
+    };
   // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
   if (config.verification.gate) await (await import("./verify.ts")).checkStagingGate(config, workspace, plan.target);
 
   // The report is gathered beside the push (its commits at once, the manifests' objects once the push is done, report.ts): the push goes out as soon as the decision is made.
   const links = { serverUrl: config.gitlab.serverUrl, projectPath: config.gitlab.projectPath };
-  const push = config.dryRun ? Promise.resolve({ pushed: true as const }) : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi });
-  const [range, outcome] = await Promise.all([promotedRange(workspace, { from: plan.previous, to: plan.target }, links, push), push]);
+  const push = config.dryRun
+    ? Promise.resolve({ pushed: true as const })
+    : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi });
+  const [range, outcome] = await Promise.all([
+    promotedRange(workspace, { from: plan.previous, to: plan.target }, links, push),
+    push,
+  ]);
   if (!outcome.pushed) return { plan, rejected: outcome.error };
-  const result: PromotionResult = { promotion: plan.promotion, previous: plan.previous ?? "", promoted: plan.target, commitCount: range.commitCount, target: plan.target, range };
+  const result: PromotionResult = {
+    promotion: plan.promotion,
+    previous: plan.previous ?? "",
+    promoted: plan.target,
+    commitCount: range.commitCount,
+    target: plan.target,
+    range,
+  };
   return { plan, result };
 }
 
@@ -124,7 +183,12 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
         outcome = await attempt(workspace, config);
       } catch (error) {
         if (!(error instanceof GitCommandError)) throw error;
-        if (error.failure === "unreachable" && (await retryAfter(UNREACHABLE_RETRY, ++unreachable, () => warn("the git server could not be reached; trying once more"))))
+        if (
+          error.failure === "unreachable" &&
+          (await retryAfter(UNREACHABLE_RETRY, ++unreachable, () =>
+            warn("the git server could not be reached; trying once more"),
+          ))
+        )
           continue;
         throw remoteFailure(error, config);
       }
@@ -133,10 +197,18 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
       if (result) return result;
       if (!rejected) throw new Error("a push attempt ended with neither a result nor a rejection");
       if (/does not support push options/i.test(rejected.result.stderr))
-        throw new InputError("skip_ci", "true", "the git server does not accept push options (-o ci.skip)", "set skip_ci: false, or enable push options on the server");
+        throw new InputError(
+          "skip_ci",
+          "true",
+          "the git server does not accept push options (-o ci.skip)",
+          "set skip_ci: false, or enable push options on the server",
+        );
       // Only a lost race is worth another round; a refusal of the credential or of the branch is not.
       if (rejected.failure !== "rejected") throw remoteFailure(rejected, config);
-      const again = () => warn(`the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt ${n + 1} of ${PUSH_RETRY.attempts})`);
+      const again = () =>
+        warn(
+          `the push was rejected (a branch moved since the fetch): fetching and deciding again (attempt ${n + 1} of ${PUSH_RETRY.attempts})`,
+        );
       if (!(await retryAfter(PUSH_RETRY, n, again)))
         throw new ExhaustedError(
           `the push to ${branches.environment} was rejected ${PUSH_RETRY.attempts} times, each time after deciding again from fresh branch tips: ${rejected.message}`,
@@ -153,17 +225,25 @@ function report(config: PromotionConfig, result: PromotionResult): void {
   const dry = config.dryRun ? "dry run, nothing pushed: would " : "";
   switch (result.promotion) {
     case "up-to-date":
-      info(`${config.environment} is up to date: ${branches.environment} is at ${shortSha(result.previous)}, which already contains ${shortSha(result.target)}. Nothing pushed.`);
+      info(
+        `${config.environment} is up to date: ${branches.environment} is at ${shortSha(result.previous)}, which already contains ${shortSha(result.target)}. Nothing pushed.`,
+      );
       break;
     case "superseded":
     case "pending-merge-request":
-      info(`${config.environment}: ${result.standDown}. ${branches.environment} stays at ${result.previous ? shortSha(result.previous) : "(not created yet)"}; nothing pushed.`);
+      info(
+        `${config.environment}: ${result.standDown}. ${branches.environment} stays at ${result.previous ? shortSha(result.previous) : "(not created yet)"}; nothing pushed.`,
+      );
       break;
     case "created":
-      info(`${config.environment}: ${dry}create ${branches.environment} at ${shortSha(result.promoted)} (${result.commitCount} commits).`);
+      info(
+        `${config.environment}: ${dry}create ${branches.environment} at ${shortSha(result.promoted)} (${result.commitCount} commits).`,
+      );
       break;
     case "fast-forward":
-      info(`${config.environment}: ${dry}fast-forward ${branches.environment} ${shortSha(result.previous)} → ${shortSha(result.promoted)} (${result.commitCount} commit${result.commitCount === 1 ? "" : "s"}).`);
+      info(
+        `${config.environment}: ${dry}fast-forward ${branches.environment} ${shortSha(result.previous)} → ${shortSha(result.promoted)} (${result.commitCount} commit${result.commitCount === 1 ? "" : "s"}).`,
+      );
       break;
   }
 }

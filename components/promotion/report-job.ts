@@ -21,7 +21,10 @@ export interface ReportedOutcome {
 }
 
 /** Prints the report (when something moves), writes its artifact, and returns the counts to publish. */
-export async function publishReport(config: PromotionConfig, outcome: ReportedOutcome): Promise<Record<string, number>> {
+export async function publishReport(
+  config: PromotionConfig,
+  outcome: ReportedOutcome,
+): Promise<Record<string, number>> {
   const report: PromotionReport = {
     environment: config.environment,
     branch: config.branches.environment,

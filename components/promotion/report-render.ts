@@ -29,7 +29,10 @@ export interface PromotionReport {
 }
 
 /** The move as the artifact records it, for the rollback job. */
-export type PromotionRecord = Pick<PromotionReport, "environment" | "branch" | "promotion" | "previous" | "promoted" | "dryRun">;
+export type PromotionRecord = Pick<
+  PromotionReport,
+  "environment" | "branch" | "promotion" | "previous" | "promoted" | "dryRun"
+>;
 
 /** The log lists at most this many commits, the artifact at most {@link ARTIFACT_COMMITS}. */
 const LOG_COMMITS = 50;
@@ -46,11 +49,19 @@ export function reportCounts(range: PromotedRange): string {
 
 /** The dotenv outputs the report adds. */
 export function reportOutputs(report: PromotionReport): Record<string, number> {
-  return { GITOPS_MERGE_REQUEST_COUNT: report.range?.mergeRequests.length ?? 0, GITOPS_IMAGE_CHANGE_COUNT: imageCount(report.range) };
+  return {
+    GITOPS_MERGE_REQUEST_COUNT: report.range?.mergeRequests.length ?? 0,
+    GITOPS_IMAGE_CHANGE_COUNT: imageCount(report.range),
+  };
 }
 
 /** One line of text: no line breaks, no HTML, backticks only where this file puts them. */
-const text = (s: string) => s.replace(/[\r\n]+/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/`/g, "'");
+const text = (s: string) =>
+  s
+    .replace(/[\r\n]+/g, " ")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/`/g, "'");
 const code = (s: string) => `\`${text(s)}\``;
 
 /** The record line; `>` is escaped so that no value can end the comment. */
@@ -64,7 +75,12 @@ export function parseRecord(markdown: string): PromotionRecord | undefined {
   const line = markdown.split("\n").find((l) => l.startsWith(RECORD) && l.endsWith(" -->"));
   try {
     const record = line && (JSON.parse(line.slice(RECORD.length, -4)) as PromotionRecord);
-    return record && typeof record.previous === "string" && typeof record.promoted === "string" && typeof record.dryRun === "boolean" ? record : undefined;
+    return record &&
+      typeof record.previous === "string" &&
+      typeof record.promoted === "string" &&
+      typeof record.dryRun === "boolean"
+      ? record
+      : undefined;
   } catch {
     return undefined;
   }
@@ -73,18 +89,35 @@ export function parseRecord(markdown: string): PromotionRecord | undefined {
 /** The report's lines, listing at most `commits` commits: the log section's body, and the artifact's after its header. */
 export function reportLines(report: PromotionReport, commits: number): string[] {
   const range = report.range;
-  if (!range) return [`Nothing moves (${report.promotion}): ${text(report.reason ?? "")}. ${code(report.branch)} stays at ${report.previous ? code(shortSha(report.previous)) : "(not created yet)"}.`];
+  if (!range)
+    return [
+      `Nothing moves (${report.promotion}): ${text(report.reason ?? "")}. ${code(report.branch)} stays at ${report.previous ? code(shortSha(report.previous)) : "(not created yet)"}.`,
+    ];
   const [verb, where] = report.previous ? ["move", `from ${code(shortSha(report.previous))} to`] : ["create", "at"];
   const done = report.dryRun ? `Dry run, nothing pushed: would ${verb}` : verb === "move" ? "Moved" : "Created";
-  const lines = [`${done} ${code(report.branch)} ${where} ${code(shortSha(report.promoted))} (${report.promotion}): ${reportCounts(range)}.`, "", "## Image changes", ""];
-  for (const file of range.images) for (const c of file.changes) lines.push(`- ${code(file.path)} ${code(c.field)}: ${c.from ? code(c.from) : "(none)"} → ${c.to ? code(c.to) : "(none)"}`);
+  const lines = [
+    `${done} ${code(report.branch)} ${where} ${code(shortSha(report.promoted))} (${report.promotion}): ${reportCounts(range)}.`,
+    "",
+    "## Image changes",
+    "",
+  ];
+  for (const file of range.images)
+    for (const c of file.changes)
+      lines.push(
+        `- ${code(file.path)} ${code(c.field)}: ${c.from ? code(c.from) : "(none)"} → ${c.to ? code(c.to) : "(none)"}`,
+      );
   if (range.images.length === 0) lines.push("- none");
   if (range.imagesNote) lines.push(`- (${text(range.imagesNote)})`);
   lines.push("", "## Merge requests", "");
-  for (const mr of range.mergeRequests) lines.push(`- ${mr.url ? `[${text(mr.reference)}](${mr.url})` : text(mr.reference)} ${text(mr.title)} (${code(shortSha(mr.commit))})`);
-  if (range.mergeRequests.length === 0) lines.push("- none named by a merge commit (squash and fast-forward merges name none)");
+  for (const mr of range.mergeRequests)
+    lines.push(
+      `- ${mr.url ? `[${text(mr.reference)}](${mr.url})` : text(mr.reference)} ${text(mr.title)} (${code(shortSha(mr.commit))})`,
+    );
+  if (range.mergeRequests.length === 0)
+    lines.push("- none named by a merge commit (squash and fast-forward merges name none)");
   lines.push("", "## Commits, newest first", "");
-  for (const c of range.commits.slice(0, commits)) lines.push(`- ${code(c.short)} ${text(c.title)} (${text(c.author)})`);
+  for (const c of range.commits.slice(0, commits))
+    lines.push(`- ${code(c.short)} ${text(c.title)} (${text(c.author)})`);
   if (range.commitCount > commits) lines.push(`- … and ${range.commitCount - commits} older commits`);
   return lines;
 }
@@ -99,5 +132,8 @@ export function markdownReport(report: PromotionReport): string {
 /** The log section's title and body. */
 export function logReport(report: PromotionReport): { title: string; lines: string[] } {
   const count = report.range?.commitCount ?? 0;
-  return { title: `Promotion report: ${report.dryRun ? "would promote" : "promoted"} ${plural(count, "commit")} to ${report.environment}`, lines: reportLines(report, LOG_COMMITS) };
+  return {
+    title: `Promotion report: ${report.dryRun ? "would promote" : "promoted"} ${plural(count, "commit")} to ${report.environment}`,
+    lines: reportLines(report, LOG_COMMITS),
+  };
 }

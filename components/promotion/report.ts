@@ -75,34 +75,61 @@ const MERGE_REQUEST_LINE = /^See merge request (\S*![0-9]+)\s*$/m;
 const MANIFEST_FILE = /(\.ya?ml|(^|\/)Kustomization)$/;
 
 /** The report's facts for the range `from..to` (`from` undefined: the environment branch is created at `to`). */
-export async function promotedRange(workspace: PromotionWorkspace, range: { from?: string; to: string }, links: ProjectLinks, push: Promise<{ pushed: boolean }> = Promise.resolve({ pushed: true })): Promise<PromotedRange> {
+export async function promotedRange(
+  workspace: PromotionWorkspace,
+  range: { from?: string; to: string },
+  links: ProjectLinks,
+  push: Promise<{ pushed: boolean }> = Promise.resolve({ pushed: true }),
+): Promise<PromotedRange> {
   // The commits are read while the push runs; the manifests' objects are fetched only once it is
   // done. A filtered fetch marks the remote a promisor until disableLazyFetch runs again, and a push
   // meeting a missing object meanwhile would fetch it on the spot instead of being rejected and
   // re-decided (test/promotion/race.test.ts, "decides again when main moves").
-  const images = push.then(({ pushed }) => (pushed ? imageChangesOf(workspace, range) : { images: [], imagesNote: "the push was rejected" }));
+  const images = push.then(({ pushed }) =>
+    pushed ? imageChangesOf(workspace, range) : { images: [], imagesNote: "the push was rejected" },
+  );
   const [listed, changes] = await Promise.all([listCommits(workspace.git, range, links), images]);
   return { ...listed, ...changes };
 }
 
-async function listCommits(git: Git, range: { from?: string; to: string }, links: ProjectLinks): Promise<Pick<PromotedRange, "commitCount" | "commits" | "mergeRequests">> {
+async function listCommits(
+  git: Git,
+  range: { from?: string; to: string },
+  links: ProjectLinks,
+): Promise<Pick<PromotedRange, "commitCount" | "commits" | "mergeRequests">> {
   const revisions = range.from ? [range.to, `^${range.from}`] : [range.to];
-  const log = await git.run(["log", "--no-decorate", `--max-count=${COMMIT_SCAN_LIMIT + 1}`, "--format=%H%x1f%h%x1f%P%x1f%an%x1f%s%x1f%b%x1e", ...revisions]);
+  const log = await git.run([
+    "log",
+    "--no-decorate",
+    `--max-count=${COMMIT_SCAN_LIMIT + 1}`,
+    "--format=%H%x1f%h%x1f%P%x1f%an%x1f%s%x1f%b%x1e",
+    ...revisions,
+  ]);
   const records = log
     .split("\x1e")
     .map((record) => record.replace(/^\n/, "").split("\x1f"))
     .filter((fields) => /^[0-9a-f]{40,64}$/.test(fields[0] ?? ""));
-  const commitCount = records.length > COMMIT_SCAN_LIMIT ? Number(await git.run(["rev-list", "--count", ...revisions])) : records.length;
+  const commitCount =
+    records.length > COMMIT_SCAN_LIMIT ? Number(await git.run(["rev-list", "--count", ...revisions])) : records.length;
   const commits: ReportCommit[] = [];
   const mergeRequests: MergeRequestRef[] = [];
   const seen = new Set<string>();
-  for (const [sha = "", short = "", parents = "", author = "", title = "", body = ""] of records.slice(0, COMMIT_SCAN_LIMIT)) {
+  for (const [sha = "", short = "", parents = "", author = "", title = "", body = ""] of records.slice(
+    0,
+    COMMIT_SCAN_LIMIT,
+  )) {
     commits.push({ sha, short, author, title });
     const reference = MERGE_REQUEST_LINE.exec(body)?.[1];
     if (!reference || seen.has(reference)) continue;
     seen.add(reference);
     // A merge commit's subject is "Merge branch 'x' into 'main'"; the request's title follows it.
-    const merged = parents.split(" ").length > 1 ? body.split("\n").find((line) => line.trim() !== "" && !MERGE_REQUEST_LINE.test(line))?.trim() : undefined;
+    const merged =
+      parents.split(" ").length > 1
+        ? body
+            .split("\n")
+            .find((line) => line.trim() !== "" && !MERGE_REQUEST_LINE.test(line))
+            ?.trim()
+        : undefined;
     const url = mergeRequestUrl(reference, links);
     mergeRequests.push({ reference, title: merged || title, commit: sha, ...(url ? { url } : {}) });
   }
@@ -113,11 +140,20 @@ async function listCommits(git: Git, range: { from?: string; to: string }, links
 function mergeRequestUrl(reference: string, links: ProjectLinks): string | undefined {
   const [path, iid] = reference.split("!");
   const project = path || links.projectPath;
-  return links.serverUrl && project ? `${links.serverUrl.replace(/\/+$/, "")}/${project}/-/merge_requests/${iid}` : undefined;
+  return links.serverUrl && project
+    ? `${links.serverUrl.replace(/\/+$/, "")}/${project}/-/merge_requests/${iid}`
+    : undefined;
 }
 
-async function imageChangesOf(workspace: PromotionWorkspace, range: { from?: string; to: string }): Promise<Pick<PromotedRange, "images" | "imagesNote">> {
-  if (!range.from) return { images: [], imagesNote: "the environment branch is created: there is no earlier commit to compare the manifests with" };
+async function imageChangesOf(
+  workspace: PromotionWorkspace,
+  range: { from?: string; to: string },
+): Promise<Pick<PromotedRange, "images" | "imagesNote">> {
+  if (!range.from)
+    return {
+      images: [],
+      imagesNote: "the environment branch is created: there is no earlier commit to compare the manifests with",
+    };
   try {
     const diff = await changedFiles(workspace, range.from, range.to);
     const manifests = diff.files.filter((f) => MANIFEST_FILE.test(f.path));
@@ -127,11 +163,17 @@ async function imageChangesOf(workspace: PromotionWorkspace, range: { from?: str
     const texts = await readBlobs(workspace.git, blobs);
     const images: FileImageChanges[] = [];
     for (const file of read) {
-      const mentions = (oid: string | undefined) => (oid === undefined ? [] : imageMentions(texts.get(oid)?.toString("utf8") ?? ""));
+      const mentions = (oid: string | undefined) =>
+        oid === undefined ? [] : imageMentions(texts.get(oid)?.toString("utf8") ?? "");
       const changes = imageChanges(mentions(file.from), mentions(file.to));
       if (changes.length > 0) images.push({ path: file.path, changes });
     }
-    const notes = [diff.incomplete, manifests.length > read.length ? `${manifests.length} manifests changed; the first ${read.length} were read` : undefined].filter(Boolean);
+    const notes = [
+      diff.incomplete,
+      manifests.length > read.length
+        ? `${manifests.length} manifests changed; the first ${read.length} were read`
+        : undefined,
+    ].filter(Boolean);
     return { images, ...(notes.length > 0 ? { imagesNote: `partial: ${notes.join("; ")}` } : {}) };
   } catch (error) {
     // The report never fails a promotion: the push is what matters.

@@ -36,7 +36,10 @@ export interface Outcome {
 }
 
 /** Did an earlier attempt of this job in this pipeline deploy the environment successfully? */
-export type EarlierAttempt = { found: true; deployment: number } | { found: false } | { found: "unknown"; reason: string };
+export type EarlierAttempt =
+  | { found: true; deployment: number }
+  | { found: false }
+  | { found: "unknown"; reason: string };
 
 /** The job name that rolls an environment back by default (the rollback component's `job_name`). */
 export function rollbackJobName(environment: string): string {
@@ -48,7 +51,8 @@ export function rollbackJobName(environment: string): string {
  * button); a first attempt that finds the environment past its change stands down as before.
  */
 export async function refuseRollbackRerun(config: PromotionConfig, outcome: Outcome): Promise<void> {
-  const behind = outcome.promotion === "superseded" || (outcome.promotion === "up-to-date" && outcome.previous !== outcome.target);
+  const behind =
+    outcome.promotion === "superseded" || (outcome.promotion === "up-to-date" && outcome.previous !== outcome.target);
   if (config.dryRun || !behind) return;
   const environment = config.gitlab.environmentName ?? config.environment;
   const earlier = await earlierAttempt(config.gitlab, environment);
@@ -60,25 +64,51 @@ export async function refuseRollbackRerun(config: PromotionConfig, outcome: Outc
       howToRollBack,
     );
   if (earlier.found === "unknown")
-    warn(`could not tell whether this job re-runs an earlier deployment (${earlier.reason}). If it was started by "Rollback environment", ${config.environment} was not rolled back: ${howToRollBack}`);
+    warn(
+      `could not tell whether this job re-runs an earlier deployment (${earlier.reason}). If it was started by "Rollback environment", ${config.environment} was not rolled back: ${howToRollBack}`,
+    );
 }
 
 /** Asks the Deployments API for a successful deployment of `environment` by a job of this name in this pipeline, other than this job, among the newest {@link PER_PAGE}. */
 export async function earlierAttempt(gitlab: GitLabContext, environment: string): Promise<EarlierAttempt> {
   const { apiUrl, projectId, jobToken, pipelineId, jobName, jobId } = gitlab;
-  if (!apiUrl || !projectId || !jobToken || !pipelineId || !jobName || !jobId) return { found: "unknown", reason: "CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN, CI_PIPELINE_ID, CI_JOB_NAME or CI_JOB_ID is not set" };
+  if (!apiUrl || !projectId || !jobToken || !pipelineId || !jobName || !jobId)
+    return {
+      found: "unknown",
+      reason: "CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN, CI_PIPELINE_ID, CI_JOB_NAME or CI_JOB_ID is not set",
+    };
   const url = `${apiUrl.replace(/\/+$/, "")}/projects/${encodeURIComponent(projectId)}/deployments`;
-  const query = new URLSearchParams({ environment, status: "success", order_by: "id", sort: "desc", per_page: String(PER_PAGE) });
-  let deployments: Array<{ id?: unknown; deployable?: { id?: unknown; name?: unknown; pipeline?: { id?: unknown } } | null }>;
+  const query = new URLSearchParams({
+    environment,
+    status: "success",
+    order_by: "id",
+    sort: "desc",
+    per_page: String(PER_PAGE),
+  });
+  let deployments: Array<{
+    id?: unknown;
+    deployable?: { id?: unknown; name?: unknown; pipeline?: { id?: unknown } } | null;
+  }>;
   try {
-    const response = await fetch(`${url}?${query}`, { headers: { "JOB-TOKEN": jobToken }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const response = await fetch(`${url}?${query}`, {
+      headers: { "JOB-TOKEN": jobToken },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     if (!response.ok) return { found: "unknown", reason: `GET ${url} answered ${response.status}` };
     deployments = (await response.json()) as typeof deployments;
     if (!Array.isArray(deployments)) throw new Error("the answer is not a list");
   } catch (error) {
     return { found: "unknown", reason: `GET ${url} failed: ${(error as Error).message}` };
   }
-  const earlier = deployments.find(({ deployable: job }) => job && String(job.pipeline?.id) === pipelineId && job.name === jobName && String(job.id) !== jobId);
+  const earlier = deployments.find(
+    ({ deployable: job }) =>
+      job && String(job.pipeline?.id) === pipelineId && job.name === jobName && String(job.id) !== jobId,
+  );
   if (earlier) return { found: true, deployment: Number(earlier.id) };
-  return deployments.length < PER_PAGE ? { found: false } : { found: "unknown", reason: `none of the newest ${PER_PAGE} successful deployments of ${environment} is this pipeline's` };
+  return deployments.length < PER_PAGE
+    ? { found: false }
+    : {
+        found: "unknown",
+        reason: `none of the newest ${PER_PAGE} successful deployments of ${environment} is this pipeline's`,
+      };
 }

@@ -35,25 +35,50 @@ export interface VerificationConfig {
   gate?: FluxTarget & { soakMs: number; soak: string };
 }
 
-function resourceInput(text: string, input: "flux_resource" | "staging_flux_resource", agentInputName: string, agent: string): FluxResource | undefined {
+function resourceInput(
+  text: string,
+  input: "flux_resource" | "staging_flux_resource",
+  agentInputName: string,
+  agent: string,
+): FluxResource | undefined {
   if (agent === "") {
-    if (text !== "") throw new InputError(input, text, `is set, but ${agentInputName} is empty`, `set ${agentInputName} too, or leave ${input} empty`);
+    if (text !== "")
+      throw new InputError(
+        input,
+        text,
+        `is set, but ${agentInputName} is empty`,
+        `set ${agentInputName} too, or leave ${input} empty`,
+      );
     return undefined;
   }
   const resource = parseFluxResource(text);
-  if (!resource) throw new InputError(input, text, `is not namespace/name${text === "" ? `, but ${agentInputName} is set` : ""}`, `set ${input} to the Flux Kustomization that applies the environment branch, such as flux-system/app-staging`);
+  if (!resource)
+    throw new InputError(
+      input,
+      text,
+      `is not namespace/name${text === "" ? `, but ${agentInputName} is set` : ""}`,
+      `set ${input} to the Flux Kustomization that applies the environment branch, such as flux-system/app-staging`,
+    );
   return resource;
 }
 
-function durationInput(value: string, input: "verify_timeout" | "staging_soak", fallback: string): { ms: number; text: string } {
+function durationInput(
+  value: string,
+  input: "verify_timeout" | "staging_soak",
+  fallback: string,
+): { ms: number; text: string } {
   const text = value || fallback;
   const ms = parseDuration(text);
-  if (ms === undefined) throw new InputError(input, text, "is not a duration", `set ${input} to a duration such as 90s, 10m or 1h30m`);
+  if (ms === undefined)
+    throw new InputError(input, text, "is not a duration", `set ${input} to a duration such as 90s, 10m or 1h30m`);
   return { ms, text };
 }
 
 /** Checks the verification inputs together (each alone was checked by its parser). */
-export function readVerification(inputs: VerificationInputs, env: Record<string, string | undefined>): VerificationConfig {
+export function readVerification(
+  inputs: VerificationInputs,
+  env: Record<string, string | undefined>,
+): VerificationConfig {
   const freeze = { frozen: (env.CI_DEPLOY_FREEZE ?? "") !== "", respect: inputs.respect_deploy_freeze };
   const config: VerificationConfig = { freeze };
 
@@ -61,14 +86,32 @@ export function readVerification(inputs: VerificationInputs, env: Record<string,
   const resource = resourceInput(inputs.flux_resource, "flux_resource", "verify_agent", verifyAgent);
   if (resource) {
     const timeout = durationInput(inputs.verify_timeout, "verify_timeout", "10m");
-    if (timeout.ms <= 0) throw new InputError("verify_timeout", timeout.text, "must be longer than 0", "set verify_timeout to a duration such as 10m");
+    if (timeout.ms <= 0)
+      throw new InputError(
+        "verify_timeout",
+        timeout.text,
+        "must be longer than 0",
+        "set verify_timeout to a duration such as 10m",
+      );
     config.wait = { agent: verifyAgent, resource, timeoutMs: timeout.ms, timeout: timeout.text };
   }
 
   const stagingAgent = inputs.staging_agent ?? "";
-  const stagingResource = resourceInput(inputs.staging_flux_resource ?? "", "staging_flux_resource", "staging_agent", stagingAgent);
+  const stagingResource = resourceInput(
+    inputs.staging_flux_resource ?? "",
+    "staging_flux_resource",
+    "staging_agent",
+    stagingAgent,
+  );
   const soak = durationInput(inputs.staging_soak ?? "", "staging_soak", "0s");
-  if (stagingResource) config.gate = { agent: stagingAgent, resource: stagingResource, soakMs: soak.ms, soak: soak.text };
-  else if (soak.ms > 0) throw new InputError("staging_soak", soak.text, "is read from staging's Flux, but staging_agent is empty", "set staging_agent and staging_flux_resource, or staging_soak: 0");
+  if (stagingResource)
+    config.gate = { agent: stagingAgent, resource: stagingResource, soakMs: soak.ms, soak: soak.text };
+  else if (soak.ms > 0)
+    throw new InputError(
+      "staging_soak",
+      soak.text,
+      "is read from staging's Flux, but staging_agent is empty",
+      "set staging_agent and staging_flux_resource, or staging_soak: 0",
+    );
   return config;
 }

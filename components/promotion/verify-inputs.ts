@@ -68,7 +68,8 @@ export function stagingGateInputs() {
     },
     staging_flux_resource: {
       type: "string",
-      description: "With staging_agent: staging's Flux Kustomization, as namespace/name, such as flux-system/app-staging.",
+      description:
+        "With staging_agent: staging's Flux Kustomization, as namespace/name, such as flux-system/app-staging.",
       default: "",
       regex: RESOURCE_REGEX,
       variable: "GITOPS_STAGING_FLUX_RESOURCE",

@@ -18,7 +18,16 @@ import type { PromotionConfig } from "./config.ts";
 import { shortSha } from "./decide.ts";
 import { FluxClient, UnreachableClusterError } from "./flux-client.ts";
 import { describeResource, formatDuration, type FluxResource, type Kustomization } from "./flux.ts";
-import { gateQuestions, judgeFreeze, judgeReconcile, judgeStaging, pointerMismatch, reconcileQuestions, reconcileTimeout, type ContainsTarget } from "./gate.ts";
+import {
+  gateQuestions,
+  judgeFreeze,
+  judgeReconcile,
+  judgeStaging,
+  pointerMismatch,
+  reconcileQuestions,
+  reconcileTimeout,
+  type ContainsTarget,
+} from "./gate.ts";
 
 /** Time, injectable: tests never really sleep. */
 export interface Clock {
@@ -27,7 +36,10 @@ export interface Clock {
 }
 
 /** The real clock. */
-export const SYSTEM_CLOCK: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+export const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 /** Pauses between polls (ms): soon after the push first (a webhook-driven Flux is quick), then every 10 s. */
 export const POLL_MS = { first: 2000, max: 10_000 } as const;
@@ -85,7 +97,11 @@ const WAIT_INPUTS = { agent: "verify_agent", resource: "flux_resource" };
  * Kustomization fail the job before it pushes, not after.
  */
 export async function beforePromotion(config: PromotionConfig): Promise<void> {
-  const verdict = judgeFreeze({ ...config.verification.freeze, dryRun: config.dryRun, environment: config.environment });
+  const verdict = judgeFreeze({
+    ...config.verification.freeze,
+    dryRun: config.dryRun,
+    environment: config.environment,
+  });
   if (verdict.action === "refuse") throw new RefusedError(verdict.message, verdict.fix);
   if (verdict.note) warn(verdict.note);
   const wait = config.verification.wait;
@@ -103,14 +119,30 @@ export async function beforePromotion(config: PromotionConfig): Promise<void> {
  * The production gate (`staging_agent`): staging's Kustomization applied the target, is healthy,
  * and has run it for `staging_soak`. Called once a push is decided, before it; a refusal pushes nothing.
  */
-export async function checkStagingGate(config: PromotionConfig, workspace: PromotionWorkspace, target: string, clock: Clock = SYSTEM_CLOCK): Promise<void> {
+export async function checkStagingGate(
+  config: PromotionConfig,
+  workspace: PromotionWorkspace,
+  target: string,
+  clock: Clock = SYSTEM_CLOCK,
+): Promise<void> {
   const gate = config.verification.gate;
   if (!gate) return;
   const client = new FluxClient(gate.agent, { agent: "staging_agent", resource: "staging_flux_resource" });
   const kustomization = await client.read(gate.resource);
-  const lineage = new TargetLineage(target, { git: async () => workspace.git, refresh: async () => void (await fetchTips(workspace, config.branches, target)) });
+  const lineage = new TargetLineage(target, {
+    git: async () => workspace.git,
+    refresh: async () => void (await fetchTips(workspace, config.branches, target)),
+  });
   const contains = await lineage.answer(gateQuestions(kustomization));
-  const verdict = judgeStaging({ kustomization, resource: gate.resource, target, contains, soakMs: gate.soakMs, soak: gate.soak, now: clock.now() });
+  const verdict = judgeStaging({
+    kustomization,
+    resource: gate.resource,
+    target,
+    contains,
+    soakMs: gate.soakMs,
+    soak: gate.soak,
+    now: clock.now(),
+  });
   if (verdict.action === "refuse") throw new RefusedError(verdict.message, verdict.fix);
   info(`Production gate passed: ${verdict.message}`);
 }
@@ -128,11 +160,19 @@ export interface PromotedState {
  * Nothing to wait for after a stand-down or a dry run. The ancestry answers come from a fresh
  * tree-less fetch, made only if Flux names a commit other than the target.
  */
-export async function verifyDeployment(config: PromotionConfig, state: PromotedState, clock: Clock = SYSTEM_CLOCK): Promise<void> {
+export async function verifyDeployment(
+  config: PromotionConfig,
+  state: PromotedState,
+  clock: Clock = SYSTEM_CLOCK,
+): Promise<void> {
   const wait = config.verification.wait;
   if (!wait) return;
-  if (config.dryRun) return info(`Dry run: not waiting for Flux (${describeResource(wait.resource)}), nothing was pushed for it to apply.`);
-  if (state.target === "") return info(`Nothing was promoted from this pipeline: not waiting for Flux (${describeResource(wait.resource)}).`);
+  if (config.dryRun)
+    return info(
+      `Dry run: not waiting for Flux (${describeResource(wait.resource)}), nothing was pushed for it to apply.`,
+    );
+  if (state.target === "")
+    return info(`Nothing was promoted from this pipeline: not waiting for Flux (${describeResource(wait.resource)}).`);
   let workspace: PromotionWorkspace | undefined;
   const source: LineageSource = {
     git: async () => {
@@ -148,7 +188,9 @@ export async function verifyDeployment(config: PromotionConfig, state: PromotedS
     const client = new FluxClient(wait.agent, WAIT_INPUTS);
     info(
       `Waiting up to ${wait.timeout} for Flux to apply ${shortSha(state.target)} to ${config.environment}: Kustomization ${describeResource(wait.resource)}, through agent ${wait.agent}` +
-        (state.promoted !== state.target ? ` (${config.branches.environment} is at ${shortSha(state.promoted)}, which contains it)` : ""),
+        (state.promoted !== state.target
+          ? ` (${config.branches.environment} is at ${shortSha(state.promoted)}, which contains it)`
+          : ""),
     );
     const message = await waitForReconcile({
       read: () => client.read(wait.resource),
@@ -206,7 +248,13 @@ export async function waitForReconcile(options: WaitOptions): Promise<string> {
     }
     if (kustomization) {
       last = kustomization;
-      const facts = { kustomization, resource: options.resource, target: options.target, branch: options.branch, contains: await options.lineage.answer(reconcileQuestions(kustomization)) };
+      const facts = {
+        kustomization,
+        resource: options.resource,
+        target: options.target,
+        branch: options.branch,
+        contains: await options.lineage.answer(reconcileQuestions(kustomization)),
+      };
       const verdict = judgeReconcile(facts);
       if (verdict.state === "applied") return `${verdict.message} (after ${formatDuration(clock.now() - start)})`;
       if (verdict.state === "failed") throw new DeployFailedError(verdict.message, verdict.fix);
@@ -220,7 +268,16 @@ export async function waitForReconcile(options: WaitOptions): Promise<string> {
     const elapsed = clock.now() - start;
     if (elapsed >= options.timeoutMs) {
       if (!last && unreachable) throw unreachable;
-      const timedOut = reconcileTimeout({ kustomization: last as Kustomization, resource: options.resource, target: options.target, branch: options.branch, contains: () => false }, options.timeout);
+      const timedOut = reconcileTimeout(
+        {
+          kustomization: last as Kustomization,
+          resource: options.resource,
+          target: options.target,
+          branch: options.branch,
+          contains: () => false,
+        },
+        options.timeout,
+      );
       throw new ExhaustedError(timedOut.message, timedOut.fix);
     }
     await clock.sleep(Math.min(delay, options.timeoutMs - elapsed));

@@ -24,7 +24,15 @@ import { isReviewNamespace, readNamespace } from "./namespace.ts";
  * namespace: `--force-conflicts` takes over fields another manager (a debugging `kubectl edit`,
  * say) changed, instead of failing every later deploy.
  */
-const APPLY = ["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "--validate=strict", "-f", "-"];
+const APPLY = [
+  "apply",
+  "--server-side",
+  `--field-manager=${FIELD_MANAGER}`,
+  "--force-conflicts",
+  "--validate=strict",
+  "-f",
+  "-",
+];
 
 /** The objects as a stream of JSON documents for `kubectl apply -f -`. */
 export function toApplyStream(objects: readonly KubeObject[]): string {
@@ -44,7 +52,10 @@ export async function prepareNamespace(kubectl: Kubectl, namespace: KubeObject):
       "delete or rename that namespace if it is a leftover, or change namespace_prefix so review namespaces cannot clash with others",
     );
   if (live?.phase === "Terminating")
-    throw new RefusedError(`namespace ${name} is being deleted (the review app was stopped)`, "rerun this job once the namespace is gone (kubectl get namespace shows it until then)");
+    throw new RefusedError(
+      `namespace ${name} is being deleted (the review app was stopped)`,
+      "rerun this job once the namespace is gone (kubectl get namespace shows it until then)",
+    );
   if (live) return false;
   info((await kubectl.run(APPLY, toApplyStream([namespace]))).trim());
   return true;
@@ -52,11 +63,20 @@ export async function prepareNamespace(kubectl: Kubectl, namespace: KubeObject):
 
 /** The fix for what the cluster said in a refused dry run: a kind it does not serve, fields it refused, or both. */
 function dryRunFix(said: string, manifests: string): string {
-  const kinds = [...new Set([...said.matchAll(/no matches for kind "([^"]+)" in version "([^"]+)"/g)].map((m) => `${m[1]} (${m[2]})`))];
+  const kinds = [
+    ...new Set(
+      [...said.matchAll(/no matches for kind "([^"]+)" in version "([^"]+)"/g)].map((m) => `${m[1]} (${m[2]})`),
+    ),
+  ];
   const fixes: string[] = [];
-  if (kinds.length > 0) fixes.push(`the review cluster does not serve ${kinds.join(", ")}: install its CustomResourceDefinition in the review cluster, or leave that kind out of ${manifests}`);
+  if (kinds.length > 0)
+    fixes.push(
+      `the review cluster does not serve ${kinds.join(", ")}: install its CustomResourceDefinition in the review cluster, or leave that kind out of ${manifests}`,
+    );
   if (kinds.length === 0 || /^(Error from server|The \S+ "[^"]*" is invalid)/m.test(said))
-    fixes.push(`fix what the cluster named above in ${manifests} (\`kubectl explain <kind>.<field>\` against the review cluster shows the fields it accepts), then rerun the job`);
+    fixes.push(
+      `fix what the cluster named above in ${manifests} (\`kubectl explain <kind>.<field>\` against the review cluster shows the fields it accepts), then rerun the job`,
+    );
   return fixes.join("; ");
 }
 
@@ -75,7 +95,10 @@ export async function dryRunApply(kubectl: Kubectl, objects: readonly KubeObject
   const failure = kubectl.failure(args, result);
   if (failure instanceof InfrastructureError || failure instanceof InputError) throw failure;
   const said = result.stderr.trim() || result.stdout.trim();
-  throw new JobError(`the review cluster refused ${manifests} in a server-side dry run (strict field validation), so nothing was applied:\n  ${said.split("\n").join("\n  ")}`, dryRunFix(said, manifests));
+  throw new JobError(
+    `the review cluster refused ${manifests} in a server-side dry run (strict field validation), so nothing was applied:\n  ${said.split("\n").join("\n  ")}`,
+    dryRunFix(said, manifests),
+  );
 }
 
 /** Applies every object for real (after {@link dryRunApply} accepted them). */
@@ -87,9 +110,20 @@ export async function applyObjects(kubectl: Kubectl, objects: readonly KubeObjec
  * Removes the namespace {@link prepareNamespace} created when the dry run refused the app, so a
  * refused first deploy leaves nothing behind. Returns a sentence for the job's error message.
  */
-export async function removeCreatedNamespace(kubectl: Kubectl, namespace: KubeObject, timeout: string): Promise<string> {
+export async function removeCreatedNamespace(
+  kubectl: Kubectl,
+  namespace: KubeObject,
+  timeout: string,
+): Promise<string> {
   const name = namespace.metadata.name;
-  const result = await kubectl.exec(["delete", "namespace", name, "--ignore-not-found", "--wait=true", `--timeout=${timeout}`]);
+  const result = await kubectl.exec([
+    "delete",
+    "namespace",
+    name,
+    "--ignore-not-found",
+    "--wait=true",
+    `--timeout=${timeout}`,
+  ]);
   if (result.code === 0) return `The namespace ${name} this job created for the dry run was removed again.`;
   return `The namespace ${name} this job created for the dry run could not be removed (${(result.stderr.trim() || result.stdout.trim()).split("\n").at(-1)}); the stop job removes it.`;
 }

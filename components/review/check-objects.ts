@@ -41,16 +41,26 @@ export interface ReviewExpectations {
  */
 function nameProblem(object: KubeObject): string | undefined {
   const name = object.metadata?.name ?? "";
-  if (object.kind === "Service" || object.kind === "Namespace") return isDnsLabel(name) ? undefined : "a DNS-1123 label (lowercase letters, digits and -, at most 63 characters)";
-  if (object.apiVersion.startsWith("rbac.authorization.k8s.io/")) return name !== "" && !/[/%]/.test(name) && name !== "." && name !== ".." ? undefined : "a path segment (no / or %)";
-  return isDnsSubdomain(name) ? undefined : "a DNS-1123 subdomain (lowercase letters, digits, - and ., at most 253 characters)";
+  if (object.kind === "Service" || object.kind === "Namespace")
+    return isDnsLabel(name) ? undefined : "a DNS-1123 label (lowercase letters, digits and -, at most 63 characters)";
+  if (object.apiVersion.startsWith("rbac.authorization.k8s.io/"))
+    return name !== "" && !/[/%]/.test(name) && name !== "." && name !== ".."
+      ? undefined
+      : "a path segment (no / or %)";
+  return isDnsSubdomain(name)
+    ? undefined
+    : "a DNS-1123 subdomain (lowercase letters, digits, - and ., at most 253 characters)";
 }
 
 /** Every container image in the objects' pod templates (Deployment, StatefulSet, Job, CronJob, ...). */
 export function containerImages(objects: readonly KubeObject[]): string[] {
   const images: string[] = [];
   const fromPod = (pod: unknown) => {
-    const spec = (pod as { spec?: { containers?: Array<{ image?: string }>; initContainers?: Array<{ image?: string }> } } | undefined)?.spec;
+    const spec = (
+      pod as
+        | { spec?: { containers?: Array<{ image?: string }>; initContainers?: Array<{ image?: string }> } }
+        | undefined
+    )?.spec;
     for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) if (c.image) images.push(c.image);
   };
   for (const object of objects) {
@@ -70,7 +80,9 @@ export function checkObjects(objects: readonly KubeObject[], expect: ReviewExpec
   for (const [index, object] of objects.entries()) {
     const where = describeObject(object);
     if (index > 0 && object.kind === "Namespace") {
-      problems.push(`${where}: the manifests declare a Namespace; review apps create their own, so leave Namespace objects out of the review manifests`);
+      problems.push(
+        `${where}: the manifests declare a Namespace; review apps create their own, so leave Namespace objects out of the review manifests`,
+      );
       continue;
     }
     const rule = nameProblem(object);
@@ -82,9 +94,14 @@ export function checkObjects(objects: readonly KubeObject[], expect: ReviewExpec
           : `${where}: belongs to ${object.metadata.namespace}, not the review namespace ${expect.namespace}; remove its namespace from the manifests`,
       );
     const missing = Object.entries(expect.labels).filter(([k, v]) => object.metadata.labels?.[k] !== v);
-    if (missing.length > 0) problems.push(`${where}: lacks the review label(s) ${missing.map(([k, v]) => `${k}=${v}`).join(", ")}; do not remove labels in a kustomize component or patch of the review manifests`);
+    if (missing.length > 0)
+      problems.push(
+        `${where}: lacks the review label(s) ${missing.map(([k, v]) => `${k}=${v}`).join(", ")}; do not remove labels in a kustomize component or patch of the review manifests`,
+      );
   }
   if (!containerImages(objects).includes(expect.image))
-    problems.push(`no container runs ${expect.image}: no container image in ${expect.manifests} is named ${expect.imageName} (found: ${[...new Set(containerImages(objects))].join(", ") || "none"})`);
+    problems.push(
+      `no container runs ${expect.image}: no container image in ${expect.manifests} is named ${expect.imageName} (found: ${[...new Set(containerImages(objects))].join(", ") || "none"})`,
+    );
   return problems;
 }

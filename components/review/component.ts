@@ -11,7 +11,16 @@ import { job } from "../../generator/job.ts";
 import { nodeScript } from "../../generator/script.ts";
 import { matching, required } from "../../runtime/input-parsers.ts";
 import { imageName, imageReference } from "../../runtime/reference-parsers.ts";
-import { BUILD_JOB_INPUT, CHANGE_GUARDS, commonInputs, GUARDS, guardedRules, MERGE_REQUEST_PIPELINE, needsBuild, rulesInput } from "../common.ts";
+import {
+  BUILD_JOB_INPUT,
+  CHANGE_GUARDS,
+  commonInputs,
+  GUARDS,
+  guardedRules,
+  MERGE_REQUEST_PIPELINE,
+  needsBuild,
+  rulesInput,
+} from "../common.ts";
 import { PREFIX_MAX } from "./names.ts";
 import { reviewDomain } from "./parsers.ts";
 
@@ -40,7 +49,8 @@ export default defineComponent(import.meta.url, {
       stage,
       job_prefix: {
         type: "string",
-        description: "The jobs are named <job_prefix>-deploy and <job_prefix>-stop. Change it to include the component more than once in a pipeline.",
+        description:
+          "The jobs are named <job_prefix>-deploy and <job_prefix>-stop. Change it to include the component more than once in a pipeline.",
         default: "review",
         regex: "^[A-Za-z0-9_. /:-]+$",
       },
@@ -53,14 +63,16 @@ export default defineComponent(import.meta.url, {
         default: catalog.config.reviewAgent,
         regex: "^[^\\s:]+:[^\\s:]+$",
         variable: "GITOPS_REVIEW_AGENT",
-        parse: call(matching, ["^[^\\s:]+:[^\\s:]+$",
+        parse: call(matching, [
+          "^[^\\s:]+:[^\\s:]+$",
           "is not an agent context",
-          "set agent to path/to/agent-project:agent-name, for example platform/gitops-agents:review"],
-        ),
+          "set agent to path/to/agent-project:agent-name, for example platform/gitops-agents:review",
+        ]),
       },
       manifests: {
         type: "string",
-        description: "The application's kustomize directory for review apps, relative to the repository root. Its files are never changed; it must not declare a Namespace. It, and every directory its kustomizations name, must lie inside the repository once symbolic links are followed.",
+        description:
+          "The application's kustomize directory for review apps, relative to the repository root. Its files are never changed; it must not declare a Namespace. It, and every directory its kustomizations name, must lie inside the repository once symbolic links are followed.",
         variable: "GITOPS_REVIEW_MANIFESTS",
         parse: call(
           required,
@@ -69,14 +81,16 @@ export default defineComponent(import.meta.url, {
       },
       image_name: {
         type: "string",
-        description: "The image name (without tag or digest) the manifests use; containers with this image run new_image instead.",
+        description:
+          "The image name (without tag or digest) the manifests use; containers with this image run new_image instead.",
         default: "$CI_REGISTRY_IMAGE",
         variable: "GITOPS_REVIEW_IMAGE_NAME",
         parse: call(imageName, "set image_name to the image name your manifests use (without tag or digest)"),
       },
       new_image: {
         type: "string",
-        description: "The image to deploy (registry/path[:tag][@digest]). The default is the output of build_job (its GITOPS_IMAGE, and no other job's).",
+        description:
+          "The image to deploy (registry/path[:tag][@digest]). The default is the output of build_job (its GITOPS_IMAGE, and no other job's).",
         default: "$GITOPS_IMAGE",
         variable: "GITOPS_REVIEW_NEW_IMAGE",
         parse: call(imageReference, [
@@ -86,7 +100,8 @@ export default defineComponent(import.meta.url, {
       },
       domain: {
         type: "string",
-        description: "The review cluster's wildcard domain: the review app is served at https://<branch slug>.<domain>. Give each project that shares a review cluster its own domain (such as app.review.example.com): hosts are unique per branch slug, not per project.",
+        description:
+          "The review cluster's wildcard domain: the review app is served at https://<branch slug>.<domain>. Give each project that shares a review cluster its own domain (such as app.review.example.com): hosts are unique per branch slug, not per project.",
         regex: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$",
         variable: "GITOPS_REVIEW_DOMAIN",
         parse: reviewDomain,
@@ -97,26 +112,30 @@ export default defineComponent(import.meta.url, {
         default: "review-",
         regex: `^[a-z][-a-z0-9]{0,${PREFIX_MAX - 1}}$`,
         variable: "GITOPS_REVIEW_NAMESPACE_PREFIX",
-        parse: call(matching, [`^([a-z][-a-z0-9]{0,${PREFIX_MAX - 1}})?$`,
+        parse: call(matching, [
+          `^([a-z][-a-z0-9]{0,${PREFIX_MAX - 1}})?$`,
           `must be at most ${PREFIX_MAX} lowercase letters, digits and -, starting with a letter`,
-          "set namespace_prefix to something like review-"],
-        ),
+          "set namespace_prefix to something like review-",
+        ]),
       },
       auto_stop_in: {
         type: "string",
-        description: "How long a review app lives without a new deployment before GitLab stops it (environment:auto_stop_in), such as 1 week, 3 days or never.",
+        description:
+          "How long a review app lives without a new deployment before GitLab stops it (environment:auto_stop_in), such as 1 week, 3 days or never.",
         default: "1 week",
       },
       rollout_timeout: {
         type: "string",
-        description: "How long the deploy job waits for every Deployment to roll out (and the stop job for the namespace to go): a kubectl duration such as 90s, 5m or 1h.",
+        description:
+          "How long the deploy job waits for every Deployment to roll out (and the stop job for the namespace to go): a kubectl duration such as 90s, 5m or 1h.",
         default: "5m",
         regex: DURATION,
         variable: "GITOPS_REVIEW_ROLLOUT_TIMEOUT",
-        parse: call(matching, [DURATION,
+        parse: call(matching, [
+          DURATION,
           "is not a duration",
-          "set rollout_timeout to a number with a unit: 90s, 5m, 1h"],
-        ),
+          "set rollout_timeout to a number with a unit: 90s, 5m, 1h",
+        ]),
       },
       rules: rulesInput(
         "When the deploy and stop jobs exist. Default: merge-request pipelines. Guards before these rules keep both jobs out of merge-train pipelines and out of every pipeline of a bump (its merge request builds no image to review). The stop job uses the same rules and is manual (a rule's own when overrides that).",

@@ -15,7 +15,10 @@ export class Kubectl {
     try {
       return await run("kubectl", ["--context", this.context, ...args], { input });
     } catch (e) {
-      throw new InfrastructureError(`cannot run kubectl: ${(e as Error).message}`, "run the job in the catalog's tools image, or an image with kubectl on PATH");
+      throw new InfrastructureError(
+        `cannot run kubectl: ${(e as Error).message}`,
+        "run the job in the catalog's tools image, or an image with kubectl on PATH",
+      );
     }
   }
 
@@ -42,18 +45,26 @@ export class Kubectl {
       );
     // The agent's context carries the job's own credential (GitLab writes it into KUBECONFIG); the
     // agent's ci_access and RBAC decide what it may do.
-    const kind = /connection refused|no such host|i\/o timeout|Unable to connect to the server|TLS handshake timeout|the server is currently unable/i.test(said)
-      ? "unreachable"
-      : /Unauthorized|must be logged in|provide credentials/i.test(said)
-        ? "authentication"
-        : /forbidden/i.test(said)
-          ? "permission"
-          : undefined;
+    const kind =
+      /connection refused|no such host|i\/o timeout|Unable to connect to the server|TLS handshake timeout|the server is currently unable/i.test(
+        said,
+      )
+        ? "unreachable"
+        : /Unauthorized|must be logged in|provide credentials/i.test(said)
+          ? "authentication"
+          : /forbidden/i.test(said)
+            ? "permission"
+            : undefined;
     if (kind)
       return remoteFailure(kind, describeFailure("kubectl", args, result), {
         action: `kubectl ${args[0]} through the agent`,
         remote: { input: "agent", value: this.context },
-        credential: { description: "this job's credential for the agent", input: "agent", needs: "job of a project the agent's config.yaml authorizes under ci_access (environments review/*), with RBAC for the review namespace" },
+        credential: {
+          description: "this job's credential for the agent",
+          input: "agent",
+          needs:
+            "job of a project the agent's config.yaml authorizes under ci_access (environments review/*), with RBAC for the review namespace",
+        },
       });
     return new JobError(describeFailure("kubectl", args, result), "read kubectl's message above");
   }

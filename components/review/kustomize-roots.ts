@@ -39,16 +39,30 @@ export function checkKustomizeRoots(root: string, projectDir: string, input: str
   const visit = (dir: string) => {
     if (seen.has(dir)) return;
     seen.add(dir);
-    const found = KUSTOMIZATION_FILES.map((name) => ({ name, at: locatePath(name, projectDir, { base: dir, kind: "file" }) })).find(({ at }) => !("problem" in at && at.problem.startsWith("does not exist")));
+    const found = KUSTOMIZATION_FILES.map((name) => ({
+      name,
+      at: locatePath(name, projectDir, { base: dir, kind: "file" }),
+    })).find(({ at }) => !("problem" in at && at.problem.startsWith("does not exist")));
     if (!found) return;
     const file = path.join(dir, found.name);
     // Even the kustomization itself is read only inside the project (a link to a file elsewhere is not).
-    if ("problem" in found.at) throw new InputError(input, value, `${path.relative(projectDir, file)} ${found.at.problem}`, "replace the link with the kustomization itself; nothing was applied");
+    if ("problem" in found.at)
+      throw new InputError(
+        input,
+        value,
+        `${path.relative(projectDir, file)} ${found.at.problem}`,
+        "replace the link with the kustomization itself; nothing was applied",
+      );
     let document;
     try {
       document = readYamlDocuments(readFileSync(file, "utf8"))[0];
     } catch (e) {
-      throw new InputError(input, value, `${path.relative(projectDir, file)} is not valid YAML (${(e as Error).message})`, `fix ${path.relative(projectDir, file)}; nothing was applied`);
+      throw new InputError(
+        input,
+        value,
+        `${path.relative(projectDir, file)} is not valid YAML (${(e as Error).message})`,
+        `fix ${path.relative(projectDir, file)}; nothing was applied`,
+      );
     }
     for (const list of ROOT_LISTS) {
       const node = document && field(document, list);
@@ -56,13 +70,26 @@ export function checkKustomizeRoots(root: string, projectDir: string, input: str
       if (items?.kind !== "seq") continue;
       for (const item of items.items) {
         const entry = resolve(item);
-        if (entry.kind !== "scalar" || entry.value === "" || entry.value.includes("\n") || isRemote(entry.value)) continue;
+        if (entry.kind !== "scalar" || entry.value === "" || entry.value.includes("\n") || isRemote(entry.value))
+          continue;
         const where = `${path.relative(projectDir, file)} lists ${JSON.stringify(entry.value)} under ${list}`;
-        if (/^file:/i.test(entry.value)) throw new InputError(input, value, `${where}, a file: URL that kustomize would clone from the runner's disk`, "list paths inside the repository, or remote URLs; nothing was applied");
+        if (/^file:/i.test(entry.value))
+          throw new InputError(
+            input,
+            value,
+            `${where}, a file: URL that kustomize would clone from the runner's disk`,
+            "list paths inside the repository, or remote URLs; nothing was applied",
+          );
         const located = locatePath(entry.value, projectDir, { base: dir });
         // A path that is not there is kustomize's to report (or a remote it resolves itself).
         if ("problem" in located && located.problem.startsWith("does not exist")) continue;
-        if ("problem" in located) throw new InputError(input, value, `${where}, which ${located.problem}`, `list only paths inside the repository in ${path.relative(projectDir, file)}; nothing was applied`);
+        if ("problem" in located)
+          throw new InputError(
+            input,
+            value,
+            `${where}, which ${located.problem}`,
+            `list only paths inside the repository in ${path.relative(projectDir, file)}; nothing was applied`,
+          );
         if (statSync(located.real).isDirectory()) visit(located.real);
       }
     }

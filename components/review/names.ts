@@ -42,7 +42,10 @@ export interface ReviewNames {
  */
 export function refSlug(ref: string): string {
   const replaced = Array.from(ref.toLowerCase(), (c) => (/^[a-z0-9]$/.test(c) ? c : "-"));
-  return replaced.slice(0, 63).join("").replace(/^-+|-+$/g, "");
+  return replaced
+    .slice(0, 63)
+    .join("")
+    .replace(/^-+|-+$/g, "");
 }
 
 /** Is `name` a DNS-1123 label (lowercase letters, digits and `-`, alphanumeric at both ends, at most 63)? */

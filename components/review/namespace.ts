@@ -16,7 +16,10 @@ export interface LiveNamespace {
 export async function readNamespace(kubectl: Kubectl, name: string): Promise<LiveNamespace | undefined> {
   const found = (await kubectl.run(["get", "namespace", name, "--ignore-not-found", "-o", "json"])).trim();
   if (found === "") return undefined;
-  const namespace = JSON.parse(found) as { metadata?: { labels?: Record<string, string> }; status?: { phase?: string } };
+  const namespace = JSON.parse(found) as {
+    metadata?: { labels?: Record<string, string> };
+    status?: { phase?: string };
+  };
   return { labels: namespace.metadata?.labels ?? {}, phase: namespace.status?.phase };
 }
 

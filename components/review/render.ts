@@ -37,7 +37,12 @@ export function kustomizeError(stderr: string): string {
 /** Checks that `dir` (a directory) is a kustomize directory; names the input and the fix otherwise. */
 export function checkManifestsDirectory(dir: string, input: string): void {
   if (!KUSTOMIZATION_FILES.some((f) => existsSync(path.join(dir, f))))
-    throw new InputError("manifests", input, `${dir} has no kustomization.yaml`, "point manifests at a directory holding a kustomization.yaml (a base or an overlay for review apps)");
+    throw new InputError(
+      "manifests",
+      input,
+      `${dir} has no kustomization.yaml`,
+      "point manifests at a directory holding a kustomization.yaml (a base or an overlay for review apps)",
+    );
 }
 
 /** The overlay's kustomization: the user's directory plus namespace, image and labels. */
@@ -46,15 +51,19 @@ export function overlayKustomization(request: RenderRequest, overlayDir: string)
   if (request.newImage.tag) image.newTag = request.newImage.tag;
   if (request.newImage.digest) image.digest = request.newImage.digest;
   // JSON is YAML, and keeps a YAML library out of the embedded script.
-  return JSON.stringify({
-    apiVersion: "kustomize.config.k8s.io/v1beta1",
-    kind: "Kustomization",
-    // kustomize refuses absolute resource paths; a relative one may leave the overlay's root.
-    resources: [path.relative(overlayDir, request.manifests) || "."],
-    namespace: request.namespace,
-    images: [image],
-    labels: [{ pairs: request.labels, includeTemplates: true }],
-  }, null, 2);
+  return JSON.stringify(
+    {
+      apiVersion: "kustomize.config.k8s.io/v1beta1",
+      kind: "Kustomization",
+      // kustomize refuses absolute resource paths; a relative one may leave the overlay's root.
+      resources: [path.relative(overlayDir, request.manifests) || "."],
+      namespace: request.namespace,
+      images: [image],
+      labels: [{ pairs: request.labels, includeTemplates: true }],
+    },
+    null,
+    2,
+  );
 }
 
 /** Sets the review host on every Ingress rule and TLS entry (in place); returns the Ingresses changed. */
@@ -84,20 +93,43 @@ export async function renderReviewApp(request: RenderRequest): Promise<KubeObjec
     const [label, value] = Object.entries(request.labels)[0] as [string, string];
     let result;
     try {
-      result = await run("kubectl", ["label", "--local", "--overwrite", "-k", overlay, "-o", "json", `${label}=${value}`]);
+      result = await run("kubectl", [
+        "label",
+        "--local",
+        "--overwrite",
+        "-k",
+        overlay,
+        "-o",
+        "json",
+        `${label}=${value}`,
+      ]);
     } catch (e) {
-      throw new InfrastructureError(`cannot run kubectl: ${(e as Error).message}`, "run the job in the catalog's tools image, or an image with kubectl on PATH");
+      throw new InfrastructureError(
+        `cannot run kubectl: ${(e as Error).message}`,
+        "run the job in the catalog's tools image, or an image with kubectl on PATH",
+      );
     }
     if (result.code !== 0) {
-      if (/no objects passed to label/.test(result.stderr)) throw new JobError(`${request.label} renders no objects`, "add the application's Deployment, Service and Ingress to the kustomization's resources");
+      if (/no objects passed to label/.test(result.stderr))
+        throw new JobError(
+          `${request.label} renders no objects`,
+          "add the application's Deployment, Service and Ingress to the kustomization's resources",
+        );
       // Say it in the user's terms: kustomize's error for their own directory, if it has one.
       const own = await run("kubectl", ["kustomize", request.manifests]);
       const said = kustomizeError(own.code !== 0 ? own.stderr : result.stderr);
-      throw new JobError(`kustomize cannot render ${request.label}:\n  ${said}`, "fix the manifests so that `kubectl kustomize <manifests>` renders them; nothing was applied");
+      throw new JobError(
+        `kustomize cannot render ${request.label}:\n  ${said}`,
+        "fix the manifests so that `kubectl kustomize <manifests>` renders them; nothing was applied",
+      );
     }
     const objects = parseJsonStream(result.stdout);
     setIngressHosts(objects, request.host);
-    const namespace: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: request.namespace, labels: { ...request.labels } } };
+    const namespace: KubeObject = {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: request.namespace, labels: { ...request.labels } },
+    };
     return [namespace, ...objects];
   } finally {
     rmSync(overlay, { recursive: true, force: true });

@@ -24,7 +24,8 @@ async function main(): Promise<void> {
     await removeNamespace(new Kubectl(agent), namespace, timeout);
   } catch (error) {
     // The job is allowed to fail (a manual job must be, or it would block the pipeline): say plainly what is left.
-    if (error instanceof JobError) error.message = `the review app was NOT removed (namespace ${namespace}): ${error.message}`;
+    if (error instanceof JobError)
+      error.message = `the review app was NOT removed (namespace ${namespace}): ${error.message}`;
     throw error;
   }
 }
@@ -41,8 +42,19 @@ async function removeNamespace(kubectl: Kubectl, namespace: string, timeout: str
       `namespace ${namespace} exists but is not labelled ${LABELS.managedBy}=${MANAGED_BY}; the review jobs did not create it, so stop will not delete it`,
       "delete it by hand if it really is this merge request's review app, or change namespace_prefix so review namespaces cannot clash with others",
     );
-  const out = await kubectl.run(["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", `--timeout=${timeout}`]);
-  info(out.trim() === "" ? `Namespace ${namespace} was already gone.` : `Deleted namespace ${namespace} and everything in it.`);
+  const out = await kubectl.run([
+    "delete",
+    "namespace",
+    namespace,
+    "--ignore-not-found",
+    "--wait=true",
+    `--timeout=${timeout}`,
+  ]);
+  info(
+    out.trim() === ""
+      ? `Namespace ${namespace} was already gone.`
+      : `Deleted namespace ${namespace} and everything in it.`,
+  );
 }
 
 await runJob(main);

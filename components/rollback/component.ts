@@ -28,7 +28,8 @@ export default defineComponent(import.meta.url, {
     ...commonInputs(catalog, { stage: "deploy", job_name: "rollback-production" }),
     environment: {
       type: "string",
-      description: "The GitLab environment to roll back (its promotion job's environment). Its successful deployments name its last promotion, whose report artifact records what it received. The default job name, rollback-<environment>, is what the promotion jobs name when GitLab's Rollback environment button is pressed.",
+      description:
+        "The GitLab environment to roll back (its promotion job's environment). Its successful deployments name its last promotion, whose report artifact records what it received. The default job name, rollback-<environment>, is what the promotion jobs name when GitLab's Rollback environment button is pressed.",
       default: "production",
       variable: "GITOPS_ROLLBACK_ENVIRONMENT",
       parse: call(required, "set environment to the GitLab environment to roll back (such as production)"),
@@ -42,14 +43,16 @@ export default defineComponent(import.meta.url, {
     },
     source_branch: {
       type: "string",
-      description: "The branch the revert is committed to (the branch promotions take commits from). CI/CD variables are expanded.",
+      description:
+        "The branch the revert is committed to (the branch promotions take commits from). CI/CD variables are expanded.",
       default: "$CI_DEFAULT_BRANCH",
       variable: "GITOPS_ROLLBACK_SOURCE_BRANCH",
       parse: call(branch, "set source_branch to the branch promoted commits come from (default $CI_DEFAULT_BRANCH)"),
     },
     mode: {
       type: "string",
-      description: "commit: push the rollback commit to source_branch. merge_request: push a gitops/rollback-<environment>-<12 hex> branch and open a merge request (the token then needs the api scope).",
+      description:
+        "commit: push the rollback commit to source_branch. merge_request: push a gitops/rollback-<environment>-<12 hex> branch and open a merge request (the token then needs the api scope).",
       default: "commit",
       options: ["commit", "merge_request"],
       variable: "GITOPS_ROLLBACK_MODE",
@@ -67,7 +70,8 @@ export default defineComponent(import.meta.url, {
     ...sshInputs("source_branch", "GITOPS_ROLLBACK_"),
     author_name: {
       type: "string",
-      description: "The rollback commit's author and committer name. Empty with author_email empty: the token's user (GET /user), else the user who runs the job.",
+      description:
+        "The rollback commit's author and committer name. Empty with author_email empty: the token's user (GET /user), else the user who runs the job.",
       default: "",
       variable: "GITOPS_ROLLBACK_AUTHOR_NAME",
       parse: trimmedText,

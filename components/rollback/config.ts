@@ -52,13 +52,28 @@ export function readRollbackConfig(env: NodeJS.ProcessEnv): RollbackConfig {
   const inputs = readInputs(env, INPUTS);
   const { environment, mode } = inputs;
   const branches = { source: inputs.source_branch, environment: inputs.environment_branch };
-  if (branches.source === branches.environment) throw new InputError("environment_branch", branches.environment, "is the source branch itself", "set environment_branch to the environment's own branch");
+  if (branches.source === branches.environment)
+    throw new InputError(
+      "environment_branch",
+      branches.environment,
+      "is the source branch itself",
+      "set environment_branch to the environment's own branch",
+    );
   const since = optionalInput(env, SINCE_VARIABLE).trim();
   if (since !== "" && !/^[0-9a-f]{7,64}$/.test(since))
-    throw new InputError(SINCE_VARIABLE, since, "is not a commit SHA", `set ${SINCE_VARIABLE} (when running the job) to the commit the environment should return to, as a SHA of at least 7 hex digits, or leave it unset to undo the environment's last promotion`);
+    throw new InputError(
+      SINCE_VARIABLE,
+      since,
+      "is not a commit SHA",
+      `set ${SINCE_VARIABLE} (when running the job) to the commit the environment should return to, as a SHA of at least 7 hex digits, or leave it unset to undo the environment's last promotion`,
+    );
   // Predefined in every job (doc/ci/variables/predefined_variables.md: both "Pre-pipeline"); without
   // them the URL is no HTTP(S) URL, and the error names them.
-  const httpsUrl = checkRepositoryUrl(`${env.CI_SERVER_URL ?? ""}/${env.CI_PROJECT_PATH ?? ""}.git`, REPOSITORY, "https");
+  const httpsUrl = checkRepositoryUrl(
+    `${env.CI_SERVER_URL ?? ""}/${env.CI_PROJECT_PATH ?? ""}.git`,
+    REPOSITORY,
+    "https",
+  );
   // Checked now, before any remote call (the identity itself may ask GitLab later).
   authorFromInputs(inputs);
   // Read last: a deploy key is written to disk only for a job that passed its checks.
@@ -70,9 +85,14 @@ export function readRollbackConfig(env: NodeJS.ProcessEnv): RollbackConfig {
     : jobToken
       ? { header: "JOB-TOKEN" as const, token: jobToken, description: "the job token (CI_JOB_TOKEN)" }
       : undefined;
-  const api = env.CI_API_V4_URL && env.CI_PROJECT_ID && apiToken ? { url: env.CI_API_V4_URL, projectId: env.CI_PROJECT_ID, ...apiToken } : undefined;
+  const api =
+    env.CI_API_V4_URL && env.CI_PROJECT_ID && apiToken
+      ? { url: env.CI_API_V4_URL, projectId: env.CI_PROJECT_ID, ...apiToken }
+      : undefined;
   // merge_request mode opens the request with the token (readBumpCredential required it).
-  if (mode === "merge_request") for (const name of ["CI_API_V4_URL", "CI_PROJECT_ID"]) requireInput(env, name, name, `run the job in a GitLab pipeline (GitLab sets ${name})`);
+  if (mode === "merge_request")
+    for (const name of ["CI_API_V4_URL", "CI_PROJECT_ID"])
+      requireInput(env, name, name, `run the job in a GitLab pipeline (GitLab sets ${name})`);
   return {
     environment,
     branches,

@@ -23,9 +23,14 @@ export type TreeRevert = { tree: string } | { conflicts: string[] };
 const FILE_MODES = new Set(["100644", "100755"]);
 
 /** The tree of `ours` with the change from `theirs` to `base` undone (three commits of the fetched graph). */
-export async function revertTree(workspace: PromotionWorkspace, commits: { base: string; ours: string; theirs: string }): Promise<TreeRevert> {
+export async function revertTree(
+  workspace: PromotionWorkspace,
+  commits: { base: string; ours: string; theirs: string },
+): Promise<TreeRevert> {
   const { git } = workspace;
-  const trees = (await git.run(["log", "--no-walk=unsorted", "--format=%T", commits.base, commits.ours, commits.theirs])).split("\n");
+  const trees = (
+    await git.run(["log", "--no-walk=unsorted", "--format=%T", commits.base, commits.ours, commits.theirs])
+  ).split("\n");
   // The three trees, each with every tree below it and no blob: read-tree compares object names only.
   await fetchObjects(workspace, [...new Set(trees)], "blob:none");
   const scratch = mkdtempSync(path.join(git.dir, ".git", "gitops-revert-"));
@@ -41,7 +46,8 @@ export async function revertTree(workspace: PromotionWorkspace, commits: { base:
     const conflicts: string[] = [];
     const mergeable = [...stages].filter(([file, s]) => {
       const [base, ours, theirs] = ["1", "2", "3"].map((n) => s.get(n));
-      const ok = base && ours && theirs && FILE_MODES.has(ours.mode) && ours.mode === theirs.mode && base.mode === ours.mode;
+      const ok =
+        base && ours && theirs && FILE_MODES.has(ours.mode) && ours.mode === theirs.mode && base.mode === ours.mode;
       if (!ok) conflicts.push(file);
       return ok;
     });
@@ -50,7 +56,12 @@ export async function revertTree(workspace: PromotionWorkspace, commits: { base:
     const blobs = await readBlobs(git, oids);
     const [base, ours, theirs] = ["1", "2", "3"].map((stage) => path.join(scratch, stage)) as [string, string, string];
     for (const [file, s] of mergeable) {
-      for (const [stage, where] of [["1", base], ["2", ours], ["3", theirs]] as const) writeFileSync(where, blobs.get(s.get(stage)?.oid ?? "") ?? Buffer.alloc(0));
+      for (const [stage, where] of [
+        ["1", base],
+        ["2", ours],
+        ["3", theirs],
+      ] as const)
+        writeFileSync(where, blobs.get(s.get(stage)?.oid ?? "") ?? Buffer.alloc(0));
       // merge-file writes the result into `ours` and exits with the number of conflicts.
       const merged = await git.exec(["merge-file", "-q", ours, base, theirs]);
       if (merged.code !== 0) {

@@ -67,15 +67,28 @@ async function rangeToUndo(workspace: PromotionWorkspace, config: RollbackConfig
       `set ${SINCE_VARIABLE} when running the job to the commit ${env} should return to`,
     );
   if (!previous)
-    throw new RefusedError(`${env}'s last promotion (deployment ${last.deployment}, job ${last.job}) created ${config.branches.environment}: there is no earlier state to return to`, `set ${SINCE_VARIABLE} when running the job to the commit ${env} should return to`);
-  info(`${env}'s last promotion (deployment ${last.deployment}, job ${last.job}) moved ${config.branches.environment} from ${shortSha(previous)} to ${shortSha(promoted)}`);
+    throw new RefusedError(
+      `${env}'s last promotion (deployment ${last.deployment}, job ${last.job}) created ${config.branches.environment}: there is no earlier state to return to`,
+      `set ${SINCE_VARIABLE} when running the job to the commit ${env} should return to`,
+    );
+  info(
+    `${env}'s last promotion (deployment ${last.deployment}, job ${last.job}) moved ${config.branches.environment} from ${shortSha(previous)} to ${shortSha(promoted)}`,
+  );
   return { head, to: previous, why: `in its last promotion (deployment ${last.deployment}, job ${last.job})` };
 }
 
 /** A rollback commit of this very range already on the default branch, if any. */
-async function existingRollback(workspace: PromotionWorkspace, range: Range, main: string): Promise<string | undefined> {
+async function existingRollback(
+  workspace: PromotionWorkspace,
+  range: Range,
+  main: string,
+): Promise<string | undefined> {
   const trailer = (key: string) => `%(trailers:key=${key},valueonly,separator=%x20)`;
-  const log = await workspace.git.run(["log", `--format=%H%x1f${trailer(ROLLBACK_TRAILERS.from)}%x1f${trailer(ROLLBACK_TRAILERS.to)}`, `${range.head}..${main}`]);
+  const log = await workspace.git.run([
+    "log",
+    `--format=%H%x1f${trailer(ROLLBACK_TRAILERS.from)}%x1f${trailer(ROLLBACK_TRAILERS.to)}`,
+    `${range.head}..${main}`,
+  ]);
   for (const line of log.split("\n")) {
     const [sha, from, to] = line.split("\x1f").map((s) => s.trim());
     if (from === range.head && to === range.to) return sha;
@@ -84,9 +97,20 @@ async function existingRollback(workspace: PromotionWorkspace, range: Range, mai
 }
 
 /** The tip of `branch` on the server when its tree is `tree` (commits only are fetched: a commit names its tree). */
-async function existingBranchCommit(workspace: PromotionWorkspace, branch: string, tree: string): Promise<string | undefined> {
+async function existingBranchCommit(
+  workspace: PromotionWorkspace,
+  branch: string,
+  tree: string,
+): Promise<string | undefined> {
   const ref = `refs/remotes/origin/${branch}`;
-  await workspace.git.run(["fetch", "--filter=tree:0", "--no-tags", "--quiet", workspace.url, `+refs/heads/${branch}:${ref}`]);
+  await workspace.git.run([
+    "fetch",
+    "--filter=tree:0",
+    "--no-tags",
+    "--quiet",
+    workspace.url,
+    `+refs/heads/${branch}:${ref}`,
+  ]);
   await disableLazyFetch(workspace.git, workspace.url);
   const [tip, tipTree] = (await workspace.git.run(["log", "-1", "--format=%H %T", ref])).split(" ");
   return tipTree === tree ? tip : undefined;
@@ -112,24 +136,45 @@ function message(config: RollbackConfig, range: Range, commits: string[]): strin
   ].join("\n");
 }
 
-async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, known: { range?: Range }): Promise<Outcome | { rejected: GitCommandError }> {
+async function attempt(
+  workspace: PromotionWorkspace,
+  config: RollbackConfig,
+  known: { range?: Range },
+): Promise<Outcome | { rejected: GitCommandError }> {
   const { git } = workspace;
   const { branches } = config;
   // The tips only (the lookup of the third name in fetchTips answers nothing here).
   const { tips } = await fetchTips(workspace, branches, "0".repeat(40));
-  if (!tips.source) throw new InputError("source_branch", branches.source, "does not exist", "set source_branch to the default branch (default $CI_DEFAULT_BRANCH)");
-  if (!tips.environment) throw new RefusedError(`${branches.environment} does not exist: nothing was ever promoted to ${config.environment}, so there is nothing to roll back`, "promote first; a rollback undoes a promotion");
+  if (!tips.source)
+    throw new InputError(
+      "source_branch",
+      branches.source,
+      "does not exist",
+      "set source_branch to the default branch (default $CI_DEFAULT_BRANCH)",
+    );
+  if (!tips.environment)
+    throw new RefusedError(
+      `${branches.environment} does not exist: nothing was ever promoted to ${config.environment}, so there is nothing to roll back`,
+      "promote first; a rollback undoes a promotion",
+    );
   const main = tips.source;
   const head = tips.environment;
   if (!(await git.isAncestor(head, main)))
-    throw new RefusedError(`${branches.environment} (at ${shortSha(head)}) holds commits ${branches.source} lacks: a revert on ${branches.source} cannot describe it`, `bring those commits into ${branches.source} first (git log ${branches.source}..${branches.environment} lists them)`);
+    throw new RefusedError(
+      `${branches.environment} (at ${shortSha(head)}) holds commits ${branches.source} lacks: a revert on ${branches.source} cannot describe it`,
+      `bring those commits into ${branches.source} first (git log ${branches.source}..${branches.environment} lists them)`,
+    );
   // The range is decided once: a retry after a lost push race undoes the same promotion.
   const range = known.range && known.range.head === head ? known.range : await rangeToUndo(workspace, config, head);
   known.range = range;
-  const commits = (await git.run(["log", "--no-decorate", "--format=%h %s", `${range.to}..${range.head}`])).split("\n").filter(Boolean);
+  const commits = (await git.run(["log", "--no-decorate", "--format=%h %s", `${range.to}..${range.head}`]))
+    .split("\n")
+    .filter(Boolean);
   const done = await existingRollback(workspace, range, main);
   if (done) {
-    info(`${branches.source} already has ${shortSha(done)}, which rolls back ${shortSha(range.to)}..${shortSha(range.head)}: nothing to do (promote it if ${config.environment} has not received it yet)`);
+    info(
+      `${branches.source} already has ${shortSha(done)}, which rolls back ${shortSha(range.to)}..${shortSha(range.head)}: nothing to do (promote it if ${config.environment} has not received it yet)`,
+    );
     return { rollback: "already-rolled-back", sha: done, from: range.head, to: range.to, commitCount: commits.length };
   }
   const reverted = await revertTree(workspace, { base: range.head, ours: main, theirs: range.to });
@@ -140,26 +185,58 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
     );
   const mainTree = await git.run(["log", "--no-walk", "--format=%T", main]);
   if (reverted.tree === mainTree) {
-    info(`every file ${config.environment} received in ${shortSha(range.to)}..${shortSha(range.head)} already has its earlier content on ${branches.source}: nothing to commit`);
+    info(
+      `every file ${config.environment} received in ${shortSha(range.to)}..${shortSha(range.head)} already has its earlier content on ${branches.source}: nothing to commit`,
+    );
     return { rollback: "nothing-to-revert", sha: main, from: range.head, to: range.to, commitCount: commits.length };
   }
   const author = await config.author();
   const text = message(config, range, commits);
-  const commit = await git.run(["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`, "-c", "commit.gpgsign=false", "commit-tree", reverted.tree, "-p", main, "-F", "-"], text);
+  const commit = await git.run(
+    [
+      "-c",
+      `user.name=${author.name}`,
+      "-c",
+      `user.email=${author.email}`,
+      "-c",
+      "commit.gpgsign=false",
+      "commit-tree",
+      reverted.tree,
+      "-p",
+      main,
+      "-F",
+      "-",
+    ],
+    text,
+  );
   // The push sends the new commit, its new trees (written here) and every blob main lacks: the
   // merged ones are here, the restored ones are fetched now (lazy fetching is off).
-  const changed = (await git.run(["diff-tree", "-r", "--no-renames", "--no-commit-id", main, commit])).split("\n").filter(Boolean);
+  const changed = (await git.run(["diff-tree", "-r", "--no-renames", "--no-commit-id", main, commit]))
+    .split("\n")
+    .filter(Boolean);
   const wanted = changed.map((line) => line.split(" ")[3] as string).filter((oid) => !/^0+$/.test(oid));
-  const present = (await git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], `${wanted.join("\n")}\n`)).split("\n");
-  await fetchObjects(workspace, wanted.filter((oid, i) => !present[i]?.endsWith(" blob")));
-  await section(`Rollback commit ${shortSha(commit)}: ${changed.length} file${changed.length === 1 ? "" : "s"} back to ${shortSha(range.to)}`, () => {
-    for (const line of changed) info(`  ${line.split("\t")[1]}`);
-    info(`Reverted commits (${commits.length}):`);
-    for (const line of commits.slice(0, LISTED)) info(`  ${line}`);
-  }, { collapsed: true });
+  const present = (
+    await git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], `${wanted.join("\n")}\n`)
+  ).split("\n");
+  await fetchObjects(
+    workspace,
+    wanted.filter((oid, i) => !present[i]?.endsWith(" blob")),
+  );
+  await section(
+    `Rollback commit ${shortSha(commit)}: ${changed.length} file${changed.length === 1 ? "" : "s"} back to ${shortSha(range.to)}`,
+    () => {
+      for (const line of changed) info(`  ${line.split("\t")[1]}`);
+      info(`Reverted commits (${commits.length}):`);
+      for (const line of commits.slice(0, LISTED)) info(`  ${line}`);
+    },
+    { collapsed: true },
+  );
   // Letters and digits of the environment's name only: whatever a GitLab environment may be called,
   // the branch name then passes runtime/branch-name.ts's rule (no .., no .lock, no leading -).
-  const target = config.mode === "commit" ? branches.source : `${ROLLBACK_BRANCH_PREFIX}${config.environment.replace(/[^A-Za-z0-9]+/g, "-")}-${range.head.slice(0, 12)}`;
+  const target =
+    config.mode === "commit"
+      ? branches.source
+      : `${ROLLBACK_BRANCH_PREFIX}${config.environment.replace(/[^A-Za-z0-9]+/g, "-")}-${range.head.slice(0, 12)}`;
   const args = ["push", "--no-verify", workspace.url, `${commit}:refs/heads/${target}`];
   const pushed = await git.exec(args);
   let proposed = commit;
@@ -169,10 +246,15 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
     if (config.mode === "commit") return { rejected: error };
     // A second run finds the branch of the first: the same revert (same tree) is reused.
     proposed = (await existingBranchCommit(workspace, target, reverted.tree)) ?? "";
-    if (!proposed) throw new RefusedError(`branch ${target} already exists with another revert`, `merge or close its merge request and delete the branch, then run the job again`);
+    if (!proposed)
+      throw new RefusedError(
+        `branch ${target} already exists with another revert`,
+        `merge or close its merge request and delete the branch, then run the job again`,
+      );
     info(`branch ${target} already holds this revert (${shortSha(proposed)})`);
   } else info(`pushed ${shortSha(commit)} to ${target}`);
-  if (config.mode === "commit") return { rollback: "committed", sha: commit, from: range.head, to: range.to, commitCount: commits.length };
+  if (config.mode === "commit")
+    return { rollback: "committed", sha: commit, from: range.head, to: range.to, commitCount: commits.length };
   const api = config.api as RollbackApi;
   const mr = await openMergeRequest({
     apiUrl: api.url,
@@ -185,14 +267,23 @@ async function attempt(workspace: PromotionWorkspace, config: RollbackConfig, kn
     description: text.split("\n").slice(2).join("\n").trim(),
   });
   info(`${mr.created ? "opened" : "found the open"} merge request !${mr.iid}: ${mr.webUrl}`);
-  return { rollback: "merge-request", sha: proposed, from: range.head, to: range.to, commitCount: commits.length, mergeRequestUrl: mr.webUrl };
+  return {
+    rollback: "merge-request",
+    sha: proposed,
+    from: range.head,
+    to: range.to,
+    commitCount: commits.length,
+    mergeRequestUrl: mr.webUrl,
+  };
 }
 
 /** A git failure in the user's terms (runtime/remote-failure.ts): the repository, the default branch's credential, and the branch pushed. */
 function remoteError(error: GitCommandError, config: RollbackConfig): JobError {
   const { credential, branches } = config;
   const ssh = credential.sshUrl !== undefined;
-  const needs = ssh ? `deploy key with write access, allowed to push to ${branches.source}` : `project access token with the write_repository scope, of a user allowed to push to ${branches.source}`;
+  const needs = ssh
+    ? `deploy key with write access, allowed to push to ${branches.source}`
+    : `project access token with the write_repository scope, of a user allowed to push to ${branches.source}`;
   return error.inTermsOf({
     action: `rolling back ${config.environment} on ${branches.source}`,
     remote: { input: ssh ? "ssh_repository_url" : REPOSITORY, value: config.repositoryUrl },
@@ -202,7 +293,9 @@ function remoteError(error: GitCommandError, config: RollbackConfig): JobError {
 }
 
 async function rollback(config: RollbackConfig): Promise<Outcome> {
-  info(`Rolling back ${config.environment} (${config.branches.environment}) by a ${config.mode === "commit" ? "commit" : "merge request"} on ${config.branches.source}`);
+  info(
+    `Rolling back ${config.environment} (${config.branches.environment}) by a ${config.mode === "commit" ? "commit" : "merge request"} on ${config.branches.source}`,
+  );
   const workspace = await openWorkspace(config.repositoryUrl, config.credential.git);
   const known: { range?: Range } = {};
   try {
@@ -215,9 +308,14 @@ async function rollback(config: RollbackConfig): Promise<Outcome> {
       }
       if (!("rejected" in outcome)) return outcome;
       const again = () =>
-        warn(`${config.branches.source} moved before the push landed: computing the revert again on its new tip (attempt ${n + 1} of ${PUSH_RETRY.attempts})`);
+        warn(
+          `${config.branches.source} moved before the push landed: computing the revert again on its new tip (attempt ${n + 1} of ${PUSH_RETRY.attempts})`,
+        );
       if (!(await retryAfter(PUSH_RETRY, n, again)))
-        throw new ExhaustedError(`${config.branches.source} moved during each of ${PUSH_RETRY.attempts} push attempts; nothing was rolled back: ${outcome.rejected.message}`, "retry the job");
+        throw new ExhaustedError(
+          `${config.branches.source} moved during each of ${PUSH_RETRY.attempts} push attempts; nothing was rolled back: ${outcome.rejected.message}`,
+          "retry the job",
+        );
     }
   } finally {
     workspace.dispose();
@@ -232,7 +330,10 @@ runJob(async () => {
   } finally {
     config.credential.dispose();
   }
-  if (outcome.rollback === "committed") info(`${config.environment}: rollback commit ${shortSha(outcome.sha)} is on ${config.branches.source}; its pipeline promotes it (staging automatically, ${config.environment} by its manual job)`);
+  if (outcome.rollback === "committed")
+    info(
+      `${config.environment}: rollback commit ${shortSha(outcome.sha)} is on ${config.branches.source}; its pipeline promotes it (staging automatically, ${config.environment} by its manual job)`,
+    );
   writeOutputs(OUTPUTS, config.outputDir, {
     GITOPS_ROLLBACK: outcome.rollback,
     GITOPS_ROLLBACK_SHA: outcome.sha,

@@ -17,7 +17,14 @@ const PROJECT_PATH = `^(${COMPONENT}/)*${COMPONENT}$`;
  */
 import { defineComponent } from "../../generator/component.ts";
 import { job } from "../../generator/job.ts";
-import { BUILD_JOB_INPUT, CHANGE_GUARDS, guardedRules, MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES, needsBuild, rulesInput } from "../common.ts";
+import {
+  BUILD_JOB_INPUT,
+  CHANGE_GUARDS,
+  guardedRules,
+  MERGE_REQUEST_AND_DEFAULT_BRANCH_RULES,
+  needsBuild,
+  rulesInput,
+} from "../common.ts";
 
 export default defineComponent(import.meta.url, {
   name: "test",
@@ -26,7 +33,8 @@ export default defineComponent(import.meta.url, {
   inputs: () => ({
     stage: {
       type: "string",
-      description: "The stage the job runs in: build's stage or a later one. The job needs the build job, so it starts as soon as the image exists whatever the stage order.",
+      description:
+        "The stage the job runs in: build's stage or a later one. The job needs the build job, so it starts as soon as the image exists whatever the stage order.",
       default: "test",
     },
     job_name: {
@@ -42,10 +50,15 @@ export default defineComponent(import.meta.url, {
         "The image the tests run in. The default is the image build_job pushed, by digest (GITOPS_IMAGE from that job's dotenv report, and from no other job's). Its ENTRYPOINT is overridden (entrypoint: [\"\"]), so the runner's shell runs the commands whatever the image would start.",
       default: "$GITOPS_IMAGE",
     },
-    script: { type: "array", description: "The test commands, run by the image's shell in order; the job fails at the first that fails.", example: ["npm test"] },
+    script: {
+      type: "array",
+      description: "The test commands, run by the image's shell in order; the job fails at the first that fails.",
+      example: ["npm test"],
+    },
     junit: {
       type: "string",
-      description: "The JUnit XML report the commands write, relative to the project directory (no leading /, no .. component; GitLab's runner uploads nothing outside the project directory). A missing file only warns.",
+      description:
+        "The JUnit XML report the commands write, relative to the project directory (no leading /, no .. component; GitLab's runner uploads nothing outside the project directory). A missing file only warns.",
       default: "junit.xml",
       regex: PROJECT_PATH,
     },

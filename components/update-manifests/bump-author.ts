@@ -43,14 +43,23 @@ export async function bumpAuthor(env: Env, inputs: AuthorInputs, credential: { t
     if (user) return user;
   }
   const pipelineUser = { name: env.GITLAB_USER_NAME?.trim() ?? "", email: env.GITLAB_USER_EMAIL?.trim() ?? "" };
-  if (pipelineUser.name !== "" && pipelineUser.email !== "" && !BAD_IDENTITY.test(pipelineUser.name + pipelineUser.email)) {
+  if (
+    pipelineUser.name !== "" &&
+    pipelineUser.email !== "" &&
+    !BAD_IDENTITY.test(pipelineUser.name + pipelineUser.email)
+  ) {
     warn(
       `the bump is authored by the pipeline's user, ${pipelineUser.name} <${pipelineUser.email}>, not by the user who pushes it; ` +
         'a "Reject unverified users" push rule refuses that. Give the token the read_user scope (the job then asks GitLab who it is), or set author_name and author_email',
     );
     return { ...pipelineUser, source: "the pipeline's user (GITLAB_USER_NAME, GITLAB_USER_EMAIL)" };
   }
-  throw new InputError("author_name", "", "is empty, and neither the token's user nor the pipeline's user is known", "set author_name and author_email to the identity the bump commit should carry");
+  throw new InputError(
+    "author_name",
+    "",
+    "is empty, and neither the token's user nor the pipeline's user is known",
+    "set author_name and author_email to the identity the bump commit should carry",
+  );
 }
 
 /** The author_name/author_email inputs, checked (before any remote call), or undefined when both are empty. */
@@ -59,10 +68,22 @@ export function authorFromInputs(inputs: AuthorInputs): BumpAuthor | undefined {
   if (name === "" && email === "") return undefined;
   if (name === "" || email === "") {
     const [missing, given] = name === "" ? ["author_name", email] : ["author_email", name];
-    throw new InputError(missing, "", `is empty while ${missing === "author_name" ? "author_email" : "author_name"} is ${JSON.stringify(given)}`, "set both author_name and author_email, or neither (the token's user then authors the bump)");
+    throw new InputError(
+      missing,
+      "",
+      `is empty while ${missing === "author_name" ? "author_email" : "author_name"} is ${JSON.stringify(given)}`,
+      "set both author_name and author_email, or neither (the token's user then authors the bump)",
+    );
   }
-  if (BAD_IDENTITY.test(name)) throw new InputError("author_name", name, "holds <, > or a line break", "set author_name to a plain name");
-  if (BAD_IDENTITY.test(email) || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new InputError("author_email", email, "is not an email address", "set author_email to an address such as bot@example.com");
+  if (BAD_IDENTITY.test(name))
+    throw new InputError("author_name", name, "holds <, > or a line break", "set author_name to a plain name");
+  if (BAD_IDENTITY.test(email) || !/^[^@\s]+@[^@\s]+$/.test(email))
+    throw new InputError(
+      "author_email",
+      email,
+      "is not an email address",
+      "set author_email to an address such as bot@example.com",
+    );
   return { name, email, source: "the author_name and author_email inputs" };
 }
 
@@ -83,16 +104,32 @@ async function tokenUser(apiUrl: string, token: string): Promise<BumpAuthor | un
     return undefined;
   }
   if (response.status === 401 || response.status === 403) {
-    warn(`GitLab did not tell the token's user (GET ${url} answered ${response.status}): the token needs the read_user, read_api or api scope for that`);
+    warn(
+      `GitLab did not tell the token's user (GET ${url} answered ${response.status}): the token needs the read_user, read_api or api scope for that`,
+    );
     return undefined;
   }
-  const user = (response.status === 200 && typeof response.body === "object" && response.body ? response.body : {}) as { name?: unknown; username?: unknown; email?: unknown; commit_email?: unknown };
+  const user = (response.status === 200 && typeof response.body === "object" && response.body ? response.body : {}) as {
+    name?: unknown;
+    username?: unknown;
+    email?: unknown;
+    commit_email?: unknown;
+  };
   // commit_email is the address GitLab attributes the user's commits to (the primary email unless changed).
   const email = typeof user.commit_email === "string" && user.commit_email !== "" ? user.commit_email : user.email;
-  if (typeof user.name !== "string" || typeof email !== "string" || email === "" || BAD_IDENTITY.test(user.name + email)) {
-    warn(`GitLab did not tell the token's user (GET ${url} answered ${response.status} without a usable name and email)`);
+  if (
+    typeof user.name !== "string" ||
+    typeof email !== "string" ||
+    email === "" ||
+    BAD_IDENTITY.test(user.name + email)
+  ) {
+    warn(
+      `GitLab did not tell the token's user (GET ${url} answered ${response.status} without a usable name and email)`,
+    );
     return undefined;
   }
-  info(`the bump is authored by the token's user, ${user.name} <${email}>${typeof user.username === "string" ? ` (@${user.username})` : ""}`);
+  info(
+    `the bump is authored by the token's user, ${user.name} <${email}>${typeof user.username === "string" ? ` (@${user.username})` : ""}`,
+  );
   return { name: user.name, email, source: "the token's user (GET /user)" };
 }

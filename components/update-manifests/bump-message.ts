@@ -50,5 +50,11 @@ export function messageTitle(message: string): string {
 export function bumpBranchName(image: ImageReference): string {
   const id = image.digest ? (image.digest.split(":")[1] ?? image.digest).slice(0, 12) : (image.tag ?? "latest");
   // A tag may hold what a branch name may not (`..`, a `.lock` ending): runtime/branch-name.ts.
-  return `${BUMP_BRANCH_PREFIX}${id.replace(/[^A-Za-z0-9._-]/g, "-").replace(/\.{2,}/g, ".").replace(/\.lock$|\.+$/, "").replace(/^[.-]+/, "") || "image"}`;
+  return `${BUMP_BRANCH_PREFIX}${
+    id
+      .replace(/[^A-Za-z0-9._-]/g, "-")
+      .replace(/\.{2,}/g, ".")
+      .replace(/\.lock$|\.+$/, "")
+      .replace(/^[.-]+/, "") || "image"
+  }`;
 }

@@ -11,12 +11,22 @@ import { nodeScript } from "../../generator/script.ts";
 import { BUMP_MARKER } from "../../runtime/bump-trailers.ts";
 import { branch, oneOf, required, trimmedText } from "../../runtime/input-parsers.ts";
 import { imageReference, relativePath } from "../../runtime/reference-parsers.ts";
-import { BUILD_JOB_INPUT, CHANGE_GUARDS, commonInputs, DEFAULT_BRANCH_ONLY, guardedRules, needsBuild, rulesInput, sshInputs } from "../common.ts";
+import {
+  BUILD_JOB_INPUT,
+  CHANGE_GUARDS,
+  commonInputs,
+  DEFAULT_BRANCH_ONLY,
+  guardedRules,
+  needsBuild,
+  rulesInput,
+  sshInputs,
+} from "../common.ts";
 import { IMAGE_PLACEHOLDER } from "./bump-message.ts";
 
 const OUTPUTS = declareOutputs("gitops-manifests.env", {
   GITOPS_MANIFESTS_SHA: "The commit that holds the bump (the branch's tip when nothing changed or the job stood down).",
-  GITOPS_MANIFESTS_CHANGED: "true when the job pushed a bump, false when the manifests already named the image or a newer bump stood in.",
+  GITOPS_MANIFESTS_CHANGED:
+    "true when the job pushed a bump, false when the manifests already named the image or a newer bump stood in.",
   GITOPS_MERGE_REQUEST_URL:
     "merge_request mode: the merge request that holds the bump. The promotion jobs read it and stand down: the merge's own pipeline promotes.",
 });
@@ -44,24 +54,31 @@ export default defineComponent(import.meta.url, {
     },
     image_name: {
       type: "string",
-      description: "The image repository the manifests refer to, without tag or digest (container image: values with this repository, kustomize images: entries with this name or newName). CI/CD variables are expanded.",
+      description:
+        "The image repository the manifests refer to, without tag or digest (container image: values with this repository, kustomize images: entries with this name or newName). CI/CD variables are expanded.",
       default: "$CI_REGISTRY_IMAGE",
       variable: "GITOPS_BUMP_IMAGE_NAME",
-      parse: call(imageReference, ["name", "set image_name to the image repository the manifests refer to, without tag or digest"],
-      ),
+      parse: call(imageReference, [
+        "name",
+        "set image_name to the image repository the manifests refer to, without tag or digest",
+      ]),
     },
     new_image: {
       type: "string",
-      description: "The image to point at: repository@sha256:<digest> or repository:tag. The default is the digest reference build_job publishes (its GITOPS_IMAGE, and no other job's).",
+      description:
+        "The image to point at: repository@sha256:<digest> or repository:tag. The default is the digest reference build_job publishes (its GITOPS_IMAGE, and no other job's).",
       default: "$GITOPS_IMAGE",
       variable: "GITOPS_BUMP_NEW_IMAGE",
-      parse: call(imageReference, ["pinned", "the default is $GITOPS_IMAGE, which the build job publishes: " +
-          "run build in an earlier stage of this pipeline, or set new_image to an image reference"],
-      ),
+      parse: call(imageReference, [
+        "pinned",
+        "the default is $GITOPS_IMAGE, which the build job publishes: " +
+          "run build in an earlier stage of this pipeline, or set new_image to an image reference",
+      ]),
     },
     mode: {
       type: "string",
-      description: "commit: push one commit to the branch. merge_request: push a gitops/bump-<digest> branch and open a merge request (the token then needs the api scope).",
+      description:
+        "commit: push one commit to the branch. merge_request: push a gitops/bump-<digest> branch and open a merge request (the token then needs the api scope).",
       default: "commit",
       options: ["commit", "merge_request"],
       variable: "GITOPS_BUMP_MODE",
@@ -102,7 +119,8 @@ export default defineComponent(import.meta.url, {
     },
     author_email: {
       type: "string",
-      description: "The bump commit's author and committer email, set together with author_name. Empty (the default): the token's user's commit email.",
+      description:
+        "The bump commit's author and committer email, set together with author_name. Empty (the default): the token's user's commit email.",
       default: "",
       example: "gitops-bot@example.com",
       variable: "GITOPS_BUMP_AUTHOR_EMAIL",

@@ -33,13 +33,27 @@ export interface BumpCredential {
 }
 
 /** Reads the credential; `needsToken` when the job calls the API (merge_request mode). */
-export function readBumpCredential(env: NodeJS.ProcessEnv, inputs: CredentialInputs, needsToken: boolean): BumpCredential {
+export function readBumpCredential(
+  env: NodeJS.ProcessEnv,
+  inputs: CredentialInputs,
+  needsToken: boolean,
+): BumpCredential {
   const sshWanted = inputs.ssh_key_variable !== "";
   const secret = !sshWanted || needsToken ? readSecret(env, inputs.token_variable, "token_variable") : undefined;
   const token = secret?.value;
   const tokenDescription = `the token in ${secret?.name}`;
   if (!sshWanted) return { token, tokenDescription, description: tokenDescription, git: { token }, dispose: () => {} };
   const sshUrl = checkRepositoryUrl(inputs.ssh_repository_url, "ssh_repository_url", "ssh");
-  const ssh = sshCredentialFromInputs(env, { keyVariable: inputs.ssh_key_variable, knownHosts: inputs.ssh_known_hosts });
-  return { token, tokenDescription, description: `the deploy key in ${ssh?.variable}`, git: { sshCommand: ssh?.command }, sshUrl, dispose: () => ssh?.dispose() };
+  const ssh = sshCredentialFromInputs(env, {
+    keyVariable: inputs.ssh_key_variable,
+    knownHosts: inputs.ssh_known_hosts,
+  });
+  return {
+    token,
+    tokenDescription,
+    description: `the deploy key in ${ssh?.variable}`,
+    git: { sshCommand: ssh?.command },
+    sshUrl,
+    dispose: () => ssh?.dispose(),
+  };
 }

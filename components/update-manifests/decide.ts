@@ -40,14 +40,18 @@ export interface BumpFacts {
 
 /** The decision. */
 export type BumpDecision =
-  { action: "none" } | { action: "stand-down"; newer: LaterBump } | { action: "commit" } | { action: "merge-request" };
+  | { action: "none" }
+  | { action: "stand-down"; newer: LaterBump }
+  | { action: "commit" }
+  | { action: "merge-request" };
 
 /** What to do with the branch. */
 export function decideBump(facts: BumpFacts): BumpDecision {
   if (facts.changedFiles === 0) return { action: "none" };
   // Only bumps of the same image count: another image's bump (a second include) is no reason to stop.
-  const newer = facts.later?.find((bump) =>
-    bump.source !== facts.sourceCommit && bump.repository === facts.repository && bump.sourceFollowsOurs);
+  const newer = facts.later?.find(
+    (bump) => bump.source !== facts.sourceCommit && bump.repository === facts.repository && bump.sourceFollowsOurs,
+  );
   if (newer) return { action: "stand-down", newer };
   return { action: facts.mode === "commit" ? "commit" : "merge-request" };
 }

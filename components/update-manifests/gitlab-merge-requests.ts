@@ -42,7 +42,11 @@ export async function openMergeRequest(options: MergeRequestOptions): Promise<Me
   });
   if (created.status === 201) return { ...mergeRequestFrom(created.body, base), created: true };
   if (created.status !== 409) throw failure("POST", base, created, options);
-  const query = new URLSearchParams({ state: "opened", source_branch: options.sourceBranch, target_branch: options.targetBranch });
+  const query = new URLSearchParams({
+    state: "opened",
+    source_branch: options.sourceBranch,
+    target_branch: options.targetBranch,
+  });
   const found = await call(options, "GET", `${base}?${query}`);
   if (found.status !== 200) throw failure("GET", base, found, options);
   const first = Array.isArray(found.body) ? found.body[0] : undefined;
@@ -64,7 +68,11 @@ export interface Response {
 export async function gitlabRequest(url: string, token: string, method = "GET", body?: unknown): Promise<Response> {
   const response = await fetch(url, {
     method,
-    headers: { "PRIVATE-TOKEN": token, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
+    headers: {
+      "PRIVATE-TOKEN": token,
+      Accept: "application/json",
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });
@@ -76,7 +84,12 @@ export async function gitlabRequest(url: string, token: string, method = "GET", 
   }
 }
 
-async function call(options: MergeRequestOptions, method: "GET" | "POST", url: string, body?: unknown): Promise<Response> {
+async function call(
+  options: MergeRequestOptions,
+  method: "GET" | "POST",
+  url: string,
+  body?: unknown,
+): Promise<Response> {
   try {
     return await gitlabRequest(url, options.token, method, body);
   } catch (e) {
@@ -87,20 +100,28 @@ async function call(options: MergeRequestOptions, method: "GET" | "POST", url: s
 function mergeRequestFrom(body: unknown, url: string): { iid: number; webUrl: string } {
   const mr = body as { iid?: unknown; web_url?: unknown };
   if (typeof mr?.iid !== "number" || typeof mr.web_url !== "string")
-    throw new InfrastructureError(`${url} answered without iid and web_url: ${describe(body)}`, "check that CI_API_V4_URL points at GitLab's REST API v4");
+    throw new InfrastructureError(
+      `${url} answered without iid and web_url: ${describe(body)}`,
+      "check that CI_API_V4_URL points at GitLab's REST API v4",
+    );
   return { iid: mr.iid, webUrl: mr.web_url };
 }
 
 /** The API's remote party: the URL the predefined variables make, and the token. */
 function party(url: string, options: MergeRequestOptions): RemoteParty {
   const needs = "project access token with the api scope, of a user with at least the Developer role";
-  return { action: "opening the merge request", remote: { input: "CI_API_V4_URL/projects/CI_PROJECT_ID", value: url }, credential: { description: options.tokenDescription, input: "token_variable", needs } };
+  return {
+    action: "opening the merge request",
+    remote: { input: "CI_API_V4_URL/projects/CI_PROJECT_ID", value: url },
+    credential: { description: options.tokenDescription, input: "token_variable", needs },
+  };
 }
 
 function failure(method: string, url: string, response: Response, options: MergeRequestOptions): JobError {
   const what = `${method} ${url} answered ${response.status}: ${describe(response.body)}`;
   const kind = httpFailureKind(response.status);
-  if (kind === "other") return new JobError(what, "read GitLab's message; the branch was pushed, so a rerun only opens the merge request");
+  if (kind === "other")
+    return new JobError(what, "read GitLab's message; the branch was pushed, so a rerun only opens the merge request");
   return remoteFailure(kind, what, party(url, options));
 }
 

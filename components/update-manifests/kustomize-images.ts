@@ -81,7 +81,13 @@ export function imageFields(root: YamlNode, specs: readonly FieldSpec[]): ImageF
   };
 
   /** fieldspec.Filter: follows the path's names; a sequence on the way stands for each of its entries. */
-  const along = (start: YamlNode, names: string[], index: number, path: string, startVia: YamlNode | undefined): void => {
+  const along = (
+    start: YamlNode,
+    names: string[],
+    index: number,
+    path: string,
+    startVia: YamlNode | undefined,
+  ): void => {
     if (index === names.length) return emit({ node: start, path, via: startVia });
     const at = enter(start, startVia, names.join("/") + index);
     if (at?.node.kind === "seq") at.node.items.forEach((item, i) => along(item, names, index, `${path}[${i}]`, at.via));
@@ -98,7 +104,12 @@ export function imageFields(root: YamlNode, specs: readonly FieldSpec[]): ImageF
     const slash = apiVersion.lastIndexOf("/");
     const [group, version] = [apiVersion.slice(0, Math.max(slash, 0)), apiVersion.slice(slash + 1)];
     for (const spec of specs)
-      if ((!spec.kind || spec.kind === kind) && (!spec.group || spec.group === group) && (!spec.version || spec.version === version)) along(node, splitPath(spec.path), 0, path, undefined);
+      if (
+        (!spec.kind || spec.kind === kind) &&
+        (!spec.group || spec.group === group) &&
+        (!spec.version || spec.version === version)
+      )
+        along(node, splitPath(spec.path), 0, path, undefined);
   }
   return [...found.values()];
 }
@@ -135,7 +146,8 @@ function through(node: YamlNode, via: YamlNode | undefined): { node: YamlNode; v
 function splitPath(path: string): string[] {
   const out: string[] = [];
   for (const part of path.replace(/^\/(?=.*\/)/, "").split("/")) {
-    if (out[out.length - 1]?.endsWith("\\")) out[out.length - 1] = `${(out[out.length - 1] as string).slice(0, -1)}/${part}`;
+    if (out[out.length - 1]?.endsWith("\\"))
+      out[out.length - 1] = `${(out[out.length - 1] as string).slice(0, -1)}/${part}`;
     else out.push(part);
   }
   return out.map((name) => name.replace(/\[\]$/, ""));
@@ -170,7 +182,8 @@ function fieldsOf(node: YamlNode, via: YamlNode | undefined): Field[] {
     if (!isMergeKey(key)) own.push({ key: key.value, value: pair.value, via });
     else {
       const value = resolve(pair.value);
-      for (const source of value.kind === "seq" ? value.items : [pair.value]) merged.push(...fieldsOf(resolve(source), via ?? pair.key));
+      for (const source of value.kind === "seq" ? value.items : [pair.value])
+        merged.push(...fieldsOf(resolve(source), via ?? pair.key));
     }
   }
   for (const f of merged) if (!own.some((o) => o.key === f.key)) own.push(f);
@@ -185,7 +198,8 @@ function isMergeKey(key: YamlScalar): boolean {
 /** Every node inside a subtree an alias copies (merge keys copy through aliases): editing it would change the copies too. Aliases in `ignore` do not count. */
 export function sharedNodes(root: YamlNode, ignore: ReadonlySet<YamlNode> = new Set()): Set<YamlNode> {
   const shared = new Set<YamlNode>();
-  const children = (node: YamlNode): YamlNode[] => (node.kind === "seq" ? node.items : node.kind === "map" ? node.pairs.flatMap((p) => [p.key, p.value]) : []);
+  const children = (node: YamlNode): YamlNode[] =>
+    node.kind === "seq" ? node.items : node.kind === "map" ? node.pairs.flatMap((p) => [p.key, p.value]) : [];
   const mark = (node: YamlNode): void => {
     if (shared.has(node)) return;
     shared.add(node);

@@ -6,7 +6,17 @@
  * is the changed values only. Pure: text in, text out.
  */
 import { formatImageReference, type ImageReference } from "../../runtime/image-reference.ts";
-import { DEFAULT_IMAGE_FIELD_SPECS, imageFields, imageText, ownPair, resolve, scalarField, sharedNodes, type FieldSpec, type ImageField } from "./kustomize-images.ts";
+import {
+  DEFAULT_IMAGE_FIELD_SPECS,
+  imageFields,
+  imageText,
+  ownPair,
+  resolve,
+  scalarField,
+  sharedNodes,
+  type FieldSpec,
+  type ImageField,
+} from "./kustomize-images.ts";
 import { readYamlDocuments, type YamlMap, type YamlNode, type YamlScalar } from "../../runtime/yaml-reader.ts";
 
 /** Which image to repoint, and to what. */
@@ -80,7 +90,12 @@ interface Plan {
  * unescaped, so its `.` matches any character; here it matches a dot only.
  */
 export function refersTo(value: string, imageName: string): boolean {
-  return value.startsWith(imageName) && /^(?::[a-zA-Z0-9_.{}-]*)?(?:@[a-zA-Z0-9]+(?:[.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?$/.test(value.slice(imageName.length));
+  return (
+    value.startsWith(imageName) &&
+    /^(?::[a-zA-Z0-9_.{}-]*)?(?:@[a-zA-Z0-9]+(?:[.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{}-]*)?$/.test(
+      value.slice(imageName.length),
+    )
+  );
 }
 
 /**
@@ -91,9 +106,11 @@ export function refersTo(value: string, imageName: string): boolean {
 export function editImages(source: string, target: ImageTarget, options: EditOptions = {}): ManifestEdit {
   const plan = planEdits(source, target, options);
   let text = source;
-  for (const p of [...plan.patches].sort((a, b) => b.start - a.start)) text = text.slice(0, p.start) + p.text + text.slice(p.end);
+  for (const p of [...plan.patches].sort((a, b) => b.start - a.start))
+    text = text.slice(0, p.start) + p.text + text.slice(p.end);
   // The patch is only trusted once the result reads back and needs no further change.
-  if (text !== source && planEdits(text, target, options).patches.length > 0) throw new Error(`internal error: repointing ${target.imageName} did not converge`);
+  if (text !== source && planEdits(text, target, options).patches.length > 0)
+    throw new Error(`internal error: repointing ${target.imageName} did not converge`);
   return { text, matched: plan.matched, changes: plan.changes };
 }
 
@@ -111,10 +128,21 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
 
   /** `node`'s text replaced by `value`, in its own quoting where that keeps it a string; an alias is replaced by the value. */
   const replace = (node: YamlNode, value: string, shared: Set<YamlNode>, place: string): TextPatch => {
-    if (shared.has(node)) refuse(node.start, `${place} has an anchor (&) that aliases (*) copy elsewhere: changing it would change the copies, which kustomize does not`, "write the value out without the anchor");
+    if (shared.has(node))
+      refuse(
+        node.start,
+        `${place} has an anchor (&) that aliases (*) copy elsewhere: changing it would change the copies, which kustomize does not`,
+        "write the value out without the anchor",
+      );
     const style = node.kind === "scalar" ? node.style : "plain";
-    if (style === "literal" || style === "folded") refuse(node.start, `${place} is a block scalar (| or >)`, "write it on one line");
-    const text = style === "single" ? `'${value.replace(/'/g, "''")}'` : style === "double" ? JSON.stringify(value) : plainOrQuoted(value);
+    if (style === "literal" || style === "folded")
+      refuse(node.start, `${place} is a block scalar (| or >)`, "write it on one line");
+    const text =
+      style === "single"
+        ? `'${value.replace(/'/g, "''")}'`
+        : style === "double"
+          ? JSON.stringify(value)
+          : plainOrQuoted(value);
     return { start: node.start, end: node.end, text };
   };
 
@@ -125,7 +153,12 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
     if (current === wanted || follows) return;
     const place = `${field.path} (${current})`;
     const via = field.via;
-    if (via) refuse(field.node.start, `${place} is reached through ${via.kind === "alias" ? `the YAML alias *${via.name}` : "the merge key <<"} on line ${lineOf(via.start)}: kustomize changes a copy there, which has no text of its own`, "write the container out in full instead of the alias or merge");
+    if (via)
+      refuse(
+        field.node.start,
+        `${place} is reached through ${via.kind === "alias" ? `the YAML alias *${via.name}` : "the merge key <<"} on line ${lineOf(via.start)}: kustomize changes a copy there, which has no text of its own`,
+        "write the container out in full instead of the alias or merge",
+      );
     change(field.node.start, field.path, current, wanted, replace(field.node, wanted, shared, place));
   };
 
@@ -134,7 +167,11 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
     const { repository, tag, digest } = target.image;
     // newName only when the repository moves (an existing newName is kept, and kept right); newTag
     // and digest both, as kustomize renders them together (`app:v2@sha256:...`): a stale one would pin the old image.
-    const want: Record<string, string | undefined> = { newName: repository !== name || ownPair(entry, "newName") ? repository : undefined, newTag: tag, digest };
+    const want: Record<string, string | undefined> = {
+      newName: repository !== name || ownPair(entry, "newName") ? repository : undefined,
+      newTag: tag,
+      digest,
+    };
     const textOf = (node: YamlNode) => (resolve(node) as YamlScalar).value;
     const path = (key: string) => `images[${index}].${key}`;
     const place = `images entry ${name}`;
@@ -144,7 +181,14 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
       const pair = ownPair(entry, key);
       const value = want[key];
       if (pair && value !== undefined) {
-        if (textOf(pair.value) !== value) change(pair.value.start, path(key), textOf(pair.value), value, replace(pair.value, value, shared, `${place}: ${key}`));
+        if (textOf(pair.value) !== value)
+          change(
+            pair.value.start,
+            path(key),
+            textOf(pair.value),
+            value,
+            replace(pair.value, value, shared, `${place}: ${key}`),
+          );
       } else if (pair) toRemove.push(pair);
       else if (value !== undefined) toAdd.push([key, value]);
     }
@@ -152,9 +196,20 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
     while (toAdd.length > 0 && toRemove.length > 0) {
       const [key, value] = toAdd.shift() as [string, string];
       const pair = toRemove.shift() as { key: YamlScalar; value: YamlNode };
-      if (pair.key.style !== "plain" || shared.has(pair.key)) refuse(pair.key.start, `${place}: the key ${pair.key.value} is quoted or anchored`, "write it as a plain key");
-      change(pair.key.start, path(pair.key.value), textOf(pair.value), undefined, { start: pair.key.start, end: pair.key.end, text: key });
-      change(pair.key.start, path(key), undefined, value, replace(pair.value, value, shared, `${place}: ${pair.key.value}`));
+      if (pair.key.style !== "plain" || shared.has(pair.key))
+        refuse(pair.key.start, `${place}: the key ${pair.key.value} is quoted or anchored`, "write it as a plain key");
+      change(pair.key.start, path(pair.key.value), textOf(pair.value), undefined, {
+        start: pair.key.start,
+        end: pair.key.end,
+        text: key,
+      });
+      change(
+        pair.key.start,
+        path(key),
+        undefined,
+        value,
+        replace(pair.value, value, shared, `${place}: ${pair.key.value}`),
+      );
     }
     const newline = source.includes("\r\n") ? "\r\n" : "\n";
     const endOfLine = (at: number) => (source.indexOf("\n", at) < 0 ? source.length : source.indexOf("\n", at) + 1);
@@ -163,18 +218,30 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
       // The pair's whole lines go; nothing else may share them.
       const start = source.lastIndexOf("\n", pair.key.start - 1) + 1;
       const end = endOfLine(Math.max(pair.key.end, pair.value.end));
-      if (entry.flow || /\S/.test(source.slice(start, pair.key.start)) || !/^[ \t]*(#.*)?\r?\n?$/.test(source.slice(Math.max(pair.key.end, pair.value.end), end)))
+      if (
+        entry.flow ||
+        /\S/.test(source.slice(start, pair.key.start)) ||
+        !/^[ \t]*(#.*)?\r?\n?$/.test(source.slice(Math.max(pair.key.end, pair.value.end), end))
+      )
         refuse(pair.key.start, `${place}: ${pair.key.value} cannot go without rewriting other content`, blockOnly);
       change(pair.key.start, path(pair.key.value), textOf(pair.value), undefined, { start, end, text: "" });
     }
     const last = entry.pairs[entry.pairs.length - 1];
     if (toAdd.length === 0) return;
-    if (entry.flow || !last) return refuse(entry.start, `${place} is in flow style ({...}) and needs new keys (${toAdd.map(([k]) => k).join(", ")})`, blockOnly);
+    if (entry.flow || !last)
+      return refuse(
+        entry.start,
+        `${place} is in flow style ({...}) and needs new keys (${toAdd.map(([k]) => k).join(", ")})`,
+        blockOnly,
+      );
     // New lines after the entry's last line, indented like its keys.
     const indent = " ".repeat(last.key.start - (source.lastIndexOf("\n", last.key.start - 1) + 1));
     const at = endOfLine(Math.max(last.key.end, last.value.end));
     const lines = toAdd.map(([key, value]) => `${indent}${key}: ${plainOrQuoted(value)}`).join(newline);
-    const patch = at === source.length && !source.endsWith("\n") ? { start: at, end: at, text: newline + lines } : { start: at, end: at, text: lines + newline };
+    const patch =
+      at === source.length && !source.endsWith("\n")
+        ? { start: at, end: at, text: newline + lines }
+        : { start: at, end: at, text: lines + newline };
     toAdd.forEach(([key, value], i) => change(at, path(key), undefined, value, i === 0 ? patch : undefined));
   };
 
@@ -187,9 +254,11 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
       list.items.forEach((item, index) => {
         const entry = resolve(item);
         const name = scalarField(entry, "name");
-        if (entry.kind !== "map" || (name !== target.imageName && scalarField(entry, "newName") !== target.imageName)) return;
+        if (entry.kind !== "map" || (name !== target.imageName && scalarField(entry, "newName") !== target.imageName))
+          return;
         plan.matched++;
-        if (images?.kind === "alias" || item.kind === "alias") refuse(item.start, `images entry ${name} is written through a YAML alias`, "write the entry out in full");
+        if (images?.kind === "alias" || item.kind === "alias")
+          refuse(item.start, `images entry ${name} is written through a YAML alias`, "write the entry out in full");
         editEntry(entry, index, name || target.imageName, shared);
       });
       continue;
@@ -208,7 +277,11 @@ function planEdits(source: string, target: ImageTarget, options: EditOptions): P
 /** A kustomization or component: by its file's name, or by its apiVersion. */
 function isKustomization(root: YamlNode, byFileName: boolean): boolean {
   const kind = scalarField(root, "kind");
-  return byFileName || ((scalarField(root, "apiVersion") ?? "").startsWith("kustomize.config.k8s.io/") && (kind === undefined || kind === "Kustomization" || kind === "Component"));
+  return (
+    byFileName ||
+    ((scalarField(root, "apiVersion") ?? "").startsWith("kustomize.config.k8s.io/") &&
+      (kind === undefined || kind === "Kustomization" || kind === "Component"))
+  );
 }
 
 /**
@@ -217,6 +290,10 @@ function isKustomization(root: YamlNode, byFileName: boolean): boolean {
  */
 function plainOrQuoted(value: string): string {
   const safe = /^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/.test(value) && !value.endsWith(":");
-  const readsAsString = /^[A-Za-z]/.test(value) ? !/^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/.test(value) : value.includes("/");
+  const readsAsString = /^[A-Za-z]/.test(value)
+    ? !/^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/.test(
+        value,
+      )
+    : value.includes("/");
   return safe && readsAsString ? value : JSON.stringify(value);
 }

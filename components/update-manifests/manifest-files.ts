@@ -21,7 +21,13 @@ import path from "node:path";
 import { InputError } from "../../runtime/errors.ts";
 import { refuseSymbolicLinks } from "../../runtime/project-path.ts";
 import { field, resolve, scalarField, type FieldSpec } from "./kustomize-images.ts";
-import { editImages, ManifestSyntaxError, UneditableManifestError, type ImageChange, type ImageTarget } from "./manifest-edit.ts";
+import {
+  editImages,
+  ManifestSyntaxError,
+  UneditableManifestError,
+  type ImageChange,
+  type ImageTarget,
+} from "./manifest-edit.ts";
 import { readYamlDocuments, type YamlNode } from "../../runtime/yaml-reader.ts";
 
 /** The names kustomize reads a kustomization from. */
@@ -69,7 +75,12 @@ export function manifestFiles(location: ManifestsLocation): ManifestSet {
   const absolute = path.join(location.root, location.manifests);
   refuseSymbolicLinks("manifests", location.manifests, location.root, location.manifests);
   if (!existsSync(absolute))
-    throw new InputError("manifests", location.manifests, `does not exist on branch ${location.branch}`, `set manifests to the path of a kustomization.yaml, a manifest, or a directory of manifests on ${location.branch}`);
+    throw new InputError(
+      "manifests",
+      location.manifests,
+      `does not exist on branch ${location.branch}`,
+      `set manifests to the path of a kustomization.yaml, a manifest, or a directory of manifests on ${location.branch}`,
+    );
   if (statSync(absolute).isFile()) return { files: [location.manifests], fieldSpecs: [] };
   const found = new Set<string>();
   const walk = (dir: string) => {
@@ -99,7 +110,15 @@ export function manifestFiles(location: ManifestsLocation): ManifestSet {
 }
 
 /** Fields of a kustomization that name files (each a list of paths, or of `{path}`). */
-const FILE_LISTS = ["resources", "bases", "components", "crds", "patchesStrategicMerge", "patches", "configurations"] as const;
+const FILE_LISTS = [
+  "resources",
+  "bases",
+  "components",
+  "crds",
+  "patchesStrategicMerge",
+  "patches",
+  "configurations",
+] as const;
 
 /** The first document of a file, or undefined when it does not read (the edit reports that). */
 function firstDocument(location: ManifestsLocation, file: string): YamlNode | undefined {
@@ -125,7 +144,10 @@ function texts(list: YamlNode | undefined, key?: string): string[] {
  * The files inside the manifests directory that `kustomization` lists, and its configurations.
  * Remote resources, directories and files outside the directory are left out; a symbolic link is refused.
  */
-function listedFiles(location: ManifestsLocation, kustomization: string): { files: string[]; configurations: string[] } {
+function listedFiles(
+  location: ManifestsLocation,
+  kustomization: string,
+): { files: string[]; configurations: string[] } {
   const out = { files: [] as string[], configurations: [] as string[] };
   const root = firstDocument(location, kustomization);
   const inside = location.manifests === "." ? "" : `${location.manifests}/`;
@@ -155,7 +177,9 @@ function imagesFieldSpecs(location: ManifestsLocation, file: string): FieldSpec[
   const seq = list && resolve(list);
   if (seq?.kind !== "seq") return [];
   return seq.items.flatMap((entry) => {
-    const [specPath, kind, group, version] = ["path", "kind", "group", "version"].map((key) => scalarField(entry, key) || undefined);
+    const [specPath, kind, group, version] = ["path", "kind", "group", "version"].map(
+      (key) => scalarField(entry, key) || undefined,
+    );
     return specPath ? [{ path: specPath, kind, group, version }] : [];
   });
 }
@@ -177,8 +201,19 @@ export function planBump(location: ManifestsLocation, target: ImageTarget): Bump
       edit = editImages(before, target, { kustomizationFile: isKustomizationFile(file), fieldSpecs });
     } catch (e) {
       if (e instanceof ManifestSyntaxError)
-        throw new InputError("manifests", location.manifests, `${file} is not valid YAML (${e.message})`, `fix ${file} on ${location.branch}; nothing was changed or pushed`);
-      if (e instanceof UneditableManifestError) throw new InputError("manifests", location.manifests, `${file}, ${e.message}`, `${e.fix} in ${file} on ${location.branch}; nothing was changed or pushed`);
+        throw new InputError(
+          "manifests",
+          location.manifests,
+          `${file} is not valid YAML (${e.message})`,
+          `fix ${file} on ${location.branch}; nothing was changed or pushed`,
+        );
+      if (e instanceof UneditableManifestError)
+        throw new InputError(
+          "manifests",
+          location.manifests,
+          `${file}, ${e.message}`,
+          `${e.fix} in ${file} on ${location.branch}; nothing was changed or pushed`,
+        );
       throw e;
     }
     matched += edit.matched;
