@@ -165,6 +165,11 @@ export class Git {
     return result.stdout.trim();
   }
 
+  /** Git in another directory, with this one's credential (a second repository of the same job). */
+  sibling(dir: string): Git {
+    return new Git(dir, this.options);
+  }
+
   /** `git init` of this directory. */
   async init(): Promise<void> {
     await run("git", ["init", "-q", this.dir], { env: this.env() }).then((r) => {

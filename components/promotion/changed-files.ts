@@ -1,17 +1,23 @@
 /**
  * Which files differ between two commits, and their contents, in the promotion's tree-less
- * repository: only the trees on the paths that changed, and only the blobs asked for, are fetched.
+ * repository: only the trees on the paths that changed (and a few levels below them), and only
+ * the blobs asked for, are fetched.
  *
- * The promotion fetched commits only (`--filter=tree:0`). The walk goes down one directory level
- * per round: it fetches the two trees of every directory that differs (a fetch of exact object
- * names with `--filter=tree:0` sends just those trees, not what they hold: objects a client names
- * are never filtered out, git's list-objects.c), compares them with one `git diff-tree --stdin`,
- * and descends only into subdirectories whose trees differ. Unchanged directories are never
- * fetched, so the cost follows the size of the change, not of the repository.
+ * The promotion fetched commits only (`--filter=tree:0`). The walk compares the two trees of every
+ * directory that differs, one directory level at a time, with one local `git diff-tree --stdin`
+ * per level, and descends only into subdirectories whose trees differ. Trees are fetched when the
+ * walk reaches one it lacks, and then with the trees below it, three levels down
+ * ({@link TREE_ROUND_FILTER}: no blobs), so a manifest layout such as
+ * `apps/base/podinfo/release.yaml` takes one round trip, not one per level. Objects a client names
+ * are never filtered out (git's list-objects.c). The walk never enters an unchanged directory, and
+ * its trees arrive only within the three levels of a round, so the cost follows the size of the
+ * change, not of the repository.
  *
  * Every fetch names its objects with no "have" lines (`fetch.negotiationAlgorithm=noop`): the
  * repository has the commits those trees belong to, and a server told so would send nothing.
- * Asking for objects by name is what partial clones do on GitLab (doc/topics/git/partial_clone.md).
+ * Asking for objects by name is what partial clones do on GitLab (doc/topics/git/partial_clone.md);
+ * Gitaly lets upload-pack filter (`uploadpack.allowFilter`), which allows every filter kind,
+ * `combine:` and `tree:<depth>` included, unless `uploadpackfilter.<kind>.allow` says otherwise.
  */
 import type { Git } from "../../runtime/git.ts";
 import { GitCommandError } from "../../runtime/git.ts";
@@ -43,6 +49,11 @@ const EMPTY_TREE: Record<number, string> = {
   64: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
 };
 const TREE_MODE = "040000";
+/**
+ * One tree fetch: the named trees and the trees below them (a tree named in a fetch is at depth 0,
+ * so `tree:3` brings it and three levels under it), never a blob.
+ */
+export const TREE_ROUND_FILTER = "combine:tree:3+blob:none";
 /** Regular and executable files; symbolic links (120000) and submodules (160000) are not read. */
 const FILE_MODES = new Set(["100644", "100755"]);
 
@@ -53,7 +64,7 @@ const FILE_MODES = new Set(["100644", "100755"]);
 export async function fetchObjects(
   workspace: PromotionWorkspace,
   oids: readonly string[],
-  filter: "tree:0" | "blob:none" = "tree:0",
+  filter: "tree:0" | "blob:none" | typeof TREE_ROUND_FILTER = "tree:0",
 ): Promise<void> {
   if (oids.length === 0) return;
   const args = [
@@ -74,29 +85,36 @@ export async function fetchObjects(
   if (result.code !== 0) throw new GitCommandError(args, result);
 }
 
-/** The files that differ between two commits, walking down only the directories that differ. */
-export async function changedFiles(
-  workspace: PromotionWorkspace,
+/** The root trees of two commits, read from the commit objects (`git show` would read the trees themselves). */
+export async function commitTrees(
+  git: Git,
   fromCommit: string,
   toCommit: string,
+): Promise<{ from: string; to: string }> {
+  const [from = "", to = ""] = (
+    await git.run(["log", "--no-walk=unsorted", "--format=%T", fromCommit, toCommit])
+  ).split("\n");
+  return { from, to };
+}
+
+/** The files that differ between two root trees, walking down only the directories that differ. */
+export async function changedFiles(
+  workspace: PromotionWorkspace,
+  trees: { from: string; to: string },
   limits: TreeDiffLimits = {},
 ): Promise<TreeDiff> {
   const { git } = workspace;
   const maxTrees = limits.maxTrees ?? 5000;
-  const empty = (EMPTY_TREE[toCommit.length] ?? EMPTY_TREE[40]) as string;
-  // The commit objects are here: reading their tree names fetches nothing (`git show` would read the trees).
-  const [fromTree = "", toTree = ""] = (
-    await git.run(["log", "--no-walk=unsorted", "--format=%T", fromCommit, toCommit])
-  ).split("\n");
+  const empty = (EMPTY_TREE[trees.to.length] ?? EMPTY_TREE[40]) as string;
   const files: ChangedFile[] = [];
-  let level: Array<{ from: string; to: string; dir: string }> =
-    fromTree === toTree ? [] : [{ from: fromTree, to: toTree, dir: "" }];
-  let fetched = 0;
+  let level: Array<{ from: string; to: string; dir: string }> = trees.from === trees.to ? [] : [{ ...trees, dir: "" }];
+  let walked = 0;
   while (level.length > 0) {
     const wanted = [...new Set(level.flatMap((pair) => [pair.from, pair.to]).filter((tree) => tree !== empty))];
-    fetched += wanted.length;
-    if (fetched > maxTrees) return { files, incomplete: `more than ${maxTrees} directories changed` };
-    await fetchObjects(workspace, wanted);
+    walked += wanted.length;
+    if (walked > maxTrees) return { files, incomplete: `more than ${maxTrees} directories changed` };
+    // Only what an earlier round did not bring; each fetch brings the levels below too.
+    await fetchObjects(workspace, await missingObjects(git, wanted), TREE_ROUND_FILTER);
     const next: typeof level = [];
     // One diff-tree for the whole level: it echoes each pair, in the order given, before its records.
     const pairs = level.map((pair) => `${pair.from} ${pair.to}`);
@@ -122,6 +140,13 @@ export async function changedFiles(
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files };
+}
+
+/** Which of these objects the repository lacks (lazy fetching is off: a lookup fetches nothing). */
+async function missingObjects(git: Git, oids: readonly string[]): Promise<string[]> {
+  if (oids.length === 0) return [];
+  const lines = (await git.run(["cat-file", "--batch-check=%(objectname)"], `${oids.join("\n")}\n`)).split("\n");
+  return lines.filter((line) => line.endsWith(" missing")).map((line) => line.slice(0, -" missing".length));
 }
 
 interface DiffTreeEntry {

@@ -147,13 +147,13 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
   // Verified deployments (verify.ts): production only receives what staging's Flux applied and soaked.
   if (config.verification.gate) await (await import("./verify.ts")).checkStagingGate(config, workspace, plan.target);
 
-  // The report is gathered beside the push (its commits at once, the manifests' objects once the push is done, report.ts): the push goes out as soon as the decision is made.
+  // The report is gathered while the push runs (report.ts): the push goes out as soon as the decision is made.
   const links = { serverUrl: config.gitlab.serverUrl, projectPath: config.gitlab.projectPath };
   const push = config.dryRun
     ? Promise.resolve({ pushed: true as const })
     : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi });
   const [range, outcome] = await Promise.all([
-    promotedRange(workspace, { from: plan.previous, to: plan.target }, links, push),
+    promotedRange(workspace, { from: plan.previous, to: plan.target }, links),
     push,
   ]);
   if (!outcome.pushed) return { plan, rejected: outcome.error };

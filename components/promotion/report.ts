@@ -13,10 +13,12 @@
  * Image changes come from the files that differ between the two commits (changed-files.ts: only
  * the trees on changed paths) and the blobs of the changed YAML files, nothing else.
  */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import type { Git } from "../../runtime/git.ts";
 import { warn } from "../../runtime/log.ts";
 import type { PromotionWorkspace } from "./apply.ts";
-import { changedFiles, fetchObjects, readBlobs } from "./changed-files.ts";
+import { changedFiles, commitTrees, fetchObjects, readBlobs } from "./changed-files.ts";
 import { imageChanges, imageMentions, type ImageChange } from "./image-mentions.ts";
 
 /** At most this many commits are read (newest first); the count is exact beyond it. */
@@ -74,22 +76,42 @@ const MERGE_REQUEST_LINE = /^See merge request (\S*![0-9]+)\s*$/m;
 /** A file whose images the report reads (YAML, and kustomize's extension-less `Kustomization`). */
 const MANIFEST_FILE = /(\.ya?ml|(^|\/)Kustomization)$/;
 
-/** The report's facts for the range `from..to` (`from` undefined: the environment branch is created at `to`). */
+/**
+ * The report's facts for the range `from..to` (`from` undefined: the environment branch is created
+ * at `to`), gathered while the push runs. The commits are read from the workspace; the trees and
+ * blobs of the manifests go into a repository of their own (see {@link reportRepository}), so the
+ * workspace that pushes never fetches them.
+ */
 export async function promotedRange(
   workspace: PromotionWorkspace,
   range: { from?: string; to: string },
   links: ProjectLinks,
-  push: Promise<{ pushed: boolean }> = Promise.resolve({ pushed: true }),
 ): Promise<PromotedRange> {
-  // The commits are read while the push runs; the manifests' objects are fetched only once it is
-  // done. A filtered fetch marks the remote a promisor until disableLazyFetch runs again, and a push
-  // meeting a missing object meanwhile would fetch it on the spot instead of being rejected and
-  // re-decided (test/promotion/race.test.ts, "decides again when main moves").
-  const images = push.then(({ pushed }) =>
-    pushed ? imageChangesOf(workspace, range) : { images: [], imagesNote: "the push was rejected" },
-  );
-  const [listed, changes] = await Promise.all([listCommits(workspace.git, range, links), images]);
+  const [listed, changes] = await Promise.all([
+    listCommits(workspace.git, range, links),
+    imageChangesOf(workspace, range),
+  ]);
   return { ...listed, ...changes };
+}
+
+/**
+ * A second repository in the workspace's directory that reads the workspace's commits through
+ * `objects/info/alternates` and receives the report's trees and blobs. A filtered fetch marks its
+ * remote a promisor until disableLazyFetch runs again; in the workspace, a push meeting a missing
+ * object meanwhile would fetch it on the spot instead of being rejected and re-decided
+ * (test/promotion/race.test.ts, "decides again when main moves"). Here no push runs, so the report
+ * fetches while the workspace pushes. It goes when the workspace goes (kept with it for
+ * inspection under GITOPS_KEEP_WORKDIR).
+ */
+async function reportRepository(workspace: PromotionWorkspace): Promise<PromotionWorkspace> {
+  const dir = path.join(workspace.git.dir, ".gitops-report");
+  const git = workspace.git.sibling(dir);
+  await git.init();
+  writeFileSync(
+    path.join(dir, ".git", "objects", "info", "alternates"),
+    `${path.join(workspace.git.dir, ".git", "objects")}\n`,
+  );
+  return { git, url: workspace.url, dispose: () => {} };
 }
 
 async function listCommits(
@@ -155,12 +177,15 @@ async function imageChangesOf(
       imagesNote: "the environment branch is created: there is no earlier commit to compare the manifests with",
     };
   try {
-    const diff = await changedFiles(workspace, range.from, range.to);
+    const trees = await commitTrees(workspace.git, range.from, range.to);
+    if (trees.from === trees.to) return { images: [] };
+    const report = await reportRepository(workspace);
+    const diff = await changedFiles(report, trees);
     const manifests = diff.files.filter((f) => MANIFEST_FILE.test(f.path));
     const read = manifests.slice(0, MANIFEST_LIMIT);
     const blobs = [...new Set(read.flatMap((f) => [f.from, f.to]).filter((oid): oid is string => oid !== undefined))];
-    await fetchObjects(workspace, blobs);
-    const texts = await readBlobs(workspace.git, blobs);
+    await fetchObjects(report, blobs);
+    const texts = await readBlobs(report.git, blobs);
     const images: FileImageChanges[] = [];
     for (const file of read) {
       const mentions = (oid: string | undefined) =>

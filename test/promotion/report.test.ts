@@ -7,7 +7,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
@@ -71,6 +71,8 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
       "apps/api/deployment.yaml": workload("Deployment", `registry.example.com/group/api@${digest("a")}`),
       "apps/old/cronjob.yaml": workload("CronJob", "registry.example.com/group/old:3"),
       "apps/static/config.yaml": "apiVersion: v1\nkind: ConfigMap\n",
+      // Unchanged and deep: below the three levels one tree fetch brings.
+      "apps/static/deep/er/still/config.yaml": "apiVersion: v1\nkind: ConfigMap\n",
       "docs/README.md": "# App\n",
       "src/app.sh": "echo hello\n",
       "charts/vendor.tgz": "binary-ish chart 1\n",
@@ -152,7 +154,7 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
     }
   });
 
-  it("fetches the trees of changed directories and the blobs of changed manifests, and nothing else", async () => {
+  it("fetches the trees of changed directories and the blobs of changed manifests into a repository of its own, and nothing else", async () => {
     const run = await promote(project, TOKEN, {
       component: "promote-staging",
       target: at.merge13,
@@ -166,16 +168,43 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
         run.tmpDir,
         readdirSync(run.tmpDir).find((d) => d.startsWith("gitops-promotion-")) as string,
       );
-      const present = execFileSync(
-        "git",
-        ["cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)"],
-        { cwd: workdir, encoding: "utf8" },
-      )
-        .trim()
-        .split("\n");
-      const objects = (type: string) =>
-        new Set(present.filter((l) => l.startsWith(`${type} `)).map((l) => l.slice(type.length + 1)));
+      // Objects stored in a repository itself, loose or packed (not those it borrows through objects/info/alternates).
+      const stored = (dir: string) => {
+        const objects = path.join(dir, ".git", "objects");
+        const oids = readdirSync(objects)
+          .filter((d) => /^[0-9a-f]{2}$/.test(d))
+          .flatMap((d) => readdirSync(path.join(objects, d)).map((rest) => d + rest));
+        const pack = path.join(objects, "pack");
+        for (const idx of readdirSync(pack).filter((f) => f.endsWith(".idx")))
+          for (const line of execFileSync("git", ["show-index"], {
+            input: readFileSync(path.join(pack, idx)),
+            encoding: "utf8",
+          })
+            .trim()
+            .split("\n"))
+            oids.push(line.split(" ")[1] as string);
+        const typed =
+          oids.length === 0
+            ? []
+            : execFileSync("git", ["cat-file", "--batch-check=%(objecttype) %(objectname)"], {
+                cwd: dir,
+                input: `${oids.join("\n")}\n`,
+                encoding: "utf8",
+              })
+                .trim()
+                .split("\n");
+        return (type: string) =>
+          new Set(typed.filter((l) => l.startsWith(`${type} `)).map((l) => l.slice(type.length + 1)));
+      };
       const inServer = (...args: string[]) => execFileSync("git", args, { cwd: project.dir, encoding: "utf8" }).trim();
+      // The repository that pushed holds commits only: the report never fetched into it while it pushed.
+      const workspace = stored(workdir);
+      expect(workspace("commit").has(at.merge13)).toBe(true);
+      expect(workspace("tree")).toEqual(new Set());
+      expect(workspace("blob")).toEqual(new Set());
+      // The report's own repository borrows those commits and holds the trees and blobs it read.
+      const report = stored(path.join(workdir, ".gitops-report"));
+      expect(report("commit")).toEqual(new Set());
       // Blobs: both versions of each changed manifest (YAML), never docs, scripts or charts.
       const changed = inServer("diff-tree", "-r", "--no-renames", at.initial, at.merge13).split("\n");
       const manifestBlobs = new Set(
@@ -184,17 +213,21 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
           .flatMap((l) => l.split(" ").slice(2, 4))
           .filter((oid) => !/^0+$/.test(oid)),
       );
-      expect(objects("blob")).toEqual(manifestBlobs);
-      // Trees: the directories on changed paths, at both commits; never apps/static, which did not change.
+      expect(report("blob")).toEqual(manifestBlobs);
+      // Trees: the directories on changed paths, at both commits, in one fetch that also brings
+      // three levels below the root; an unchanged directory deeper than that is never fetched.
       const treeOf = (commit: string, dir: string) => inServer("rev-parse", `${commit}:${dir}`);
       const changedDirs = ["", "src", "docs", "charts", "deploy", "deploy/base", "apps", "apps/api"];
-      const expected = new Set([
+      const trees = report("tree");
+      for (const tree of [
         ...changedDirs.flatMap((d) => [treeOf(at.initial, d), treeOf(at.merge13, d)]),
         treeOf(at.initial, "apps/old"),
         treeOf(at.merge13, "apps/worker"),
-      ]);
-      expect(objects("tree")).toEqual(expected);
-      expect(objects("tree").has(treeOf(at.merge13, "apps/static"))).toBe(false);
+      ])
+        expect(trees.has(tree), tree).toBe(true);
+      expect(trees.has(treeOf(at.merge13, "apps/static/deep"))).toBe(true);
+      expect(trees.has(treeOf(at.merge13, "apps/static/deep/er"))).toBe(false);
+      expect(trees.has(treeOf(at.merge13, "apps/static/deep/er/still"))).toBe(false);
     } finally {
       run.cleanup();
       await project.setBranch(STAGING, at.initial);
