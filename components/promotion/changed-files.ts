@@ -107,7 +107,21 @@ export async function changedFiles(
   const maxTrees = limits.maxTrees ?? 5000;
   const empty = (EMPTY_TREE[trees.to.length] ?? EMPTY_TREE[40]) as string;
   const files: ChangedFile[] = [];
-  let level: Array<{ from: string; to: string; dir: string }> = trees.from === trees.to ? [] : [{ ...trees, dir: "" }];
+  if (trees.from === trees.to) return { files };
+  // Every tree on the changed paths may be here already (the report's prefetch, or a second look at
+  // the same range): then one recursive diff-tree answers. A missing tree makes it fail (lazy
+  // fetching is off), and the walk below fetches what is missing, level by level.
+  const whole = await git.exec(["diff-tree", "-r", "-z", "--no-renames", trees.from, trees.to]);
+  if (whole.code === 0) {
+    for (const { entries } of parseDiffTree(`${trees.from} ${trees.to}\n${whole.stdout}`))
+      for (const entry of entries) {
+        const from = FILE_MODES.has(entry.fromMode) ? entry.fromOid : undefined;
+        const to = FILE_MODES.has(entry.toMode) ? entry.toOid : undefined;
+        if (from || to) files.push({ path: entry.name, from, to });
+      }
+    return { files: sortByPath(files) };
+  }
+  let level: Array<{ from: string; to: string; dir: string }> = [{ ...trees, dir: "" }];
   let walked = 0;
   while (level.length > 0) {
     const wanted = [...new Set(level.flatMap((pair) => [pair.from, pair.to]).filter((tree) => tree !== empty))];
@@ -138,12 +152,15 @@ export async function changedFiles(
     }
     level = next;
   }
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files };
+  return { files: sortByPath(files) };
+}
+
+function sortByPath(files: ChangedFile[]): ChangedFile[] {
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Which of these objects the repository lacks (lazy fetching is off: a lookup fetches nothing). */
-async function missingObjects(git: Git, oids: readonly string[]): Promise<string[]> {
+export async function missingObjects(git: Git, oids: readonly string[]): Promise<string[]> {
   if (oids.length === 0) return [];
   const lines = (await git.run(["cat-file", "--batch-check=%(objectname)"], `${oids.join("\n")}\n`)).split("\n");
   return lines.filter((line) => line.endsWith(" missing")).map((line) => line.slice(0, -" missing".length));

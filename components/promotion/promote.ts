@@ -24,7 +24,7 @@ import {
 import { describeCredential, readConfig, type PromotionConfig } from "./config.ts";
 import { OUTPUTS } from "./promote.contract.ts";
 import { chooseTarget, decide, shortSha, type Promotion, type PromotionPlan, type StandDownReason } from "./decide.ts";
-import { promotedRange, type PromotedRange } from "./report.ts";
+import { prefetchReport, promotedRange, type PromotedRange, type ReportPrefetch } from "./report.ts";
 import { publishReport } from "./report-job.ts";
 import { refuseRollbackRerun } from "./rerun.ts";
 
@@ -98,7 +98,11 @@ async function target(
   return { target: choice.target };
 }
 
-async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): Promise<Attempt> {
+async function attempt(
+  workspace: PromotionWorkspace,
+  config: PromotionConfig,
+  prefetched: ReportPrefetch,
+): Promise<Attempt> {
   const { git } = workspace;
   const { tips, targetKnown } = await fetchTips(workspace, config.branches, config.pipelineCommit);
   if (tips.source === undefined)
@@ -153,7 +157,7 @@ async function attempt(workspace: PromotionWorkspace, config: PromotionConfig): 
     ? Promise.resolve({ pushed: true as const })
     : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi });
   const [range, outcome] = await Promise.all([
-    promotedRange(workspace, { from: plan.previous, to: plan.target }, links),
+    promotedRange(workspace, { from: plan.previous, to: plan.target }, links, prefetched),
     push,
   ]);
   if (!outcome.pushed) return { plan, rejected: outcome.error };
@@ -175,12 +179,14 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
       `${branches.required ? `, only if ${branches.required} already has it` : ""}${config.dryRun ? " — dry run: nothing is pushed" : ""}`,
   );
   const workspace = await openWorkspace(config.repositoryUrl, config.credential.git, { keep: config.keepWorkdir });
+  // The report's objects are fetched beside the commit graph, not after the decision (report.ts).
+  const prefetched = prefetchReport(workspace, branches);
   let unreachable = 0;
   try {
     for (let n = 1; ; n++) {
       let outcome;
       try {
-        outcome = await attempt(workspace, config);
+        outcome = await attempt(workspace, config, prefetched);
       } catch (error) {
         if (!(error instanceof GitCommandError)) throw error;
         if (
@@ -216,6 +222,8 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
         );
     }
   } finally {
+    // Its git commands run in the workspace's directory: they end before the directory goes.
+    await prefetched;
     workspace.dispose();
   }
 }

@@ -17,8 +17,16 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Git } from "../../runtime/git.ts";
 import { warn } from "../../runtime/log.ts";
-import type { PromotionWorkspace } from "./apply.ts";
-import { changedFiles, commitTrees, fetchObjects, readBlobs } from "./changed-files.ts";
+import { disableLazyFetch, type PromotionWorkspace } from "./apply.ts";
+import {
+  type ChangedFile,
+  changedFiles,
+  commitTrees,
+  fetchObjects,
+  missingObjects,
+  readBlobs,
+  TREE_ROUND_FILTER,
+} from "./changed-files.ts";
 import { imageChanges, imageMentions, type ImageChange } from "./image-mentions.ts";
 
 /** At most this many commits are read (newest first); the count is exact beyond it. */
@@ -86,10 +94,11 @@ export async function promotedRange(
   workspace: PromotionWorkspace,
   range: { from?: string; to: string },
   links: ProjectLinks,
+  prefetched: ReportPrefetch = Promise.resolve(undefined),
 ): Promise<PromotedRange> {
   const [listed, changes] = await Promise.all([
     listCommits(workspace.git, range, links),
-    imageChangesOf(workspace, range),
+    imageChangesOf(workspace, range, prefetched),
   ]);
   return { ...listed, ...changes };
 }
@@ -112,6 +121,58 @@ async function reportRepository(workspace: PromotionWorkspace): Promise<Promotio
     `${path.join(workspace.git.dir, ".git", "objects")}\n`,
   );
   return { git, url: workspace.url, dispose: () => {} };
+}
+
+/** The report's repository, once {@link prefetchReport} is done with it (undefined if it failed). */
+export type ReportPrefetch = Promise<PromotionWorkspace | undefined>;
+
+/**
+ * Started with the job, beside the commit fetch: the report's repository fetches the environment
+ * branch's and the source branch's tips with their trees (`--depth=1`, no blobs), and then the
+ * blobs of the manifests that differ between them, on the guess that the source's tip is what
+ * the job promotes (usually right: the change's bump is the tip). So by the time the push goes
+ * out, the report's objects are mostly here and it ends about when the push does. A wrong guess
+ * costs bytes, not correctness: the report reads the range actually promoted and fetches whatever
+ * is still missing. Never fails: anything going wrong leaves the work to the report.
+ */
+export function prefetchReport(
+  workspace: PromotionWorkspace,
+  branches: { source: string; environment: string },
+): ReportPrefetch {
+  return (async () => {
+    const report = await reportRepository(workspace);
+    const refs = { environment: "refs/gitops-report/environment", source: "refs/gitops-report/source" };
+    const fetched = await report.git.exec([
+      "-c",
+      "fetch.negotiationAlgorithm=noop",
+      "fetch",
+      "--depth=1",
+      `--filter=${TREE_ROUND_FILTER}`,
+      "--no-tags",
+      "--no-write-fetch-head",
+      "--no-recurse-submodules",
+      "--no-auto-maintenance",
+      "--quiet",
+      workspace.url,
+      `+refs/heads/${branches.environment}:${refs.environment}`,
+      `+refs/heads/${branches.source}:${refs.source}`,
+    ]);
+    await disableLazyFetch(report.git, workspace.url);
+    // A missing environment branch (a first promotion) or any other failure: nothing to guess from.
+    if (fetched.code !== 0) return report;
+    const trees = await commitTrees(report.git, refs.environment, refs.source);
+    if (trees.from !== trees.to) await fetchManifests(report, (await changedFiles(report, trees)).files);
+    return report;
+  })().catch(() => undefined);
+}
+
+/** Fetches the blobs of the changed manifests the report reads that the report's repository lacks. */
+async function fetchManifests(report: PromotionWorkspace, files: readonly ChangedFile[]) {
+  const manifests = files.filter((f) => MANIFEST_FILE.test(f.path));
+  const read = manifests.slice(0, MANIFEST_LIMIT);
+  const blobs = [...new Set(read.flatMap((f) => [f.from, f.to]).filter((oid): oid is string => oid !== undefined))];
+  await fetchObjects(report, await missingObjects(report.git, blobs));
+  return { manifests, read, blobs };
 }
 
 async function listCommits(
@@ -170,6 +231,7 @@ function mergeRequestUrl(reference: string, links: ProjectLinks): string | undef
 async function imageChangesOf(
   workspace: PromotionWorkspace,
   range: { from?: string; to: string },
+  prefetched: ReportPrefetch,
 ): Promise<Pick<PromotedRange, "images" | "imagesNote">> {
   if (!range.from)
     return {
@@ -179,12 +241,9 @@ async function imageChangesOf(
   try {
     const trees = await commitTrees(workspace.git, range.from, range.to);
     if (trees.from === trees.to) return { images: [] };
-    const report = await reportRepository(workspace);
+    const report = (await prefetched) ?? (await reportRepository(workspace));
     const diff = await changedFiles(report, trees);
-    const manifests = diff.files.filter((f) => MANIFEST_FILE.test(f.path));
-    const read = manifests.slice(0, MANIFEST_LIMIT);
-    const blobs = [...new Set(read.flatMap((f) => [f.from, f.to]).filter((oid): oid is string => oid !== undefined))];
-    await fetchObjects(report, blobs);
+    const { manifests, read, blobs } = await fetchManifests(report, diff.files);
     const texts = await readBlobs(report.git, blobs);
     const images: FileImageChanges[] = [];
     for (const file of read) {

@@ -33,27 +33,37 @@ describe.skipIf(!requireTools("git"))("the git commands of a promotion", () => {
     const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
     writeFileSync(
       path.join(wrapper, "git"),
-      `#!/bin/sh\nprintf '%s\\n' "$*" >> '${path.join(wrapper, "log")}'\nexec '${realGit}' "$@"\n`,
+      `#!/bin/sh\nprintf '%s\\t%s\\n' "$PWD" "$*" >> '${path.join(wrapper, "log")}'\nexec '${realGit}' "$@"\n`,
     );
     chmodSync(path.join(wrapper, "git"), 0o755);
   });
   afterEach(() => rmSync(wrapper, { recursive: true, force: true }));
 
-  /** Runs a promotion with the wrapper on PATH; returns the git commands after the fetch, SHAs by name. */
+  /**
+   * Runs a promotion with the wrapper on PATH; returns the git commands of the promoting repository
+   * after its fetch, and those of the report's own repository (report.ts), SHAs by name.
+   */
   async function commands(
     component: "promote-staging" | "manual-production",
     target: string,
     names: Record<string, string>,
-  ): Promise<string[]> {
+  ): Promise<string[] & { report: string[] }> {
     const run = await promote(project, TOKEN, { component, target, env: { PATH: `${wrapper}:${process.env.PATH}` } });
     expect(run.code, run.output).toBe(0);
-    const lines = readFileSync(path.join(wrapper, "log"), "utf8").trim().split("\n");
-    const afterFetch = lines.slice(lines.findIndex((l) => l.startsWith("fetch ")) + 1);
-    return afterFetch.map((line) => {
+    const named = (line: string) => {
       let out = line.replace(project.url, "URL");
       for (const [name, sha] of Object.entries(names)) out = out.split(sha).join(name);
       return out;
-    });
+    };
+    const lines = readFileSync(path.join(wrapper, "log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => line.split("\t") as [string, string]);
+    const ofReport = ([cwd, args]: [string, string]) =>
+      cwd.includes(".gitops-report") || args.includes(".gitops-report");
+    const own = lines.filter((l) => !ofReport(l)).map(([, args]) => args);
+    const afterFetch = own.slice(own.findIndex((l) => l.startsWith("fetch ")) + 1).map(named);
+    return Object.assign(afterFetch, { report: lines.filter(ofReport).map(([, args]) => named(args)) });
   }
 
   it("fast-forwarding staging to main's tip walks the history twice: the decision and the report", async () => {
@@ -73,6 +83,13 @@ describe.skipIf(!requireTools("git"))("the git commands of a promotion", () => {
       "log --no-walk=unsorted --format=%T BASE TIP",
       "push --no-verify -o ci.skip URL TIP:refs/heads/_gitlab/agents/staging",
     ]);
+    // The report's repository, beside it: the two tips with their trees, once, and no walk at all.
+    expect(ran.report.filter((c) => c.startsWith("-c fetch.negotiationAlgorithm=noop fetch"))).toEqual([
+      expect.stringMatching(
+        /fetch --depth=1 --filter=combine:tree:3\+blob:none .* URL \+refs\/heads\/_gitlab\/agents\/staging:\S+ \+refs\/heads\/main:\S+$/,
+      ),
+    ]);
+    expect(ran.report.filter((c) => /^(log|rev-list) (?!--no-walk)|^merge-base/.test(c))).toEqual([]);
   });
 
   it("production walks once to decide when staging already holds main's tip", async () => {

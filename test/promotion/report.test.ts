@@ -109,6 +109,8 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
         "deploy/base/deployment.yaml": deployment("2.2"),
         "apps/worker/deployment.yaml": workload("Deployment", "registry.example.com/group/worker:1.0"),
         "apps/old/cronjob.yaml": null,
+        // Deeper than the report's first fetch of trees reaches: found by walking down.
+        "deploy/overlays/prod/patches/deep/limits.yaml": "apiVersion: v1\nkind: ConfigMap\n",
         "charts/vendor.tgz": "binary-ish chart 2\n",
       },
       "Carol | Ops",
@@ -202,9 +204,10 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
       expect(workspace("commit").has(at.merge13)).toBe(true);
       expect(workspace("tree")).toEqual(new Set());
       expect(workspace("blob")).toEqual(new Set());
-      // The report's own repository borrows those commits and holds the trees and blobs it read.
+      // The report's own repository borrows those commits and holds the trees and blobs it read,
+      // and the two branch tips it fetched them with (staging's, main's) beside the commit graph.
       const report = stored(path.join(workdir, ".gitops-report"));
-      expect(report("commit")).toEqual(new Set());
+      expect(report("commit")).toEqual(new Set([at.initial, at.merge13]));
       // Blobs: both versions of each changed manifest (YAML), never docs, scripts or charts.
       const changed = inServer("diff-tree", "-r", "--no-renames", at.initial, at.merge13).split("\n");
       const manifestBlobs = new Set(
@@ -214,8 +217,8 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
           .filter((oid) => !/^0+$/.test(oid)),
       );
       expect(report("blob")).toEqual(manifestBlobs);
-      // Trees: the directories on changed paths, at both commits, in one fetch that also brings
-      // three levels below the root; an unchanged directory deeper than that is never fetched.
+      // Trees: the directories on changed paths, at both commits, fetched a few levels at a time;
+      // an unchanged directory deeper than one such fetch reaches is never fetched.
       const treeOf = (commit: string, dir: string) => inServer("rev-parse", `${commit}:${dir}`);
       const changedDirs = ["", "src", "docs", "charts", "deploy", "deploy/base", "apps", "apps/api"];
       const trees = report("tree");
@@ -223,9 +226,9 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
         ...changedDirs.flatMap((d) => [treeOf(at.initial, d), treeOf(at.merge13, d)]),
         treeOf(at.initial, "apps/old"),
         treeOf(at.merge13, "apps/worker"),
+        treeOf(at.merge13, "deploy/overlays/prod/patches/deep"),
       ])
         expect(trees.has(tree), tree).toBe(true);
-      expect(trees.has(treeOf(at.merge13, "apps/static/deep"))).toBe(true);
       expect(trees.has(treeOf(at.merge13, "apps/static/deep/er"))).toBe(false);
       expect(trees.has(treeOf(at.merge13, "apps/static/deep/er/still"))).toBe(false);
     } finally {

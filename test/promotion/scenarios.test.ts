@@ -71,7 +71,9 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       await project.setBranch(STAGING, at(1));
       const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
       expect(run.code, run.output).toBe(0);
-      expect(uploadPackPosts()).toBe(2);
+      // The promotion's fetch (ref listing, one pack) and, beside it, the report's (ref listing, one
+      // pack: the two tips with their trees; report.ts); these commits change no file, so no blobs.
+      expect(uploadPackPosts()).toBe(4);
       expect(receivePackPosts()).toBe(1);
     });
 
@@ -165,7 +167,8 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
       });
       expect(run.code).toBe(3);
       expect(run.stderr).toContain("ERROR: commit 0123456789ab is not on main");
-      expect(uploadPackPosts()).toBe(2);
+      // The promotion's one fetch and the report's beside it (started with the job): never the commit.
+      expect(uploadPackPosts()).toBe(4);
     });
 
     it("refuses an older commit on a merged side line that staging does not contain", async () => {

@@ -63,8 +63,9 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
     expect(run.stdout).toContain(
       `Target ${bump}: promoting ${bump.slice(0, 12)}, the manifests bump update-manifests pushed for ${change.slice(0, 12)}`,
     );
-    // Reading the bumps' trailers needs only the commits the tree-less fetch brought: one fetch.
-    expect(uploadPackPosts()).toBe(2);
+    // Reading the bumps' trailers needs only the commits the tree-less fetch brought: one fetch
+    // (ref listing, pack), and the report's beside it (ref listing, pack).
+    expect(uploadPackPosts()).toBe(4);
   });
 
   it("promotes the newer of two bumps for the same change (two update-manifests jobs), with a later change in between", async () => {
