@@ -180,11 +180,11 @@ async function measure(
         },
       });
       scriptSeconds = (performance.now() - started) / 1000;
+      if (job.code !== 0 || !job.stdout.includes("fast-forward"))
+        throw new Error(`the promote script failed:\n${job.stdout}${job.stderr}`);
       const moments = traceMoments(readFileSync(events, "utf8"));
       pushedSeconds = (moments.pushExit - startedAt) / 1000;
       firstGitSeconds = (moments.firstStart - startedAt) / 1000;
-      if (job.code !== 0 || !job.stdout.includes("fast-forward"))
-        throw new Error(`the promote script failed:\n${job.stdout}${job.stderr}`);
       // What the promotion report covered (report.ts): its counts, as the job logged them.
       reportLine = /\d+ commits?, \d+ merge requests?, \d+ image changes?/.exec(job.stdout)?.[0] ?? "(no report line)";
     },

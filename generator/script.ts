@@ -78,14 +78,17 @@ export function scriptName(entry: string): string {
  * statement per line, indented, names and comments of each module as before.
  */
 function layoutFree(root: string): Plugin {
-  // The catalog's compiler options (verbatimModuleSyntax, class fields), as the bundle reads them.
-  const file = path.join(root, "tsconfig.json");
-  const tsconfig = (existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {}) as { compilerOptions?: object };
+  // The catalog's compiler options (verbatimModuleSyntax, class fields) as written: esbuild reads
+  // tsconfig's JSON with comments itself (`extends` is not followed; the catalog's has none).
+  const tsconfig = catalogTsconfig(root);
   return {
     name: "layout-free",
     setup(build) {
       build.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
         const source = readFileSync(args.path, "utf8");
+        // Printing on one line drops esbuild's pure annotations, which tree shaking reads: such a
+        // module is bundled as written instead (no source of this catalog has one).
+        if (PURE_ANNOTATION.test(source)) return undefined;
         const ts = /\.[cm]?ts$/.test(args.path);
         const result = await transform(source, {
           loader: ts ? "ts" : "js",
@@ -93,12 +96,21 @@ function layoutFree(root: string): Plugin {
           minifyWhitespace: true,
           legalComments: "none",
           sourcefile: args.path,
-          ...(ts ? { tsconfigRaw: { compilerOptions: tsconfig.compilerOptions ?? {} } } : {}),
+          ...(ts && tsconfig !== undefined ? { tsconfigRaw: tsconfig } : {}),
         });
         return { contents: result.code, loader: "js" };
       });
     },
   };
+}
+
+/** `/* @__PURE__ *\/`, `#__PURE__`, `@__NO_SIDE_EFFECTS__`: annotations esbuild's tree shaking reads. */
+const PURE_ANNOTATION = /[@#]__(PURE|NO_SIDE_EFFECTS)__/;
+
+/** The catalog's tsconfig.json as text, or undefined when it has none. */
+function catalogTsconfig(root: string): string | undefined {
+  const file = path.join(root, "tsconfig.json");
+  return existsSync(file) ? readFileSync(file, "utf8") : undefined;
 }
 
 /**
@@ -123,6 +135,7 @@ export async function bundleScript(root: string, entry: string, cache: string = 
         esbuildVersion,
         readFileSync(fileURLToPath(import.meta.url), "utf8"),
         existsSync(lockfile) ? readFileSync(lockfile, "utf8") : "",
+        catalogTsconfig(root) ?? "",
       ].join("\0"),
     )
     .digest("hex")

@@ -1,17 +1,17 @@
 /**
  * Which files differ between two commits, and their contents, in the promotion's tree-less
- * repository: only the trees on the paths that changed (and a few levels below them), and only
- * the blobs asked for, are fetched.
+ * repository: trees on the paths that changed (and some below them), and only the blobs asked for.
  *
- * The promotion fetched commits only (`--filter=tree:0`). The walk compares the two trees of every
- * directory that differs, one directory level at a time, with one local `git diff-tree --stdin`
- * per level, and descends only into subdirectories whose trees differ. Trees are fetched when the
- * walk reaches one it lacks, and then with the trees below it, three levels down
- * ({@link TREE_ROUND_FILTER}: no blobs), so a manifest layout such as
- * `apps/base/podinfo/release.yaml` takes one round trip, not one per level. Objects a client names
- * are never filtered out (git's list-objects.c). The walk never enters an unchanged directory, and
- * its trees arrive only within the three levels of a round, so the cost follows the size of the
- * change, not of the repository.
+ * The promotion fetched commits only (`--filter=tree:0`). When every tree on the changed paths is
+ * here (the report's prefetch, report.ts), one `git diff-tree -r` answers. Otherwise the walk
+ * compares the two trees of every directory that differs, one directory level at a time, with one
+ * local `git diff-tree --stdin` per level, and descends only into subdirectories whose trees
+ * differ. Trees are fetched when the walk reaches one it lacks, with the trees up to three levels
+ * below it ({@link TREE_ROUND_FILTER}, no blobs), so `apps/base/podinfo/release.yaml` takes one round
+ * trip, not one per level. Objects a client names are never filtered out (git's list-objects.c).
+ * A round also brings the unchanged directories within its three levels (trees only, never their
+ * blobs); the walk never enters them, and nothing deeper below them is fetched, so the cost follows
+ * the size of the change and the width of the directories near it, not the size of the repository.
  *
  * Every fetch names its objects with no "have" lines (`fetch.negotiationAlgorithm=noop`): the
  * repository has the commits those trees belong to, and a server told so would send nothing.
@@ -50,10 +50,15 @@ const EMPTY_TREE: Record<number, string> = {
 };
 const TREE_MODE = "040000";
 /**
- * One tree fetch: the named trees and the trees below them (a tree named in a fetch is at depth 0,
- * so `tree:3` brings it and three levels under it), never a blob.
+ * A fetch that names trees: those trees and the trees up to three levels below them, never a blob
+ * (git counts a named tree as depth 0: `tree:3` keeps depths 0 to 3; test/promotion/report.test.ts).
  */
 export const TREE_ROUND_FILTER = "combine:tree:3+blob:none";
+/**
+ * A fetch that names commits (the report's prefetch): their root trees and the trees up to three
+ * levels below, never a blob (here the root tree is depth 1, so the same reach takes `tree:4`).
+ */
+export const COMMIT_ROUND_FILTER = "combine:tree:4+blob:none";
 /** Regular and executable files; symbolic links (120000) and submodules (160000) are not read. */
 const FILE_MODES = new Set(["100644", "100755"]);
 

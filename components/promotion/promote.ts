@@ -156,11 +156,16 @@ async function attempt(
   const push = config.dryRun
     ? Promise.resolve({ pushed: true as const })
     : pushPlan(workspace, plan, config.branches.environment, { skipCi: config.skipCi });
-  const [range, outcome] = await Promise.all([
-    promotedRange(workspace, { from: plan.previous, to: plan.target }, links, prefetched),
+  // Both settle before either's failure is thrown: a retry never meets the report still at work.
+  const [reported, pushed] = await Promise.allSettled([
+    promotedRange(workspace, { from: plan.previous, to: plan.target }, links, prefetched.ready),
     push,
   ]);
+  if (pushed.status === "rejected") throw pushed.reason;
+  const outcome = pushed.value;
   if (!outcome.pushed) return { plan, rejected: outcome.error };
+  if (reported.status === "rejected") throw reported.reason;
+  const range = reported.value;
   const result: PromotionResult = {
     promotion: plan.promotion,
     previous: plan.previous ?? "",
@@ -222,8 +227,10 @@ async function promote(config: PromotionConfig): Promise<PromotionResult> {
         );
     }
   } finally {
-    // Its git commands run in the workspace's directory: they end before the directory goes.
-    await prefetched;
+    // Its git commands run in the workspace's directory: they end before the directory goes. A job
+    // that reports has had all of it; one that stands down or fails waits for one command at most.
+    prefetched.stop();
+    await prefetched.ready;
     workspace.dispose();
   }
 }

@@ -10,8 +10,9 @@
  * too. GitLab's API could name them (`GET /projects/:id/repository/commits/:sha/merge_requests`,
  * one call per commit), but a promotion of hundreds of commits would make hundreds of calls.
  *
- * Image changes come from the files that differ between the two commits (changed-files.ts: only
- * the trees on changed paths) and the blobs of the changed YAML files, nothing else.
+ * Image changes come from the files that differ between the two commits (changed-files.ts: the
+ * trees on changed paths and a few levels around them, never an unchanged file's blob) and the
+ * blobs of the changed YAML files.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -25,7 +26,7 @@ import {
   fetchObjects,
   missingObjects,
   readBlobs,
-  TREE_ROUND_FILTER,
+  COMMIT_ROUND_FILTER,
 } from "./changed-files.ts";
 import { imageChanges, imageMentions, type ImageChange } from "./image-mentions.ts";
 
@@ -94,13 +95,16 @@ export async function promotedRange(
   workspace: PromotionWorkspace,
   range: { from?: string; to: string },
   links: ProjectLinks,
-  prefetched: ReportPrefetch = Promise.resolve(undefined),
+  prefetched: ReportPrefetch["ready"] = Promise.resolve(undefined),
 ): Promise<PromotedRange> {
-  const [listed, changes] = await Promise.all([
+  // Both settle before anything is thrown: no git command of the report outlives this call.
+  const [listed, changes] = await Promise.allSettled([
     listCommits(workspace.git, range, links),
     imageChangesOf(workspace, range, prefetched),
   ]);
-  return { ...listed, ...changes };
+  if (listed.status === "rejected") throw listed.reason;
+  if (changes.status === "rejected") throw changes.reason;
+  return { ...listed.value, ...changes.value };
 }
 
 /**
@@ -120,11 +124,18 @@ async function reportRepository(workspace: PromotionWorkspace): Promise<Promotio
     path.join(dir, ".git", "objects", "info", "alternates"),
     `${path.join(workspace.git.dir, ".git", "objects")}\n`,
   );
+  // Made again after a prefetch that failed half-way: lazy fetching off, whatever it left.
+  await disableLazyFetch(git, workspace.url);
   return { git, url: workspace.url, dispose: () => {} };
 }
 
-/** The report's repository, once {@link prefetchReport} is done with it (undefined if it failed). */
-export type ReportPrefetch = Promise<PromotionWorkspace | undefined>;
+/** The report's prefetch under way. */
+export interface ReportPrefetch {
+  /** The report's repository, once the prefetch is done with it (undefined if it failed). */
+  ready: Promise<PromotionWorkspace | undefined>;
+  /** Ends it after the git command running now: the job will not report (it stands down, or fails). */
+  stop(): void;
+}
 
 /**
  * Started with the job, beside the commit fetch: the report's repository fetches the environment
@@ -139,7 +150,8 @@ export function prefetchReport(
   workspace: PromotionWorkspace,
   branches: { source: string; environment: string },
 ): ReportPrefetch {
-  return (async () => {
+  let stopped = false;
+  const ready = (async () => {
     const report = await reportRepository(workspace);
     const refs = { environment: "refs/gitops-report/environment", source: "refs/gitops-report/source" };
     const fetched = await report.git.exec([
@@ -147,7 +159,7 @@ export function prefetchReport(
       "fetch.negotiationAlgorithm=noop",
       "fetch",
       "--depth=1",
-      `--filter=${TREE_ROUND_FILTER}`,
+      `--filter=${COMMIT_ROUND_FILTER}`,
       "--no-tags",
       "--no-write-fetch-head",
       "--no-recurse-submodules",
@@ -159,11 +171,19 @@ export function prefetchReport(
     ]);
     await disableLazyFetch(report.git, workspace.url);
     // A missing environment branch (a first promotion) or any other failure: nothing to guess from.
-    if (fetched.code !== 0) return report;
+    if (fetched.code !== 0 || stopped) return report;
     const trees = await commitTrees(report.git, refs.environment, refs.source);
-    if (trees.from !== trees.to) await fetchManifests(report, (await changedFiles(report, trees)).files);
+    if (trees.from === trees.to) return report;
+    const { files } = await changedFiles(report, trees);
+    if (!stopped) await fetchManifests(report, files);
     return report;
   })().catch(() => undefined);
+  return {
+    ready,
+    stop: () => {
+      stopped = true;
+    },
+  };
 }
 
 /** Fetches the blobs of the changed manifests the report reads that the report's repository lacks. */
@@ -231,7 +251,7 @@ function mergeRequestUrl(reference: string, links: ProjectLinks): string | undef
 async function imageChangesOf(
   workspace: PromotionWorkspace,
   range: { from?: string; to: string },
-  prefetched: ReportPrefetch,
+  prefetched: ReportPrefetch["ready"],
 ): Promise<Pick<PromotedRange, "images" | "imagesNote">> {
   if (!range.from)
     return {

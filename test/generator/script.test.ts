@@ -73,6 +73,24 @@ describe("script bundling and embedding", () => {
     }
   });
 
+  it("keeps pure annotations, so tree shaking still drops an unused call marked pure", async () => {
+    const root = mkdtempSync(path.join(import.meta.dirname, "..", "fixtures", ".tmp-pure-"));
+    const cache = mkdtempSync(path.join(tmpdir(), "gitops-bundle-cache-"));
+    try {
+      cpSync(BASIC, root, { recursive: true });
+      writeFileSync(
+        path.join(root, "components", "hello", "greeting.ts"),
+        'function announce(): string {\n  console.log("announced");\n  return "x";\n}\nexport const unused = /* @__PURE__ */ announce();\nexport function greeting(who: string): string {\n  return `hello, ${who}`;\n}\n',
+      );
+      const code = (await bundleScript(root, "components/hello/hello.ts", cache)).files[0]?.code ?? "";
+      expect(code).toContain("function greeting(who)");
+      expect(code).not.toContain("announced");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
   it("keeps the script in a quoted heredoc so the shell expands nothing in it", () => {
     const entry = embedScript(singleFileBundle("demo", "console.log(`${process.env.HOME} $HOME $(date)`);\n")).script;
     expect(entry).toContain(`cat > "$gitops_script_dir/demo.mjs" <<'${HEREDOC_DELIMITER}'\n`);

@@ -86,7 +86,7 @@ describe.skipIf(!requireTools("git"))("the git commands of a promotion", () => {
     // The report's repository, beside it: the two tips with their trees, once, and no walk at all.
     expect(ran.report.filter((c) => c.startsWith("-c fetch.negotiationAlgorithm=noop fetch"))).toEqual([
       expect.stringMatching(
-        /fetch --depth=1 --filter=combine:tree:3\+blob:none .* URL \+refs\/heads\/_gitlab\/agents\/staging:\S+ \+refs\/heads\/main:\S+$/,
+        /fetch --depth=1 --filter=combine:tree:4\+blob:none .* URL \+refs\/heads\/_gitlab\/agents\/staging:\S+ \+refs\/heads\/main:\S+$/,
       ),
     ]);
     expect(ran.report.filter((c) => /^(log|rev-list) (?!--no-walk)|^merge-base/.test(c))).toEqual([]);

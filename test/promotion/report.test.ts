@@ -156,7 +156,7 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
     }
   });
 
-  it("fetches the trees of changed directories and the blobs of changed manifests into a repository of its own, and nothing else", async () => {
+  it("fetches, into a repository of its own, the trees near the changed directories and exactly the blobs of the changed manifests", async () => {
     const run = await promote(project, TOKEN, {
       component: "promote-staging",
       target: at.merge13,
@@ -217,8 +217,7 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
           .filter((oid) => !/^0+$/.test(oid)),
       );
       expect(report("blob")).toEqual(manifestBlobs);
-      // Trees: the directories on changed paths, at both commits, fetched a few levels at a time;
-      // an unchanged directory deeper than one such fetch reaches is never fetched.
+      // Trees: the directories on changed paths, at both commits, fetched a few levels at a time.
       const treeOf = (commit: string, dir: string) => inServer("rev-parse", `${commit}:${dir}`);
       const changedDirs = ["", "src", "docs", "charts", "deploy", "deploy/base", "apps", "apps/api"];
       const trees = report("tree");
@@ -229,6 +228,9 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
         treeOf(at.merge13, "deploy/overlays/prod/patches/deep"),
       ])
         expect(trees.has(tree), tree).toBe(true);
+      // The first fetch (by commit) reaches three levels below the root, unchanged directories too
+      // (trees only); the walk never enters apps/static, so nothing deeper there is fetched.
+      expect(trees.has(treeOf(at.merge13, "apps/static/deep"))).toBe(true);
       expect(trees.has(treeOf(at.merge13, "apps/static/deep/er"))).toBe(false);
       expect(trees.has(treeOf(at.merge13, "apps/static/deep/er/still"))).toBe(false);
     } finally {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
+import { fetchesIn, gitTrace } from "../support/git-trace.ts";
 
 const TOKEN = `glpat-${randomBytes(12).toString("hex")}`;
 
@@ -69,12 +70,24 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
 
     it("fetches once (ref listing and one pack) and never lazily fetches afterwards", async () => {
       await project.setBranch(STAGING, at(1));
-      const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5) });
-      expect(run.code, run.output).toBe(0);
-      // The promotion's fetch (ref listing, one pack) and, beside it, the report's (ref listing, one
-      // pack: the two tips with their trees; report.ts); these commits change no file, so no blobs.
-      expect(uploadPackPosts()).toBe(4);
-      expect(receivePackPosts()).toBe(1);
+      const trace = gitTrace();
+      try {
+        const run = await promote(project, TOKEN, { component: "promote-staging", target: at(5), env: trace.env });
+        expect(run.code, run.output).toBe(0);
+        // The promotion's fetch (ref listing, one pack) and, beside it, the report's (ref listing, one
+        // pack: the two tips with their trees; report.ts); these commits change no file, so no blobs.
+        expect(uploadPackPosts()).toBe(4);
+        expect(receivePackPosts()).toBe(1);
+        // git's own trace tells the two repositories apart: the promoting one fetched once, and no
+        // lookup in it fetched lazily (that would be a second fetch process, started by git).
+        const processes = trace.processes();
+        expect(fetchesIn(processes, (w) => !w.includes(".gitops-report")).map((p) => p.sid.includes("/"))).toEqual([
+          false,
+        ]);
+        expect(fetchesIn(processes, (w) => w.includes(".gitops-report"))).toHaveLength(1);
+      } finally {
+        trace.remove();
+      }
     });
 
     it("creates the staging branch at the first promotion", async () => {
@@ -161,14 +174,23 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
 
     it("refuses a commit the server does not have at all, without fetching it", async () => {
       await project.setBranch(STAGING, at(2));
-      const run = await promote(project, TOKEN, {
-        component: "promote-staging",
-        target: "0123456789abcdef0123456789abcdef01234567",
-      });
-      expect(run.code).toBe(3);
-      expect(run.stderr).toContain("ERROR: commit 0123456789ab is not on main");
-      // The promotion's one fetch and the report's beside it (started with the job): never the commit.
-      expect(uploadPackPosts()).toBe(4);
+      const trace = gitTrace();
+      try {
+        const run = await promote(project, TOKEN, {
+          component: "promote-staging",
+          target: "0123456789abcdef0123456789abcdef01234567",
+          env: trace.env,
+        });
+        expect(run.code).toBe(3);
+        expect(run.stderr).toContain("ERROR: commit 0123456789ab is not on main");
+        // The promotion's one fetch and the report's beside it (started with the job): never the commit.
+        expect(uploadPackPosts()).toBe(4);
+        const fetches = fetchesIn(trace.processes(), (w) => !w.includes(".gitops-report"));
+        expect(fetches).toHaveLength(1);
+        expect(fetches[0]?.argv.join(" ")).not.toContain("0123456789abcdef");
+      } finally {
+        trace.remove();
+      }
     });
 
     it("refuses an older commit on a merged side line that staging does not contain", async () => {

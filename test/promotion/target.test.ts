@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
+import { fetchesIn, gitTrace } from "../support/git-trace.ts";
 
 const TOKEN = `glpat-${randomBytes(12).toString("hex")}`;
 const IMAGE = "registry.example.com/group/app";
@@ -51,7 +52,10 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
   it("promotes the bump commit update-manifests pushed for the pipeline's commit, not the commit itself", async () => {
     const bump = await project.commit([change], bumpMessage(change, "1"));
     await project.setBranch("main", bump);
-    const run = await promote(project, TOKEN, { component: "promote-staging", target: change });
+    const trace = gitTrace();
+    const run = await promote(project, TOKEN, { component: "promote-staging", target: change, env: trace.env });
+    const fetches = fetchesIn(trace.processes(), (w) => !w.includes(".gitops-report"));
+    trace.remove();
     expect(run.code, run.output).toBe(0);
     expect(project.branch(STAGING)).toBe(bump);
     expect(run.outputs).toMatchObject({
@@ -66,6 +70,7 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
     // Reading the bumps' trailers needs only the commits the tree-less fetch brought: one fetch
     // (ref listing, pack), and the report's beside it (ref listing, pack).
     expect(uploadPackPosts()).toBe(4);
+    expect(fetches).toHaveLength(1);
   });
 
   it("promotes the newer of two bumps for the same change (two update-manifests jobs), with a later change in between", async () => {
