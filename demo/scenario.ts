@@ -509,7 +509,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const since = soakStart(flux as SimulatedFlux, commit);
       const remaining = since + STAGING_SOAK_S * 1000 + 1000 - Date.now();
       if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
-      return `staging first ran ${short(commit)} at ${new Date(since).toISOString()}; waited ${Math.max(0, remaining / 1000).toFixed(1)} s more for staging_soak`;
+      return `staging has run ${short(commit)}'s manifests since ${new Date(since).toISOString()} (Flux's history counts by manifests, not commit); waited ${Math.max(0, remaining / 1000).toFixed(1)} s more for staging_soak`;
     };
 
     await step(

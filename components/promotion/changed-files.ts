@@ -41,6 +41,8 @@ export interface TreeDiff {
 export interface TreeDiffLimits {
   /** Trees fetched in all. @default 5000 */
   maxTrees?: number;
+  /** Asked before each fetch: true ends the walk there (the files found so far are listed). */
+  stopped?: () => boolean;
 }
 
 /** git's empty tree, which every git knows without storing it (SHA-1 and SHA-256 repositories). */
@@ -133,7 +135,9 @@ export async function changedFiles(
     walked += wanted.length;
     if (walked > maxTrees) return { files, incomplete: `more than ${maxTrees} directories changed` };
     // Only what an earlier round did not bring; each fetch brings the levels below too.
-    await fetchObjects(workspace, await missingObjects(git, wanted), TREE_ROUND_FILTER);
+    const missing = await missingObjects(git, wanted);
+    if (missing.length > 0 && limits.stopped?.()) return { files, incomplete: "stopped" };
+    await fetchObjects(workspace, missing, TREE_ROUND_FILTER);
     const next: typeof level = [];
     // One diff-tree for the whole level: it echoes each pair, in the order given, before its records.
     const pairs = level.map((pair) => `${pair.from} ${pair.to}`);

@@ -133,7 +133,7 @@ async function reportRepository(workspace: PromotionWorkspace): Promise<Promotio
 export interface ReportPrefetch {
   /** The report's repository, once the prefetch is done with it (undefined if it failed). */
   ready: Promise<PromotionWorkspace | undefined>;
-  /** Ends it after the git command running now: the job will not report (it stands down, or fails). */
+  /** Ends it before its next fetch: the job will not report (it stands down, or fails). */
   stop(): void;
 }
 
@@ -174,7 +174,7 @@ export function prefetchReport(
     if (fetched.code !== 0 || stopped) return report;
     const trees = await commitTrees(report.git, refs.environment, refs.source);
     if (trees.from === trees.to) return report;
-    const { files } = await changedFiles(report, trees);
+    const { files } = await changedFiles(report, trees, { stopped: () => stopped });
     if (!stopped) await fetchManifests(report, files);
     return report;
   })().catch(() => undefined);

@@ -14,6 +14,8 @@ import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
 import { WorkHistory } from "./work-history.ts";
+import { disableLazyFetch, openWorkspace } from "../../components/promotion/apply.ts";
+import { changedFiles, commitTrees } from "../../components/promotion/changed-files.ts";
 
 const TOKEN = `glpat-${randomBytes(12).toString("hex")}`;
 const JOB_TOKEN = `glcbt-${randomBytes(12).toString("hex")}`;
@@ -282,6 +284,35 @@ describe.skipIf(!requireTools("git"))("the promotion report", () => {
       });
     } finally {
       await project.setBranch(STAGING, at.initial);
+    }
+  });
+
+  it("walks no further once asked to stop (a job that stands down ends its prefetch before the next fetch)", async () => {
+    const workspace = await openWorkspace(project.url, { token: TOKEN });
+    try {
+      await workspace.git.run([
+        "fetch",
+        "-q",
+        "--filter=tree:0",
+        "--no-tags",
+        project.url,
+        "+refs/heads/main:refs/x/main",
+      ]);
+      await disableLazyFetch(workspace.git, project.url);
+      const trees = await commitTrees(workspace.git, at.initial, at.merge13);
+      const posts = () => server.requests.filter((r) => r.method === "POST").length;
+      const before = posts();
+      expect(await changedFiles(workspace, trees, { stopped: () => true })).toEqual({
+        files: [],
+        incomplete: "stopped",
+      });
+      expect(posts()).toBe(before);
+      // Not stopped, the same walk fetches what it lacks and finds the changed files.
+      const walked = await changedFiles(workspace, trees, { stopped: () => false });
+      expect(walked.files.map((f) => f.path)).toContain("deploy/overlays/prod/patches/deep/limits.yaml");
+      expect(posts()).toBeGreaterThan(before);
+    } finally {
+      workspace.dispose();
     }
   });
 
