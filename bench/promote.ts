@@ -27,6 +27,7 @@ import path from "node:path";
 import { run } from "../runtime/exec.ts";
 import { Git } from "../runtime/git.ts";
 import { startGitServer } from "../stand-ins/git-server.ts";
+import { gitProcesses } from "../harness/git-trace.ts";
 import { expandVariables, includeTemplate, scriptCommands } from "../harness/templates.ts";
 import { benchRepository, type HistoryShape } from "./promote-repo.ts";
 
@@ -331,15 +332,11 @@ async function measure(
 
 /** When the first git command started and the top-level `git push` exited (epoch ms), from a GIT_TRACE2_EVENT file. */
 function traceMoments(trace: string): { firstStart: number; pushExit: number } {
-  const events = trace
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { event: string; sid: string; argv?: string[]; time: string });
-  const push = events.find((e) => e.event === "start" && !e.sid.includes("/") && e.argv?.[1] === "push");
-  const exit = events.find((e) => e.event === "exit" && e.sid === push?.sid);
-  const first = events.find((e) => e.event === "start");
-  if (!exit || !first) throw new Error("the script's trace has no git push that exited");
-  return { firstStart: Date.parse(first.time), pushExit: Date.parse(exit.time) };
+  const processes = gitProcesses(trace);
+  const push = processes.find((p) => !p.sid.includes("/") && p.argv[1] === "push");
+  if (push?.exited === undefined || processes[0] === undefined)
+    throw new Error("the script's trace has no git push that exited");
+  return { firstStart: processes[0].started, pushExit: push.exited };
 }
 
 main().catch((error) => {

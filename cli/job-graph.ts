@@ -4,6 +4,7 @@
  * any other key replace the included one: doc/ci/yaml/includes.md, "Override included
  * configuration values"), plus the consumer's own jobs, and the stage list.
  */
+import { isJobName } from "../generator/surface.ts";
 import type { ConsumerPipeline } from "./consumer-pipeline.ts";
 import type { ResolvedInclude } from "./resolve.ts";
 
@@ -42,21 +43,6 @@ export interface JobGraph {
    */
   otherIncludes: number;
 }
-
-/** Top-level keys that are keywords, not jobs (doc/ci/yaml: global keywords). */
-const GLOBAL_KEYWORDS = new Set([
-  "default",
-  "include",
-  "stages",
-  "variables",
-  "workflow",
-  "image",
-  "services",
-  "cache",
-  "before_script",
-  "after_script",
-  "spec",
-]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -130,7 +116,7 @@ export function jobGraph(pipeline: ConsumerPipeline, includes: readonly Resolved
     }
   }
   for (const [name, raw] of Object.entries(pipeline.data)) {
-    if (GLOBAL_KEYWORDS.has(name) || name.startsWith(".") || !isRecord(raw)) continue;
+    if (!isJobName(name) || !isRecord(raw)) continue;
     const { extends: _, ...own } = raw;
     const included = jobs.get(name);
     // GitLab merges the local job over the included one first, then resolves extends beneath both.

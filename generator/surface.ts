@@ -83,21 +83,8 @@ export function componentSurface(templateText: string, version: string): Compone
     if (typeof spec?.regex === "string") input.regex = spec.regex;
     inputs[name] = input;
   }
-  // Hidden jobs (`.name`) and global keywords are not jobs a consumer sees by name.
-  const GLOBAL = new Set([
-    "default",
-    "include",
-    "stages",
-    "variables",
-    "workflow",
-    "image",
-    "services",
-    "cache",
-    "before_script",
-    "after_script",
-  ]);
   const jobs = Object.keys(body)
-    .filter((key) => !GLOBAL.has(key) && !key.startsWith("."))
+    .filter(isJobName)
     .map((key) => String(interpolate(key, defaults)))
     .sort();
   return { inputs, jobs };
@@ -193,4 +180,24 @@ export function diffSurfaces(before: Surface, after: Surface): SurfaceChange[] {
 /** The smallest release the changes allow: the largest bump any change needs (`patch` for none). */
 export function requiredBump(changes: readonly SurfaceChange[]): Bump {
   return changes.reduce<Bump>((bump, change) => largerBump(bump, change.bump), "patch");
+}
+
+/** Top-level keys that are keywords, not jobs (doc/ci/yaml: global keywords; `spec` heads a component). */
+const GLOBAL_KEYWORDS = new Set([
+  "default",
+  "include",
+  "stages",
+  "variables",
+  "workflow",
+  "image",
+  "services",
+  "cache",
+  "before_script",
+  "after_script",
+  "spec",
+]);
+
+/** Is this top-level key of a pipeline a job a consumer sees by name (not a global keyword, not a hidden `.job`)? */
+export function isJobName(key: string): boolean {
+  return !GLOBAL_KEYWORDS.has(key) && !key.startsWith(".");
 }

@@ -98,16 +98,33 @@ export async function fetchTips(
 }
 
 function fetchArgs(url: string, branches: string[]): string[] {
+  return filteredFetch(url, "tree:0", { refspecs: branches.map((b) => `+refs/heads/${b}:${trackingRef(b)}`) });
+}
+
+/**
+ * The arguments of every filtered fetch of a promotion: no tags, no FETCH_HEAD, no submodules, no
+ * maintenance, quiet. `refspecs` fetch branches; `stdin` reads object names from standard input.
+ * `depth` makes it shallow. `noHaves` sends no "have" lines (`fetch.negotiationAlgorithm=noop`):
+ * for a fetch of objects the repository's commits lead to, which a server told of them would omit.
+ */
+export function filteredFetch(
+  url: string,
+  filter: string,
+  what: { refspecs?: readonly string[]; stdin?: boolean; depth?: number; noHaves?: boolean },
+): string[] {
   return [
+    ...(what.noHaves ? ["-c", "fetch.negotiationAlgorithm=noop"] : []),
     "fetch",
-    "--filter=tree:0",
+    ...(what.depth ? [`--depth=${what.depth}`] : []),
+    `--filter=${filter}`,
     "--no-tags",
     "--no-write-fetch-head",
     "--no-recurse-submodules",
     "--no-auto-maintenance",
     "--quiet",
+    ...(what.stdin ? ["--stdin"] : []),
     url,
-    ...branches.map((b) => `+refs/heads/${b}:${trackingRef(b)}`),
+    ...(what.refspecs ?? []),
   ];
 }
 

@@ -21,7 +21,7 @@
  */
 import type { Git } from "../../runtime/git.ts";
 import { GitCommandError } from "../../runtime/git.ts";
-import { disableLazyFetch, type PromotionWorkspace } from "./apply.ts";
+import { disableLazyFetch, filteredFetch, type PromotionWorkspace } from "./apply.ts";
 
 /** A file that differs: its blob on each side (undefined where the file does not exist). */
 export interface ChangedFile {
@@ -74,19 +74,7 @@ export async function fetchObjects(
   filter: "tree:0" | "blob:none" | typeof TREE_ROUND_FILTER = "tree:0",
 ): Promise<void> {
   if (oids.length === 0) return;
-  const args = [
-    "-c",
-    "fetch.negotiationAlgorithm=noop",
-    "fetch",
-    `--filter=${filter}`,
-    "--no-tags",
-    "--no-write-fetch-head",
-    "--no-recurse-submodules",
-    "--no-auto-maintenance",
-    "--quiet",
-    "--stdin",
-    workspace.url,
-  ];
+  const args = filteredFetch(workspace.url, filter, { stdin: true, noHaves: true });
   const result = await workspace.git.exec(args, `${oids.join("\n")}\n`);
   await disableLazyFetch(workspace.git, workspace.url);
   if (result.code !== 0) throw new GitCommandError(args, result);
@@ -121,11 +109,7 @@ export async function changedFiles(
   const whole = await git.exec(["diff-tree", "-r", "-z", "--no-renames", trees.from, trees.to]);
   if (whole.code === 0) {
     for (const { entries } of parseDiffTree(`${trees.from} ${trees.to}\n${whole.stdout}`))
-      for (const entry of entries) {
-        const from = FILE_MODES.has(entry.fromMode) ? entry.fromOid : undefined;
-        const to = FILE_MODES.has(entry.toMode) ? entry.toOid : undefined;
-        if (from || to) files.push({ path: entry.name, from, to });
-      }
+      for (const entry of entries) addFile(files, entry.name, entry);
     return { files: sortByPath(files) };
   }
   let level: Array<{ from: string; to: string; dir: string }> = [{ ...trees, dir: "" }];
@@ -154,14 +138,19 @@ export async function changedFiles(
             to: entry.toMode === TREE_MODE ? entry.toOid : empty,
             dir: path,
           });
-        const from = FILE_MODES.has(entry.fromMode) ? entry.fromOid : undefined;
-        const to = FILE_MODES.has(entry.toMode) ? entry.toOid : undefined;
-        if (from || to) files.push({ path, from, to });
+        addFile(files, path, entry);
       }
     }
     level = next;
   }
   return { files: sortByPath(files) };
+}
+
+/** Adds the entry as a changed file if either side is a regular file (a link or submodule is not read). */
+function addFile(files: ChangedFile[], path: string, entry: DiffTreeEntry): void {
+  const from = FILE_MODES.has(entry.fromMode) ? entry.fromOid : undefined;
+  const to = FILE_MODES.has(entry.toMode) ? entry.toOid : undefined;
+  if (from || to) files.push({ path, from, to });
 }
 
 function sortByPath(files: ChangedFile[]): ChangedFile[] {

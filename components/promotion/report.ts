@@ -18,7 +18,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Git } from "../../runtime/git.ts";
 import { warn } from "../../runtime/log.ts";
-import { disableLazyFetch, type PromotionWorkspace } from "./apply.ts";
+import { disableLazyFetch, filteredFetch, type PromotionWorkspace } from "./apply.ts";
 import {
   type ChangedFile,
   changedFiles,
@@ -154,21 +154,16 @@ export function prefetchReport(
   const ready = (async () => {
     const report = await reportRepository(workspace);
     const refs = { environment: "refs/gitops-report/environment", source: "refs/gitops-report/source" };
-    const fetched = await report.git.exec([
-      "-c",
-      "fetch.negotiationAlgorithm=noop",
-      "fetch",
-      "--depth=1",
-      `--filter=${COMMIT_ROUND_FILTER}`,
-      "--no-tags",
-      "--no-write-fetch-head",
-      "--no-recurse-submodules",
-      "--no-auto-maintenance",
-      "--quiet",
-      workspace.url,
-      `+refs/heads/${branches.environment}:${refs.environment}`,
-      `+refs/heads/${branches.source}:${refs.source}`,
-    ]);
+    const fetched = await report.git.exec(
+      filteredFetch(workspace.url, COMMIT_ROUND_FILTER, {
+        depth: 1,
+        noHaves: true,
+        refspecs: [
+          `+refs/heads/${branches.environment}:${refs.environment}`,
+          `+refs/heads/${branches.source}:${refs.source}`,
+        ],
+      }),
+    );
     await disableLazyFetch(report.git, workspace.url);
     // A missing environment branch (a first promotion) or any other failure: nothing to guess from.
     if (fetched.code !== 0 || stopped) return report;

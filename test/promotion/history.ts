@@ -46,6 +46,13 @@ export class Project {
     this.dir = path.join(server.root, `${repoPath}.git`);
   }
 
+  /** How many POST requests of this git service (`git-upload-pack`: fetches, `git-receive-pack`: pushes) the server has had for this repository. */
+  posts(service: "git-upload-pack" | "git-receive-pack"): number {
+    return this.server.requests.filter(
+      (r) => r.method === "POST" && r.path.startsWith(`/${this.repoPath}.git/`) && r.service === service,
+    ).length;
+  }
+
   /** Runs git in the bare repository (async: the server runs in this process). */
   async git(...args: string[]): Promise<string> {
     const { stdout } = await exec("git", args, { cwd: this.dir, env: { ...process.env, ...COMMIT_ENV } });

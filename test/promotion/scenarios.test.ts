@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
-import { fetchesIn, gitTrace } from "../support/git-trace.ts";
+import { fetchesIn, gitTrace } from "../../harness/git-trace.ts";
 
 const TOKEN = `glpat-${randomBytes(12).toString("hex")}`;
 
@@ -31,14 +31,8 @@ describe.skipIf(!requireTools("git"))("promotion jobs", () => {
   });
 
   const at = (i: number) => main[i] as string;
-  const uploadPackPosts = () =>
-    server.requests.filter(
-      (r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-upload-pack",
-    ).length;
-  const receivePackPosts = () =>
-    server.requests.filter(
-      (r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-receive-pack",
-    ).length;
+  const uploadPackPosts = () => project.posts("git-upload-pack");
+  const receivePackPosts = () => project.posts("git-receive-pack");
 
   describe("promote-staging", () => {
     it("fast-forwards staging to the pipeline's commit and reports it", async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
 import { requireTools } from "../support/tools.ts";
 import { PRODUCTION, Project, PROMOTER, promote, STAGING } from "./history.ts";
-import { fetchesIn, gitTrace } from "../support/git-trace.ts";
+import { fetchesIn, gitTrace } from "../../harness/git-trace.ts";
 
 const TOKEN = `glpat-${randomBytes(12).toString("hex")}`;
 const IMAGE = "registry.example.com/group/app";
@@ -40,14 +40,8 @@ describe.skipIf(!requireTools("git"))("the commit a promotion job promotes", () 
     await project.setBranch(STAGING, base);
   });
 
-  const uploadPackPosts = () =>
-    server.requests.filter(
-      (r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-upload-pack",
-    ).length;
-  const receivePackPosts = () =>
-    server.requests.filter(
-      (r) => r.method === "POST" && r.path.startsWith(`/${project.repoPath}.git/`) && r.service === "git-receive-pack",
-    ).length;
+  const uploadPackPosts = () => project.posts("git-upload-pack");
+  const receivePackPosts = () => project.posts("git-receive-pack");
 
   it("promotes the bump commit update-manifests pushed for the pipeline's commit, not the commit itself", async () => {
     const bump = await project.commit([change], bumpMessage(change, "1"));
