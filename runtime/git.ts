@@ -170,9 +170,13 @@ export class Git {
     return new Git(dir, this.options);
   }
 
-  /** `git init` of this directory. */
+  /**
+   * `git init` of this directory, from an empty template: no sample hooks to write (and remove),
+   * and no hooks a runner's `init.templateDir` would copy in (a `reference-transaction` hook runs
+   * on every fetch, whatever `--no-verify` says).
+   */
   async init(): Promise<void> {
-    await run("git", ["init", "-q", this.dir], { env: this.env() }).then((r) => {
+    await run("git", ["init", "-q", "--template=", this.dir], { env: this.env() }).then((r) => {
       if (r.code !== 0) throw new GitCommandError(["init", this.dir], r);
     });
   }
