@@ -144,9 +144,17 @@ export async function startGitServer(): Promise<GitServer> {
     req.pipe(child.stdin);
     let head = Buffer.alloc(0);
     let headersDone = false;
+    // Backpressure: a full clone is hundreds of MB, which must not pile up in this process's memory
+    // when the client reads slower than git writes (a grown heap slows every later request).
+    const send = (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        child.stdout.pause();
+        res.once("drain", () => child.stdout.resume());
+      }
+    };
     child.stdout.on("data", (chunk: Buffer) => {
       if (headersDone) {
-        res.write(chunk);
+        send(chunk);
         return;
       }
       head = Buffer.concat([head, chunk]);
@@ -161,7 +169,7 @@ export async function startGitServer(): Promise<GitServer> {
         else if (name) res.setHeader(name, value);
       }
       res.writeHead(status);
-      res.write(head.subarray(end + 4));
+      send(head.subarray(end + 4));
     });
     child.stderr.on("data", () => {});
     child.on("close", () => {
