@@ -122,7 +122,12 @@ export class Git {
     registerSecret(options.token);
   }
 
-  /** The environment of every git child: credentials through the helper, never a prompt. */
+  /**
+   * The environment of every git child: credentials through the helper, never a prompt, and no
+   * hooks: a runner's global `core.hooksPath` would otherwise run its hooks in the job's
+   * repositories (`init` keeps `init.templateDir`'s out). A local remote's own hooks still run: git
+   * clears GIT_CONFIG_COUNT for the process it starts in the other repository.
+   */
   private env(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -135,6 +140,7 @@ export class Git {
       ["credential.interactive", "never"],
       ["advice.detachedHead", "false"],
       ["init.defaultBranch", "main"],
+      ["core.hooksPath", "/dev/null"],
     ];
     if (this.options.token) {
       config.push(["credential.helper", CREDENTIAL_HELPER]);
@@ -173,7 +179,7 @@ export class Git {
   /**
    * `git init` of this directory, from an empty template: no sample hooks to write (and remove),
    * and no hooks a runner's `init.templateDir` would copy in (a `reference-transaction` hook runs
-   * on every fetch, whatever `--no-verify` says).
+   * on every fetch, whatever `--no-verify` says; `env()` also points `core.hooksPath` nowhere).
    */
   async init(): Promise<void> {
     await run("git", ["init", "-q", "--template=", this.dir], { env: this.env() }).then((r) => {
