@@ -4,7 +4,7 @@
  * Basic auth with tokens, and protected branches enforced by a pre-receive hook (each protected
  * pattern names the one token allowed to push; force pushes and deletions are refused).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -36,6 +36,8 @@ export interface GitServer {
   pushOptions(repoPath: string): string[][];
   /** Makes every request fail with 503 while `down` is true. */
   setDown(down: boolean): void;
+  /** How many `git http-backend` processes are running now. */
+  backends(): number;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startGitServer(): Promise<GitServer> {
   const tokens = new Map<string, string>();
   const requests: GitServer["requests"] = [];
   let down = false;
+  const running = new Set<ChildProcess>();
   const privateRepos = new Set<string>();
 
   const server = http.createServer((req, res) => {
@@ -140,6 +143,12 @@ export async function startGitServer(): Promise<GitServer> {
         REMOTE_USER: user ?? "",
         REMOTE_ADDR: "127.0.0.1",
       },
+    });
+    running.add(child);
+    child.on("exit", () => running.delete(child));
+    // A client that goes away (killed, timed out) ends its backend too, paused or not.
+    res.on("close", () => {
+      if (!res.writableFinished) child.kill();
     });
     req.pipe(child.stdin);
     let head = Buffer.alloc(0);
@@ -229,6 +238,7 @@ export async function startGitServer(): Promise<GitServer> {
     setDown(value) {
       down = value;
     },
+    backends: () => running.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
