@@ -1,8 +1,9 @@
 /**
  * The loopback git server's HTTP bridge (stand-ins/git-server.ts) passes git's output on at the
  * pace the client reads it: a paused client keeps git waiting instead of piling a whole pack into
- * the test process (a full clone in the benchmark is 200 MB), and a client that goes away ends its
- * `git http-backend`, paused or not. The client here speaks git's smart HTTP protocol (v0) itself,
+ * the test process (a full clone in the benchmark is 200 MB), a client that goes away ends its
+ * `git http-backend`, paused or not, and git refusing a request halfway through its body is no
+ * error of the test process. The client here speaks git's smart HTTP protocol (v0) itself,
  * so the test can pause and drop it at will.
  */
 import { randomBytes } from "node:crypto";
@@ -80,6 +81,27 @@ describe.skipIf(!requireTools("git"))("the git server stand-in's HTTP bridge", (
     response.resume();
     await ended;
     expect(bytes).toBeGreaterThan(SIZE);
+    expect(await eventually(() => server.backends() === 0, 10_000)).toBe(true);
+  });
+
+  it("survives git refusing a request while its body is still arriving (an EPIPE on git's stdin)", async () => {
+    // git http-backend refuses a body over http.maxRequestBuffer (10 MB) and exits while the rest
+    // is still being sent: the bridge's writes to its stdin then fail with EPIPE, which must not
+    // become an unhandled error of the test process (vitest would fail the run).
+    const body = Buffer.alloc(32 << 20, "0");
+    // Whatever git answered (its headers may already be out), the exchange ends.
+    await new Promise<number>((resolve) => {
+      const request = http.request(`${server.url}/group/big.git/git-upload-pack`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-git-upload-pack-request", "Content-Length": body.length },
+      });
+      request.on("error", () => resolve(0));
+      request.on("response", (response) => {
+        response.resume();
+        response.on("end", () => resolve(response.statusCode ?? 0));
+      });
+      request.end(body);
+    });
     expect(await eventually(() => server.backends() === 0, 10_000)).toBe(true);
   });
 
