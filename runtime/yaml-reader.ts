@@ -442,22 +442,12 @@ export function readYamlDocuments(src: string): YamlNode[] {
     if (pos !== propsAt) flowSpace(parent, start);
     const c = ch();
     if (c === undefined) fail("missing closing bracket", start);
-    let node: YamlNode;
-    if (pos !== propsAt && (c === "," || c === "]" || c === "}" || (c === ":" && blankAt(pos + 1)))) node = empty(pos);
-    else
-      node =
-        c === "*"
-          ? alias()
-          : c === "[" || c === "{"
-            ? flowCollection(parent)
-            : c === "'" || c === '"'
-              ? quoted(parent)
-              : plain(parent, true);
-    return withProperties(node, props);
+    const absent = pos !== propsAt && (c === "," || c === "]" || c === "}" || (c === ":" && blankAt(pos + 1)));
+    return withProperties(absent ? empty(pos) : scalarOrCollection(parent, true), props);
   };
 
-  /** A scalar, alias or flow collection in block context. */
-  const flowNodeInBlock = (parent: number): YamlNode => {
+  /** An alias, a flow collection or a scalar, by its first character; `flow`: inside a flow collection. */
+  const scalarOrCollection = (parent: number, flow: boolean): YamlNode => {
     const c = ch();
     return c === "*"
       ? alias()
@@ -465,7 +455,7 @@ export function readYamlDocuments(src: string): YamlNode[] {
         ? flowCollection(parent)
         : c === "'" || c === '"'
           ? quoted(parent)
-          : plain(parent, false);
+          : plain(parent, flow);
   };
 
   const multiLine = (node: YamlNode) => src.slice(node.start, node.end).includes("\n");
@@ -501,7 +491,7 @@ export function readYamlDocuments(src: string): YamlNode[] {
         const propsAt = pos;
         const props = properties();
         if (pos !== propsAt && column(propsAt) !== col) fail("unexpected indentation");
-        key = withProperties(indicator(":") ? empty(pos) : flowNodeInBlock(col), props);
+        key = withProperties(indicator(":") ? empty(pos) : scalarOrCollection(col, false), props);
         skipSpaces();
       }
       if (!indicator(":")) fail('expected a key and ": " (a mapping entry)');
@@ -553,7 +543,7 @@ export function readYamlDocuments(src: string): YamlNode[] {
     }
     if (c === "|" || c === ">") return withProperties(blockScalar(parent), props);
     // Properties on the line of an implicit key are the key's.
-    const node = withProperties(flowNodeInBlock(parent), props);
+    const node = withProperties(scalarOrCollection(parent, false), props);
     const end = pos;
     skipSpaces();
     if (!indicator(":")) {

@@ -154,25 +154,16 @@ export async function startGitServer(): Promise<GitServer> {
     // while the request may still be arriving: that EPIPE is not the test process's failure.
     child.stdin.on("error", () => {});
     req.pipe(child.stdin);
+    // git's CGI headers are read here; the body is piped, so it goes at the pace the client reads
+    // it (a full clone is hundreds of MB, which must not pile up in this process's memory).
     let head = Buffer.alloc(0);
     let headersDone = false;
-    // Backpressure: a full clone is hundreds of MB, which must not pile up in this process's memory
-    // when the client reads slower than git writes (a grown heap slows every later request).
-    const send = (chunk: Buffer) => {
-      if (!res.write(chunk)) {
-        child.stdout.pause();
-        res.once("drain", () => child.stdout.resume());
-      }
-    };
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (headersDone) {
-        send(chunk);
-        return;
-      }
+    const readHeaders = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf("\r\n\r\n");
       if (end < 0) return;
       headersDone = true;
+      child.stdout.off("data", readHeaders);
       let status = 200;
       for (const line of head.subarray(0, end).toString("latin1").split("\r\n")) {
         const [name = "", ...rest] = line.split(":");
@@ -181,11 +172,15 @@ export async function startGitServer(): Promise<GitServer> {
         else if (name) res.setHeader(name, value);
       }
       res.writeHead(status);
-      send(head.subarray(end + 4));
-    });
+      res.write(head.subarray(end + 4));
+      child.stdout.pipe(res);
+    };
+    child.stdout.on("data", readHeaders);
     child.stderr.on("data", () => {});
+    // With the headers out, the pipe ends the response; without them, git failed.
     child.on("close", () => {
-      if (!headersDone) res.writeHead(500);
+      if (headersDone) return;
+      res.writeHead(500);
       res.end();
     });
   });

@@ -14,7 +14,7 @@
  * trees on changed paths and a few levels around them, never an unchanged file's blob) and the
  * blobs of the changed YAML files.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Git } from "../../runtime/git.ts";
 import { warn } from "../../runtime/log.ts";
@@ -119,13 +119,15 @@ export async function promotedRange(
 async function reportRepository(workspace: PromotionWorkspace): Promise<PromotionWorkspace> {
   const dir = path.join(workspace.git.dir, ".gitops-report");
   const git = workspace.git.sibling(dir);
+  // Made again after a prefetch that failed half-way: lazy fetching off, whatever it left. A new
+  // repository has no remote section to remove (and the prefetch runs beside the commit fetch).
+  const again = existsSync(path.join(dir, ".git"));
   await git.init();
   writeFileSync(
     path.join(dir, ".git", "objects", "info", "alternates"),
     `${path.join(workspace.git.dir, ".git", "objects")}\n`,
   );
-  // Made again after a prefetch that failed half-way: lazy fetching off, whatever it left.
-  await disableLazyFetch(git, workspace.url);
+  if (again) await disableLazyFetch(git, workspace.url);
   return { git, url: workspace.url, dispose: () => {} };
 }
 
