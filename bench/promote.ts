@@ -335,11 +335,11 @@ async function measure(
   console.log(
     `from its first git command (bash and Node took ${started.toFixed(2)} s before it): the job's git work ${((script.time - started) / floor.time).toFixed(2)}× the floor's time, the environment moved at ${((movedAt - started) / floor.time).toFixed(2)}×`,
   );
-  // A lower bound, not a measurement of any job: the floor's git work plus what the job spends
-  // before its first git command. A job whose git work is the floor's cannot do better.
+  // A bound for this job, not a measurement of one: the floor's git work plus what the job spends
+  // before its first git command (bash writing its files, Node loading the script).
   const least = (floor.time + started) / floor.time;
   console.log(
-    `the floor's git work started after bash and Node: ${least.toFixed(2)}× the floor's time (the least a job run by bash and Node can take, unless its git work beats the floor's)`,
+    `the floor's git work started after this job's bash and Node: ${least.toFixed(2)}× the floor's time (the least this job can take, unless its git work beats the floor's)`,
   );
   // Fastest runs: the least disturbed by other load on the machine.
   console.log(
