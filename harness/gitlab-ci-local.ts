@@ -134,8 +134,11 @@ export interface PipelineRun {
  *
  * It runs once more if gitlab-ci-local lost its own race: 4.73.0 fetches the components of one
  * catalog version in parallel and each copies `…/templates` into the same directory, which now
- * and then fails on a loaded machine ("Component include could not be fetched"). No job has run
- * then, so running again is safe.
+ * and then fails on a loaded machine ("Component include could not be fetched"), or leaves a
+ * template half-written that it then reads as nothing ("Cannot read properties of undefined
+ * (reading 'include')"). Its copies stay in the project's include cache
+ * (`.gitlab-ci-local/includes/`), where every later run would read the same half-written file, so
+ * the cache goes before the second run. No job has run then, so running again is safe.
  */
 export async function gitlabCiLocal(
   project: Project | string,
@@ -143,9 +146,15 @@ export async function gitlabCiLocal(
   options: { variables?: Record<string, string>; gitConfig?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<PipelineRun> {
   const first = await gitlabCiLocalOnce(project, args, options);
-  if (first.code === 0 || !/Component include could not be fetched/.test(first.stdout + first.stderr)) return first;
+  if (first.code === 0 || !COMPONENT_RACE.test(first.stdout + first.stderr)) return first;
+  const dir = typeof project === "string" ? project : project.dir;
+  rmSync(path.join(dir, ".gitlab-ci-local", "includes"), { recursive: true, force: true });
   return gitlabCiLocalOnce(project, args, options);
 }
+
+/** What gitlab-ci-local 4.73.0 prints when its parallel component fetches race (see {@link gitlabCiLocal}). */
+const COMPONENT_RACE =
+  /Component include could not be fetched|Cannot read properties of undefined \(reading 'include'\)/;
 
 async function gitlabCiLocalOnce(
   project: Project | string,

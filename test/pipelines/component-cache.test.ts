@@ -1,0 +1,58 @@
+/**
+ * The harness's answer to gitlab-ci-local's component race (harness/gitlab-ci-local.ts): a
+ * component template it left half-written in the project's include cache is fetched afresh, not
+ * read again by every later run. The race itself cannot be provoked on demand; what it leaves
+ * behind can: an empty cached template, which gitlab-ci-local 4.73.0 reads as nothing.
+ */
+import { readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { startGitServer, type GitServer } from "../../stand-ins/git-server.ts";
+import {
+  createProject,
+  gitlabCiLocal,
+  publishCatalog,
+  type Project,
+  type PublishedCatalog,
+} from "../../harness/gitlab-ci-local.ts";
+import { requireTools } from "../support/tools.ts";
+
+/** Every file under `dir` named `name`. */
+function filesNamed(dir: string, name: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name === name)
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+describe.skipIf(!requireTools("git", "rsync"))("gitlab-ci-local's component cache", () => {
+  let server: GitServer;
+  let catalog: PublishedCatalog;
+  let project: Project;
+
+  beforeAll(async () => {
+    server = await startGitServer();
+    catalog = await publishCatalog(server, { version: "1.0.0" });
+    const ci = { include: [{ component: catalog.component("build") }] };
+    project = await createProject({ files: { ".gitlab-ci.yml": stringify(ci) } });
+  }, 120_000);
+
+  afterAll(async () => {
+    project?.remove();
+    catalog?.remove();
+    await server?.close();
+  });
+
+  it("fetches a half-written cached component afresh", async () => {
+    const list = () => gitlabCiLocal(project, ["--list-json"], { gitConfig: catalog.gitConfig });
+    const first = await list();
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const cached = filesNamed(path.join(project.dir, ".gitlab-ci-local", "includes"), "template.yml");
+    expect(cached.length).toBeGreaterThan(0);
+    for (const file of cached) writeFileSync(file, "");
+    const again = await list();
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const jobs = JSON.parse(again.stdout.slice(again.stdout.indexOf("["))) as Array<{ name: string }>;
+    expect(jobs.map((job) => job.name)).toEqual(["build"]);
+  });
+});
