@@ -4,7 +4,7 @@
  * catalog repository served by the test git server.
  */
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -132,29 +132,55 @@ export interface PipelineRun {
  * Runs `gitlab-ci-local` in a project: shell executor (jobs' `image:` ignored), each job in its
  * own copy of the project, `variables` passed with `--variable`. `home` isolates its state.
  *
- * It runs once more if gitlab-ci-local lost its own race: 4.73.0 fetches the components of one
- * catalog version in parallel and each copies `…/templates` into the same directory, which now
- * and then fails on a loaded machine ("Component include could not be fetched"), or leaves a
- * template half-written that it then reads as nothing ("Cannot read properties of undefined
- * (reading 'include')"). Its copies stay in the project's include cache
- * (`.gitlab-ci-local/includes/`), where every later run would read the same half-written file, so
- * the cache goes before the second run. No job has run then, so running again is safe.
+ * It runs again (three runs at most) if gitlab-ci-local lost its own race: 4.73.0 fetches the
+ * components of one catalog version in parallel, each copying `…/templates` into the same directory
+ * of the project's include cache (`.gitlab-ci-local/includes/`), and on a loaded machine one copy
+ * now and then fails ("Component include could not be fetched"). It then exits while the other
+ * copies may still be writing, and a template cut short stays in the cache, where every later run
+ * reads it as nothing ("Cannot read properties of undefined (reading 'include')"). So after the
+ * first failure the cache loses what that run wrote but did not report as downloaded (the rest
+ * stays, so the next run fetches fewer components side by side); after the second, a cut-short
+ * file already in the cache, the whole cache goes. No job has run then, so running again is safe.
  */
 export async function gitlabCiLocal(
   project: Project | string,
   args: string[],
   options: { variables?: Record<string, string>; gitConfig?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<PipelineRun> {
-  const first = await gitlabCiLocalOnce(project, args, options);
-  if (first.code === 0 || !COMPONENT_RACE.test(first.stdout + first.stderr)) return first;
-  const dir = typeof project === "string" ? project : project.dir;
-  rmSync(path.join(dir, ".gitlab-ci-local", "includes"), { recursive: true, force: true });
-  return gitlabCiLocalOnce(project, args, options);
+  const cache = path.join(typeof project === "string" ? project : project.dir, ".gitlab-ci-local", "includes");
+  for (let runs = 1; ; runs++) {
+    const began = Date.now();
+    const run = await gitlabCiLocalOnce(project, args, options);
+    const output = run.stdout + run.stderr;
+    if (run.code === 0 || runs === 3) return run;
+    if (CUT_SHORT.test(output)) rmSync(cache, { recursive: true, force: true });
+    else if (FETCH_RACE.test(output)) removeUnfinishedCopies(cache, output, began);
+    else return run;
+  }
 }
 
-/** What gitlab-ci-local 4.73.0 prints when its parallel component fetches race (see {@link gitlabCiLocal}). */
-const COMPONENT_RACE =
-  /Component include could not be fetched|Cannot read properties of undefined \(reading 'include'\)/;
+/** gitlab-ci-local 4.73.0's words when one of its parallel component copies failed. */
+const FETCH_RACE = /Component include could not be fetched/;
+/** ... and when it read a cached template that a failed run cut short. */
+const CUT_SHORT = /Cannot read properties of undefined \(reading 'include'\)/;
+
+/**
+ * Removes from the include cache every file written since `since` whose component the run did not
+ * report as downloaded (`downloaded <project> <ref> templates/<name>`): copies the failed run left
+ * unfinished. Cached paths are `<host>/<project path>/<ref>/templates/<name>(.yml|/template.yml)`.
+ */
+export function removeUnfinishedCopies(cache: string, output: string, since: number): void {
+  if (!existsSync(cache)) return;
+  for (const entry of readdirSync(cache, { recursive: true, withFileTypes: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    if (!entry.isFile() || statSync(file).mtimeMs < since) continue;
+    const parts = path.relative(cache, file).split(path.sep);
+    const at = parts.indexOf("templates");
+    const name = parts[at + 1]?.replace(/\.yml$/, "");
+    const downloaded = `downloaded ${parts.slice(1, at - 1).join("/")} ${parts[at - 1]} templates/${name} in `;
+    if (at < 3 || !output.includes(downloaded)) rmSync(file, { force: true });
+  }
+}
 
 async function gitlabCiLocalOnce(
   project: Project | string,

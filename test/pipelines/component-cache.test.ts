@@ -2,9 +2,11 @@
  * The harness's answer to gitlab-ci-local's component race (harness/gitlab-ci-local.ts): a
  * component template it left half-written in the project's include cache is fetched afresh, not
  * read again by every later run. The race itself cannot be provoked on demand; what it leaves
- * behind can: an empty cached template, which gitlab-ci-local 4.73.0 reads as nothing.
+ * behind can: an empty cached template, which gitlab-ci-local 4.73.0 reads as nothing, and copies a
+ * failed run wrote but did not report.
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -13,6 +15,7 @@ import {
   createProject,
   gitlabCiLocal,
   publishCatalog,
+  removeUnfinishedCopies,
   type Project,
   type PublishedCatalog,
 } from "../../harness/gitlab-ci-local.ts";
@@ -54,5 +57,30 @@ describe.skipIf(!requireTools("git", "rsync"))("gitlab-ci-local's component cach
     expect(again.code, again.stdout + again.stderr).toBe(0);
     const jobs = JSON.parse(again.stdout.slice(again.stdout.indexOf("["))) as Array<{ name: string }>;
     expect(jobs.map((job) => job.name)).toEqual(["build"]);
+  });
+});
+
+describe("removeUnfinishedCopies", () => {
+  it("removes what the failed run wrote and did not report as downloaded, and nothing else", () => {
+    const cache = mkdtempSync(path.join(tmpdir(), "gitops-gcl-cache-"));
+    try {
+      const version = path.join(cache, "127.0.0.1", "platform", "gitops-components", "1.2.0", "templates");
+      const file = (name: string) => path.join(version, name, "template.yml");
+      for (const name of ["build", "test", "review"]) {
+        mkdirSync(path.dirname(file(name)), { recursive: true });
+        writeFileSync(file(name), "# cut short, or whole\n");
+      }
+      // review came from an earlier run: older than this one.
+      const earlier = new Date(Date.now() - 60_000);
+      utimesSync(file("review"), earlier, earlier);
+      const since = Date.now() - 5_000;
+      const output =
+        "downloaded platform/gitops-components 1.2.0 templates/test in 321 ms\n" +
+        "Component include could not be fetched { project: platform/gitops-components, ref: 1.2.0, file: templates/build.yml,templates/build/template.yml }\n";
+      removeUnfinishedCopies(cache, output, since);
+      expect(["build", "test", "review"].map((name) => existsSync(file(name)))).toEqual([false, true, true]);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
