@@ -3,7 +3,7 @@
  * git repository includes the catalog by `component:` reference, pinned to a version tag of a
  * catalog repository served by the test git server.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -159,6 +159,34 @@ export async function gitlabCiLocal(
   }
 }
 
+/**
+ * Runs `command` in a process group of its own and, once it has exited, kills whatever of the
+ * group is still running: gitlab-ci-local 4.73.0 exits on a failed component copy while its other
+ * copies go on (see {@link gitlabCiLocal}); they end here, not in the middle of the next run.
+ */
+export function runAsGroup(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
+  return new Promise<PipelineRun>((resolve, reject) => {
+    const child = spawn(command, args, { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      try {
+        process.kill(-(child.pid as number), "SIGKILL");
+      } catch {
+        // Nothing of the group is left.
+      }
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      });
+    });
+  });
+}
+
 /** gitlab-ci-local 4.73.0's words when one of its parallel component copies failed. */
 const FETCH_RACE = /Component include could not be fetched/;
 /** ... and when it read a cached template that a failed run cut short. */
@@ -173,8 +201,10 @@ export function removeUnfinishedCopies(cache: string, output: string, since: num
   if (!existsSync(cache)) return;
   for (const entry of readdirSync(cache, { recursive: true, withFileTypes: true })) {
     const file = path.join(entry.parentPath, entry.name);
-    if (!entry.isFile() || statSync(file).mtimeMs < since) continue;
     const parts = path.relative(cache, file).split(path.sep);
+    // gitlab-ci-local's own clones (`<version>.tmp-<random>`) are not read by any run.
+    if (!entry.isFile() || parts.some((part) => part.includes(".tmp-"))) continue;
+    if ((statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) < since) continue;
     const at = parts.indexOf("templates");
     const name = parts[at + 1]?.replace(/\.yml$/, "");
     const downloaded = `downloaded ${parts.slice(1, at - 1).join("/")} ${parts[at - 1]} templates/${name} in `;
@@ -193,7 +223,7 @@ async function gitlabCiLocalOnce(
   const overridden = Object.keys(options.variables ?? {}).filter((k) => k.startsWith("CI_"));
   const cli = path.join(ROOT, "node_modules", ".bin", "gitlab-ci-local");
   try {
-    return await exec(
+    return await runAsGroup(
       cli,
       [
         "--force-shell-executor",
@@ -212,13 +242,6 @@ async function gitlabCiLocalOnce(
           ...(options.gitConfig ? { GIT_CONFIG_GLOBAL: options.gitConfig } : {}),
           ...options.env,
         },
-        maxBuffer: 256 << 20,
-      },
-    ).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code?: unknown; stdout?: string; stderr?: string }) => {
-        if (typeof error.code !== "number") throw error;
-        return { code: error.code, stdout: error.stdout ?? "", stderr: error.stderr ?? "" };
       },
     );
   } finally {

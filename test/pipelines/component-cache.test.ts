@@ -5,7 +5,16 @@
  * behind can: an empty cached template, which gitlab-ci-local 4.73.0 reads as nothing, and copies a
  * failed run wrote but did not report.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,10 +25,21 @@ import {
   gitlabCiLocal,
   publishCatalog,
   removeUnfinishedCopies,
+  runAsGroup,
   type Project,
   type PublishedCatalog,
 } from "../../harness/gitlab-ci-local.ts";
 import { requireTools } from "../support/tools.ts";
+
+/** A process's state letter from /proc/<pid>/stat (R, S, Z, ...), or undefined once it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0];
+  } catch {
+    return undefined;
+  }
+}
 
 /** Every file under `dir` named `name`. */
 function filesNamed(dir: string, name: string): string[] {
@@ -70,6 +90,18 @@ describe("removeUnfinishedCopies", () => {
         mkdirSync(path.dirname(file(name)), { recursive: true });
         writeFileSync(file(name), "# cut short, or whole\n");
       }
+      // gitlab-ci-local's own clone of the catalog, which no run reads: left alone.
+      const clone = path.join(
+        cache,
+        "127.0.0.1",
+        "platform",
+        "gitops-components",
+        "1.2.0.tmp-0.5",
+        "templates",
+        "build",
+      );
+      mkdirSync(clone, { recursive: true });
+      writeFileSync(path.join(clone, "template.yml"), "");
       // review came from an earlier run: older than this one.
       const earlier = new Date(Date.now() - 60_000);
       utimesSync(file("review"), earlier, earlier);
@@ -79,8 +111,24 @@ describe("removeUnfinishedCopies", () => {
         "Component include could not be fetched { project: platform/gitops-components, ref: 1.2.0, file: templates/build.yml,templates/build/template.yml }\n";
       removeUnfinishedCopies(cache, output, since);
       expect(["build", "test", "review"].map((name) => existsSync(file(name)))).toEqual([false, true, true]);
+      expect(existsSync(path.join(clone, "template.yml"))).toBe(true);
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
+  });
+});
+
+describe("runAsGroup", () => {
+  it("ends what the command left running when it exited", async () => {
+    const run = await runAsGroup("bash", ["-c", "sleep 30 >/dev/null 2>&1 & echo $!"], {
+      cwd: tmpdir(),
+      env: process.env,
+    });
+    expect(run.code).toBe(0);
+    const pid = Number(run.stdout.trim());
+    // Ended: gone, or a zombie its new parent has not reaped yet.
+    const alive = () => ![undefined, "Z"].includes(processState(pid));
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(alive()).toBe(false);
   });
 });
